@@ -1,0 +1,240 @@
+// Package model is the AWS state a Gateway should have, and the state it has, as plain data.
+//
+// A Stack is one Gateway's load balancer with everything hanging off it. Resources refer to each
+// other by logical ID (the value of the resource tag), never by ARN, so a desired stack can be
+// built without AWS and compared with an observed one field by field. Observed stacks also carry
+// the identifiers AWS assigned (ARN, GroupID, DNSName). Every list is sorted; see Sort.
+package model
+
+// LoadBalancerType is the kind of elastic load balancer.
+type LoadBalancerType string
+
+const (
+	Network     LoadBalancerType = "network"
+	Application LoadBalancerType = "application"
+)
+
+// Logical IDs of the singleton resources of a stack.
+const (
+	LoadBalancerID         = "LoadBalancer"
+	ManagedSecurityGroupID = "ManagedLBSecurityGroup"
+)
+
+// Tags are AWS resource tags.
+type Tags map[string]string
+
+// Stack is everything one Gateway owns in AWS. A stack without a LoadBalancer means: own nothing.
+type Stack struct {
+	// ID is the Gateway's namespace/name; it is the value of the stack tag.
+	ID             string           `json:"id"`
+	Type           LoadBalancerType `json:"type"`
+	LoadBalancer   *LoadBalancer    `json:"loadBalancer,omitempty"`
+	SecurityGroups []SecurityGroup  `json:"securityGroups,omitempty"`
+	Listeners      []Listener       `json:"listeners,omitempty"`
+	TargetGroups   []TargetGroup    `json:"targetGroups,omitempty"`
+}
+
+// Ref points at another resource: one of this stack by logical ID, or an existing AWS resource
+// by its identifier (an ARN, or a security group ID). Exactly one is set.
+type Ref struct {
+	ID       string `json:"id,omitempty"`
+	External string `json:"external,omitempty"`
+}
+
+// SubnetMapping places the load balancer in one subnet.
+type SubnetMapping struct {
+	SubnetID           string `json:"subnetID"`
+	AllocationID       string `json:"allocationID,omitempty"`
+	PrivateIPv4Address string `json:"privateIPv4Address,omitempty"`
+	IPv6Address        string `json:"ipv6Address,omitempty"`
+}
+
+// LoadBalancer is an NLB or ALB.
+type LoadBalancer struct {
+	Name           string            `json:"name"`
+	Scheme         string            `json:"scheme"`
+	IPAddressType  string            `json:"ipAddressType"`
+	Subnets        []SubnetMapping   `json:"subnets"`
+	SecurityGroups []Ref             `json:"securityGroups,omitempty"`
+	Attributes     map[string]string `json:"attributes,omitempty"`
+	Tags           Tags              `json:"tags,omitempty"`
+
+	// Observed only.
+	ARN     string `json:"arn,omitempty"`
+	DNSName string `json:"dnsName,omitempty"`
+	State   string `json:"state,omitempty"`
+}
+
+// IngressRule lets traffic into a security group from a CIDR or a prefix list.
+type IngressRule struct {
+	Protocol     string `json:"protocol"` // tcp, udp, icmp, icmpv6
+	FromPort     int32  `json:"fromPort"`
+	ToPort       int32  `json:"toPort"`
+	CIDR         string `json:"cidr,omitempty"`
+	PrefixListID string `json:"prefixListID,omitempty"`
+	Description  string `json:"description,omitempty"`
+}
+
+// SecurityGroup is a security group the stack manages.
+type SecurityGroup struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Description string        `json:"description"`
+	Ingress     []IngressRule `json:"ingress,omitempty"`
+	Tags        Tags          `json:"tags,omitempty"`
+
+	// Observed only.
+	GroupID string `json:"groupID,omitempty"`
+}
+
+// ActionType is the type of a listener or rule action.
+type ActionType string
+
+const (
+	ActionForward       ActionType = "forward"
+	ActionFixedResponse ActionType = "fixed-response"
+	ActionRedirect      ActionType = "redirect"
+)
+
+// WeightedTargetGroup is one target group of a forward action.
+type WeightedTargetGroup struct {
+	TargetGroup Ref   `json:"targetGroup"`
+	Weight      int32 `json:"weight"`
+}
+
+// Stickiness is the target group stickiness of a forward action.
+type Stickiness struct {
+	Enabled         bool  `json:"enabled"`
+	DurationSeconds int32 `json:"durationSeconds,omitempty"`
+}
+
+// ForwardAction sends traffic to target groups by weight.
+type ForwardAction struct {
+	TargetGroups []WeightedTargetGroup `json:"targetGroups"`
+	Stickiness   *Stickiness           `json:"stickiness,omitempty"`
+}
+
+// FixedResponseAction answers requests directly.
+type FixedResponseAction struct {
+	StatusCode  string `json:"statusCode"`
+	ContentType string `json:"contentType,omitempty"`
+	MessageBody string `json:"messageBody,omitempty"`
+}
+
+// RedirectAction redirects requests. Empty fields keep the request's value (#{host} and so on).
+type RedirectAction struct {
+	Protocol   string `json:"protocol,omitempty"`
+	Host       string `json:"host,omitempty"`
+	Port       string `json:"port,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Query      string `json:"query,omitempty"`
+	StatusCode string `json:"statusCode"`
+}
+
+// Action is one listener or rule action.
+type Action struct {
+	Type          ActionType           `json:"type"`
+	Forward       *ForwardAction       `json:"forward,omitempty"`
+	FixedResponse *FixedResponseAction `json:"fixedResponse,omitempty"`
+	Redirect      *RedirectAction      `json:"redirect,omitempty"`
+}
+
+// Condition is one ALB rule condition; Field names the condition type (host-header, path-pattern,
+// http-header, query-string, http-request-method, source-ip).
+type Condition struct {
+	Field       string      `json:"field"`
+	Values      []string    `json:"values,omitempty"`
+	RegexValues []string    `json:"regexValues,omitempty"`
+	HeaderName  string      `json:"headerName,omitempty"`
+	QueryValues []KeyValue  `json:"queryValues,omitempty"`
+}
+
+// KeyValue is a query-string condition entry; an empty Key matches any key.
+type KeyValue struct {
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value"`
+}
+
+// Transform is an ALB rule transform (host-header-rewrite or url-rewrite).
+type Transform struct {
+	Type    string `json:"type"`
+	Regex   string `json:"regex"`
+	Replace string `json:"replace"`
+}
+
+// Rule is an ALB listener rule.
+type Rule struct {
+	Priority   int32       `json:"priority"`
+	Conditions []Condition `json:"conditions"`
+	Actions    []Action    `json:"actions"`
+	Transforms []Transform `json:"transforms,omitempty"`
+	Tags       Tags        `json:"tags,omitempty"`
+
+	// Observed only.
+	ARN string `json:"arn,omitempty"`
+}
+
+// Listener is a load balancer listener, identified by its port.
+type Listener struct {
+	Port           int32    `json:"port"`
+	Protocol       string   `json:"protocol"` // TCP, UDP, TCP_UDP, TLS, HTTP, HTTPS
+	DefaultActions []Action `json:"defaultActions"`
+	// Certificates are ARNs; the first is the default certificate.
+	Certificates []string          `json:"certificates,omitempty"`
+	SSLPolicy    string            `json:"sslPolicy,omitempty"`
+	ALPNPolicy   string            `json:"alpnPolicy,omitempty"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+	Rules        []Rule            `json:"rules,omitempty"`
+	Tags         Tags              `json:"tags,omitempty"`
+
+	// Observed only.
+	ARN string `json:"arn,omitempty"`
+}
+
+// HealthCheck configures a target group's health checks. Port is a number or traffic-port.
+type HealthCheck struct {
+	Enabled            bool   `json:"enabled"`
+	Protocol           string `json:"protocol"`
+	Port               string `json:"port"`
+	Path               string `json:"path,omitempty"`
+	IntervalSeconds    int32  `json:"intervalSeconds"`
+	TimeoutSeconds     int32  `json:"timeoutSeconds"`
+	HealthyThreshold   int32  `json:"healthyThreshold"`
+	UnhealthyThreshold int32  `json:"unhealthyThreshold"`
+	HTTPCode           string `json:"httpCode,omitempty"`
+	GRPCCode           string `json:"grpcCode,omitempty"`
+}
+
+// Backend says where a target group's targets come from: the endpoints (ip) or the nodes
+// (instance) behind one port of a Service.
+type Backend struct {
+	Namespace string `json:"namespace"`
+	Service   string `json:"service"`
+	// Port is the Service port (spec.ports[].port) the route refers to.
+	Port int32 `json:"port"`
+	// PortName is that Service port's name, which EndpointSlices use.
+	PortName string `json:"portName,omitempty"`
+	// NodePort is the Service port's node port, for instance targets.
+	NodePort int32 `json:"nodePort,omitempty"`
+	// NodeSelector narrows the nodes registered as instance targets (label key → value).
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+}
+
+// TargetGroup is a target group the stack manages.
+type TargetGroup struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	TargetType      string            `json:"targetType"` // instance, ip, alb
+	Protocol        string            `json:"protocol"`
+	ProtocolVersion string            `json:"protocolVersion,omitempty"`
+	Port            int32             `json:"port"`
+	IPAddressType   string            `json:"ipAddressType"`
+	VPCID           string            `json:"vpcID"`
+	HealthCheck     HealthCheck       `json:"healthCheck"`
+	Attributes      map[string]string `json:"attributes,omitempty"`
+	Tags            Tags              `json:"tags,omitempty"`
+	Backend         *Backend          `json:"backend,omitempty"`
+
+	// Observed only.
+	ARN string `json:"arn,omitempty"`
+}

@@ -1,0 +1,105 @@
+// Package snapshot is everything one Gateway's translation may read, as plain data that loads
+// from YAML. The controller gathers it from the informer cache and AWS; golden tests and
+// `elbgateway plan` load it from files. Nothing in here talks to anything.
+package snapshot
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+)
+
+// Snapshot is the input of translate.Gateway.
+type Snapshot struct {
+	// Settings are the controller's flags that shape translation.
+	Settings Settings `json:"settings"`
+
+	GatewayClass *gwv1.GatewayClass `json:"gatewayClass,omitempty"`
+	Gateway      *gwv1.Gateway      `json:"gateway,omitempty"`
+
+	// LoadBalancerConfigurations holds the configurations the class and the Gateway refer to
+	// (and may hold others; translation picks by reference).
+	LoadBalancerConfigurations []awsv1.LoadBalancerConfiguration `json:"loadBalancerConfigurations,omitempty"`
+	// TargetGroupConfigurations holds the configurations in the namespaces of the backends and
+	// the ones named as defaults.
+	TargetGroupConfigurations []awsv1.TargetGroupConfiguration `json:"targetGroupConfigurations,omitempty"`
+	// ListenerRuleConfigurations holds the configurations the routes' ExtensionRef filters name.
+	ListenerRuleConfigurations []awsv1.ListenerRuleConfiguration `json:"listenerRuleConfigurations,omitempty"`
+
+	// Namespaces holds the namespaces of the routes, with their labels, for allowedRoutes selectors.
+	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`
+
+	// Routes whose parentRefs name this Gateway, whatever API version the cluster serves them in.
+	TCPRoutes  []gwv1.TCPRoute  `json:"tcpRoutes,omitempty"`
+	UDPRoutes  []gwv1.UDPRoute  `json:"udpRoutes,omitempty"`
+	TLSRoutes  []gwv1.TLSRoute  `json:"tlsRoutes,omitempty"`
+	HTTPRoutes []gwv1.HTTPRoute `json:"httpRoutes,omitempty"`
+	GRPCRoutes []gwv1.GRPCRoute `json:"grpcRoutes,omitempty"`
+
+	// ReferenceGrants in the namespaces of cross-namespace backends.
+	ReferenceGrants []gwv1beta1.ReferenceGrant `json:"referenceGrants,omitempty"`
+
+	// Services the routes' backendRefs name.
+	Services []corev1.Service `json:"services,omitempty"`
+
+	// EndpointSlices and Nodes are not read by translation (targets are registered by the
+	// targets loop); plan files may carry them to show targets.
+	EndpointSlices []discoveryv1.EndpointSlice `json:"endpointSlices,omitempty"`
+	Nodes          []corev1.Node               `json:"nodes,omitempty"`
+
+	// AWS holds the facts read from AWS.
+	AWS AWSFacts `json:"aws"`
+}
+
+// Settings are controller-wide settings.
+type Settings struct {
+	// ControllerName is gateway.k8s.aws/nlb or gateway.k8s.aws/alb.
+	ControllerName string `json:"controllerName"`
+	ClusterName    string `json:"clusterName"`
+	VPCID          string `json:"vpcID"`
+	// DefaultScheme is internal unless set.
+	DefaultScheme string `json:"defaultScheme,omitempty"`
+	// DefaultTargetType is instance unless set.
+	DefaultTargetType string `json:"defaultTargetType,omitempty"`
+	// DefaultSSLPolicy is ELBSecurityPolicy-2016-08 unless set.
+	DefaultSSLPolicy string `json:"defaultSSLPolicy,omitempty"`
+	// DefaultTags go on every resource.
+	DefaultTags map[string]string `json:"defaultTags,omitempty"`
+}
+
+// AWSFacts are what translation needs to know about AWS.
+type AWSFacts struct {
+	// Subnets of the VPC (all, or the candidates for the load balancer).
+	Subnets []Subnet `json:"subnets,omitempty"`
+	// ExistingLoadBalancer is the stack's load balancer if it exists, for subnet stability.
+	ExistingLoadBalancer *ExistingLoadBalancer `json:"existingLoadBalancer,omitempty"`
+	// Certificates are ACM certificates that are ISSUED.
+	Certificates []Certificate `json:"certificates,omitempty"`
+	// TargetGroupARNs maps the names of existing (out-of-band) target groups to their ARNs.
+	TargetGroupARNs map[string]string `json:"targetGroupARNs,omitempty"`
+}
+
+// Subnet is a VPC subnet.
+type Subnet struct {
+	ID               string            `json:"id"`
+	AvailabilityZone string            `json:"availabilityZone"`
+	VPCID            string            `json:"vpcID,omitempty"`
+	CIDR             string            `json:"cidr,omitempty"`
+	AvailableIPs     int32             `json:"availableIPs,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
+}
+
+// ExistingLoadBalancer is what exists of the stack's load balancer.
+type ExistingLoadBalancer struct {
+	Scheme  string   `json:"scheme"`
+	Subnets []string `json:"subnets"`
+}
+
+// Certificate is an issued ACM certificate.
+type Certificate struct {
+	ARN         string   `json:"arn"`
+	DomainNames []string `json:"domainNames"`
+}

@@ -1,0 +1,44 @@
+// Package status holds the conditions translation decides, as data, for one writer to apply.
+package status
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Set is every status one Gateway's translation decides.
+type Set struct {
+	// GatewayClass conditions, when the class was translated too.
+	GatewayClass *GatewayClass `json:"gatewayClass,omitempty"`
+	Gateway      *Gateway      `json:"gateway,omitempty"`
+	// Routes holds one entry per route that names the Gateway, sorted by kind, namespace, name.
+	Routes []Route `json:"routes,omitempty"`
+}
+
+// GatewayClass is a GatewayClass's status.
+type GatewayClass struct {
+	Name       string             `json:"name"`
+	Generation int64              `json:"generation"`
+	Conditions []metav1.Condition `json:"conditions"`
+}
+
+// Gateway is a Gateway's status as translation sees it. Programmed, and the addresses, are
+// added by the report step once AWS has answered.
+type Gateway struct {
+	Namespace  string             `json:"namespace"`
+	Name       string             `json:"name"`
+	Generation int64              `json:"generation"`
+	Conditions []metav1.Condition `json:"conditions"`
+	// Listeners are in the order of spec.listeners.
+	Listeners []gwv1.ListenerStatus `json:"listeners"`
+}
+
+// Route is the part of a route's status that this Gateway decides: one entry per parentRef of
+// the route that names this Gateway.
+type Route struct {
+	Kind       string                   `json:"kind"`
+	Namespace  string                   `json:"namespace"`
+	Name       string                   `json:"name"`
+	Generation int64                    `json:"generation"`
+	Parents    []gwv1.RouteParentStatus `json:"parents"`
+}
