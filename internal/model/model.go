@@ -142,11 +142,11 @@ type Action struct {
 // Condition is one ALB rule condition; Field names the condition type (host-header, path-pattern,
 // http-header, query-string, http-request-method, source-ip).
 type Condition struct {
-	Field       string      `json:"field"`
-	Values      []string    `json:"values,omitempty"`
-	RegexValues []string    `json:"regexValues,omitempty"`
-	HeaderName  string      `json:"headerName,omitempty"`
-	QueryValues []KeyValue  `json:"queryValues,omitempty"`
+	Field       string     `json:"field"`
+	Values      []string   `json:"values,omitempty"`
+	RegexValues []string   `json:"regexValues,omitempty"`
+	HeaderName  string     `json:"headerName,omitempty"`
+	QueryValues []KeyValue `json:"queryValues,omitempty"`
 }
 
 // KeyValue is a query-string condition entry; an empty Key matches any key.
@@ -237,4 +237,11 @@ type TargetGroup struct {
 
 	// Observed only.
 	ARN string `json:"arn,omitempty"`
+}
+
+// Target is one registered target of a target group: an instance ID or an IP address, and a port.
+type Target struct {
+	ID               string `json:"id"`
+	Port             int32  `json:"port"`
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
 }
