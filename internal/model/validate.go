@@ -1,0 +1,307 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// AWS limits a stack must respect (default quotas where AWS lets an account raise them).
+const (
+	MaxNameLength                  = 32
+	MaxSecurityGroupNameLength     = 255
+	MaxListenersPerLoadBalancer    = 50
+	MaxRulesPerListener            = 100
+	MaxTargetGroupsPerForward      = 5
+	MaxWeight                      = 999
+	MaxCertificatesPerListener     = 25
+	MaxConditionValuesPerRule      = 5
+	MaxRulePriority                = 50000
+	MaxTargetGroupsPerLoadBalancer = 100
+)
+
+var listenerProtocols = map[LoadBalancerType]map[string]bool{
+	Network:     {"TCP": true, "UDP": true, "TCP_UDP": true, "TLS": true, "QUIC": true, "TCP_QUIC": true},
+	Application: {"HTTP": true, "HTTPS": true},
+}
+
+var targetGroupProtocols = map[string]bool{
+	"TCP": true, "UDP": true, "TCP_UDP": true, "TLS": true, "QUIC": true, "TCP_QUIC": true,
+	"HTTP": true, "HTTPS": true,
+}
+
+// Validate reports every way the stack breaks an AWS limit or refers to something that is
+// not there. A valid stack can be applied without AWS rejecting it for its shape.
+func (s *Stack) Validate() error {
+	if s == nil {
+		return errors.New("stack is nil")
+	}
+	v := &validator{stack: s, targetGroups: map[string]bool{}, securityGroups: map[string]bool{}}
+	v.loadBalancer()
+	v.securityGroupList()
+	v.targetGroupList()
+	v.listeners()
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	stack          *Stack
+	targetGroups   map[string]bool
+	securityGroups map[string]bool
+	errs           []error
+}
+
+func (v *validator) fail(format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf(format, args...))
+}
+
+func (v *validator) loadBalancer() {
+	s := v.stack
+	lb := s.LoadBalancer
+	if lb == nil {
+		if len(s.Listeners) > 0 || len(s.TargetGroups) > 0 || len(s.SecurityGroups) > 0 {
+			v.fail("stack %s has no load balancer but has listeners, target groups or security groups", s.ID)
+		}
+		return
+	}
+	if _, ok := listenerProtocols[s.Type]; !ok {
+		v.fail("stack %s: unknown load balancer type %q", s.ID, s.Type)
+	}
+	if err := CheckName(lb.Name); err != nil {
+		v.fail("load balancer name %q: %v", lb.Name, err)
+	}
+	if strings.HasPrefix(lb.Name, "internal-") {
+		v.fail("load balancer name %q: must not start with internal-", lb.Name)
+	}
+	if lb.Scheme != "internal" && lb.Scheme != "internet-facing" {
+		v.fail("load balancer scheme %q: must be internal or internet-facing", lb.Scheme)
+	}
+	switch lb.IPAddressType {
+	case "ipv4", "dualstack", "dualstack-without-public-ipv4":
+	default:
+		v.fail("load balancer ipAddressType %q: must be ipv4, dualstack or dualstack-without-public-ipv4", lb.IPAddressType)
+	}
+	if len(lb.Subnets) == 0 {
+		v.fail("load balancer %s: needs at least one subnet", lb.Name)
+	}
+	seen := map[string]bool{}
+	for _, m := range lb.Subnets {
+		if m.SubnetID == "" {
+			v.fail("load balancer %s: subnet mapping without subnet ID", lb.Name)
+		}
+		if seen[m.SubnetID] {
+			v.fail("load balancer %s: subnet %s listed twice", lb.Name, m.SubnetID)
+		}
+		seen[m.SubnetID] = true
+	}
+	if len(s.TargetGroups) > MaxTargetGroupsPerLoadBalancer {
+		v.fail("stack %s: %d target groups, at most %d per load balancer", s.ID, len(s.TargetGroups), MaxTargetGroupsPerLoadBalancer)
+	}
+}
+
+func (v *validator) securityGroupList() {
+	names := map[string]bool{}
+	for _, sg := range v.stack.SecurityGroups {
+		if sg.ID == "" {
+			v.fail("security group %q has no logical ID", sg.Name)
+		}
+		if v.securityGroups[sg.ID] {
+			v.fail("security group ID %s used twice", sg.ID)
+		}
+		v.securityGroups[sg.ID] = true
+		if sg.Name == "" || len(sg.Name) > MaxSecurityGroupNameLength || strings.HasPrefix(strings.ToLower(sg.Name), "sg-") {
+			v.fail("security group name %q: 1 to %d characters, not starting with sg-", sg.Name, MaxSecurityGroupNameLength)
+		}
+		if names[sg.Name] {
+			v.fail("security group name %s used twice", sg.Name)
+		}
+		names[sg.Name] = true
+		for _, r := range sg.Ingress {
+			v.ingress(sg.ID, r)
+		}
+	}
+	if lb := v.stack.LoadBalancer; lb != nil {
+		for _, ref := range lb.SecurityGroups {
+			v.ref("load balancer security group", ref, v.securityGroups)
+		}
+	}
+}
+
+func (v *validator) ingress(sg string, r IngressRule) {
+	if (r.CIDR == "") == (r.PrefixListID == "") {
+		v.fail("security group %s: ingress rule needs exactly one of cidr and prefixListID", sg)
+	}
+	switch r.Protocol {
+	case "tcp", "udp":
+		if r.FromPort < 1 || r.ToPort > 65535 || r.FromPort > r.ToPort {
+			v.fail("security group %s: ingress port range %d-%d invalid", sg, r.FromPort, r.ToPort)
+		}
+	case "icmp", "icmpv6":
+	default:
+		v.fail("security group %s: ingress protocol %q unknown", sg, r.Protocol)
+	}
+}
+
+func (v *validator) targetGroupList() {
+	names := map[string]bool{}
+	for _, tg := range v.stack.TargetGroups {
+		if tg.ID == "" {
+			v.fail("target group %q has no logical ID", tg.Name)
+		}
+		if v.targetGroups[tg.ID] {
+			v.fail("target group ID %s used twice", tg.ID)
+		}
+		v.targetGroups[tg.ID] = true
+		if err := CheckName(tg.Name); err != nil {
+			v.fail("target group %s name %q: %v", tg.ID, tg.Name, err)
+		}
+		if names[tg.Name] {
+			v.fail("target group name %s used by two target groups", tg.Name)
+		}
+		names[tg.Name] = true
+		switch tg.TargetType {
+		case "instance", "ip", "alb":
+		default:
+			v.fail("target group %s: target type %q unknown", tg.ID, tg.TargetType)
+		}
+		if !targetGroupProtocols[tg.Protocol] {
+			v.fail("target group %s: protocol %q unknown", tg.ID, tg.Protocol)
+		}
+		if tg.Port < 1 || tg.Port > 65535 {
+			v.fail("target group %s: port %d outside 1-65535", tg.ID, tg.Port)
+		}
+		if tg.IPAddressType != "ipv4" && tg.IPAddressType != "ipv6" {
+			v.fail("target group %s: ipAddressType %q must be ipv4 or ipv6", tg.ID, tg.IPAddressType)
+		}
+	}
+}
+
+func (v *validator) listeners() {
+	s := v.stack
+	if len(s.Listeners) > MaxListenersPerLoadBalancer {
+		v.fail("stack %s: %d listeners, at most %d", s.ID, len(s.Listeners), MaxListenersPerLoadBalancer)
+	}
+	ports := map[int32]bool{}
+	for _, l := range s.Listeners {
+		name := fmt.Sprintf("listener %d", l.Port)
+		if l.Port < 1 || l.Port > 65535 {
+			v.fail("%s: port outside 1-65535", name)
+		}
+		if ports[l.Port] {
+			v.fail("%s: port used by two listeners", name)
+		}
+		ports[l.Port] = true
+		if !listenerProtocols[s.Type][l.Protocol] {
+			v.fail("%s: protocol %q not allowed on a %s load balancer", name, l.Protocol, s.Type)
+		}
+		secure := l.Protocol == "TLS" || l.Protocol == "HTTPS"
+		if secure && len(l.Certificates) == 0 {
+			v.fail("%s: %s needs a certificate", name, l.Protocol)
+		}
+		if !secure && (len(l.Certificates) > 0 || l.SSLPolicy != "") {
+			v.fail("%s: certificates and SSL policy only apply to TLS and HTTPS", name)
+		}
+		if len(l.Certificates) > MaxCertificatesPerListener {
+			v.fail("%s: %d certificates, at most %d", name, len(l.Certificates), MaxCertificatesPerListener)
+		}
+		if len(l.DefaultActions) == 0 {
+			v.fail("%s: needs a default action", name)
+		}
+		for _, a := range l.DefaultActions {
+			v.action(name, a)
+		}
+		v.rules(name, l)
+	}
+}
+
+func (v *validator) rules(name string, l Listener) {
+	if len(l.Rules) > 0 && v.stack.Type != Application {
+		v.fail("%s: rules are only allowed on application load balancers", name)
+	}
+	if len(l.Rules) > MaxRulesPerListener {
+		v.fail("%s: %d rules, at most %d", name, len(l.Rules), MaxRulesPerListener)
+	}
+	priorities := map[int32]bool{}
+	for _, r := range l.Rules {
+		if r.Priority < 1 || r.Priority > MaxRulePriority {
+			v.fail("%s: rule priority %d outside 1-%d", name, r.Priority, MaxRulePriority)
+		}
+		if priorities[r.Priority] {
+			v.fail("%s: rule priority %d used twice", name, r.Priority)
+		}
+		priorities[r.Priority] = true
+		values := 0
+		for _, c := range r.Conditions {
+			values += len(c.Values) + len(c.RegexValues) + len(c.QueryValues)
+		}
+		if values > MaxConditionValuesPerRule {
+			v.fail("%s: rule %d has %d condition values, at most %d", name, r.Priority, values, MaxConditionValuesPerRule)
+		}
+		if len(r.Actions) == 0 {
+			v.fail("%s: rule %d needs an action", name, r.Priority)
+		}
+		for _, a := range r.Actions {
+			v.action(fmt.Sprintf("%s rule %d", name, r.Priority), a)
+		}
+	}
+}
+
+func (v *validator) action(where string, a Action) {
+	switch a.Type {
+	case ActionForward:
+		if a.Forward == nil {
+			v.fail("%s: forward action without forward config", where)
+			return
+		}
+		n := len(a.Forward.TargetGroups)
+		if n == 0 || n > MaxTargetGroupsPerForward {
+			v.fail("%s: forward to %d target groups, must be 1-%d", where, n, MaxTargetGroupsPerForward)
+		}
+		seen := map[Ref]bool{}
+		for _, w := range a.Forward.TargetGroups {
+			v.ref(where+" target group", w.TargetGroup, v.targetGroups)
+			if seen[w.TargetGroup] {
+				v.fail("%s: target group %v listed twice", where, w.TargetGroup)
+			}
+			seen[w.TargetGroup] = true
+			if w.Weight < 0 || w.Weight > MaxWeight {
+				v.fail("%s: weight %d outside 0-%d", where, w.Weight, MaxWeight)
+			}
+		}
+	case ActionFixedResponse:
+		if a.FixedResponse == nil || a.FixedResponse.StatusCode == "" {
+			v.fail("%s: fixed-response action without status code", where)
+		}
+	case ActionRedirect:
+		if a.Redirect == nil || a.Redirect.StatusCode == "" {
+			v.fail("%s: redirect action without status code", where)
+		}
+	default:
+		v.fail("%s: action type %q unknown", where, a.Type)
+	}
+}
+
+func (v *validator) ref(what string, r Ref, known map[string]bool) {
+	switch {
+	case (r.ID == "") == (r.External == ""):
+		v.fail("%s: reference needs exactly one of id and external", what)
+	case r.ID != "" && !known[r.ID]:
+		v.fail("%s: %s is not in the stack", what, r.ID)
+	}
+}
+
+// CheckName reports why name cannot be a load balancer or target group name, or nil.
+func CheckName(name string) error {
+	if name == "" || len(name) > MaxNameLength {
+		return fmt.Errorf("must be 1 to %d characters", MaxNameLength)
+	}
+	if strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-") {
+		return errors.New("must not start or end with a hyphen")
+	}
+	for _, r := range name {
+		if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return errors.New("only letters, digits and hyphens are allowed")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package model
+
+import (
+	"strings"
+	"testing"
+)
+
+func validStack() *Stack {
+	return &Stack{
+		ID:   "default/gw",
+		Type: Network,
+		LoadBalancer: &LoadBalancer{Name: "k8s-default-gw-0123456789", Scheme: "internal", IPAddressType: "ipv4",
+			Subnets: []SubnetMapping{{SubnetID: "subnet-b"}, {SubnetID: "subnet-a"}}, SecurityGroups: []Ref{{ID: ManagedSecurityGroupID}}},
+		SecurityGroups: []SecurityGroup{{ID: ManagedSecurityGroupID, Name: "k8s-default-gw-sg",
+			Ingress: []IngressRule{{Protocol: "udp", FromPort: 53, ToPort: 53, CIDR: "0.0.0.0/0"}, {Protocol: "tcp", FromPort: 53, ToPort: 53, CIDR: "0.0.0.0/0"}}}},
+		Listeners: []Listener{
+			{Port: 53, Protocol: "TCP_UDP", DefaultActions: []Action{{Type: ActionForward, Forward: &ForwardAction{
+				TargetGroups: []WeightedTargetGroup{{TargetGroup: Ref{ID: "tg-b"}, Weight: 1}, {TargetGroup: Ref{External: "arn:tg"}, Weight: 0}}}}}},
+			{Port: 443, Protocol: "TLS", Certificates: []string{"arn:z", "arn:a"}, SSLPolicy: "p", DefaultActions: []Action{{Type: ActionForward,
+				Forward: &ForwardAction{TargetGroups: []WeightedTargetGroup{{TargetGroup: Ref{ID: "tg-a"}, Weight: 999}}}}}},
+		},
+		TargetGroups: []TargetGroup{
+			{ID: "tg-b", Name: "k8s-b", TargetType: "instance", Protocol: "TCP_UDP", Port: 30053, IPAddressType: "ipv4"},
+			{ID: "tg-a", Name: "k8s-a", TargetType: "ip", Protocol: "TLS", Port: 8443, IPAddressType: "ipv4"},
+		},
+	}
+}
+
+func TestValidateAcceptsAValidStack(t *testing.T) {
+	if err := validStack().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Stack{ID: "default/gw", Type: Network}).Validate(); err != nil {
+		t.Fatalf("an empty stack (own nothing) must validate: %v", err)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	cases := map[string]struct {
+		mutate func(s *Stack)
+		want   string
+	}{
+		"long LB name":          {func(s *Stack) { s.LoadBalancer.Name = strings.Repeat("a", 33) }, "1 to 32"},
+		"LB name hyphen end":    {func(s *Stack) { s.LoadBalancer.Name = "abc-" }, "hyphen"},
+		"TG name underscore":    {func(s *Stack) { s.TargetGroups[0].Name = "a_b" }, "letters, digits"},
+		"no subnets":            {func(s *Stack) { s.LoadBalancer.Subnets = nil }, "at least one subnet"},
+		"duplicate port":        {func(s *Stack) { s.Listeners[1].Port = 53 }, "used by two listeners"},
+		"HTTP on NLB":           {func(s *Stack) { s.Listeners[0].Protocol = "HTTP" }, "not allowed"},
+		"TLS without cert":      {func(s *Stack) { s.Listeners[1].Certificates = nil }, "needs a certificate"},
+		"weight over 999":       {func(s *Stack) { s.Listeners[1].DefaultActions[0].Forward.TargetGroups[0].Weight = 1000 }, "weight 1000"},
+		"dangling TG ref":       {func(s *Stack) { s.Listeners[1].DefaultActions[0].Forward.TargetGroups[0].TargetGroup.ID = "nope" }, "nope is not in the stack"},
+		"dangling SG ref":       {func(s *Stack) { s.LoadBalancer.SecurityGroups[0].ID = "nope" }, "nope is not in the stack"},
+		"duplicate TG name":     {func(s *Stack) { s.TargetGroups[1].Name = "k8s-b" }, "used by two target groups"},
+		"TG port 0":             {func(s *Stack) { s.TargetGroups[0].Port = 0 }, "outside 1-65535"},
+		"listeners without LB":  {func(s *Stack) { s.LoadBalancer = nil }, "no load balancer"},
+		"empty forward":         {func(s *Stack) { s.Listeners[0].DefaultActions[0].Forward.TargetGroups = nil }, "must be 1-5"},
+		"rule on NLB":           {func(s *Stack) { s.Listeners[0].Rules = []Rule{{Priority: 1, Actions: s.Listeners[0].DefaultActions}} }, "only allowed on application"},
+		"ingress without cidr":  {func(s *Stack) { s.SecurityGroups[0].Ingress[0].CIDR = "" }, "exactly one of cidr"},
+		"too many listeners":    {func(s *Stack) { s.Listeners = append(s.Listeners, make([]Listener, 50)...) }, "at most 50"},
+		"ref with both":         {func(s *Stack) { s.LoadBalancer.SecurityGroups[0].External = "sg-1" }, "exactly one of id and external"},
+		"internal- name prefix": {func(s *Stack) { s.LoadBalancer.Name = "internal-x" }, "internal-"},
+	}
+	for name, c := range cases {
+		s := validStack()
+		c.mutate(s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Validate() = %v, want an error containing %q", name, err, c.want)
+		}
+	}
+}
+
+func TestSortKeepsDefaultCertificateFirst(t *testing.T) {
+	s := validStack()
+	s.Sort()
+	if s.LoadBalancer.Subnets[0].SubnetID != "subnet-a" || s.TargetGroups[0].ID != "tg-a" {
+		t.Errorf("subnets and target groups not sorted: %+v %+v", s.LoadBalancer.Subnets, s.TargetGroups)
+	}
+	if s.Listeners[0].Port != 53 || s.SecurityGroups[0].Ingress[0].Protocol != "tcp" {
+		t.Errorf("listeners or ingress not sorted")
+	}
+	if fw := s.Listeners[0].DefaultActions[0].Forward.TargetGroups; fw[0].TargetGroup.External != "arn:tg" {
+		t.Errorf("forward target groups not sorted: %+v", fw)
+	}
+	if s.Listeners[1].Certificates[0] != "arn:z" {
+		t.Errorf("Sort moved the default certificate: %v", s.Listeners[1].Certificates)
+	}
+}

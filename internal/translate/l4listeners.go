@@ -1,0 +1,233 @@
+package translate
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+const defaultSSLPolicy = "ELBSecurityPolicy-2016-08"
+
+// awsProtocol is the protocol of the AWS listener the valid listeners of one port become:
+// TCP and UDP together are TCP_UDP.
+func awsProtocol(ls []*listenerState) string {
+	has := map[string]bool{}
+	for _, l := range ls {
+		has[l.effective] = true
+	}
+	switch {
+	case has["TCP"] && has["UDP"]:
+		return "TCP_UDP"
+	case has["TLS"]:
+		return "TLS"
+	case has["UDP"]:
+		return "UDP"
+	default:
+		return "TCP"
+	}
+}
+
+// buildListeners turns each port with valid listeners and an attached route with a usable
+// backend into one AWS listener that forwards to the oldest route's backends.
+func (t *translator) buildListeners() {
+	byPort := map[int32][]*listenerState{}
+	for _, l := range t.listeners {
+		if l.accepted() {
+			byPort[l.spec.Port] = append(byPort[l.spec.Port], l)
+		}
+	}
+	for _, port := range slices.Sorted(maps.Keys(byPort)) {
+		ls := byPort[port]
+		var candidates []*routeState
+		for _, rs := range t.routes {
+			if rs.attachedOn(t.listeners, port) {
+				candidates = append(candidates, rs)
+			}
+		}
+		if len(candidates) == 0 {
+			continue
+		}
+		slices.SortFunc(candidates, func(a, b *routeState) int { return olderRoute(a.l4Route, b.l4Route) })
+		protocol := awsProtocol(ls)
+		lc := t.cfg.listenerConfig(protocol, port)
+		listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port))}
+		if protocol == "TLS" {
+			certs, p := t.certificates(lc, port, ls)
+			if p != nil {
+				for _, l := range ls {
+					l.unresolved = cmpFirst(l.unresolved, p)
+				}
+				for _, r := range candidates {
+					r.notes = append(r.notes, fmt.Sprintf(
+						"not programmed on port %d: the TLS listener has no certificate; see the Gateway's listener conditions", port))
+				}
+				continue
+			}
+			listener.Certificates = certs
+		}
+		t.listenerSettings(&listener, lc)
+		winner, forward, tgs := t.pickRoute(candidates, protocol, port)
+		if winner == nil {
+			continue
+		}
+		if lc != nil && lc.TargetGroupStickiness != nil {
+			forward.Stickiness.Enabled = *lc.TargetGroupStickiness
+		}
+		if p := t.overLimits(len(tgs)); p != nil {
+			for _, l := range ls {
+				l.unresolved = cmpFirst(l.unresolved, p)
+			}
+			winner.notes = append(winner.notes, fmt.Sprintf("not programmed on port %d: %s", port, p.message))
+			continue
+		}
+		listener.DefaultActions = []model.Action{{Type: model.ActionForward, Forward: forward}}
+		t.stack.Listeners = append(t.stack.Listeners, listener)
+		t.stack.TargetGroups = append(t.stack.TargetGroups, tgs...)
+	}
+}
+
+// listenerSettings applies the listener configuration: SSL and ALPN policies of a TLS
+// listener (ALPN None unless configured, so removing it resets it), attributes of the others.
+func (t *translator) listenerSettings(listener *model.Listener, lc *awsv1.ListenerConfiguration) {
+	if listener.Protocol == "TLS" {
+		listener.SSLPolicy = defaultSSLPolicy
+		if t.s.Settings.DefaultSSLPolicy != "" {
+			listener.SSLPolicy = t.s.Settings.DefaultSSLPolicy
+		}
+		listener.ALPNPolicy = "None"
+		if lc != nil && lc.SslPolicy != nil && *lc.SslPolicy != "" {
+			listener.SSLPolicy = *lc.SslPolicy
+		}
+		if lc != nil && lc.ALPNPolicy != nil && *lc.ALPNPolicy != "" {
+			listener.ALPNPolicy = string(*lc.ALPNPolicy)
+		}
+		return
+	}
+	if lc == nil {
+		return
+	}
+	for _, a := range lc.ListenerAttributes {
+		if listener.Attributes == nil {
+			listener.Attributes = map[string]string{}
+		}
+		listener.Attributes[a.Key] = a.Value
+	}
+}
+
+// pickRoute picks the route an AWS listener forwards to: the oldest attached route with a
+// backend that carries traffic. (The AWS Load Balancer Controller takes the oldest route even
+// when none of its backends is usable, so one broken route takes the port down; here it only
+// degrades its own status.)
+func (t *translator) pickRoute(candidates []*routeState, protocol string, port int32) (*routeState, *model.ForwardAction, []model.TargetGroup) {
+	for i, r := range candidates {
+		forward, tgs := t.forward(r, protocol, port)
+		if forward == nil {
+			r.notes = append(r.notes, fmt.Sprintf(
+				"not programmed on port %d: no usable backend with a weight above 0; see ResolvedRefs and spec.rules[].backendRefs", port))
+			continue
+		}
+		for _, other := range candidates[i+1:] {
+			other.notes = append(other.notes, fmt.Sprintf(
+				"not programmed on port %d: an NLB listener forwards to one route, the oldest attached one with a usable backend, %s %s/%s",
+				port, r.kind, r.namespace, r.name))
+		}
+		return r, forward, tgs
+	}
+	return nil, nil, nil
+}
+
+// overLimits reports when one more listener with newTargetGroups target groups would break
+// the load balancer's limits.
+func (t *translator) overLimits(newTargetGroups int) *problem {
+	switch {
+	case len(t.stack.Listeners) >= model.MaxListenersPerLoadBalancer:
+		return &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"spec.listeners: an NLB has at most %d listeners and lower ports took them all; spread the ports over more Gateways",
+			model.MaxListenersPerLoadBalancer)}
+	case len(t.stack.TargetGroups)+newTargetGroups > model.MaxTargetGroupsPerLoadBalancer:
+		return &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"spec.listeners: a load balancer has at most %d target groups and lower ports took them; spread the routes over more Gateways",
+			model.MaxTargetGroupsPerLoadBalancer)}
+	}
+	return nil
+}
+
+// forward builds the forward action of a port from every usable backend of the route, and the
+// new target groups it needs. It returns nil when no backend carries traffic.
+func (t *translator) forward(r *routeState, protocol string, port int32) (*model.ForwardAction, []model.TargetGroup) {
+	var pending []model.TargetGroup
+	var order []model.Ref
+	weights := map[model.Ref]int32{}
+	for _, b := range r.backends {
+		ref := model.Ref{External: b.external}
+		if b.service != nil {
+			tgProtocol, ok := targetGroupProtocol(protocol, r.kind, b.service.props)
+			if !ok {
+				r.problems = append(r.problems, problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+					"%s: TargetGroupConfiguration protocol %s cannot serve the %s listener on port %d; use one of %v",
+					b.field, tgProtocol, protocol, port, targetGroupProtocols[protocol])})
+				continue
+			}
+			tg, p := t.targetGroup(r.l4Route, b.service, tgProtocol)
+			if p == nil {
+				tg, p = t.uniqueTargetGroup(tg, pending, b.field)
+			}
+			if p != nil {
+				r.problems = append(r.problems, *p)
+				continue
+			}
+			if !slices.ContainsFunc(t.stack.TargetGroups, func(x model.TargetGroup) bool { return x.ID == tg.ID }) &&
+				!slices.ContainsFunc(pending, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
+				pending = append(pending, tg)
+			}
+			ref = model.Ref{ID: tg.ID}
+		}
+		if _, seen := weights[ref]; !seen {
+			order = append(order, ref)
+		}
+		weights[ref] = min(weights[ref]+b.weight, model.MaxWeight)
+	}
+	if len(order) > model.MaxTargetGroupsPerForward {
+		r.problems = append(r.problems, problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"spec.rules: %d backends on port %d, an NLB listener forwards to at most %d; only the first %d are used",
+			len(order), port, model.MaxTargetGroupsPerForward, model.MaxTargetGroupsPerForward)})
+		for _, dropped := range order[model.MaxTargetGroupsPerForward:] {
+			pending = slices.DeleteFunc(pending, func(x model.TargetGroup) bool { return x.ID == dropped.ID })
+		}
+		order = order[:model.MaxTargetGroupsPerForward]
+	}
+	f := &model.ForwardAction{Stickiness: &model.Stickiness{}}
+	carries := false
+	for _, ref := range order {
+		f.TargetGroups = append(f.TargetGroups, model.WeightedTargetGroup{TargetGroup: ref, Weight: weights[ref]})
+		carries = carries || weights[ref] > 0
+	}
+	if !carries {
+		return nil, nil
+	}
+	return f, pending
+}
+
+// uniqueTargetGroup keeps target group IDs and names unique in the stack. A route served on
+// ports of different protocols needs one target group per protocol; the second gets the
+// protocol appended to its ID. Two target groups cannot share a configured name.
+func (t *translator) uniqueTargetGroup(tg model.TargetGroup, pending []model.TargetGroup, field string) (model.TargetGroup, *problem) {
+	all := append(slices.Clone(t.stack.TargetGroups), pending...)
+	if i := slices.IndexFunc(all, func(x model.TargetGroup) bool { return x.ID == tg.ID }); i >= 0 && all[i].Protocol != tg.Protocol {
+		tg.ID += ":" + tg.Protocol
+		tg.Tags[resourceTg] = tg.ID
+	}
+	for _, x := range all {
+		if x.ID != tg.ID && x.Name == tg.Name {
+			return tg, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+				"%s: target group name %s is already used by %s; give each target group its own targetGroupName in the TargetGroupConfiguration",
+				field, tg.Name, x.ID)}
+		}
+	}
+	return tg, nil
+}

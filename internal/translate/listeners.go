@@ -1,0 +1,147 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// listenerState is one Gateway listener after validation.
+type listenerState struct {
+	index int
+	spec  gwv1.Listener
+	// effective is the AWS protocol of the listener on its own: TLS passthrough is TCP.
+	effective string
+	// supported are the route kinds the listener admits.
+	supported []gwv1.RouteGroupKind
+	// notAccepted, conflicted and unresolved are the listener's problems, if any.
+	notAccepted *problem
+	conflicted  *problem
+	unresolved  *problem
+	attached    int32
+	// hostnames are the hostnames attached TLSRoutes share with the listener.
+	hostnames []string
+}
+
+func (l *listenerState) accepted() bool { return l.notAccepted == nil }
+
+func (l *listenerState) field(sub string) string {
+	f := fmt.Sprintf("spec.listeners[%d]", l.index)
+	if sub != "" {
+		f += "." + sub
+	}
+	return f
+}
+
+// passthrough says whether a TLS listener passes TLS through to the targets.
+func passthrough(l gwv1.Listener) bool {
+	return l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough
+}
+
+// kindsFor are the route kinds each NLB listener protocol admits, the default first.
+var kindsFor = map[gwv1.ProtocolType][]string{
+	gwv1.TCPProtocolType: {kindTCPRoute},
+	gwv1.UDPProtocolType: {kindUDPRoute},
+	gwv1.TLSProtocolType: {kindTLSRoute, kindTCPRoute},
+}
+
+// validateListeners checks every listener in spec order; a later listener loses a conflict
+// with an earlier accepted one on the same port.
+func validateListeners(gw *gwv1.Gateway) []*listenerState {
+	var out []*listenerState
+	for i, spec := range gw.Spec.Listeners {
+		l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol)}
+		if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
+			l.effective = string(gwv1.TCPProtocolType)
+		}
+		l.supported, l.unresolved = routeKinds(l)
+		switch {
+		case spec.Port < 1 || spec.Port > 65535:
+			l.notAccepted = &problem{string(gwv1.ListenerReasonPortUnavailable), fmt.Sprintf(
+				"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
+		case kindsFor[spec.Protocol] == nil:
+			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
+				"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS, or a GatewayClass with controllerName %s for HTTP and HTTPS",
+				l.field("protocol"), spec.Protocol, controllerALB)}
+		default:
+			l.conflicted = conflict(l, out)
+			if l.conflicted != nil {
+				l.notAccepted = l.conflicted
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// protocolKey tells listeners apart that cannot share an AWS listener.
+func protocolKey(l gwv1.Listener) string {
+	if l.Protocol == gwv1.TLSProtocolType && passthrough(l) {
+		return "TLS/Passthrough"
+	}
+	return string(l.Protocol)
+}
+
+func conflict(l *listenerState, earlier []*listenerState) *problem {
+	for _, o := range earlier {
+		if !o.accepted() || o.spec.Port != l.spec.Port {
+			continue
+		}
+		a, b := protocolKey(o.spec), protocolKey(l.spec)
+		if a != b && !(a == "TCP" && b == "UDP" || a == "UDP" && b == "TCP") {
+			return &problem{string(gwv1.ListenerReasonProtocolConflict), fmt.Sprintf(
+				"%s: port %d is already used by listener %s with protocol %s; use another port, or the same protocol",
+				l.field("protocol"), l.spec.Port, o.spec.Name, a)}
+		}
+		if a == b && l.spec.Hostname != nil && o.spec.Hostname != nil && *l.spec.Hostname == *o.spec.Hostname {
+			return &problem{string(gwv1.ListenerReasonHostnameConflict), fmt.Sprintf(
+				"%s: listener %s already serves hostname %s on port %d; use another hostname or port",
+				l.field("hostname"), o.spec.Name, *l.spec.Hostname, l.spec.Port)}
+		}
+	}
+	return nil
+}
+
+// routeKinds returns the kinds a listener admits, and a problem naming the kinds it cannot.
+func routeKinds(l *listenerState) ([]gwv1.RouteGroupKind, *problem) {
+	allowed := kindsFor[l.spec.Protocol]
+	group := gwv1.Group(gatewayAPIGroup)
+	if l.spec.AllowedRoutes == nil || len(l.spec.AllowedRoutes.Kinds) == 0 {
+		var out []gwv1.RouteGroupKind
+		for _, k := range allowed {
+			out = append(out, gwv1.RouteGroupKind{Group: &group, Kind: gwv1.Kind(k)})
+		}
+		return out, nil
+	}
+	out := []gwv1.RouteGroupKind{}
+	var bad []string
+	for j, k := range l.spec.AllowedRoutes.Kinds {
+		okGroup := k.Group == nil || string(*k.Group) == gatewayAPIGroup
+		if okGroup && slices.Contains(allowed, string(k.Kind)) {
+			if !slices.ContainsFunc(out, func(x gwv1.RouteGroupKind) bool { return x.Kind == k.Kind }) {
+				out = append(out, gwv1.RouteGroupKind{Group: &group, Kind: k.Kind})
+			}
+			continue
+		}
+		g := gatewayAPIGroup
+		if k.Group != nil {
+			g = string(*k.Group)
+		}
+		bad = append(bad, fmt.Sprintf("%s[%d] %s/%s", l.field("allowedRoutes.kinds"), j, g, k.Kind))
+	}
+	if len(bad) == 0 {
+		return out, nil
+	}
+	want := "no route kinds"
+	if len(allowed) > 0 {
+		want = strings.Join(allowed, " or ")
+	}
+	return out, &problem{string(gwv1.ListenerReasonInvalidRouteKinds), fmt.Sprintf(
+		"%s: not supported on a %s listener of an NLB Gateway; use %s", strings.Join(bad, ", "), l.spec.Protocol, want)}
+}
+
+func (l *listenerState) admits(kind string) bool {
+	return slices.ContainsFunc(l.supported, func(k gwv1.RouteGroupKind) bool { return string(k.Kind) == kind })
+}

@@ -1,0 +1,169 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/status"
+)
+
+// routeState is a route being translated.
+type routeState struct {
+	*l4Route
+	parents  []parentResult
+	backends []backend
+	// problems are the route's unresolved references (ResolvedRefs=False).
+	problems []problem
+	// notes explain an accepted route that is not programmed everywhere.
+	notes []string
+	// stale says the route's status has an entry of ours for this Gateway that no parentRef
+	// names any more.
+	stale bool
+}
+
+// attachedOn says whether the route is attached to a listener on the port.
+func (r *routeState) attachedOn(listeners []*listenerState, port int32) bool {
+	for _, p := range r.parents {
+		for _, li := range p.listeners {
+			if listeners[li].spec.Port == port {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// collectRoutes keeps the routes that name this Gateway now, or did in a status entry of ours.
+func (t *translator) collectRoutes() {
+	for _, r := range l4Routes(t.s) {
+		rs := &routeState{l4Route: r}
+		names := slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool { return namesGateway(ref, r.namespace, t.gw) })
+		for _, ps := range r.statusParents {
+			if string(ps.ControllerName) != controllerNLB || !namesGateway(ps.ParentRef, r.namespace, t.gw) {
+				continue
+			}
+			if t.gw.DeletionTimestamp != nil || !slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool {
+				return equality.Semantic.DeepEqual(ref, ps.ParentRef)
+			}) {
+				rs.stale = true
+			}
+		}
+		if names || rs.stale {
+			t.routes = append(t.routes, rs)
+		}
+	}
+}
+
+func (t *translator) reportGateway() {
+	gen := t.gw.Generation
+	st := &status.Gateway{Namespace: t.gw.Namespace, Name: t.gw.Name, Generation: gen,
+		Listeners: []gwv1.ListenerStatus{}}
+	accepted := string(gwv1.GatewayConditionAccepted)
+	var invalid []string
+	for _, l := range t.listeners {
+		st.Listeners = append(st.Listeners, listenerStatus(l, gen))
+		if !l.accepted() || l.unresolved != nil {
+			invalid = append(invalid, string(l.spec.Name))
+		}
+	}
+	switch {
+	case t.rejected != nil:
+		st.Conditions = []metav1.Condition{condition(accepted, false, t.rejected.reason, t.rejected.message, gen)}
+	case len(invalid) > 0:
+		st.Conditions = []metav1.Condition{condition(accepted, true, string(gwv1.GatewayReasonListenersNotValid), fmt.Sprintf(
+			"spec.listeners: not valid: %s; see their conditions for the fix. The other listeners are accepted",
+			strings.Join(invalid, ", ")), gen)}
+	default:
+		st.Conditions = []metav1.Condition{condition(accepted, true, string(gwv1.GatewayReasonAccepted), "Gateway is accepted", gen)}
+	}
+	t.set.Gateway = st
+}
+
+func listenerStatus(l *listenerState, gen int64) gwv1.ListenerStatus {
+	ls := gwv1.ListenerStatus{Name: l.spec.Name, SupportedKinds: l.supported, AttachedRoutes: l.attached}
+	if ls.SupportedKinds == nil {
+		ls.SupportedKinds = []gwv1.RouteGroupKind{}
+	}
+	acc := condition(string(gwv1.ListenerConditionAccepted), true, string(gwv1.ListenerReasonAccepted), "Listener is accepted", gen)
+	if l.notAccepted != nil {
+		acc = condition(string(gwv1.ListenerConditionAccepted), false, l.notAccepted.reason, l.notAccepted.message, gen)
+	}
+	con := condition(string(gwv1.ListenerConditionConflicted), false, string(gwv1.ListenerReasonNoConflicts), "Listener has no conflicts", gen)
+	if l.conflicted != nil {
+		con = condition(string(gwv1.ListenerConditionConflicted), true, l.conflicted.reason, l.conflicted.message, gen)
+	}
+	res := condition(string(gwv1.ListenerConditionResolvedRefs), true, string(gwv1.ListenerReasonResolvedRefs), "All references are resolved", gen)
+	if l.unresolved != nil {
+		res = condition(string(gwv1.ListenerConditionResolvedRefs), false, l.unresolved.reason, l.unresolved.message, gen)
+	}
+	ls.Conditions = []metav1.Condition{acc, con, res}
+	return ls
+}
+
+func (t *translator) reportRoutes() {
+	for _, r := range t.routes {
+		st := status.Route{Kind: r.kind, Namespace: r.namespace, Name: r.name, Generation: r.generation,
+			Parents: []gwv1.RouteParentStatus{}}
+		if t.gw.DeletionTimestamp == nil {
+			for _, p := range r.parents {
+				st.Parents = append(st.Parents, t.parentStatus(r, p))
+			}
+		}
+		t.set.Routes = append(t.set.Routes, st)
+	}
+}
+
+func (t *translator) parentStatus(r *routeState, p parentResult) gwv1.RouteParentStatus {
+	gen := r.generation
+	accepted := string(gwv1.RouteConditionAccepted)
+	var acc metav1.Condition
+	switch {
+	case p.accepted != nil:
+		acc = condition(accepted, false, p.accepted.reason, p.accepted.message, gen)
+	case t.rejected != nil:
+		acc = condition(accepted, false, string(gwv1.RouteReasonPending), fmt.Sprintf(
+			"spec.parentRefs[%d]: Gateway %s/%s is not accepted (%s); see the Gateway's status",
+			p.index, t.gw.Namespace, t.gw.Name, t.rejected.reason), gen)
+	default:
+		msg := "Route is accepted"
+		if len(r.notes) > 0 {
+			msg += "; " + strings.Join(uniqueStrings(r.notes), "; ")
+		}
+		acc = condition(accepted, true, string(gwv1.RouteReasonAccepted), msg, gen)
+	}
+	resolved := string(gwv1.RouteConditionResolvedRefs)
+	res := condition(resolved, true, string(gwv1.RouteReasonResolvedRefs), "All references are resolved", gen)
+	if reason, msg := joinProblems(uniqueProblems(r.problems)); reason != "" {
+		res = condition(resolved, false, reason, msg, gen)
+	}
+	return gwv1.RouteParentStatus{
+		ParentRef:      p.ref,
+		ControllerName: gwv1.GatewayController(controllerNLB),
+		Conditions:     []metav1.Condition{acc, res},
+	}
+}
+
+func uniqueStrings(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func uniqueProblems(in []problem) []problem {
+	var out []problem
+	for _, p := range in {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package translate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+)
+
+const (
+	clusterTagPrefix = "kubernetes.io/cluster/"
+	roleELB          = "kubernetes.io/role/elb"
+	roleInternalELB  = "kubernetes.io/role/internal-elb"
+	minFreeIPs       = 8
+)
+
+// subnets picks the load balancer's subnets: the configured ones, else those the selector
+// matches, else the existing load balancer's when the scheme is unchanged, else discovery by
+// role tag. A nil result comes with the problem.
+func (t *translator) subnets(scheme string) ([]model.SubnetMapping, *problem) {
+	spec := t.cfg.spec
+	if len(spec.LoadBalancerSubnets) > 0 {
+		return t.explicitSubnets()
+	}
+	if len(spec.LoadBalancerSubnetsSelector) > 0 {
+		var matched []snapshot.Subnet
+		for _, s := range t.s.AWS.Subnets {
+			if s.ID != "" && selectorMatches(spec.LoadBalancerSubnetsSelector, s.Tags) {
+				matched = append(matched, s)
+			}
+		}
+		chosen := t.onePerZone(matched)
+		if len(chosen) == 0 {
+			return nil, &problem{invalidReason, fmt.Sprintf(
+				"LoadBalancerConfiguration spec.loadBalancerSubnetsSelector: no subnet of VPC %s matches %v; fix the selector or tag the subnets",
+				t.s.Settings.VPCID, spec.LoadBalancerSubnetsSelector)}
+		}
+		return mappings(chosen), nil
+	}
+	if e := t.s.AWS.ExistingLoadBalancer; e != nil && e.Scheme == scheme {
+		var out []model.SubnetMapping
+		for _, id := range slices.Compact(slices.Sorted(slices.Values(e.Subnets))) {
+			if id != "" {
+				out = append(out, model.SubnetMapping{SubnetID: id})
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	role := roleInternalELB
+	if scheme == "internet-facing" {
+		role = roleELB
+	}
+	var candidates []snapshot.Subnet
+	for _, s := range t.s.AWS.Subnets {
+		if s.ID == "" {
+			continue
+		}
+		v, ok := s.Tags[role]
+		if !ok || (v != "" && v != "1") {
+			continue
+		}
+		if !t.clusterTagOK(s) || (s.AvailableIPs > 0 && s.AvailableIPs < minFreeIPs) {
+			continue
+		}
+		candidates = append(candidates, s)
+	}
+	chosen := t.onePerZone(candidates)
+	if len(chosen) == 0 {
+		return nil, &problem{invalidReason, fmt.Sprintf(
+			"spec.loadBalancerSubnets: no subnet found for the %s load balancer in VPC %s; tag subnets with %s=1 (and %s%s=shared), or list them in the LoadBalancerConfiguration's spec.loadBalancerSubnets",
+			scheme, t.s.Settings.VPCID, role, clusterTagPrefix, t.s.Settings.ClusterName)}
+	}
+	return mappings(chosen), nil
+}
+
+func (t *translator) explicitSubnets() ([]model.SubnetMapping, *problem) {
+	var out []model.SubnetMapping
+	zones := map[string]string{}
+	for i, sc := range t.cfg.spec.LoadBalancerSubnets {
+		field := fmt.Sprintf("LoadBalancerConfiguration spec.loadBalancerSubnets[%d].identifier", i)
+		var found *snapshot.Subnet
+		for j := range t.s.AWS.Subnets {
+			s := &t.s.AWS.Subnets[j]
+			if s.ID != "" && (s.ID == sc.Identifier || s.Tags["Name"] == sc.Identifier) {
+				if found != nil && found.ID != s.ID {
+					return nil, &problem{string(invalidParameters), fmt.Sprintf(
+						"%s: Name tag %q matches subnets %s and %s; use a subnet ID", field, sc.Identifier, found.ID, s.ID)}
+				}
+				found = s
+			}
+		}
+		m := model.SubnetMapping{SubnetID: sc.Identifier}
+		switch {
+		case found != nil:
+			m.SubnetID = found.ID
+			if other, dup := zones[found.AvailabilityZone]; dup && found.AvailabilityZone != "" && other != found.ID {
+				return nil, &problem{string(invalidParameters), fmt.Sprintf(
+					"%s: subnets %s and %s are both in %s; a load balancer takes one subnet per availability zone",
+					field, other, found.ID, found.AvailabilityZone)}
+			}
+			zones[found.AvailabilityZone] = found.ID
+		case !strings.HasPrefix(sc.Identifier, "subnet-") || len(sc.Identifier) == len("subnet-"):
+			return nil, &problem{string(invalidParameters), fmt.Sprintf(
+				"%s: no subnet of VPC %s has ID or Name tag %q; fix the identifier", field, t.s.Settings.VPCID, sc.Identifier)}
+		}
+		if sc.EIPAllocation != nil {
+			m.AllocationID = *sc.EIPAllocation
+		}
+		if sc.PrivateIPv4Allocation != nil {
+			m.PrivateIPv4Address = *sc.PrivateIPv4Allocation
+		}
+		if sc.IPv6Allocation != nil {
+			m.IPv6Address = *sc.IPv6Allocation
+		}
+		if slices.ContainsFunc(out, func(x model.SubnetMapping) bool { return x.SubnetID == m.SubnetID }) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func selectorMatches(selector map[string][]string, tags map[string]string) bool {
+	for k, values := range selector {
+		v, ok := tags[k]
+		if !ok {
+			return false
+		}
+		if len(values) > 0 && !slices.Contains(values, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// clusterTagOK drops subnets that belong to another cluster only.
+func (t *translator) clusterTagOK(s snapshot.Subnet) bool {
+	ours := false
+	other := false
+	for k := range s.Tags {
+		c, ok := strings.CutPrefix(k, clusterTagPrefix)
+		if !ok {
+			continue
+		}
+		if c == t.s.Settings.ClusterName {
+			ours = true
+		} else {
+			other = true
+		}
+	}
+	return ours || !other
+}
+
+// onePerZone keeps one subnet per availability zone, preferring subnets tagged for our cluster,
+// then the lowest ID, and returns them sorted by ID.
+func (t *translator) onePerZone(subnets []snapshot.Subnet) []snapshot.Subnet {
+	ourTag := clusterTagPrefix + t.s.Settings.ClusterName
+	best := map[string]snapshot.Subnet{}
+	for _, s := range subnets {
+		cur, ok := best[s.AvailabilityZone]
+		if !ok {
+			best[s.AvailabilityZone] = s
+			continue
+		}
+		_, sTagged := s.Tags[ourTag]
+		_, curTagged := cur.Tags[ourTag]
+		if sTagged && !curTagged || sTagged == curTagged && s.ID < cur.ID {
+			best[s.AvailabilityZone] = s
+		}
+	}
+	var out []snapshot.Subnet
+	for _, s := range best {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+func mappings(subnets []snapshot.Subnet) []model.SubnetMapping {
+	var out []model.SubnetMapping
+	for _, s := range subnets {
+		out = append(out, model.SubnetMapping{SubnetID: s.ID})
+	}
+	return out
+}
