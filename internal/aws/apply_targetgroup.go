@@ -1,0 +1,185 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+)
+
+func (a *applier) targetGroup(ctx context.Context, ch plan.Change) error {
+	switch ch.Op {
+	case plan.OpCreate:
+		return a.createTargetGroup(ctx, ch.Desired.TargetGroup)
+	case plan.OpUpdate:
+		return a.updateTargetGroup(ctx, ch.Desired.TargetGroup, ch.Observed.TargetGroup, ch.Update)
+	case plan.OpDelete:
+		return a.deleteTargetGroup(ctx, ch.Observed.TargetGroup)
+	}
+	return fmt.Errorf("unknown op %q", ch.Op)
+}
+
+func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) error {
+	arn, err := a.adoptTargetGroup(ctx, tg)
+	if err != nil {
+		return err
+	}
+	if arn == "" {
+		in := &elbv2.CreateTargetGroupInput{
+			Name:            aws.String(tg.Name),
+			TargetType:      elbtypes.TargetTypeEnum(tg.TargetType),
+			Protocol:        elbtypes.ProtocolEnum(tg.Protocol),
+			ProtocolVersion: optional(tg.ProtocolVersion),
+			VpcId:           optional(tg.VPCID),
+			Tags:            toELBTags(tg.Tags),
+		}
+		if tg.Port != 0 {
+			in.Port = aws.Int32(tg.Port)
+		}
+		if tg.IPAddressType != "" {
+			in.IpAddressType = elbtypes.TargetGroupIpAddressTypeEnum(tg.IPAddressType)
+		}
+		setHealthCheck(tg.HealthCheck, &healthCheckFields{
+			enabled: &in.HealthCheckEnabled, protocol: &in.HealthCheckProtocol, port: &in.HealthCheckPort, path: &in.HealthCheckPath,
+			interval: &in.HealthCheckIntervalSeconds, timeout: &in.HealthCheckTimeoutSeconds,
+			healthy: &in.HealthyThresholdCount, unhealthy: &in.UnhealthyThresholdCount, matcher: &in.Matcher,
+		})
+		resp, err := a.c.elb.CreateTargetGroup(ctx, in)
+		if err != nil {
+			return fmt.Errorf("creating target group %s: %w", tg.Name, err)
+		}
+		if len(resp.TargetGroups) == 0 {
+			return fmt.Errorf("creating target group %s: AWS returned no target group", tg.Name)
+		}
+		arn = aws.ToString(resp.TargetGroups[0].TargetGroupArn)
+		a.c.tags.put(arn, tg.Tags, a.c.now())
+	}
+	a.tgARNs[tg.ID] = arn
+	if len(tg.Attributes) > 0 {
+		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(tg.Attributes),
+		}); err != nil {
+			return fmt.Errorf("setting attributes of target group %s: %w", tg.Name, err)
+		}
+	}
+	return nil
+}
+
+// adoptTargetGroup returns the ARN of a target group of this name that an interrupted apply
+// created for the same resource; "" if there is none. Another owner's is an error.
+func (a *applier) adoptTargetGroup(ctx context.Context, tg *model.TargetGroup) (string, error) {
+	resp, err := a.c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{tg.Name}})
+	if errorCode(err) == "TargetGroupNotFound" {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up target group %s: %w", tg.Name, err)
+	}
+	if len(resp.TargetGroups) == 0 {
+		return "", nil
+	}
+	arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
+	tags, err := a.c.elbTags(ctx, []string{arn})
+	if err != nil {
+		return "", err
+	}
+	if id, ok := a.c.owned(tags[arn], a.stackID, a.typ); !ok || id != tg.ID {
+		return "", fmt.Errorf("target group name %s is taken by %s, which is not this Gateway's %q; delete it or choose another targetGroupName", tg.Name, arn, tg.ID)
+	}
+	return arn, nil
+}
+
+func (a *applier) updateTargetGroup(ctx context.Context, want, have *model.TargetGroup, u *plan.Update) error {
+	if u.Has(plan.FieldHealthCheck) {
+		in := &elbv2.ModifyTargetGroupInput{TargetGroupArn: aws.String(have.ARN)}
+		setHealthCheck(want.HealthCheck, &healthCheckFields{
+			enabled: &in.HealthCheckEnabled, protocol: &in.HealthCheckProtocol, port: &in.HealthCheckPort, path: &in.HealthCheckPath,
+			interval: &in.HealthCheckIntervalSeconds, timeout: &in.HealthCheckTimeoutSeconds,
+			healthy: &in.HealthyThresholdCount, unhealthy: &in.UnhealthyThresholdCount, matcher: &in.Matcher,
+		})
+		if _, err := a.c.elb.ModifyTargetGroup(ctx, in); err != nil {
+			return fmt.Errorf("modifying health check of target group %s: %w", have.Name, err)
+		}
+	}
+	if u.Has(plan.FieldAttributes) {
+		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+			TargetGroupArn: aws.String(have.ARN), Attributes: toTGAttributes(u.SetAttributes),
+		}); err != nil {
+			return fmt.Errorf("setting attributes of target group %s: %w", have.Name, err)
+		}
+	}
+	return a.updateELBTags(ctx, have.ARN, u)
+}
+
+func (a *applier) deleteTargetGroup(ctx context.Context, tg *model.TargetGroup) error {
+	err := a.retryWhile(ctx, func() error {
+		_, err := a.c.elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(tg.ARN)})
+		return err
+	}, "ResourceInUse")
+	if err != nil && errorCode(err) != "TargetGroupNotFound" {
+		return fmt.Errorf("deleting target group %s: %w", tg.Name, err)
+	}
+	a.c.tags.forget(tg.ARN)
+	a.c.tgNames.forget(tg.Name)
+	if a.tgARNs[tg.ID] == tg.ARN {
+		delete(a.tgARNs, tg.ID)
+	}
+	return nil
+}
+
+// healthCheckFields points at the health check fields of a create or modify input.
+type healthCheckFields struct {
+	enabled                               **bool
+	protocol                              *elbtypes.ProtocolEnum
+	port, path                            **string
+	interval, timeout, healthy, unhealthy **int32
+	matcher                               **elbtypes.Matcher
+}
+
+func setHealthCheck(h model.HealthCheck, f *healthCheckFields) {
+	*f.enabled = aws.Bool(h.Enabled)
+	if !h.Enabled {
+		return
+	}
+	*f.protocol = elbtypes.ProtocolEnum(h.Protocol)
+	*f.port = optional(h.Port)
+	if h.Protocol != "TCP" && h.Protocol != "UDP" {
+		*f.path = optional(h.Path)
+		if h.HTTPCode != "" || h.GRPCCode != "" {
+			*f.matcher = &elbtypes.Matcher{HttpCode: optional(h.HTTPCode), GrpcCode: optional(h.GRPCCode)}
+		}
+	}
+	positive := func(dst **int32, v int32) {
+		if v > 0 {
+			*dst = aws.Int32(v)
+		}
+	}
+	positive(f.interval, h.IntervalSeconds)
+	positive(f.timeout, h.TimeoutSeconds)
+	positive(f.healthy, h.HealthyThreshold)
+	positive(f.unhealthy, h.UnhealthyThreshold)
+}
+
+// updateELBTags writes an update's tag changes to an ELB resource and the tag cache.
+func (a *applier) updateELBTags(ctx context.Context, arn string, u *plan.Update) error {
+	if !u.Has(plan.FieldTags) {
+		return nil
+	}
+	if len(u.AddTags) > 0 {
+		if _, err := a.c.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: toELBTags(u.AddTags)}); err != nil {
+			return fmt.Errorf("tagging %s: %w", arn, err)
+		}
+	}
+	if len(u.RemoveTags) > 0 {
+		if _, err := a.c.elb.RemoveTags(ctx, &elbv2.RemoveTagsInput{ResourceArns: []string{arn}, TagKeys: u.RemoveTags}); err != nil {
+			return fmt.Errorf("untagging %s: %w", arn, err)
+		}
+	}
+	a.c.tags.update(arn, u.AddTags, u.RemoveTags, a.c.now())
+	return nil
+}

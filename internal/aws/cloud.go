@@ -1,0 +1,143 @@
+// Package aws is the only place that reads and changes AWS: facts for translation, the observed
+// state of a Gateway's stack (found by its tags), applying a plan, and registering targets.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configure a Cloud.
+type Options struct {
+	// Region is required.
+	Region string
+	// VPCID is the cluster's VPC: load balancers, target groups and security groups live there.
+	VPCID string
+	// ClusterName is the value of the elbv2.k8s.aws/cluster tag on everything we create.
+	ClusterName string
+
+	// Endpoint, if set, is the base URL of every service (a local AWS emulator). Otherwise the
+	// SDK resolves endpoints, honouring AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
+	// (for example AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL_EC2).
+	Endpoint string
+	// Credentials, if set, replace the default chain (environment, shared config, web identity
+	// for IRSA, container credentials for EKS Pod Identity, IMDS).
+	Credentials aws.CredentialsProvider
+
+	// Registerer receives the elbgateway_aws_api_calls_total counter; nil registers nothing.
+	Registerer prometheus.Registerer
+	// MaxRetries bounds the retries of one call (throttling, 5xx, network errors). Default 5.
+	MaxRetries int
+	// RateLimits bound our call rate per operation class. Zero values take the defaults.
+	RateLimits RateLimits
+
+	// SubnetCacheTTL is how long the VPC's subnets are reused. Default 1m.
+	SubnetCacheTTL time.Duration
+	// TagCacheTTL is how long ELB tags are reused; our writes update the cache. Default 20m.
+	TagCacheTTL time.Duration
+	// NameCacheTTL is how long target group name → ARN look-ups are reused. Default 5m.
+	NameCacheTTL time.Duration
+	// DeleteTimeout bounds the retries of a delete that waits for a dependency to go
+	// (security group DependencyViolation, target group ResourceInUse). Default 2m.
+	DeleteTimeout time.Duration
+	// DeleteRetryInterval is the first pause between such retries; it doubles up to 10s. Default 2s.
+	DeleteRetryInterval time.Duration
+}
+
+// Cloud talks to ELBv2 and EC2 for one cluster.
+type Cloud struct {
+	opts    Options
+	elb     *elbv2.Client
+	ec2     *ec2.Client
+	calls   *callCounter
+	tags    *tagCache
+	subnets *ttlCache[[]subnetEntry]
+	tgNames *ttlCache[string]
+	now     func() time.Time
+}
+
+// New loads the AWS configuration (region from Options, credentials from Options or the default
+// chain) and builds the clients with call counting, rate limiting and bounded retries.
+func New(ctx context.Context, o Options) (*Cloud, error) {
+	if o.Region == "" {
+		return nil, errors.New("aws: region is required (set --aws-region or AWS_REGION)")
+	}
+	o = withDefaults(o)
+	calls, err := newCallCounter(o.Registerer, o.RateLimits)
+	if err != nil {
+		return nil, err
+	}
+	loaders := []func(*config.LoadOptions) error{
+		config.WithRegion(o.Region),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = o.MaxRetries + 1
+				so.MaxBackoff = 20 * time.Second
+			})
+		}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{calls.apiOptions()}),
+	}
+	if o.Credentials != nil {
+		loaders = append(loaders, config.WithCredentialsProvider(o.Credentials))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return nil, fmt.Errorf("aws: loading configuration: %w", err)
+	}
+	c := &Cloud{
+		opts:  o,
+		calls: calls,
+		tags:  newTagCache(o.TagCacheTTL),
+		now:   time.Now,
+	}
+	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
+	c.tgNames = newTTLCache[string](o.NameCacheTTL)
+	c.elb = elbv2.NewFromConfig(cfg, func(eo *elbv2.Options) {
+		if o.Endpoint != "" {
+			eo.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	c.ec2 = ec2.NewFromConfig(cfg, func(eo *ec2.Options) {
+		if o.Endpoint != "" {
+			eo.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	return c, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.MaxRetries <= 0 {
+		o.MaxRetries = 5
+	}
+	if o.SubnetCacheTTL <= 0 {
+		o.SubnetCacheTTL = time.Minute
+	}
+	if o.TagCacheTTL <= 0 {
+		o.TagCacheTTL = 20 * time.Minute
+	}
+	if o.NameCacheTTL <= 0 {
+		o.NameCacheTTL = 5 * time.Minute
+	}
+	if o.DeleteTimeout <= 0 {
+		o.DeleteTimeout = 2 * time.Minute
+	}
+	if o.DeleteRetryInterval <= 0 {
+		o.DeleteRetryInterval = 2 * time.Second
+	}
+	o.RateLimits = o.RateLimits.withDefaults()
+	return o
+}
+
+// CallCounts returns how many calls (attempts, retries included) this Cloud made, keyed
+// "service:Operation", for example "elbv2:DescribeTags" or "ec2:DescribeSubnets".
+func (c *Cloud) CallCounts() map[string]int { return c.calls.snapshot() }

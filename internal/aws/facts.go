@@ -1,0 +1,143 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+)
+
+// FactsRequest names what translation of one Gateway needs to know.
+type FactsRequest struct {
+	// StackID is the Gateway's namespace/name.
+	StackID string
+	Type    model.LoadBalancerType
+	// LoadBalancerName, if known, finds the existing load balancer with one call.
+	LoadBalancerName string
+	// TargetGroupNames are out-of-band target groups routes refer to by name.
+	TargetGroupNames []string
+}
+
+type subnetEntry = snapshot.Subnet
+
+// Facts reads the VPC's subnets (cached for SubnetCacheTTL), the stack's existing load balancer
+// and the ARNs of the named target groups. Names that do not exist are left out of the map.
+func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts, error) {
+	var f snapshot.AWSFacts
+	subnets, err := c.vpcSubnets(ctx)
+	if err != nil {
+		return f, fmt.Errorf("reading subnets of VPC %s: %w", c.opts.VPCID, err)
+	}
+	f.Subnets = subnets
+	existing, err := c.existingLoadBalancer(ctx, req)
+	if err != nil {
+		return f, fmt.Errorf("looking for the load balancer of %s: %w", req.StackID, err)
+	}
+	f.ExistingLoadBalancer = existing
+	for _, name := range req.TargetGroupNames {
+		arn, err := c.targetGroupARN(ctx, name)
+		if err != nil {
+			return f, fmt.Errorf("looking up target group %q: %w", name, err)
+		}
+		if arn == "" {
+			continue
+		}
+		if f.TargetGroupARNs == nil {
+			f.TargetGroupARNs = map[string]string{}
+		}
+		f.TargetGroupARNs[name] = arn
+	}
+	return f, nil
+}
+
+func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
+	if cached, ok := c.subnets.get(c.opts.VPCID, c.now()); ok {
+		return slices.Clone(cached), nil
+	}
+	in := &ec2.DescribeSubnetsInput{}
+	if c.opts.VPCID != "" {
+		in.Filters = []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.opts.VPCID}}}
+	}
+	var out []snapshot.Subnet
+	p := ec2.NewDescribeSubnetsPaginator(c.ec2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.Subnets {
+			out = append(out, snapshot.Subnet{
+				ID:               aws.ToString(s.SubnetId),
+				AvailabilityZone: aws.ToString(s.AvailabilityZone),
+				VPCID:            aws.ToString(s.VpcId),
+				CIDR:             aws.ToString(s.CidrBlock),
+				AvailableIPs:     aws.ToInt32(s.AvailableIpAddressCount),
+				Tags:             fromEC2Tags(s.Tags),
+			})
+		}
+	}
+	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return strings.Compare(a.ID, b.ID) })
+	c.subnets.put(c.opts.VPCID, out, c.now())
+	return slices.Clone(out), nil
+}
+
+func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*snapshot.ExistingLoadBalancer, error) {
+	if req.LoadBalancerName != "" {
+		lb, err := c.loadBalancerByName(ctx, req.LoadBalancerName)
+		if err != nil {
+			return nil, err
+		}
+		if lb != nil {
+			tags, err := c.elbTags(ctx, []string{aws.ToString(lb.LoadBalancerArn)})
+			if err != nil {
+				return nil, err
+			}
+			if id, ok := c.owned(tags[aws.ToString(lb.LoadBalancerArn)], req.StackID, req.Type); ok && id == model.LoadBalancerID {
+				return existingOf(lb.Scheme, lb.AvailabilityZones), nil
+			}
+		}
+	}
+	lbs, _, err := c.ownedLoadBalancers(ctx, req.StackID, req.Type)
+	if err != nil || len(lbs) == 0 {
+		return nil, err
+	}
+	return existingOf(lbs[0].Scheme, lbs[0].AvailabilityZones), nil
+}
+
+func existingOf(scheme elbtypes.LoadBalancerSchemeEnum, azs []elbtypes.AvailabilityZone) *snapshot.ExistingLoadBalancer {
+	e := &snapshot.ExistingLoadBalancer{Scheme: string(scheme)}
+	for _, az := range azs {
+		e.Subnets = append(e.Subnets, aws.ToString(az.SubnetId))
+	}
+	slices.Sort(e.Subnets)
+	return e
+}
+
+// targetGroupARN looks a target group up by name; "" when there is none.
+func (c *Cloud) targetGroupARN(ctx context.Context, name string) (string, error) {
+	if arn, ok := c.tgNames.get(name, c.now()); ok {
+		return arn, nil
+	}
+	resp, err := c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{name}})
+	if errorCode(err) == "TargetGroupNotFound" {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if len(resp.TargetGroups) == 0 {
+		return "", nil
+	}
+	arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
+	c.tgNames.put(name, arn, c.now())
+	return arn, nil
+}

@@ -1,0 +1,178 @@
+package aws
+
+import (
+	"context"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// Tag keys that mark what we own.
+const clusterTagKey = "elbv2.k8s.aws/cluster"
+
+// describeTagsLimit is how many ARNs one DescribeTags call takes on AWS.
+const describeTagsLimit = 20
+
+func stackTagKey(t model.LoadBalancerType) string    { return tagPrefix(t) + "/stack" }
+func resourceTagKey(t model.LoadBalancerType) string { return tagPrefix(t) + "/resource" }
+
+func tagPrefix(t model.LoadBalancerType) string {
+	if t == model.Application {
+		return "gateway.k8s.aws.alb"
+	}
+	return "gateway.k8s.aws.nlb"
+}
+
+// owned reports whether tags mark a resource of the stack, and its logical ID.
+func (c *Cloud) owned(tags model.Tags, stackID string, t model.LoadBalancerType) (string, bool) {
+	if tags[clusterTagKey] != c.opts.ClusterName || tags[stackTagKey(t)] != stackID {
+		return "", false
+	}
+	id, ok := tags[resourceTagKey(t)]
+	return id, ok
+}
+
+// elbTags returns the tags of ELB resources, from the cache where it can, reading the rest with
+// DescribeTags in chunks of 20.
+func (c *Cloud) elbTags(ctx context.Context, arns []string) (map[string]model.Tags, error) {
+	out := make(map[string]model.Tags, len(arns))
+	var misses []string
+	now := c.now()
+	for _, arn := range arns {
+		if tags, ok := c.tags.get(arn, now); ok {
+			out[arn] = tags
+		} else {
+			misses = append(misses, arn)
+		}
+	}
+	for chunk := range slices.Chunk(misses, describeTagsLimit) {
+		resp, err := c.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: chunk})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range resp.TagDescriptions {
+			tags := fromELBTags(d.Tags)
+			arn := aws.ToString(d.ResourceArn)
+			out[arn] = tags
+			c.tags.put(arn, tags, now)
+		}
+	}
+	return out, nil
+}
+
+func fromELBTags(tags []elbtypes.Tag) model.Tags {
+	out := model.Tags{}
+	for _, t := range tags {
+		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out
+}
+
+func toELBTags(tags model.Tags) []elbtypes.Tag {
+	out := make([]elbtypes.Tag, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		out = append(out, elbtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ownedLoadBalancers lists the stack's load balancers (normally one), oldest first.
+func (c *Cloud) ownedLoadBalancers(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.LoadBalancer, []model.Tags, error) {
+	var all []elbtypes.LoadBalancer
+	p := elbv2.NewDescribeLoadBalancersPaginator(c.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, lb := range page.LoadBalancers {
+			if string(lb.Type) != string(t) || (c.opts.VPCID != "" && aws.ToString(lb.VpcId) != c.opts.VPCID) {
+				continue
+			}
+			all = append(all, lb)
+		}
+	}
+	tags, err := c.elbTags(ctx, lbARNs(all))
+	if err != nil {
+		return nil, nil, err
+	}
+	var lbs []elbtypes.LoadBalancer
+	var lbTags []model.Tags
+	for _, lb := range all {
+		tt := tags[aws.ToString(lb.LoadBalancerArn)]
+		if id, ok := c.owned(tt, stackID, t); ok && id == model.LoadBalancerID {
+			lbs = append(lbs, lb)
+			lbTags = append(lbTags, tt)
+		}
+	}
+	order := make([]int, len(lbs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return aws.ToTime(lbs[a].CreatedTime).Compare(aws.ToTime(lbs[b].CreatedTime))
+	})
+	sortedLBs := make([]elbtypes.LoadBalancer, len(lbs))
+	sortedTags := make([]model.Tags, len(lbs))
+	for i, j := range order {
+		sortedLBs[i], sortedTags[i] = lbs[j], lbTags[j]
+	}
+	return sortedLBs, sortedTags, nil
+}
+
+func lbARNs(lbs []elbtypes.LoadBalancer) []string {
+	out := make([]string, 0, len(lbs))
+	for _, lb := range lbs {
+		out = append(out, aws.ToString(lb.LoadBalancerArn))
+	}
+	return out
+}
+
+// ownedTargetGroups lists the stack's target groups with their tags.
+func (c *Cloud) ownedTargetGroups(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.TargetGroup, []model.Tags, error) {
+	var all []elbtypes.TargetGroup
+	p := elbv2.NewDescribeTargetGroupsPaginator(c.elb, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, tg := range page.TargetGroups {
+			if c.opts.VPCID != "" && aws.ToString(tg.VpcId) != c.opts.VPCID {
+				continue
+			}
+			all = append(all, tg)
+		}
+	}
+	arns := make([]string, 0, len(all))
+	for _, tg := range all {
+		arns = append(arns, aws.ToString(tg.TargetGroupArn))
+	}
+	tags, err := c.elbTags(ctx, arns)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tgs []elbtypes.TargetGroup
+	var tgTags []model.Tags
+	for _, tg := range all {
+		tt := tags[aws.ToString(tg.TargetGroupArn)]
+		if _, ok := c.owned(tt, stackID, t); ok {
+			tgs = append(tgs, tg)
+			tgTags = append(tgTags, tt)
+		}
+	}
+	return tgs, tgTags, nil
+}

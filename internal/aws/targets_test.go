@@ -1,0 +1,132 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+)
+
+func TestTargetsRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/targets"
+	desired := nlbStack(stack, "targets", vpcID, subnets)
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := observed.TargetGroups[0].ARN
+
+	// 1200 loopback targets: three RegisterTargets calls of at most 500.
+	var targets []model.Target
+	for i := 0; i < 1200; i++ {
+		targets = append(targets, model.Target{ID: fmt.Sprintf("127.0.%d.%d", i/200, i%200+1), Port: 3000})
+	}
+	before := c.CallCounts()["elbv2:RegisterTargets"]
+	if err := c.RegisterTargets(ctx, arn, targets); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.CallCounts()["elbv2:RegisterTargets"] - before; got != 3 {
+		t.Errorf("registering 1200 targets took %d calls, want 3", got)
+	}
+	got, err := c.Targets(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(targets) {
+		t.Fatalf("registered %d targets, Targets lists %d", len(targets), len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if compareTargets(got[i-1], got[i]) >= 0 {
+			t.Fatalf("Targets is not sorted: %v before %v", got[i-1], got[i])
+		}
+	}
+
+	if err := c.DeregisterTargets(ctx, arn, targets[:1100]); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.Targets(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[model.Target]bool{}
+	for _, tg := range targets[1100:] {
+		want[tg] = true
+	}
+	if len(got) != len(want) {
+		t.Fatalf("after deregistering 1100 of 1200, Targets lists %d, want %d", len(got), len(want))
+	}
+	for _, tg := range got {
+		if !want[model.Target{ID: tg.ID, Port: tg.Port}] {
+			t.Errorf("target %v should be gone", tg)
+		}
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+}
+
+// TestApplyAgainAfterPartialFailure replays a whole plan after only its first half ran, as a
+// controller does when it crashed before recording the result: nothing is created twice.
+func TestApplyAgainAfterPartialFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/partial"
+	desired := nlbStack(stack, "partial", vpcID, subnets)
+	changes := plan.Diff(desired, nil)
+	if _, err := c.Apply(ctx, desired, nil, changes[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(ctx, desired, nil, changes); err != nil {
+		t.Fatalf("replaying the plan: %v", err)
+	}
+	lbs, _, err := c.ownedLoadBalancers(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lbs) != 1 {
+		t.Errorf("%d load balancers carry the stack's tags, want 1", len(lbs))
+	}
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(observed.TargetGroups) != 1 || len(observed.SecurityGroups) != 1 || len(observed.Listeners) != 1 {
+		t.Errorf("want one target group, security group and listener, got %d, %d, %d",
+			len(observed.TargetGroups), len(observed.SecurityGroups), len(observed.Listeners))
+	}
+	if rest := plan.Diff(desired, observed); len(rest) != 0 {
+		t.Errorf("plan after replay is not empty:\n%s", lines(rest))
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// TestReplaceUnderSameNameAndScheme covers the plans that delete before they create: a target
+// group replaced under the same name and a load balancer whose scheme changes.
+func TestReplaceUnderSameNameAndScheme(t *testing.T) {
+	t.Parallel()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/replace"
+	desired := nlbStack(stack, "replace", vpcID, subnets)
+	converge(t, c, desired)
+
+	desired.TargetGroups[0].TargetType = "instance"
+	desired.TargetGroups[0].Port = 31000
+	changes := converge(t, c, desired)
+	wantOps(t, "same-name replace", changes, []string{"delete Listener 8080", "delete TargetGroup " + tg1, "create TargetGroup " + tg1, "create Listener 8080"})
+
+	desired.LoadBalancer.Scheme = "internal"
+	changes = converge(t, c, desired)
+	wantOps(t, "scheme change", changes, []string{"delete LoadBalancer LoadBalancer", "create LoadBalancer LoadBalancer", "create Listener 8080"})
+
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
