@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/controller"
+	"github.com/elbgateway/elbgateway/internal/testenv"
+)
+
+const (
+	demoRegion  = "us-east-1"
+	demoCluster = "elbgateway-demo"
+	demoGateway = "aws-tcp-gateway"
+)
+
+// demoFiles are the seed walkthrough's manifests, in the order the walkthrough applies them.
+var demoFiles = []string{"lbconfig.yaml", "tgconfig.yaml", "gwc-nlb.yaml", "gw-public-nlb.yaml", "backend-service.yaml", "tcproute.yaml"}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("elbgateway demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	exitAfterReady := fs.Bool("exit-after-ready", false, "stop everything once the Gateway is programmed and printed")
+	level := fs.String("log-level", "error", "controller log level: debug, info or error")
+	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the Gateway to be programmed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := logLevel(*level); err != nil {
+		return err
+	}
+	setLogger(*level, stderr)
+
+	step := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
+	step("starting moto (AWS emulator)")
+	moto, err := testenv.StartMoto(ctx)
+	if err != nil {
+		return err
+	}
+	defer moto.Stop()
+	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, demoRegion, demoCluster)
+	if err != nil {
+		return err
+	}
+	step("seeded %s with public subnets %s", vpc.VPCID, strings.Join(vpc.PublicSubnets, ", "))
+	step("starting kube-apiserver and etcd")
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cluster.Stop() }()
+
+	cloud, err := aws.New(ctx, aws.Options{
+		Region: demoRegion, VPCID: vpc.VPCID, ClusterName: demoCluster, Endpoint: moto.Endpoint,
+		Credentials: credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
+	})
+	if err != nil {
+		return err
+	}
+	flags := controllerFlags{clusterName: demoCluster, region: demoRegion, vpcID: vpc.VPCID, targetType: "instance",
+		scheme: "internal", metricsAddr: "0", probeAddr: "0"}
+	flags.gates.gates = controller.Gates{NLB: true, ALB: true}
+	mgr, err := newManager(cluster.Config, managerOptions{flags: flags, cloud: cloud, inProcess: true})
+	if err != nil {
+		return err
+	}
+	mgrCtx, stopMgr := context.WithCancel(ctx)
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(mgrCtx) }()
+	defer func() { stopMgr(); <-mgrDone }()
+
+	step("applying examples/seed-l4")
+	if err := applySeed(ctx, mgr.GetClient(), stdout); err != nil {
+		return err
+	}
+	step("waiting for Gateway %s to be programmed", demoGateway)
+	gw, err := waitProgrammed(ctx, mgr.GetAPIReader(), *timeout)
+	if err != nil {
+		return err
+	}
+	printGateway(stdout, gw)
+	if err := printAWS(ctx, stdout, moto.Endpoint, gw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+While the demo runs, point your tools at the API server and the AWS emulator:
+
+  export KUBECONFIG=%s
+  kubectl get gateway,tcproute -A
+  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s
+  aws --endpoint-url %s elbv2 describe-load-balancers
+
+`, cluster.KubeconfigPath, testenv.TestAccessKeyID, testenv.TestSecretAccessKey, demoRegion, moto.Endpoint)
+	if *exitAfterReady {
+		step("done (--exit-after-ready)")
+		return nil
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop everything.")
+	select {
+	case <-ctx.Done():
+	case err := <-mgrDone:
+		mgrDone <- err
+		if err != nil {
+			return fmt.Errorf("the controller stopped: %w", err)
+		}
+	}
+	step("stopping")
+	return nil
+}
+
+func applySeed(ctx context.Context, c client.Client, stdout io.Writer) error {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	for _, f := range demoFiles {
+		objs, err := readManifests(filepath.Join(root, "examples", "seed-l4", f))
+		if err != nil {
+			return err
+		}
+		if err := createAll(ctx, c, "default", objs); err != nil {
+			return err
+		}
+		for _, o := range objs {
+			fmt.Fprintf(stdout, "%s/%s created\n", strings.ToLower(o.GetKind()), o.GetName())
+		}
+	}
+	return nil
+}
+
+func waitProgrammed(ctx context.Context, r client.Reader, timeout time.Duration) (*gwv1.Gateway, error) {
+	deadline := time.Now().Add(timeout)
+	var gw gwv1.Gateway
+	for {
+		err := r.Get(ctx, types.NamespacedName{Namespace: "default", Name: demoGateway}, &gw)
+		if err == nil && meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)) && len(gw.Status.Addresses) > 0 {
+			return &gw, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("Gateway %s not programmed after %s; its conditions: %s", demoGateway, timeout, conditionsText(gw.Status.Conditions))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// printGateway prints the Gateway the way kubectl get gateway does.
+func printGateway(w io.Writer, gw *gwv1.Gateway) {
+	fmt.Fprintln(w, "\n$ kubectl get gateway "+gw.Name)
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tCLASS\tADDRESS\tPROGRAMMED\tAGE")
+	addr := ""
+	if len(gw.Status.Addresses) > 0 {
+		addr = gw.Status.Addresses[0].Value
+	}
+	prog := "Unknown"
+	if c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil {
+		prog = string(c.Status)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, gw.Spec.GatewayClassName, addr, prog,
+		time.Since(gw.CreationTimestamp.Time).Round(time.Second))
+	_ = tw.Flush()
+}
+
+// printAWS shows the load balancer, its listeners, target groups and target health as the AWS
+// CLI reads them back from the emulator.
+func printAWS(ctx context.Context, w io.Writer, endpoint string, gw *gwv1.Gateway) error {
+	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed))
+	lbARN := c.Message
+	cli := func(args ...string) ([]byte, error) {
+		fmt.Fprintf(w, "\n$ aws elbv2 %s\n", strings.Join(args, " "))
+		out, err := testenv.AWSCLI(ctx, endpoint, demoRegion, append([]string{"elbv2"}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprint(w, string(out))
+		return out, nil
+	}
+	if _, err := cli("describe-load-balancers", "--load-balancer-arns", lbARN); err != nil {
+		return err
+	}
+	if _, err := cli("describe-listeners", "--load-balancer-arn", lbARN); err != nil {
+		return err
+	}
+	out, err := cli("describe-target-groups", "--load-balancer-arn", lbARN)
+	if err != nil {
+		return err
+	}
+	var tgs struct {
+		TargetGroups []struct{ TargetGroupArn string }
+	}
+	if err := json.Unmarshal(out, &tgs); err != nil {
+		return err
+	}
+	if len(tgs.TargetGroups) == 0 {
+		return errors.New("the load balancer has no target groups")
+	}
+	for _, tg := range tgs.TargetGroups {
+		if err := waitTargets(ctx, endpoint, tg.TargetGroupArn); err != nil {
+			return err
+		}
+		if _, err := cli("describe-target-health", "--target-group-arn", tg.TargetGroupArn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitTargets waits (briefly) for the targets loop to register the target group's targets.
+func waitTargets(ctx context.Context, endpoint, arn string) error {
+	for i := 0; i < 50; i++ {
+		out, err := testenv.AWSCLI(ctx, endpoint, demoRegion, "elbv2", "describe-target-health", "--target-group-arn", arn)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(out), `"Id"`) {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("no targets registered in %s", arn)
+}
+
+func conditionsText(cs []metav1.Condition) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s=%s (%s: %s)", c.Type, c.Status, c.Reason, c.Message))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,71 @@
+// Command elbgateway is a Kubernetes Gateway API controller that programs AWS Elastic Load
+// Balancing: GatewayClasses with controllerName gateway.k8s.aws/nlb become Network Load
+// Balancers (and gateway.k8s.aws/alb Application Load Balancers).
+//
+// Usage:
+//
+//	elbgateway controller --cluster-name NAME [flags]   run the controller
+//	elbgateway demo [--exit-after-ready]                 walk through an NLB Gateway locally
+//	elbgateway version                                   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "controller":
+		err = runController(ctx, args[1:], stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "elbgateway", version)
+	case "help", "-h", "--help":
+		usage(stdout)
+	default:
+		fmt.Fprintf(stderr, "elbgateway: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "elbgateway:", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: elbgateway <command> [flags]
+
+commands:
+  controller   run the Gateway API controller (elbgateway controller -h lists its flags)
+  demo         start a local API server and AWS emulator and walk through an NLB Gateway
+  version      print the version
+`)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/elbgateway/elbgateway/internal/controller"
+)
+
+func TestFeatureGates(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    controller.Gates
+		wantErr string
+	}{
+		{in: "NLBGatewayAPI=true,ALBGatewayAPI=true", want: controller.Gates{NLB: true, ALB: true}},
+		{in: "ALBGatewayAPI=false", want: controller.Gates{NLB: true}},
+		{in: " NLBGatewayAPI = false , ", want: controller.Gates{ALB: true}},
+		{in: "GatewayListenerSet=true", wantErr: `unknown feature gate "GatewayListenerSet"; known gates: ALBGatewayAPI, NLBGatewayAPI`},
+		{in: "NLBGatewayAPI=yes", wantErr: `feature gate NLBGatewayAPI: "yes" is not true or false`},
+		{in: "NLBGatewayAPI", wantErr: `"NLBGatewayAPI" is not Name=true|false`},
+	} {
+		f := featureGates{gates: controller.Gates{NLB: true, ALB: true}}
+		err := f.Set(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("Set(%q) error %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || f.gates != tt.want {
+			t.Errorf("Set(%q) = %+v, %v; want %+v", tt.in, f.gates, err, tt.want)
+		}
+	}
+}
+
+func TestControllerFlagsValidation(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run([]string{"controller", "--default-target-type", "alb", "--aws-region", "", "--feature-gates", "NLBGatewayAPI=true"}, &stderr, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; output %s", code, stderr.String())
+	}
+	for _, want := range []string{"--cluster-name is required", "--aws-vpc-id is required", `--default-target-type "alb": use instance or ip`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("output %q lacks %q", stderr.String(), want)
+		}
+	}
+	stderr.Reset()
+	if code := run([]string{"controller", "--feature-gates", "Bogus=true"}, &stderr, &stderr); code != 2 && code != 1 {
+		t.Errorf("unknown gate: exit code %d", code)
+	}
+	if !strings.Contains(stderr.String(), `unknown feature gate "Bogus"`) {
+		t.Errorf("unknown gate output: %s", stderr.String())
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "elbgateway ") {
+		t.Errorf("version: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"frobnicate"}, &out, &out); code != 2 || !strings.Contains(out.String(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %d %q", code, out.String())
+	}
+}
+
+// TestDemo runs `elbgateway demo --exit-after-ready` against its own moto and API server.
+func TestDemo(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"demo", "--exit-after-ready", "--timeout", "90s"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"aws-tcp-gateway   aws-nlb-gateway-class",
+		`"Type": "network"`,
+		`"Scheme": "internet-facing"`,
+		`"Port": 8080`,
+		`"TargetType": "ip"`,
+		`"Id": "192.0.2.10"`,
+		"export KUBECONFIG=",
+		"aws --endpoint-url http://127.0.0.1:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "True") {
+		t.Errorf("Gateway not shown as programmed:\n%s", out)
+	}
+}

@@ -1,0 +1,74 @@
+package controller
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	clienttesting "k8s.io/client-go/testing"
+)
+
+func resources(gv string, kinds ...string) *metav1.APIResourceList {
+	l := &metav1.APIResourceList{GroupVersion: gv}
+	for _, k := range kinds {
+		l.APIResources = append(l.APIResources, metav1.APIResource{Name: strings.ToLower(k) + "s", Kind: k},
+			metav1.APIResource{Name: strings.ToLower(k) + "s/status", Kind: k})
+	}
+	return l
+}
+
+func TestDetectAPIsPrefersV1AndFallsBackToV1alpha2(t *testing.T) {
+	d := &fakediscovery.FakeDiscovery{Fake: &clienttesting.Fake{Resources: []*metav1.APIResourceList{
+		resources("gateway.networking.k8s.io/v1", "Gateway", "GatewayClass", "HTTPRoute", "TLSRoute"),
+		resources("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", "Gateway"),
+		resources("gateway.networking.k8s.io/v1alpha2", "TCPRoute", "UDPRoute", "TLSRoute"),
+		resources("gateway.k8s.aws/v1", "LoadBalancerConfiguration", "TargetGroupConfiguration"),
+	}}}
+	a, err := DetectAPIs(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]schema.GroupVersionKind{
+		"TCPRoute":  {Group: gatewayGroup, Version: "v1alpha2", Kind: "TCPRoute"},
+		"UDPRoute":  {Group: gatewayGroup, Version: "v1alpha2", Kind: "UDPRoute"},
+		"TLSRoute":  {Group: gatewayGroup, Version: "v1", Kind: "TLSRoute"},
+		"HTTPRoute": {Group: gatewayGroup, Version: "v1", Kind: "HTTPRoute"},
+	}
+	if !reflect.DeepEqual(a.Routes, want) {
+		t.Errorf("routes %v, want %v", a.Routes, want)
+	}
+	if !a.Gateway || !a.GatewayClass || !a.ReferenceGrant || !a.LoadBalancerConfiguration || !a.TargetGroupConfiguration {
+		t.Errorf("core kinds not all detected: %+v", a)
+	}
+	gates, notes := a.Restrict(Gates{NLB: true, ALB: true})
+	if gates != (Gates{NLB: true, ALB: true}) {
+		t.Errorf("gates %+v, want both on (HTTPRoute is served)", gates)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "GRPCRoute is not served") {
+		t.Errorf("notes %q, want one about GRPCRoute", notes)
+	}
+}
+
+func TestRestrictSwitchesOffGatesWithoutTheirKinds(t *testing.T) {
+	a := APIs{Gateway: true, GatewayClass: true, LoadBalancerConfiguration: true, TargetGroupConfiguration: true,
+		ReferenceGrant: true, Routes: map[string]schema.GroupVersionKind{
+			"TCPRoute": {Group: gatewayGroup, Version: "v1alpha2", Kind: "TCPRoute"},
+		}}
+	gates, notes := a.Restrict(Gates{NLB: true, ALB: true})
+	if gates != (Gates{NLB: true}) {
+		t.Errorf("gates %+v, want NLB only", gates)
+	}
+	joined := strings.Join(notes, "\n")
+	if !strings.Contains(joined, "ALBGatewayAPI switched off: the cluster does not serve grpcroutes.gateway.networking.k8s.io, httproutes.gateway.networking.k8s.io") {
+		t.Errorf("notes do not say which CRDs the ALB gate misses:\n%s", joined)
+	}
+
+	a.LoadBalancerConfiguration = false
+	gates, notes = a.Restrict(Gates{NLB: true})
+	if gates.NLB || !strings.Contains(strings.Join(notes, "\n"), "loadbalancerconfigurations.gateway.k8s.aws/v1") {
+		t.Errorf("without the LoadBalancerConfiguration CRD: gates %+v, notes %q", gates, notes)
+	}
+}

@@ -1,0 +1,212 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/status"
+	"github.com/elbgateway/elbgateway/internal/targets"
+	"github.com/elbgateway/elbgateway/internal/translate"
+)
+
+// gatewayReconciler reconciles the Gateways of one controller name.
+type gatewayReconciler struct {
+	controller string
+	reader     client.Reader // the informer cache
+	cloud      Cloud
+	gatherer   *gatherer
+	writer     *statusWriter
+	registry   *targets.Registry
+	opts       Options
+}
+
+// Reconcile is the whole life of one Gateway, in numbered steps.
+func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	gw, class, err := r.load(ctx, req.NamespacedName)
+	if err != nil || gw == nil {
+		return reconcile.Result{}, err
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
+
+	// 1. gather: the Gateway's world from the cache, and AWS facts.
+	snap, err := r.gatherer.gather(ctx, gw, class)
+	if err != nil {
+		return r.writer.failed(ctx, gw, "gather", err)
+	}
+	// 2. translate: pure.
+	desired, statuses := translate.Gateway(snap)
+	// 3. observe what the stack has in AWS.
+	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
+	if err != nil {
+		return r.writer.failed(ctx, gw, "observe", err)
+	}
+	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
+	desired = r.hold(gw, class, desired, observed)
+	changes := plan.Diff(desired, observed)
+	// 5. apply the changes (the only AWS writes).
+	result, err := r.apply(ctx, gw, desired, observed, changes)
+	if err != nil {
+		return r.writer.failed(ctx, gw, "apply", err)
+	}
+	// 6. report: statuses, finalizer, events.
+	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result})
+	// 7. targets: hand the target groups to the targets loop.
+	r.bindTargets(desired, observed, result)
+	return retryConflict(res, err)
+}
+
+// load reads the Gateway and its class. It returns a nil Gateway when there is nothing to do:
+// the Gateway is gone, or neither belongs to this controller nor carries its finalizer.
+func (r *gatewayReconciler) load(ctx context.Context, key types.NamespacedName) (*gwv1.Gateway, *gwv1.GatewayClass, error) {
+	var gw gwv1.Gateway
+	if err := r.reader.Get(ctx, key, &gw); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.registry.Set(key.String(), nil)
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	var class gwv1.GatewayClass
+	classPtr := &class
+	if err := r.reader.Get(ctx, types.NamespacedName{Name: string(gw.Spec.GatewayClassName)}, &class); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, nil, err
+		}
+		classPtr = nil
+	}
+	if !r.owns(classPtr) && !hasFinalizer(&gw, finalizer(r.controller)) {
+		return nil, nil, nil
+	}
+	return &gw, classPtr, nil
+}
+
+func (r *gatewayReconciler) owns(class *gwv1.GatewayClass) bool {
+	return class != nil && string(class.Spec.ControllerName) == r.controller
+}
+
+// hold decides the stack to plan for. A live Gateway of ours that translation rejected (a
+// missing configuration, no subnets) keeps what it has in AWS until it is fixed, so a typo never
+// deletes a load balancer. Only a Gateway being deleted, or one that left this controller,
+// gives up its stack.
+func (r *gatewayReconciler) hold(gw *gwv1.Gateway, class *gwv1.GatewayClass, desired, observed *model.Stack) *model.Stack {
+	if desired.LoadBalancer == nil && gw.DeletionTimestamp == nil && r.owns(class) {
+		return observed
+	}
+	return desired
+}
+
+// apply runs the plan. The finalizer goes on before the first write that creates anything.
+func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error) {
+	if len(changes) == 0 {
+		return observed, nil
+	}
+	if desired.LoadBalancer != nil {
+		if err := r.writer.addFinalizer(ctx, gw, finalizer(r.controller)); err != nil {
+			return nil, err
+		}
+	}
+	result, err := r.cloud.Apply(ctx, desired, observed, changes)
+	r.writer.applied(gw, changes, err)
+	if err != nil {
+		return nil, err
+	}
+	if result == nil {
+		return nil, errors.New("applying the plan returned no stack")
+	}
+	return result, nil
+}
+
+// bindTargets tells the targets loop which target groups the Gateway has and what feeds them.
+// A held stack (see hold) keeps the bindings it had.
+func (r *gatewayReconciler) bindTargets(desired, observed, result *model.Stack) {
+	if desired == observed {
+		return
+	}
+	r.registry.Set(desired.ID, bindings(desired, result))
+}
+
+// bindings pairs the desired target groups (which know their backends) with the ARNs AWS
+// assigned them.
+func bindings(desired, result *model.Stack) []targets.Binding {
+	if desired == nil || result == nil {
+		return nil
+	}
+	arns := map[string]string{}
+	for _, tg := range result.TargetGroups {
+		arns[tg.ID] = tg.ARN
+	}
+	var out []targets.Binding
+	for _, tg := range desired.TargetGroups {
+		if tg.Backend == nil || arns[tg.ID] == "" {
+			continue
+		}
+		out = append(out, targets.Binding{TargetGroupARN: arns[tg.ID], TargetType: tg.TargetType, Backend: *tg.Backend})
+	}
+	return out
+}
+
+// retryConflict turns a write conflict (the cache was behind) into a quick retry.
+func retryConflict(res reconcile.Result, err error) (reconcile.Result, error) {
+	if apierrors.IsConflict(errors.Unwrap(err)) || apierrors.IsConflict(err) {
+		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+	}
+	return res, err
+}
+
+// stackEmpty is true when AWS holds nothing of a stack.
+func stackEmpty(s *model.Stack) bool {
+	return s == nil || s.LoadBalancer == nil && len(s.Listeners) == 0 && len(s.TargetGroups) == 0 && len(s.SecurityGroups) == 0
+}
+
+func hasFinalizer(o client.Object, f string) bool {
+	for _, x := range o.GetFinalizers() {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// jitter returns d plus up to 10%.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+// reportInput is what the report step writes.
+type reportInput struct {
+	gateway *gwv1.Gateway
+	// owned is true when the Gateway's class belongs to this controller.
+	owned    bool
+	statuses *status.Set
+	result   *model.Stack
+}
+
+// recorder is the part of an event recorder the writer uses.
+type recorder = events.EventRecorder
+
+func changeSummary(changes []plan.Change) string {
+	s := ""
+	for i, c := range changes {
+		if i > 0 {
+			s += "; "
+		}
+		if len(s) > 900 {
+			return s + fmt.Sprintf("and %d more", len(changes)-i)
+		}
+		s += c.String()
+	}
+	return s
+}

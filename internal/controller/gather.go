@@ -1,0 +1,291 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/translate"
+)
+
+// gatherer builds one Gateway's snapshot from the informer cache and AWS facts. Objects that do
+// not exist are left out: translation reports them as status conditions.
+type gatherer struct {
+	reader     client.Reader
+	cloud      Cloud
+	apis       APIs
+	settings   snapshot.Settings
+	controller string
+}
+
+// gather reads everything translate.Gateway may need.
+func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.GatewayClass) (*snapshot.Snapshot, error) {
+	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw}
+	steps := []func(context.Context, *snapshot.Snapshot) error{
+		g.loadBalancerConfigurations,
+		g.routes,
+		g.namespaces,
+		g.services,
+		g.referenceGrants,
+		g.targetGroupConfigurations,
+		g.facts,
+	}
+	for _, step := range steps {
+		if err := step(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// loadBalancerConfigurations reads the class's and the Gateway's configurations.
+func (g *gatherer) loadBalancerConfigurations(ctx context.Context, s *snapshot.Snapshot) error {
+	keys := lbcOfGateway(s.Gateway)
+	if s.GatewayClass != nil {
+		keys = append(keys, lbcOfClass(s.GatewayClass)...)
+	}
+	for _, k := range dedupeStrings(keys) {
+		var lbc awsv1.LoadBalancerConfiguration
+		ok, err := g.get(ctx, k, &lbc)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.LoadBalancerConfigurations = append(s.LoadBalancerConfigurations, lbc)
+		}
+	}
+	return nil
+}
+
+// routes reads the routes that name the Gateway or carry a status entry for it.
+func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
+	key := s.Gateway.Namespace + "/" + s.Gateway.Name
+	for _, gvk := range g.apis.routeKindsOf(g.controller) {
+		list := newRouteList(gvk)
+		if err := g.reader.List(ctx, list, client.MatchingFields{indexGateway: key}); err != nil {
+			return fmt.Errorf("listing %ss of Gateway %s: %w", gvk.Kind, key, err)
+		}
+		sort.Slice(list.Items, func(i, j int) bool {
+			a, b := &list.Items[i], &list.Items[j]
+			return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
+		})
+		for i := range list.Items {
+			if err := addRoute(s, &list.Items[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// namespaces reads the namespaces of the Gateway and its routes, for allowedRoutes selectors.
+func (g *gatherer) namespaces(ctx context.Context, s *snapshot.Snapshot) error {
+	set := map[string]bool{s.Gateway.Namespace: true}
+	for _, r := range routeObjects(s) {
+		set[r.namespace] = true
+	}
+	for _, name := range sortedKeys(set) {
+		var ns corev1.Namespace
+		ok, err := g.get(ctx, name, &ns)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.Namespaces = append(s.Namespaces, ns)
+		}
+	}
+	return nil
+}
+
+// services reads the Services the routes name.
+func (g *gatherer) services(ctx context.Context, s *snapshot.Snapshot) error {
+	for _, k := range serviceKeys(s) {
+		var svc corev1.Service
+		ok, err := g.get(ctx, k, &svc)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.Services = append(s.Services, svc)
+		}
+	}
+	return nil
+}
+
+// referenceGrants reads the grants in the namespaces that routes refer into from elsewhere.
+func (g *gatherer) referenceGrants(ctx context.Context, s *snapshot.Snapshot) error {
+	if !g.apis.ReferenceGrant {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, r := range routeObjects(s) {
+		for _, b := range r.backends {
+			if b.Namespace != r.namespace {
+				set[b.Namespace] = true
+			}
+		}
+	}
+	for _, ns := range sortedKeys(set) {
+		var list gwv1beta1.ReferenceGrantList
+		if err := g.reader.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("listing ReferenceGrants in %s: %w", ns, err)
+		}
+		s.ReferenceGrants = append(s.ReferenceGrants, list.Items...)
+	}
+	return nil
+}
+
+// targetGroupConfigurations reads the configurations in the backends' namespaces and the
+// default configurations the load balancer configurations name.
+func (g *gatherer) targetGroupConfigurations(ctx context.Context, s *snapshot.Snapshot) error {
+	set := map[string]bool{}
+	for _, k := range serviceKeys(s) {
+		ns, _ := splitKey(k)
+		set[ns] = true
+	}
+	for _, lbc := range s.LoadBalancerConfigurations {
+		if lbc.Spec.DefaultTargetGroupConfiguration != nil {
+			set[lbc.Namespace] = true
+		}
+	}
+	for _, ns := range sortedKeys(set) {
+		var list awsv1.TargetGroupConfigurationList
+		if err := g.reader.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("listing TargetGroupConfigurations in %s: %w", ns, err)
+		}
+		sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+		s.TargetGroupConfigurations = append(s.TargetGroupConfigurations, list.Items...)
+	}
+	return nil
+}
+
+// facts reads what translation needs from AWS.
+func (g *gatherer) facts(ctx context.Context, s *snapshot.Snapshot) error {
+	req := aws.FactsRequest{
+		StackID:          s.Gateway.Namespace + "/" + s.Gateway.Name,
+		Type:             lbType(g.controller),
+		LoadBalancerName: translate.LoadBalancerName(s),
+	}
+	set := map[string]bool{}
+	for _, r := range routeObjects(s) {
+		for _, b := range r.backends {
+			if b.Kind == "TargetGroupName" {
+				set[b.Name] = true
+			}
+		}
+	}
+	req.TargetGroupNames = sortedKeys(set)
+	facts, err := g.cloud.Facts(ctx, req)
+	if err != nil {
+		return fmt.Errorf("reading AWS facts (subnets, load balancer, target groups): %w", err)
+	}
+	s.AWS = facts
+	return nil
+}
+
+// get reads one object by namespace/name (or name) from the cache; a missing object is not
+// an error.
+func (g *gatherer) get(ctx context.Context, key string, obj client.Object) (bool, error) {
+	ns, name := splitKey(key)
+	err := g.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %T %s: %w", obj, key, err)
+	}
+	return true, nil
+}
+
+// routeObject is what gather needs to know of a route in the snapshot.
+type routeObject struct {
+	namespace string
+	backends  []backendRef
+}
+
+func routeObjects(s *snapshot.Snapshot) []routeObject {
+	var out []routeObject
+	add := func(ns string, rules [][]gwv1.BackendRef) {
+		r := routeObject{namespace: ns}
+		for _, refs := range rules {
+			for _, b := range refs {
+				ref := backendRef{Kind: "Service", Namespace: ns, Name: string(b.Name)}
+				if b.Kind != nil {
+					ref.Kind = string(*b.Kind)
+				}
+				if b.Namespace != nil && *b.Namespace != "" {
+					ref.Namespace = string(*b.Namespace)
+				}
+				r.backends = append(r.backends, ref)
+			}
+		}
+		out = append(out, r)
+	}
+	for _, r := range s.TCPRoutes {
+		add(r.Namespace, rulesOf(r.Spec.Rules, func(x gwv1.TCPRouteRule) []gwv1.BackendRef { return x.BackendRefs }))
+	}
+	for _, r := range s.UDPRoutes {
+		add(r.Namespace, rulesOf(r.Spec.Rules, func(x gwv1.UDPRouteRule) []gwv1.BackendRef { return x.BackendRefs }))
+	}
+	for _, r := range s.TLSRoutes {
+		add(r.Namespace, rulesOf(r.Spec.Rules, func(x gwv1.TLSRouteRule) []gwv1.BackendRef { return x.BackendRefs }))
+	}
+	for _, r := range s.HTTPRoutes {
+		add(r.Namespace, rulesOf(r.Spec.Rules, func(x gwv1.HTTPRouteRule) []gwv1.BackendRef {
+			var out []gwv1.BackendRef
+			for _, b := range x.BackendRefs {
+				out = append(out, b.BackendRef)
+			}
+			return out
+		}))
+	}
+	for _, r := range s.GRPCRoutes {
+		add(r.Namespace, rulesOf(r.Spec.Rules, func(x gwv1.GRPCRouteRule) []gwv1.BackendRef {
+			var out []gwv1.BackendRef
+			for _, b := range x.BackendRefs {
+				out = append(out, b.BackendRef)
+			}
+			return out
+		}))
+	}
+	return out
+}
+
+func rulesOf[R any](rules []R, refs func(R) []gwv1.BackendRef) [][]gwv1.BackendRef {
+	out := make([][]gwv1.BackendRef, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, refs(r))
+	}
+	return out
+}
+
+// serviceKeys returns the namespace/name of every Service the snapshot's routes name, sorted.
+func serviceKeys(s *snapshot.Snapshot) []string {
+	set := map[string]bool{}
+	for _, r := range routeObjects(s) {
+		for _, b := range r.backends {
+			if b.Kind == "Service" {
+				set[b.Namespace+"/"+b.Name] = true
+			}
+		}
+	}
+	return sortedKeys(set)
+}
+
+func dedupeStrings(in []string) []string {
+	set := map[string]bool{}
+	for _, s := range in {
+		set[s] = true
+	}
+	return sortedKeys(set)
+}

@@ -1,0 +1,222 @@
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/controller"
+	"github.com/elbgateway/elbgateway/internal/testenv"
+)
+
+const (
+	region      = "us-east-1"
+	clusterName = "it-cluster"
+)
+
+// env is the one cluster, moto and controller every test of the package shares.
+var env struct {
+	moto   *testenv.Moto
+	vpc    *testenv.VPC
+	cloud  *aws.Cloud
+	client client.Client
+	elb    *elbv2.Client
+	ec2    *ec2.Client
+	root   string
+}
+
+func TestMain(m *testing.M) {
+	code, err := runTests(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration test set-up:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func runTests(m *testing.M) (int, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel), zap.WriteTo(os.Stderr)))
+	var err error
+	if env.root, err = testenv.RepoRoot(); err != nil {
+		return 0, err
+	}
+	if env.moto, err = testenv.StartMoto(ctx); err != nil {
+		return 0, err
+	}
+	defer env.moto.Stop()
+	if env.vpc, err = testenv.SeedVPC(ctx, env.moto.Endpoint, region, clusterName); err != nil {
+		return 0, err
+	}
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = cluster.Stop() }()
+	if env.cloud, err = newCloud(ctx); err != nil {
+		return 0, err
+	}
+	env.elb = elbv2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
+	env.ec2 = ec2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
+	stop, c, err := startController(ctx, cluster.Config, env.cloud)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	env.client = c
+	return m.Run(), nil
+}
+
+func newCloud(ctx context.Context) (*aws.Cloud, error) {
+	return aws.New(ctx, aws.Options{
+		Region: region, VPCID: env.vpc.VPCID, ClusterName: clusterName, Endpoint: env.moto.Endpoint,
+		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
+		DeleteRetryInterval: 200 * time.Millisecond,
+	})
+}
+
+// startController runs a manager with the controllers against cfg and returns a direct
+// (uncached) client for the tests.
+func startController(ctx context.Context, cfg *rest.Config, cloud controller.Cloud) (func(), client.Client, error) {
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := true
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := controller.Setup(mgr, controller.Options{
+		ClusterName: clusterName, VPCID: env.vpc.VPCID, Region: region,
+		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
+		PendingRequeue: time.Second,
+	}); err != nil {
+		return nil, nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return func() { cancel(); <-done }, c, nil
+}
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	return newNamespaceIn(t, env.client)
+}
+
+// newNamespaceIn creates a namespace for one test in the cluster c reaches.
+func newNamespaceIn(t *testing.T, c client.Client) string {
+	t.Helper()
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	name = strings.TrimRight(name, "-") + fmt.Sprintf("-%d", time.Now().UnixNano()%100000)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// applyFiles creates the objects of example manifests (paths relative to the repository) in a
+// namespace. Cluster-scoped objects that exist already are left as they are.
+func applyFiles(t *testing.T, c client.Client, namespace string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		applyYAML(t, c, namespace, readFile(t, filepath.Join(env.root, f)))
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// applyYAML creates the objects of a multi-document YAML text in a namespace.
+func applyYAML(t *testing.T, c client.Client, namespace, text string) {
+	t.Helper()
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		namespaced, err := c.IsObjectNamespaced(u)
+		if err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		if namespaced {
+			u.SetNamespace(namespace)
+		}
+		if err := c.Create(context.Background(), u); err != nil {
+			if !namespaced && apierrors.IsAlreadyExists(err) {
+				continue
+			}
+			t.Fatalf("creating %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+// eventually polls check every 200ms until it returns nil, and fails the test with its last
+// error after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,90 @@
+// Package controller wires elbgateway into controller-runtime: the GatewayClass reconciler, one
+// Gateway reconciler per enabled controller name, the watches and field indexes that map events
+// to Gateways, and the status writer. Reconcile is gather → translate → observe → plan → apply →
+// report → bind targets; only gather reads the outside world, only apply and report change it.
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/targets"
+)
+
+// Controller names of the two Gateway controllers.
+const (
+	ControllerNLB = "gateway.k8s.aws/nlb"
+	ControllerALB = "gateway.k8s.aws/alb"
+)
+
+// Feature gate names, as the AWS Load Balancer Controller spells them.
+const (
+	GateNLB = "NLBGatewayAPI"
+	GateALB = "ALBGatewayAPI"
+)
+
+// Gates are the feature gates that switch the Gateway controllers on.
+type Gates struct {
+	NLB bool
+	ALB bool
+}
+
+// Cloud is what the controller needs from AWS: facts for translation, the observed stack, the
+// writes of a plan, and the targets of target groups.
+type Cloud interface {
+	Facts(ctx context.Context, req aws.FactsRequest) (snapshot.AWSFacts, error)
+	Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
+	Apply(ctx context.Context, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error)
+	targets.Cloud
+}
+
+// Options configure the controllers.
+type Options struct {
+	ClusterName string
+	VPCID       string
+	Region      string
+	Gates       Gates
+
+	DefaultScheme     string
+	DefaultTargetType string
+	DefaultSSLPolicy  string
+	DefaultTags       map[string]string
+
+	Cloud Cloud
+	// Targets receives the target groups of each Gateway; Setup creates one when nil.
+	Targets *targets.Registry
+
+	// Resync is how often each Gateway is reconciled without events, to repair drift
+	// (default 10 minutes, with up to 10% jitter).
+	Resync time.Duration
+	// PendingRequeue is how soon a Gateway whose load balancer is not active yet is looked at
+	// again (default 15 seconds).
+	PendingRequeue time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Resync == 0 {
+		o.Resync = 10 * time.Minute
+	}
+	if o.PendingRequeue == 0 {
+		o.PendingRequeue = 15 * time.Second
+	}
+	if o.Targets == nil {
+		o.Targets = targets.NewRegistry()
+	}
+}
+
+// lbType is the load balancer type a controller name builds.
+func lbType(controllerName string) model.LoadBalancerType {
+	if controllerName == ControllerALB {
+		return model.Application
+	}
+	return model.Network
+}
+
+// finalizer is the Gateway finalizer of a controller: its controller name.
+func finalizer(controllerName string) string { return controllerName }

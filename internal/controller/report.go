@@ -1,0 +1,331 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/status"
+)
+
+// statusWriter is the one place that writes Gateway and route status, the Gateway finalizer
+// and events. It writes only what changed.
+type statusWriter struct {
+	client     client.Client
+	reader     client.Reader
+	apis       APIs
+	controller string
+	events     recorder
+	opts       Options
+	now        func() time.Time
+}
+
+// report writes the outcome of a successful reconcile and says when to look again.
+func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Result, error) {
+	gw := in.gateway
+	if err := w.routes(ctx, gw, in.statuses); err != nil {
+		return reconcile.Result{}, err
+	}
+	deleting := gw.DeletionTimestamp != nil || !in.owned
+	if deleting {
+		if !stackEmpty(in.result) {
+			return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
+		}
+		return reconcile.Result{}, w.removeFinalizer(ctx, gw, finalizer(w.controller))
+	}
+	programmed, st := w.gatewayStatus(gw, in.statuses, in.result)
+	if err := w.writeGateway(ctx, gw, st); err != nil {
+		return reconcile.Result{}, err
+	}
+	if programmed == metav1.ConditionUnknown {
+		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
+	}
+	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
+}
+
+// failed records a failed step on the Gateway (Programmed=False with the error) and returns the
+// error so the Gateway is retried with backoff.
+func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string, err error) (reconcile.Result, error) {
+	err = fmt.Errorf("%s: %w", step, err)
+	log.FromContext(ctx).Error(err, "reconciling Gateway failed")
+	w.events.Eventf(gw, nil, corev1.EventTypeWarning, "Failed"+strings.ToUpper(step[:1])+step[1:], "Reconcile", "%s", truncate(err.Error()))
+	if gw.DeletionTimestamp == nil {
+		st := *gw.Status.DeepCopy()
+		conds := append([]metav1.Condition(nil), st.Conditions...)
+		meta.RemoveStatusCondition(&conds, string(gwv1.GatewayConditionProgrammed))
+		conds = append(conds, metav1.Condition{
+			Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionFalse,
+			Reason: string(gwv1.GatewayReasonPending), ObservedGeneration: gw.Generation,
+			Message: truncate(fmt.Sprintf("%v; retrying with backoff", err)),
+		})
+		st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
+		if werr := w.writeGateway(ctx, gw, st); werr != nil {
+			log.FromContext(ctx).Error(werr, "writing Gateway status")
+		}
+	}
+	return reconcile.Result{}, err
+}
+
+// applied records the AWS changes of a plan as an event.
+func (w *statusWriter) applied(gw *gwv1.Gateway, changes []plan.Change, err error) {
+	if err != nil {
+		w.events.Eventf(gw, nil, corev1.EventTypeWarning, "FailedApply", "Apply", "%s", truncate(err.Error()))
+		return
+	}
+	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "Applied", "Apply", "%d AWS changes: %s", len(changes), changeSummary(changes))
+}
+
+// gatewayStatus is the Gateway's status: translation's conditions and listeners, plus
+// Programmed and the addresses once AWS has answered.
+func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, set *status.Set, result *model.Stack) (metav1.ConditionStatus, gwv1.GatewayStatus) {
+	st := gwv1.GatewayStatus{}
+	var conds []metav1.Condition
+	var listeners []gwv1.ListenerStatus
+	if set != nil && set.Gateway != nil {
+		conds = append(conds, set.Gateway.Conditions...)
+		listeners = set.Gateway.Listeners
+	}
+	prog := programmedCondition(gw, conds, result)
+	conds = append(conds, prog)
+	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
+	for _, l := range listeners {
+		l = *l.DeepCopy()
+		l.Conditions = append(l.Conditions, listenerProgrammed(l, prog, gw.Generation))
+		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
+		st.Listeners = append(st.Listeners, l)
+	}
+	if result != nil && result.LoadBalancer != nil && result.LoadBalancer.DNSName != "" {
+		st.Addresses = []gwv1.GatewayStatusAddress{{
+			Type:  ptrTo(gwv1.HostnameAddressType),
+			Value: strings.ToLower(result.LoadBalancer.DNSName),
+		}}
+	}
+	st.AttachedListenerSets = gw.Status.AttachedListenerSets
+	return prog.Status, st
+}
+
+// programmedCondition says whether the Gateway's load balancer is serving.
+func programmedCondition(gw *gwv1.Gateway, conds []metav1.Condition, result *model.Stack) metav1.Condition {
+	c := metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed), ObservedGeneration: gw.Generation}
+	if acc := meta.FindStatusCondition(conds, string(gwv1.GatewayConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
+		c.Status, c.Reason = metav1.ConditionFalse, string(gwv1.GatewayReasonInvalid)
+		c.Message = "Gateway is not accepted: " + acc.Message
+		return c
+	}
+	lb := (*model.LoadBalancer)(nil)
+	if result != nil {
+		lb = result.LoadBalancer
+	}
+	switch {
+	case lb == nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, string(gwv1.GatewayReasonPending), "Waiting for the load balancer to be created"
+	case lb.State == "active" || lb.State == "active_impaired":
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), lb.ARN
+	default:
+		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, string(gwv1.GatewayReasonPending), "Waiting for load balancer to be active"
+	}
+	return c
+}
+
+// listenerProgrammed says whether one listener is programmed.
+func listenerProgrammed(l gwv1.ListenerStatus, gateway metav1.Condition, gen int64) metav1.Condition {
+	c := metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen}
+	if acc := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
+		return c
+	}
+	switch gateway.Status {
+	case metav1.ConditionTrue:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed), "Listener is programmed"
+	default:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(gwv1.ListenerReasonPending), "Listener is pending: the load balancer is not active yet"
+	}
+	return c
+}
+
+func listenerConditions(ls []gwv1.ListenerStatus, name gwv1.SectionName) []metav1.Condition {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Conditions
+		}
+	}
+	return nil
+}
+
+// keepTimes stamps conditions with the current time, except those whose status did not change,
+// which keep their lastTransitionTime.
+func (w *statusWriter) keepTimes(old, conds []metav1.Condition) []metav1.Condition {
+	now := metav1.NewTime(w.now().Truncate(time.Second))
+	out := make([]metav1.Condition, 0, len(conds))
+	for _, c := range conds {
+		c.LastTransitionTime = now
+		if prev := meta.FindStatusCondition(old, c.Type); prev != nil && prev.Status == c.Status {
+			c.LastTransitionTime = prev.LastTransitionTime
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// writeGateway patches the Gateway's status when it differs.
+func (w *statusWriter) writeGateway(ctx context.Context, gw *gwv1.Gateway, st gwv1.GatewayStatus) error {
+	if equality.Semantic.DeepEqual(gw.Status, st) {
+		return nil
+	}
+	next := gw.DeepCopy()
+	next.Status = st
+	if err := w.client.Status().Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("writing the status of Gateway %s/%s: %w", gw.Namespace, gw.Name, err)
+	}
+	return nil
+}
+
+// routes writes each route's status.parents: our entries for this Gateway are replaced by
+// translation's, entries of other controllers and other Gateways are kept.
+func (w *statusWriter) routes(ctx context.Context, gw *gwv1.Gateway, set *status.Set) error {
+	if set == nil {
+		return nil
+	}
+	for _, rs := range set.Routes {
+		if err := w.route(ctx, gw, rs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Route) error {
+	gvk, ok := w.apis.Routes[rs.Kind]
+	if !ok {
+		return nil
+	}
+	u := newRoute(gvk)
+	if ok, err := (&gatherer{reader: w.reader}).get(ctx, rs.Namespace+"/"+rs.Name, u); err != nil || !ok {
+		return err
+	}
+	shape, err := shapeOf(u)
+	if err != nil {
+		return err
+	}
+	old := shape.Status.Parents
+	var next []gwv1.RouteParentStatus
+	for _, p := range old {
+		if string(p.ControllerName) == w.controller && parentNames(p.ParentRef, rs.Namespace, gw) {
+			continue
+		}
+		next = append(next, p)
+	}
+	for _, p := range rs.Parents {
+		p = *p.DeepCopy()
+		if p.ControllerName == "" {
+			p.ControllerName = gwv1.GatewayController(w.controller)
+		}
+		p.Conditions = w.keepTimes(matchingParent(old, p).Conditions, p.Conditions)
+		next = append(next, p)
+	}
+	if equality.Semantic.DeepEqual(old, next) || len(old) == 0 && len(next) == 0 {
+		return nil
+	}
+	parents := make([]any, 0, len(next))
+	for i := range next {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&next[i])
+		if err != nil {
+			return err
+		}
+		parents = append(parents, m)
+	}
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": u.GetResourceVersion()},
+		"status":   map[string]any{"parents": parents},
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.client.Status().Patch(ctx, u, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("writing the status of %s %s/%s: %w", rs.Kind, rs.Namespace, rs.Name, err)
+	}
+	return nil
+}
+
+// matchingParent finds the entry of ours for the same parentRef.
+func matchingParent(ps []gwv1.RouteParentStatus, p gwv1.RouteParentStatus) gwv1.RouteParentStatus {
+	for _, o := range ps {
+		if o.ControllerName == p.ControllerName && equality.Semantic.DeepEqual(o.ParentRef, p.ParentRef) {
+			return o
+		}
+	}
+	return gwv1.RouteParentStatus{}
+}
+
+// parentNames is true when a parentRef of a route in routeNamespace names the Gateway.
+func parentNames(ref gwv1.ParentReference, routeNamespace string, gw *gwv1.Gateway) bool {
+	if ref.Kind != nil && *ref.Kind != "Gateway" {
+		return false
+	}
+	ns := routeNamespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	return ns == gw.Namespace && string(ref.Name) == gw.Name
+}
+
+func (w *statusWriter) addFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
+	if hasFinalizer(gw, f) {
+		return nil
+	}
+	next := gw.DeepCopy()
+	next.Finalizers = append(next.Finalizers, f)
+	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("adding finalizer %s: %w", f, err)
+	}
+	gw.Finalizers, gw.ResourceVersion = next.Finalizers, next.ResourceVersion
+	return nil
+}
+
+func (w *statusWriter) removeFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
+	if !hasFinalizer(gw, f) {
+		return nil
+	}
+	next := gw.DeepCopy()
+	next.Finalizers = nil
+	for _, x := range gw.Finalizers {
+		if x != f {
+			next.Finalizers = append(next.Finalizers, x)
+		}
+	}
+	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("removing finalizer %s: %w", f, err)
+	}
+	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "Deleted", "Delete", "every AWS resource of the Gateway is deleted")
+	return nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// truncate keeps condition messages and event notes within what the API accepts.
+func truncate(s string) string {
+	const max = 1000
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}

@@ -1,0 +1,143 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/targets"
+)
+
+// Setup detects the served API versions and registers with the manager: the GatewayClass
+// reconciler, a Gateway reconciler per enabled controller name, and the targets loop. It
+// returns the gates in effect (a gate whose kinds the cluster does not serve is switched off).
+func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
+	o.defaults()
+	if o.Cloud == nil {
+		return Gates{}, errors.New("controller: Options.Cloud is required")
+	}
+	if o.ClusterName == "" {
+		return Gates{}, errors.New("controller: the cluster name is required (--cluster-name)")
+	}
+	logger := mgr.GetLogger().WithName("setup")
+	d, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return Gates{}, err
+	}
+	apis, err := DetectAPIs(d)
+	if err != nil {
+		return Gates{}, err
+	}
+	gates, notes := apis.Restrict(o.Gates)
+	for _, n := range notes {
+		logger.Info(n)
+	}
+	for kind, gvk := range apis.Routes {
+		logger.Info("watching routes", "kind", kind, "version", gvk.Version)
+	}
+	var controllers []string
+	if gates.NLB {
+		controllers = append(controllers, ControllerNLB)
+	}
+	if gates.ALB {
+		controllers = append(controllers, ControllerALB)
+	}
+	if len(controllers) == 0 {
+		return gates, nil
+	}
+
+	var routeKinds = apis.routeKindsOf(ControllerNLB)
+	if !gates.NLB {
+		routeKinds = nil
+	}
+	if gates.ALB {
+		routeKinds = append(routeKinds, apis.routeKindsOf(ControllerALB)...)
+	}
+	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), routeKinds); err != nil {
+		return gates, fmt.Errorf("adding field indexes: %w", err)
+	}
+
+	writer := func(controllerName string) *statusWriter {
+		return &statusWriter{client: mgr.GetClient(), reader: mgr.GetCache(), apis: apis, controller: controllerName,
+			events: mgr.GetEventRecorder("elbgateway-" + controllerName[len("gateway.k8s.aws/"):]), opts: o, now: time.Now}
+	}
+	enabled := map[string]bool{}
+	for _, c := range controllers {
+		enabled[c] = true
+	}
+	if err := builder.ControllerManagedBy(mgr).Named("gatewayclass").For(&gwv1.GatewayClass{}).
+		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(classesOfLBC(mgr.GetCache()))).
+		Complete(&classReconciler{reader: mgr.GetCache(), writer: writer(controllers[0]), controllers: enabled}); err != nil {
+		return gates, err
+	}
+	for _, c := range controllers {
+		if err := setupGateway(mgr, o, apis, c, writer(c)); err != nil {
+			return gates, err
+		}
+	}
+	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync})
+}
+
+// setupGateway registers the Gateway reconciler of one controller name and its watches.
+func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string, w *statusWriter) error {
+	m := &mapper{reader: mgr.GetCache(), routeKinds: apis.routeKindsOf(controllerName)}
+	r := &gatewayReconciler{
+		controller: controllerName,
+		reader:     mgr.GetCache(),
+		cloud:      o.Cloud,
+		gatherer: &gatherer{reader: mgr.GetCache(), cloud: o.Cloud, apis: apis, controller: controllerName,
+			settings: snapshot.Settings{
+				ControllerName: controllerName, ClusterName: o.ClusterName, VPCID: o.VPCID,
+				DefaultScheme: o.DefaultScheme, DefaultTargetType: o.DefaultTargetType,
+				DefaultSSLPolicy: o.DefaultSSLPolicy, DefaultTags: o.DefaultTags,
+			}},
+		writer:   w,
+		registry: o.Targets,
+		opts:     o,
+	}
+	b := builder.ControllerManagedBy(mgr).
+		Named("gateway-"+controllerName[len("gateway.k8s.aws/"):]).
+		For(&gwv1.Gateway{}).
+		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass)).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.service)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.namespace), builder.WithPredicates(namespaceLabelsChanged())).
+		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration)).
+		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration))
+	for _, gvk := range m.routeKinds {
+		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route))
+	}
+	if apis.ReferenceGrant {
+		b = b.Watches(&gwv1beta1.ReferenceGrant{}, handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
+	}
+	return b.Complete(r)
+}
+
+func classesOfLBC(reader interface {
+	List(context.Context, client.ObjectList, ...client.ListOption) error
+}) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		var classes gwv1.GatewayClassList
+		if err := reader.List(ctx, &classes, client.MatchingFields{indexLBC: o.GetNamespace() + "/" + o.GetName()}); err != nil {
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(classes.Items))
+		for _, c := range classes.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: c.Name}})
+		}
+		return out
+	}
+}

@@ -1,0 +1,202 @@
+package targets
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// Cloud is what the loop needs from AWS.
+type Cloud interface {
+	// Targets returns the targets registered in a target group (draining ones excluded).
+	Targets(ctx context.Context, targetGroupARN string) ([]model.Target, error)
+	RegisterTargets(ctx context.Context, targetGroupARN string, targets []model.Target) error
+	DeregisterTargets(ctx context.Context, targetGroupARN string, targets []model.Target) error
+}
+
+// Options configure the loop.
+type Options struct {
+	Cloud    Cloud
+	Registry *Registry
+	// Resync is how often every target group is compared with AWS even without events
+	// (default 10 minutes, with up to 10% jitter).
+	Resync time.Duration
+}
+
+// Reconciler registers and deregisters the targets of one target group per request; the
+// request's Name is the target group ARN.
+type Reconciler struct {
+	reader   client.Reader
+	cloud    Cloud
+	registry *Registry
+	resync   time.Duration
+}
+
+// Setup registers the loop with a manager: it watches EndpointSlices and Nodes, and the
+// registry's changes.
+func Setup(mgr ctrl.Manager, o Options) error {
+	if o.Cloud == nil || o.Registry == nil {
+		return fmt.Errorf("targets: Cloud and Registry are required")
+	}
+	if o.Resync == 0 {
+		o.Resync = 10 * time.Minute
+	}
+	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync}
+
+	bindings := make(chan event.TypedGenericEvent[string], 64)
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		forwardChanges(ctx, o.Registry.Changes(), bindings)
+		return nil
+	})); err != nil {
+		return err
+	}
+	return builder.ControllerManagedBy(mgr).
+		Named("targets").
+		WatchesRawSource(source.TypedChannel(bindings, enqueueARN())).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.mapEndpointSlice)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.mapNode), builder.WithPredicates(nodeChanged())).
+		Complete(r)
+}
+
+// Reconcile makes one target group's targets equal to what its backend provides.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	arn := req.Name
+	b, ok := r.registry.Get(arn)
+	if !ok {
+		return reconcile.Result{}, nil // no Gateway owns it (any more)
+	}
+	desired, err := r.desired(ctx, b)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	registered, err := r.cloud.Targets(ctx, arn)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("reading the targets of %s: %w", arn, err)
+	}
+	add, remove := Diff(desired, registered)
+	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
+	if len(add) > 0 {
+		if err := r.cloud.RegisterTargets(ctx, arn, add); err != nil {
+			return reconcile.Result{}, fmt.Errorf("registering %d targets in %s: %w", len(add), arn, err)
+		}
+		logger.Info("registered targets", "targets", add)
+	}
+	if len(remove) > 0 {
+		if err := r.cloud.DeregisterTargets(ctx, arn, remove); err != nil {
+			return reconcile.Result{}, fmt.Errorf("deregistering %d targets from %s: %w", len(remove), arn, err)
+		}
+		logger.Info("deregistered targets", "targets", remove)
+	}
+	return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
+}
+
+// desired reads the endpoints or nodes behind a binding from the cache.
+func (r *Reconciler) desired(ctx context.Context, b Binding) ([]model.Target, error) {
+	if b.TargetType == TargetTypeInstance {
+		var nodes corev1.NodeList
+		if err := r.reader.List(ctx, &nodes); err != nil {
+			return nil, err
+		}
+		return FromNodes(b.Backend, nodes.Items), nil
+	}
+	var slices discoveryv1.EndpointSliceList
+	if err := r.reader.List(ctx, &slices, client.InNamespace(b.Backend.Namespace),
+		client.MatchingLabels{discoveryv1.LabelServiceName: b.Backend.Service}); err != nil {
+		return nil, err
+	}
+	return FromEndpointSlices(b.Backend, slices.Items), nil
+}
+
+func (r *Reconciler) mapEndpointSlice(_ context.Context, o client.Object) []reconcile.Request {
+	svc := o.GetLabels()[discoveryv1.LabelServiceName]
+	if svc == "" {
+		return nil
+	}
+	return requests(r.registry.ForService(o.GetNamespace(), svc))
+}
+
+func (r *Reconciler) mapNode(context.Context, client.Object) []reconcile.Request {
+	return requests(r.registry.ForNodes())
+}
+
+func requests(arns []string) []reconcile.Request {
+	out := make([]reconcile.Request, 0, len(arns))
+	for _, a := range arns {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: a}})
+	}
+	return out
+}
+
+// nodeChanged passes Node events that can change instance targets: creation, deletion, and
+// updates of labels, provider ID, readiness or deletion; heartbeats are dropped.
+func nodeChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*corev1.Node)
+		n, ok2 := e.ObjectNew.(*corev1.Node)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return !mapsEqual(o.Labels, n.Labels) || o.Spec.ProviderID != n.Spec.ProviderID ||
+			nodeEligible(o) != nodeEligible(n)
+	}}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func forwardChanges(ctx context.Context, in <-chan []string, out chan<- event.TypedGenericEvent[string]) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case arns := <-in:
+			for _, a := range arns {
+				select {
+				case out <- event.TypedGenericEvent[string]{Object: a}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}
+}
+
+func enqueueARN() handler.TypedEventHandler[string, reconcile.Request] {
+	return handler.TypedFuncs[string, reconcile.Request]{
+		GenericFunc: func(_ context.Context, e event.TypedGenericEvent[string], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: e.Object}})
+		},
+	}
+}
+
+// jitter returns d plus up to 10%.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
