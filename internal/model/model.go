@@ -94,6 +94,10 @@ const (
 	ActionForward       ActionType = "forward"
 	ActionFixedResponse ActionType = "fixed-response"
 	ActionRedirect      ActionType = "redirect"
+	// Pre-routing actions of ALB rules; they come before the routing action.
+	ActionAuthenticateOIDC    ActionType = "authenticate-oidc"
+	ActionAuthenticateCognito ActionType = "authenticate-cognito"
+	ActionJWTValidation       ActionType = "jwt-validation"
 )
 
 // WeightedTargetGroup is one target group of a forward action.
@@ -137,6 +141,19 @@ type Action struct {
 	Forward       *ForwardAction       `json:"forward,omitempty"`
 	FixedResponse *FixedResponseAction `json:"fixedResponse,omitempty"`
 	Redirect      *RedirectAction      `json:"redirect,omitempty"`
+	// Pre-routing actions.
+	AuthenticateOIDC    *AuthenticateOIDCAction    `json:"authenticateOIDC,omitempty"`
+	AuthenticateCognito *AuthenticateCognitoAction `json:"authenticateCognito,omitempty"`
+	JWTValidation       *JWTValidationAction       `json:"jwtValidation,omitempty"`
+}
+
+// PreRouting says whether the action authenticates or validates before the routing action.
+func (a Action) PreRouting() bool {
+	switch a.Type {
+	case ActionAuthenticateOIDC, ActionAuthenticateCognito, ActionJWTValidation:
+		return true
+	}
+	return false
 }
 
 // Condition is one ALB rule condition; Field names the condition type (host-header, path-pattern,
@@ -180,12 +197,14 @@ type Listener struct {
 	Protocol       string   `json:"protocol"` // TCP, UDP, TCP_UDP, TLS, HTTP, HTTPS
 	DefaultActions []Action `json:"defaultActions"`
 	// Certificates are ARNs; the first is the default certificate.
-	Certificates []string          `json:"certificates,omitempty"`
-	SSLPolicy    string            `json:"sslPolicy,omitempty"`
-	ALPNPolicy   string            `json:"alpnPolicy,omitempty"`
-	Attributes   map[string]string `json:"attributes,omitempty"`
-	Rules        []Rule            `json:"rules,omitempty"`
-	Tags         Tags              `json:"tags,omitempty"`
+	Certificates []string `json:"certificates,omitempty"`
+	SSLPolicy    string   `json:"sslPolicy,omitempty"`
+	ALPNPolicy   string   `json:"alpnPolicy,omitempty"`
+	// MutualAuthentication is the mTLS setting of an HTTPS listener.
+	MutualAuthentication *MutualAuthentication `json:"mutualAuthentication,omitempty"`
+	Attributes           map[string]string     `json:"attributes,omitempty"`
+	Rules                []Rule                `json:"rules,omitempty"`
+	Tags                 Tags                  `json:"tags,omitempty"`
 
 	// Observed only.
 	ARN string `json:"arn,omitempty"`

@@ -237,11 +237,40 @@ func (v *validator) rules(name string, l Listener) {
 		if values > MaxConditionValuesPerRule {
 			v.fail("%s: rule %d has %d condition values, at most %d", name, r.Priority, values, MaxConditionValuesPerRule)
 		}
-		if len(r.Actions) == 0 {
-			v.fail("%s: rule %d needs an action", name, r.Priority)
-		}
+		where := fmt.Sprintf("%s rule %d", name, r.Priority)
+		v.actionOrder(where, l.Protocol, r.Actions)
 		for _, a := range r.Actions {
-			v.action(fmt.Sprintf("%s rule %d", name, r.Priority), a)
+			v.action(where, a)
+		}
+		seen := map[string]bool{}
+		for _, t := range r.Transforms {
+			if t.Type != "host-header-rewrite" && t.Type != "url-rewrite" {
+				v.fail("%s: transform type %q unknown", where, t.Type)
+			}
+			if seen[t.Type] {
+				v.fail("%s: two %s transforms, at most one of each type", where, t.Type)
+			}
+			seen[t.Type] = true
+		}
+	}
+}
+
+// actionOrder checks a rule's actions: pre-routing actions (HTTPS listeners only), then exactly
+// one routing action, last.
+func (v *validator) actionOrder(where, protocol string, actions []Action) {
+	if len(actions) == 0 {
+		v.fail("%s: needs an action", where)
+		return
+	}
+	for i, a := range actions {
+		last := i == len(actions)-1
+		switch {
+		case a.PreRouting() && last:
+			v.fail("%s: %s must be followed by a routing action", where, a.Type)
+		case a.PreRouting() && protocol != "HTTPS":
+			v.fail("%s: %s is only allowed on HTTPS listeners", where, a.Type)
+		case !a.PreRouting() && !last:
+			v.fail("%s: routing action %s must be the last action", where, a.Type)
 		}
 	}
 }
@@ -269,12 +298,25 @@ func (v *validator) action(where string, a Action) {
 			}
 		}
 	case ActionFixedResponse:
-		if a.FixedResponse == nil || a.FixedResponse.StatusCode == "" {
-			v.fail("%s: fixed-response action without status code", where)
+		if a.FixedResponse == nil || !fixedResponseCode(a.FixedResponse.StatusCode) {
+			v.fail("%s: fixed-response action needs a 2XX, 4XX or 5XX status code", where)
 		}
 	case ActionRedirect:
-		if a.Redirect == nil || a.Redirect.StatusCode == "" {
-			v.fail("%s: redirect action without status code", where)
+		if a.Redirect == nil || a.Redirect.StatusCode != "HTTP_301" && a.Redirect.StatusCode != "HTTP_302" {
+			v.fail("%s: redirect action needs status code HTTP_301 or HTTP_302", where)
+		}
+	case ActionAuthenticateOIDC:
+		if o := a.AuthenticateOIDC; o == nil || o.Issuer == "" || o.ClientID == "" || o.AuthorizationEndpoint == "" ||
+			o.TokenEndpoint == "" || o.UserInfoEndpoint == "" {
+			v.fail("%s: authenticate-oidc action needs issuer, endpoints and client ID", where)
+		}
+	case ActionAuthenticateCognito:
+		if c := a.AuthenticateCognito; c == nil || c.UserPoolARN == "" || c.UserPoolClientID == "" || c.UserPoolDomain == "" {
+			v.fail("%s: authenticate-cognito action needs user pool ARN, client ID and domain", where)
+		}
+	case ActionJWTValidation:
+		if j := a.JWTValidation; j == nil || j.Issuer == "" || j.JWKSEndpoint == "" {
+			v.fail("%s: jwt-validation action needs issuer and JWKS endpoint", where)
 		}
 	default:
 		v.fail("%s: action type %q unknown", where, a.Type)
@@ -288,6 +330,13 @@ func (v *validator) ref(what string, r Ref, known map[string]bool) {
 	case r.ID != "" && !known[r.ID]:
 		v.fail("%s: %s is not in the stack", what, r.ID)
 	}
+}
+
+func fixedResponseCode(code string) bool {
+	if len(code) != 3 || code[0] != '2' && code[0] != '4' && code[0] != '5' {
+		return false
+	}
+	return code[1] >= '0' && code[1] <= '9' && code[2] >= '0' && code[2] <= '9'
 }
 
 // CheckName reports why name cannot be a load balancer or target group name, or nil.

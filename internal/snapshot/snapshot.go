@@ -28,6 +28,9 @@ type Snapshot struct {
 	TargetGroupConfigurations []awsv1.TargetGroupConfiguration `json:"targetGroupConfigurations,omitempty"`
 	// ListenerRuleConfigurations holds the configurations the routes' ExtensionRef filters name.
 	ListenerRuleConfigurations []awsv1.ListenerRuleConfiguration `json:"listenerRuleConfigurations,omitempty"`
+	// OIDCSecrets holds, by namespace/name, the client ID and secret of each Secret that an
+	// authenticate-oidc action of those ListenerRuleConfigurations names.
+	OIDCSecrets map[string]OIDCClient `json:"oidcSecrets,omitempty"`
 
 	// Namespaces holds the namespaces of the routes, with their labels, for allowedRoutes selectors.
 	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`

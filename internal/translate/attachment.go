@@ -78,7 +78,7 @@ func (t *translator) attach(r *l4Route) []parentResult {
 		for _, li := range res.listeners {
 			l := t.listeners[li]
 			l.attached++
-			if r.kind == kindTLSRoute {
+			if usesHostnames(r.kind) {
 				hs, _ := intersectHostnames(l.spec.Hostname, r.hostnames)
 				l.hostnames = append(l.hostnames, hs...)
 			}
@@ -86,6 +86,11 @@ func (t *translator) attach(r *l4Route) []parentResult {
 		out = append(out, res)
 	}
 	return out
+}
+
+// usesHostnames says whether a route kind has hostnames that must meet the listener's.
+func usesHostnames(kind string) bool {
+	return kind == kindTLSRoute || kind == kindHTTPRoute || kind == kindGRPCRoute
 }
 
 func cmpFirst(a, b *problem) *problem {
@@ -132,7 +137,7 @@ func (t *translator) admit(r *l4Route, l *listenerState, field string) *problem 
 		return &problem{notAllowed, fmt.Sprintf("%s: listener %s does not admit %s (it admits %s); attach to another listener or change %s",
 			field, l.spec.Name, r.kind, strings.Join(kinds, ", "), l.field("allowedRoutes.kinds"))}
 	}
-	if r.kind == kindTLSRoute {
+	if usesHostnames(r.kind) {
 		if _, ok := intersectHostnames(l.spec.Hostname, r.hostnames); !ok {
 			return &problem{string(gwv1.RouteReasonNoMatchingListenerHostname), fmt.Sprintf(
 				"spec.hostnames: none matches hostname %s of listener %s; fix the route's hostnames or the listener's",

@@ -35,10 +35,14 @@ func (t *translator) certificates(lc *awsv1.ListenerConfiguration, port int32, l
 	}
 	slices.Sort(hosts)
 	hosts = slices.Compact(hosts)
-	field := fmt.Sprintf("LoadBalancerConfiguration spec.listenerConfigurations[TLS:%d].defaultCertificate", port)
+	protocol := "TLS"
+	if len(listeners) > 0 && listeners[0].effective == "HTTPS" {
+		protocol = "HTTPS"
+	}
+	field := fmt.Sprintf("LoadBalancerConfiguration spec.listenerConfigurations[%s:%d].defaultCertificate", protocol, port)
 	if len(hosts) == 0 {
 		return nil, &problem{string(gwv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf(
-			"%s: not set, and no hostname to discover an ACM certificate for; set it, or set the listener's hostname (or a TLSRoute's)", field)}
+			"%s: not set, and no hostname to discover an ACM certificate for; set it, or set the listener's hostname (or a route's)", field)}
 	}
 	var arns []string
 	for _, h := range hosts {

@@ -22,6 +22,10 @@ func FuzzGateway(f *testing.F) {
 		f.Add(data, int32(0), int32(-1), "")
 	}
 	f.Add([]byte("gateway: {metadata: {name: g}, spec: {listeners: [{name: a, port: 1, protocol: TLS}]}}"), int32(70000), int32(1000), "TCP_UDP")
+	f.Add([]byte("settings: {controllerName: gateway.k8s.aws/alb}\ngatewayClass: {metadata: {name: c}, spec: {controllerName: gateway.k8s.aws/alb}}\n"+
+		"gateway: {metadata: {name: g}, spec: {gatewayClassName: c, listeners: [{name: a, port: 80, protocol: HTTP}]}}\n"+
+		"httpRoutes: [{metadata: {name: r}, spec: {parentRefs: [{name: g}], rules: [{matches: [{path: {type: PathPrefix, value: /}}]}]}}]"),
+		int32(0), int32(1), "a*(")
 	f.Fuzz(func(t *testing.T, data []byte, port, weight int32, protocol string) {
 		var s snapshot.Snapshot
 		if err := yaml.Unmarshal(data, &s); err != nil {
@@ -55,5 +59,20 @@ func twist(s *snapshot.Snapshot, port, weight int32, protocol string) {
 	if weight >= 0 && len(s.TCPRoutes) > 0 && len(s.TCPRoutes[0].Spec.Rules) > 0 && len(s.TCPRoutes[0].Spec.Rules[0].BackendRefs) > 0 {
 		w := weight
 		s.TCPRoutes[0].Spec.Rules[0].BackendRefs[0].Weight = &w
+	}
+	if weight >= 0 && len(s.HTTPRoutes) > 0 && len(s.HTTPRoutes[0].Spec.Rules) > 0 {
+		rule := &s.HTTPRoutes[0].Spec.Rules[0]
+		if len(rule.BackendRefs) > 0 {
+			w := weight
+			rule.BackendRefs[0].Weight = &w
+		}
+		if len(rule.Matches) > 0 && rule.Matches[0].Path != nil && protocol != "" {
+			// Reuse the protocol string as an awkward path: wildcards, regex syntax, no slash.
+			v := "/" + protocol
+			if weight%2 == 1 {
+				v = protocol
+			}
+			rule.Matches[0].Path.Value = &v
+		}
 	}
 }

@@ -94,15 +94,17 @@ func (t *translator) buildListeners() {
 // listenerSettings applies the listener configuration: SSL and ALPN policies of a TLS
 // listener (ALPN None unless configured, so removing it resets it), attributes of the others.
 func (t *translator) listenerSettings(listener *model.Listener, lc *awsv1.ListenerConfiguration) {
-	if listener.Protocol == "TLS" {
+	if listener.Protocol == "TLS" || listener.Protocol == "HTTPS" {
 		listener.SSLPolicy = defaultSSLPolicy
 		if t.s.Settings.DefaultSSLPolicy != "" {
 			listener.SSLPolicy = t.s.Settings.DefaultSSLPolicy
 		}
-		listener.ALPNPolicy = "None"
 		if lc != nil && lc.SslPolicy != nil && *lc.SslPolicy != "" {
 			listener.SSLPolicy = *lc.SslPolicy
 		}
+	}
+	if listener.Protocol == "TLS" {
+		listener.ALPNPolicy = "None"
 		if lc != nil && lc.ALPNPolicy != nil && *lc.ALPNPolicy != "" {
 			listener.ALPNPolicy = string(*lc.ALPNPolicy)
 		}

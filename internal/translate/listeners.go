@@ -12,6 +12,8 @@ import (
 type listenerState struct {
 	index int
 	spec  gwv1.Listener
+	// alb says the listener belongs to an ALB Gateway.
+	alb bool
 	// effective is the AWS protocol of the listener on its own: TLS passthrough is TCP.
 	effective string
 	// supported are the route kinds the listener admits.
@@ -47,12 +49,18 @@ var kindsFor = map[gwv1.ProtocolType][]string{
 	gwv1.TLSProtocolType: {kindTLSRoute, kindTCPRoute},
 }
 
+// l7KindsFor are the route kinds each ALB listener protocol admits, the default first.
+var l7KindsFor = map[gwv1.ProtocolType][]string{
+	gwv1.HTTPProtocolType:  {kindHTTPRoute},
+	gwv1.HTTPSProtocolType: {kindHTTPRoute, kindGRPCRoute},
+}
+
 // validateListeners checks every listener in spec order; a later listener loses a conflict
-// with an earlier accepted one on the same port.
-func validateListeners(gw *gwv1.Gateway) []*listenerState {
+// with an earlier accepted one on the same port. alb picks the ALB's protocols and kinds.
+func validateListeners(gw *gwv1.Gateway, alb bool) []*listenerState {
 	var out []*listenerState
 	for i, spec := range gw.Spec.Listeners {
-		l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol)}
+		l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol), alb: alb}
 		if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
 			l.effective = string(gwv1.TCPProtocolType)
 		}
@@ -61,7 +69,11 @@ func validateListeners(gw *gwv1.Gateway) []*listenerState {
 		case spec.Port < 1 || spec.Port > 65535:
 			l.notAccepted = &problem{string(gwv1.ListenerReasonPortUnavailable), fmt.Sprintf(
 				"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
-		case kindsFor[spec.Protocol] == nil:
+		case alb && l7KindsFor[spec.Protocol] == nil:
+			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
+				"%s: %s is not supported by an ALB Gateway; use HTTP or HTTPS, or a GatewayClass with controllerName %s for TCP, UDP and TLS",
+				l.field("protocol"), spec.Protocol, controllerNLB)}
+		case !alb && kindsFor[spec.Protocol] == nil:
 			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
 				"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS, or a GatewayClass with controllerName %s for HTTP and HTTPS",
 				l.field("protocol"), spec.Protocol, controllerALB)}
@@ -107,6 +119,10 @@ func conflict(l *listenerState, earlier []*listenerState) *problem {
 // routeKinds returns the kinds a listener admits, and a problem naming the kinds it cannot.
 func routeKinds(l *listenerState) ([]gwv1.RouteGroupKind, *problem) {
 	allowed := kindsFor[l.spec.Protocol]
+	lb := "NLB"
+	if l.alb {
+		allowed, lb = l7KindsFor[l.spec.Protocol], "ALB"
+	}
 	group := gwv1.Group(gatewayAPIGroup)
 	if l.spec.AllowedRoutes == nil || len(l.spec.AllowedRoutes.Kinds) == 0 {
 		var out []gwv1.RouteGroupKind
@@ -139,7 +155,7 @@ func routeKinds(l *listenerState) ([]gwv1.RouteGroupKind, *problem) {
 		want = strings.Join(allowed, " or ")
 	}
 	return out, &problem{string(gwv1.ListenerReasonInvalidRouteKinds), fmt.Sprintf(
-		"%s: not supported on a %s listener of an NLB Gateway; use %s", strings.Join(bad, ", "), l.spec.Protocol, want)}
+		"%s: not supported on a %s listener of an %s Gateway; use %s", strings.Join(bad, ", "), l.spec.Protocol, lb, want)}
 }
 
 func (l *listenerState) admits(kind string) bool {

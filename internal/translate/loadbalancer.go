@@ -16,14 +16,21 @@ const (
 	clusterTag = "elbv2.k8s.aws/cluster"
 	stackTag   = "gateway.k8s.aws.nlb/stack"
 	resourceTg = "gateway.k8s.aws.nlb/resource"
+	// The same for ALB stacks.
+	stackTagALB    = "gateway.k8s.aws.alb/stack"
+	resourceTagALB = "gateway.k8s.aws.alb/resource"
 )
 
 // tags are user tags, then the controller's default tags, then the tracking tags; later wins.
 func (t *translator) tags(user map[string]string, resource string) model.Tags {
+	stack, res := stackTag, resourceTg
+	if t.alb() {
+		stack, res = stackTagALB, resourceTagALB
+	}
 	return mergeTags(user, t.s.Settings.DefaultTags, map[string]string{
 		clusterTag: t.s.Settings.ClusterName,
-		stackTag:   t.gw.Namespace + "/" + t.gw.Name,
-		resourceTg: resource,
+		stack:      t.gw.Namespace + "/" + t.gw.Name,
+		res:        resource,
 	})
 }
 
@@ -79,7 +86,8 @@ func (t *translator) loadBalancer(name string, subnets []model.SubnetMapping) *m
 func (t *translator) securityGroups() {
 	spec := t.cfg.spec
 	lb := t.stack.LoadBalancer
-	if spec.DisableSecurityGroup != nil && *spec.DisableSecurityGroup {
+	// An ALB always has security groups: disableSecurityGroup is an NLB setting.
+	if spec.DisableSecurityGroup != nil && *spec.DisableSecurityGroup && !t.alb() {
 		return
 	}
 	if len(spec.SecurityGroups) > 0 {

@@ -24,6 +24,17 @@ type routeState struct {
 	// stale says the route's status has an entry of ours for this Gateway that no parentRef
 	// names any more.
 	stale bool
+	// ruleProblems are rules of an HTTPRoute or GRPCRoute that are not programmed, in full or
+	// on some ports (PartiallyInvalid, or Accepted=False when no rule is left).
+	ruleProblems []ruleProblem
+}
+
+// ruleProblem is why a rule of an HTTPRoute or GRPCRoute is not programmed. everywhere says it
+// is rejected on every port; otherwise only on some.
+type ruleProblem struct {
+	rule       int
+	everywhere bool
+	problem
 }
 
 // attachedOn says whether the route is attached to a listener on the port.
@@ -40,11 +51,15 @@ func (r *routeState) attachedOn(listeners []*listenerState, port int32) bool {
 
 // collectRoutes keeps the routes that name this Gateway now, or did in a status entry of ours.
 func (t *translator) collectRoutes() {
-	for _, r := range l4Routes(t.s) {
+	routes := l4Routes(t.s)
+	if t.alb() {
+		routes = l7Routes(t.s)
+	}
+	for _, r := range routes {
 		rs := &routeState{l4Route: r}
 		names := slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool { return namesGateway(ref, r.namespace, t.gw) })
 		for _, ps := range r.statusParents {
-			if string(ps.ControllerName) != controllerNLB || !namesGateway(ps.ParentRef, r.namespace, t.gw) {
+			if string(ps.ControllerName) != t.controller() || !namesGateway(ps.ParentRef, r.namespace, t.gw) {
 				continue
 			}
 			if t.gw.DeletionTimestamp != nil || !slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool {
@@ -129,6 +144,9 @@ func (t *translator) parentStatus(r *routeState, p parentResult) gwv1.RouteParen
 		acc = condition(accepted, false, string(gwv1.RouteReasonPending), fmt.Sprintf(
 			"spec.parentRefs[%d]: Gateway %s/%s is not accepted (%s); see the Gateway's status",
 			p.index, t.gw.Namespace, t.gw.Name, t.rejected.reason), gen)
+	case r.allRulesRejected():
+		reason, msg := joinProblems(r.everywhereProblems())
+		acc = condition(accepted, false, reason, "no rule can be programmed: "+msg, gen)
 	default:
 		msg := "Route is accepted"
 		if len(r.notes) > 0 {
@@ -141,10 +159,14 @@ func (t *translator) parentStatus(r *routeState, p parentResult) gwv1.RouteParen
 	if reason, msg := joinProblems(uniqueProblems(r.problems)); reason != "" {
 		res = condition(resolved, false, reason, msg, gen)
 	}
+	conds := []metav1.Condition{acc, res}
+	if partial := r.partialCondition(acc); partial != nil {
+		conds = append(conds, *partial)
+	}
 	return gwv1.RouteParentStatus{
 		ParentRef:      p.ref,
-		ControllerName: gwv1.GatewayController(controllerNLB),
-		Conditions:     []metav1.Condition{acc, res},
+		ControllerName: gwv1.GatewayController(t.controller()),
+		Conditions:     conds,
 	}
 }
 

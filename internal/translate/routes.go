@@ -15,9 +15,13 @@ const (
 	kindTCPRoute = "TCPRoute"
 	kindUDPRoute = "UDPRoute"
 	kindTLSRoute = "TLSRoute"
+	// Route kinds an ALB Gateway serves.
+	kindHTTPRoute = "HTTPRoute"
+	kindGRPCRoute = "GRPCRoute"
 )
 
-// l4Route is a TCPRoute, UDPRoute or TLSRoute reduced to what translation reads.
+// l4Route is a route reduced to what translation reads: for a TCPRoute, UDPRoute or TLSRoute
+// all of it; an HTTPRoute or GRPCRoute keeps its rules in l7.
 type l4Route struct {
 	kind, namespace, name string
 	generation            int64
@@ -27,6 +31,8 @@ type l4Route struct {
 	// rules holds each rule's backendRefs.
 	rules         [][]gwv1.BackendRef
 	statusParents []gwv1.RouteParentStatus
+	// l7 are the rules of an HTTPRoute or GRPCRoute.
+	l7 []*l7Rule
 }
 
 func (r *l4Route) key() string { return r.kind + "/" + r.namespace + "/" + r.name }

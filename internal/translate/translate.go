@@ -48,7 +48,7 @@ func Gateway(s *snapshot.Snapshot) (*model.Stack, *status.Set) {
 	if s.Settings.ControllerName == controllerALB {
 		stack.Type = model.Application
 	}
-	if s.Settings.ControllerName != controllerNLB || s.GatewayClass == nil ||
+	if s.Settings.ControllerName != controllerNLB && s.Settings.ControllerName != controllerALB || s.GatewayClass == nil ||
 		string(s.GatewayClass.Spec.ControllerName) != s.Settings.ControllerName ||
 		string(gw.Spec.GatewayClassName) != s.GatewayClass.Name {
 		return stack, set
@@ -98,10 +98,14 @@ func (t *translator) run() {
 		t.reportRoutes()
 		return
 	}
-	t.listeners = validateListeners(t.gw)
+	t.listeners = validateListeners(t.gw, t.alb())
 	t.checkConfig(class)
 	for _, r := range t.routes {
 		r.parents = t.attach(r.l4Route)
+		if t.alb() {
+			t.compileL7Route(r)
+			continue
+		}
 		r.backends, r.problems = t.resolveBackends(r.l4Route)
 	}
 	if t.rejected == nil && !t.anyListenerAccepted() {
@@ -159,6 +163,17 @@ func (t *translator) checkSpec() *problem {
 	return nil
 }
 
+// alb says whether the Gateway becomes an Application Load Balancer.
+func (t *translator) alb() bool { return t.s.Settings.ControllerName == controllerALB }
+
+// controller is the controller name this translation writes route statuses as.
+func (t *translator) controller() string {
+	if t.alb() {
+		return controllerALB
+	}
+	return controllerNLB
+}
+
 func (t *translator) anyListenerAccepted() bool {
 	for _, l := range t.listeners {
 		if l.accepted() {
@@ -176,7 +191,17 @@ func (t *translator) buildStack() {
 		t.rejected = p
 		return
 	}
+	if t.alb() {
+		if p := t.albSubnetsOK(subnets); p != nil {
+			t.rejected = p
+			return
+		}
+	}
 	t.stack.LoadBalancer = t.loadBalancer(name, subnets)
-	t.buildListeners()
+	if t.alb() {
+		t.buildL7Listeners()
+	} else {
+		t.buildListeners()
+	}
 	t.securityGroups()
 }
