@@ -1,0 +1,103 @@
+# elbgateway build and test entry points. `make help` lists them.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# The controller ships as a static binary; vet, test and build it the same way so the three
+# share one build cache entry per package.
+GO_STATIC := CGO_ENABLED=0 $(GO)
+
+# The kube-apiserver and etcd releases are pinned by the wrapper modules under tools/; the
+# versions below are read from there, so the cache directory always names what it holds.
+KUBE_VERSION := $(shell cd tools/kube-apiserver && $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+ETCD_VERSION := $(shell cd tools/etcd && $(GO) list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
+
+# Built binaries live outside the clone, keyed by version, so a fresh clone finds them.
+CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/elbgateway
+KUBE_APISERVER_CACHED := $(CACHE_DIR)/kube-apiserver-$(KUBE_VERSION)/kube-apiserver
+ETCD_CACHED := $(CACHE_DIR)/etcd-$(ETCD_VERSION)/etcd
+
+# What the test harness (internal/testenv) and envtest read to find the binaries.
+ASSETS := $(CURDIR)/bin
+TEST_ENV := ELBGATEWAY_ASSETS=$(ASSETS) KUBEBUILDER_ASSETS=$(ASSETS)
+TEST_TIMEOUT ?= 15m
+# Flags for the demo subcommand, e.g. `make demo DEMO_ARGS=--exit-after-ready`.
+DEMO_ARGS ?=
+# Packages that test, bench and vet cover; narrow it with `make test PKGS=./internal/translate/...`.
+PKGS ?= ./...
+
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=$(word 1,$(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))) \
+	-X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))) \
+	-X k8s.io/component-base/version.gitTreeState=clean
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+# --- Everyday ---
+
+.PHONY: build
+build: ## Build bin/elbgateway.
+	$(GO_STATIC) build -o bin/elbgateway ./cmd/elbgateway
+
+.PHONY: test
+test: bin/kube-apiserver bin/etcd ## Vet, run every test against envtest + moto, and check the static build.
+	$(GO_STATIC) vet $(PKGS)
+	$(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(GO_STATIC) build -o /dev/null ./cmd/elbgateway
+
+.PHONY: bench
+bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.
+	$(TEST_ENV) $(GO_STATIC) test -run '^$$' -bench . -benchmem -timeout $(TEST_TIMEOUT) $(PKGS)
+
+.PHONY: demo
+demo: bin/kube-apiserver bin/etcd ## Start kube-apiserver, etcd and moto, and walk through an NLB Gateway.
+	$(TEST_ENV) $(GO_STATIC) run ./cmd/elbgateway demo $(DEMO_ARGS)
+
+# --- Code generation ---
+
+bin/controller-gen: tools/controller-gen/go.mod ## Build controller-gen from the version pinned in tools/.
+	cd tools/controller-gen && $(GO) build -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+.PHONY: generate
+generate: bin/controller-gen ## Regenerate deepcopy code and CRDs (config/crd/bases).
+	bin/controller-gen object paths=./api/...
+	bin/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(GO) run ./hack/crdversions config/crd/bases
+
+.PHONY: verify-generate
+verify-generate: generate ## Fail if generated files differ from what is committed.
+	git diff --exit-code -- api/ config/
+
+# --- Test binaries (built from their Go modules, cached in $(CACHE_DIR)) ---
+
+bin/kube-apiserver: $(KUBE_APISERVER_CACHED) ## kube-apiserver for envtest.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+bin/etcd: $(ETCD_CACHED) ## etcd for envtest.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+# Built only when missing: the version is part of the path. Written to a temporary name first
+# so an interrupted build never leaves a half-written binary behind.
+$(KUBE_APISERVER_CACHED):
+	@test -n "$(KUBE_VERSION)" || { echo "cannot read the k8s.io/kubernetes version from tools/kube-apiserver/go.mod" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "building kube-apiserver $(KUBE_VERSION) from its Go module (about 6 minutes on 2 cores, once)"
+	cd tools/kube-apiserver && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
+	mv -f $@.tmp $@
+
+$(ETCD_CACHED):
+	@test -n "$(ETCD_VERSION)" || { echo "cannot read the etcd version from tools/etcd/go.mod" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "building etcd $(ETCD_VERSION) from its Go module"
+	cd tools/etcd && $(GO) build -o $@.tmp .
+	mv -f $@.tmp $@
+
+.PHONY: clean
+clean: ## Remove bin/ (the cached kube-apiserver and etcd stay).
+	rm -rf bin

@@ -1,0 +1,319 @@
+package testenv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FaultKind is what a FaultProxy does to a call its rule selects.
+type FaultKind string
+
+// The faults a FaultProxy injects.
+const (
+	// FaultNone forwards every call.
+	FaultNone FaultKind = ""
+	// FaultThrottle answers HTTP 400 with the service's throttling error: Throttling for the
+	// Query protocol (ELBv2), RequestLimitExceeded for EC2, ThrottlingException for JSON (ACM).
+	FaultThrottle FaultKind = "throttle"
+	// FaultServerError answers FaultRule.Status (503 when zero) with a service-unavailable error.
+	FaultServerError FaultKind = "5xx"
+	// FaultDelay waits FaultRule.Delay, then forwards the call.
+	FaultDelay FaultKind = "delay"
+	// FaultDrop closes the connection without an answer.
+	FaultDrop FaultKind = "drop"
+)
+
+// FaultRule selects calls and says what to do to them. The zero rule forwards everything.
+type FaultRule struct {
+	Kind FaultKind
+	// Action limits the rule to one AWS action ("DescribeLoadBalancers"); empty means all.
+	Action string
+	// Service limits the rule to one signing name ("elasticloadbalancing", "ec2", "acm").
+	Service string
+	// Share is the fraction of the selected calls that get the fault, spread evenly and
+	// deterministically (0.5 hits every second call); 0 means every call.
+	Share float64
+	// Times caps how many faults the rule injects; 0 means no cap.
+	Times int
+	// Delay is how long FaultDelay waits.
+	Delay time.Duration
+	// Status is the HTTP status FaultServerError answers with (500–599).
+	Status int
+}
+
+// FaultProxy is a reverse proxy on 127.0.0.1 in front of an AWS endpoint (moto) that counts
+// calls per action and injects the faults of its current rule.
+type FaultProxy struct {
+	// URL is the proxy's base URL, to use as the SDK's or CLI's endpoint.
+	URL string
+
+	target   *url.URL
+	server   *http.Server
+	listener net.Listener
+
+	mu       sync.Mutex
+	rule     FaultRule
+	credit   float64
+	injected int
+	counts   map[string]int
+	services map[string]int
+}
+
+// NewFaultProxy starts a proxy to target (a base URL such as Moto.Endpoint) on a free
+// loopback port, forwarding every call until SetFault says otherwise.
+func NewFaultProxy(target string) (*FaultProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("fault proxy target %q is not a base URL like http://127.0.0.1:5000", target)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &FaultProxy{
+		URL:      "http://" + l.Addr().String(),
+		target:   u,
+		listener: l,
+		counts:   map[string]int{},
+		services: map[string]int{},
+	}
+	forward := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
+	p.server = &http.Server{Handler: p.handler(forward), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.server.Serve(l) }()
+	return p, nil
+}
+
+// SetFault replaces the current rule and restarts its share and Times accounting.
+func (p *FaultProxy) SetFault(rule FaultRule) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rule, p.credit, p.injected = rule, 0, 0
+}
+
+// Injected is how many faults the current rule has injected.
+func (p *FaultProxy) Injected() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.injected
+}
+
+// Counts returns the calls received per action, faulted ones included. EC2 and ELBv2 share
+// some action names (DescribeTags); ServiceCounts tells them apart.
+func (p *FaultProxy) Counts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return copyCounts(p.counts)
+}
+
+// ServiceCounts returns the calls received per "service:Action", e.g. "ec2:DescribeTags".
+func (p *FaultProxy) ServiceCounts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return copyCounts(p.services)
+}
+
+// ResetCounts forgets the calls counted so far.
+func (p *FaultProxy) ResetCounts() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts, p.services = map[string]int{}, map[string]int{}
+}
+
+// Close stops the proxy.
+func (p *FaultProxy) Close() error {
+	err := p.server.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (p *FaultProxy) handler(forward http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		call, err := identify(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rule, hit := p.record(call)
+		if !hit {
+			forward.ServeHTTP(w, r)
+			return
+		}
+		switch rule.Kind {
+		case FaultThrottle:
+			writeAWSError(w, call, http.StatusBadRequest, throttleCode(call))
+		case FaultServerError:
+			status := rule.Status
+			if status < 500 || status > 599 {
+				status = http.StatusServiceUnavailable
+			}
+			writeAWSError(w, call, status, unavailableCode(call))
+		case FaultDelay:
+			select {
+			case <-time.After(rule.Delay):
+				forward.ServeHTTP(w, r)
+			case <-r.Context().Done():
+			}
+		case FaultDrop:
+			drop(w)
+		default:
+			forward.ServeHTTP(w, r)
+		}
+	})
+}
+
+// record counts call and decides whether the current rule faults it.
+func (p *FaultProxy) record(c awsCall) (FaultRule, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c.action != "" {
+		p.counts[c.action]++
+		p.services[c.service+":"+c.action]++
+	}
+	rule := p.rule
+	if rule.Kind == FaultNone ||
+		(rule.Action != "" && rule.Action != c.action) ||
+		(rule.Service != "" && rule.Service != c.service) ||
+		(rule.Times > 0 && p.injected >= rule.Times) {
+		return rule, false
+	}
+	share := rule.Share
+	if share <= 0 || share > 1 {
+		share = 1
+	}
+	p.credit += share
+	if p.credit < 1-1e-9 {
+		return rule, false
+	}
+	p.credit--
+	p.injected++
+	return rule, true
+}
+
+func copyCounts(in map[string]int) map[string]int {
+	out := make(map[string]int, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// drop ends the connection without writing a response.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// awsCall is what the proxy knows of one request.
+type awsCall struct {
+	service string // signing name from the SigV4 credential scope
+	action  string
+	json    bool // JSON protocol (X-Amz-Target), as ACM uses
+}
+
+// identify reads the action from X-Amz-Target or the form's Action, leaving r.Body readable.
+func identify(r *http.Request) (awsCall, error) {
+	c := awsCall{service: signingName(r.Header.Get("Authorization"))}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		c.json = true
+		c.action = target[strings.LastIndex(target, ".")+1:]
+		return c, nil
+	}
+	c.action = r.URL.Query().Get("Action")
+	if r.Body == nil || r.Method != http.MethodPost {
+		return c, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return c, fmt.Errorf("reading request body: %w", err)
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			c.action = form.Get("Action")
+		}
+	}
+	return c, nil
+}
+
+// signingName takes "elasticloadbalancing" out of
+// "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/elasticloadbalancing/aws4_request, ...".
+func signingName(authorization string) string {
+	_, cred, ok := strings.Cut(authorization, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+func throttleCode(c awsCall) string {
+	switch {
+	case c.json:
+		return "ThrottlingException"
+	case c.service == "ec2":
+		return "RequestLimitExceeded"
+	default:
+		return "Throttling"
+	}
+}
+
+func unavailableCode(c awsCall) string {
+	if c.service == "ec2" {
+		return "Unavailable"
+	}
+	return "ServiceUnavailable"
+}
+
+const faultRequestID = "00000000-0000-4000-8000-00000fa017ed"
+
+// writeAWSError answers in the error format the client's protocol parses.
+func writeAWSError(w http.ResponseWriter, c awsCall, status int, code string) {
+	message := "injected by the test fault proxy"
+	w.Header().Set("X-Amzn-RequestId", faultRequestID)
+	switch {
+	case c.json:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", code)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, message)
+	case c.service == "ec2":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`,
+			code, message, faultRequestID)
+	default:
+		kind := "Sender"
+		if status >= 500 {
+			kind = "Receiver"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			kind, code, message, faultRequestID)
+	}
+}
