@@ -42,7 +42,7 @@ func TestALBRulesByPriority(t *testing.T) {
 
 	desired.Listeners[0].Rules = []model.Rule{rule(1, "/basket*"), rule(3, "/checkout*")}
 	changes = converge(t, c, desired)
-	wantOps(t, "rules", changes, []string{"create Rule 80:3", "update Rule 80:1", "delete Rule 80:2"})
+	wantOps(t, "rules", changes, []string{"delete Rule 80:2", "create Rule 80:3", "update Rule 80:1"})
 
 	converge(t, c, &model.Stack{ID: stack, Type: model.Application})
 }

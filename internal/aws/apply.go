@@ -86,6 +86,8 @@ func (a *applier) apply(ctx context.Context, ch plan.Change) error {
 		return a.listener(ctx, ch)
 	case plan.KindRule:
 		return a.rule(ctx, ch)
+	case plan.KindRulePriorities:
+		return a.rulePriorities(ctx, ch)
 	}
 	return fmt.Errorf("unknown kind %q", ch.Kind)
 }

@@ -2,7 +2,9 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -29,16 +31,21 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	if err != nil {
 		return err
 	}
-	actions, err := toActions(l.DefaultActions, a.tgRef)
+	actions, err := toActions(l.DefaultActions, a.tgRef, secretRequired)
+	if err != nil {
+		return err
+	}
+	mtls, err := a.c.mutualAuthentication(ctx, l)
 	if err != nil {
 		return err
 	}
 	in := &elbv2.CreateListenerInput{
-		LoadBalancerArn: aws.String(lbARN),
-		Port:            aws.Int32(l.Port),
-		Protocol:        elbtypes.ProtocolEnum(l.Protocol),
-		DefaultActions:  actions,
-		Tags:            toELBTags(l.Tags),
+		LoadBalancerArn:      aws.String(lbARN),
+		Port:                 aws.Int32(l.Port),
+		Protocol:             elbtypes.ProtocolEnum(l.Protocol),
+		DefaultActions:       actions,
+		Tags:                 toELBTags(l.Tags),
+		MutualAuthentication: mtls,
 	}
 	secureListenerFields(l, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
 	resp, err := a.c.elb.CreateListener(ctx, in)
@@ -78,15 +85,23 @@ func secureListenerFields(l *model.Listener, certs *[]elbtypes.Certificate, ssl 
 
 func (a *applier) updateListener(ctx context.Context, want, have *model.Listener, u *plan.Update) error {
 	if u.Has(plan.FieldListener) {
-		actions, err := toActions(want.DefaultActions, a.tgRef)
+		actions, err := toActions(want.DefaultActions, a.tgRef, secretOrExisting)
 		if err != nil {
 			return err
 		}
+		mtls, err := a.c.mutualAuthentication(ctx, want)
+		if err != nil {
+			return err
+		}
+		if mtls == nil && have.MutualAuthentication != nil && have.MutualAuthentication.Mode != "off" {
+			mtls = &elbtypes.MutualAuthenticationAttributes{Mode: aws.String("off")}
+		}
 		in := &elbv2.ModifyListenerInput{
-			ListenerArn:    aws.String(have.ARN),
-			Port:           aws.Int32(want.Port),
-			Protocol:       elbtypes.ProtocolEnum(want.Protocol),
-			DefaultActions: actions,
+			ListenerArn:          aws.String(have.ARN),
+			Port:                 aws.Int32(want.Port),
+			Protocol:             elbtypes.ProtocolEnum(want.Protocol),
+			DefaultActions:       actions,
+			MutualAuthentication: mtls,
 		}
 		secureListenerFields(want, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
 		if want.Protocol == "TLS" && want.ALPNPolicy == "" && have.ALPNPolicy != "" {
@@ -153,70 +168,55 @@ func (a *applier) deleteListener(ctx context.Context, l *model.Listener) error {
 	return nil
 }
 
-func (a *applier) rule(ctx context.Context, ch plan.Change) error {
-	port := ch.Desired.ListenerPort
-	if ch.Op == plan.OpDelete {
-		port = ch.Observed.ListenerPort
+// mutualAuthentication is the mTLS setting to write for an HTTPS listener, with a trust store
+// name resolved to its ARN; nil when the listener has none.
+func (c *Cloud) mutualAuthentication(ctx context.Context, l *model.Listener) (*elbtypes.MutualAuthenticationAttributes, error) {
+	m := l.MutualAuthentication
+	if l.Protocol != "HTTPS" || m == nil || m.Mode == "" {
+		return nil, nil
 	}
-	switch ch.Op {
-	case plan.OpCreate:
-		return a.createRule(ctx, port, ch.Desired.Rule)
-	case plan.OpUpdate:
-		return a.updateRule(ctx, ch.Desired.Rule, ch.Observed.Rule, ch.Update)
-	case plan.OpDelete:
-		_, err := a.c.elb.DeleteRule(ctx, &elbv2.DeleteRuleInput{RuleArn: aws.String(ch.Observed.Rule.ARN)})
-		if err != nil && errorCode(err) != "RuleNotFound" {
-			return fmt.Errorf("deleting rule %d of listener %d: %w", ch.Observed.Rule.Priority, port, err)
-		}
-		a.c.tags.forget(ch.Observed.Rule.ARN)
-		delete(a.ruleARNs, ruleKey(port, ch.Observed.Rule.Priority))
+	out := &elbtypes.MutualAuthenticationAttributes{Mode: aws.String(m.Mode)}
+	if m.Mode != "verify" {
+		return out, nil
+	}
+	arn, err := c.trustStoreARN(ctx, m.TrustStore)
+	if err != nil {
+		return nil, fmt.Errorf("listener on port %d: %w", l.Port, err)
+	}
+	out.TrustStoreArn = aws.String(arn)
+	out.IgnoreClientCertificateExpiry = aws.Bool(m.IgnoreClientCertificateExpiry)
+	if m.AdvertiseTrustStoreCANames != "" {
+		out.AdvertiseTrustStoreCaNames = elbtypes.AdvertiseTrustStoreCaNamesEnum(m.AdvertiseTrustStoreCANames)
+	}
+	return out, nil
+}
+
+// trustStoreARN resolves a trust store name (an ARN is returned as it is).
+func (c *Cloud) trustStoreARN(ctx context.Context, nameOrARN string) (string, error) {
+	if nameOrARN == "" {
+		return "", errors.New("mTLS mode verify needs a trust store")
+	}
+	if strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN, nil
+	}
+	resp, err := c.elb.DescribeTrustStores(ctx, &elbv2.DescribeTrustStoresInput{Names: []string{nameOrARN}})
+	if errorCode(err) == "TrustStoreNotFound" || err == nil && len(resp.TrustStores) == 0 {
+		return "", fmt.Errorf("trust store %q not found: create it in the load balancer's region or name an existing one", nameOrARN)
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up trust store %q: %w", nameOrARN, err)
+	}
+	return aws.ToString(resp.TrustStores[0].TrustStoreArn), nil
+}
+
+func fromMutualAuthentication(m *elbtypes.MutualAuthenticationAttributes) *model.MutualAuthentication {
+	if m == nil || aws.ToString(m.Mode) == "" {
 		return nil
 	}
-	return fmt.Errorf("unknown op %q", ch.Op)
-}
-
-func (a *applier) createRule(ctx context.Context, port int32, r *model.Rule) error {
-	lis := a.lisARNs[port]
-	if lis == "" {
-		return fmt.Errorf("listener on port %d does not exist (yet)", port)
+	return &model.MutualAuthentication{
+		Mode:                          aws.ToString(m.Mode),
+		TrustStore:                    aws.ToString(m.TrustStoreArn),
+		IgnoreClientCertificateExpiry: aws.ToBool(m.IgnoreClientCertificateExpiry),
+		AdvertiseTrustStoreCANames:    string(m.AdvertiseTrustStoreCaNames),
 	}
-	actions, err := toActions(r.Actions, a.tgRef)
-	if err != nil {
-		return err
-	}
-	resp, err := a.c.elb.CreateRule(ctx, &elbv2.CreateRuleInput{
-		ListenerArn: aws.String(lis),
-		Priority:    aws.Int32(r.Priority),
-		Conditions:  toConditions(r.Conditions),
-		Actions:     actions,
-		Transforms:  toTransforms(r.Transforms),
-		Tags:        toELBTags(r.Tags),
-	})
-	if err != nil {
-		return fmt.Errorf("creating rule %d of listener %d: %w", r.Priority, port, err)
-	}
-	if len(resp.Rules) > 0 {
-		arn := aws.ToString(resp.Rules[0].RuleArn)
-		a.ruleARNs[ruleKey(port, r.Priority)] = arn
-		a.c.tags.put(arn, r.Tags, a.c.now())
-	}
-	return nil
-}
-
-func (a *applier) updateRule(ctx context.Context, want, have *model.Rule, u *plan.Update) error {
-	if u.Has(plan.FieldRule) {
-		actions, err := toActions(want.Actions, a.tgRef)
-		if err != nil {
-			return err
-		}
-		if _, err := a.c.elb.ModifyRule(ctx, &elbv2.ModifyRuleInput{
-			RuleArn:    aws.String(have.ARN),
-			Conditions: toConditions(want.Conditions),
-			Actions:    actions,
-			Transforms: toTransforms(want.Transforms),
-		}); err != nil {
-			return fmt.Errorf("modifying rule %d: %w", have.Priority, err)
-		}
-	}
-	return a.updateELBTags(ctx, have.ARN, u)
 }

@@ -227,6 +227,9 @@ func (c *Cloud) observeListeners(ctx context.Context, lbARN string, t model.Load
 		if len(l.AlpnPolicy) > 0 {
 			m.ALPNPolicy = l.AlpnPolicy[0]
 		}
+		if m.Protocol == "HTTPS" {
+			m.MutualAuthentication = fromMutualAuthentication(l.MutualAuthentication)
+		}
 		if err := c.observeListenerDetails(ctx, &m, l, t, refs); err != nil {
 			return nil, fmt.Errorf("listener %d: %w", m.Port, err)
 		}

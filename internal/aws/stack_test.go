@@ -182,8 +182,15 @@ func wantOps(t *testing.T, what string, changes []plan.Change, want []string) {
 }
 
 // assertNothingTagged lists load balancers, listeners, target groups and security groups with
-// an independent client and fails on any that carries the stack's tag.
+// an independent client and fails on any that carries the NLB stack's tag.
 func assertNothingTagged(t *testing.T, stack string) {
+	t.Helper()
+	assertNothingTaggedFor(t, "gateway.k8s.aws.nlb/stack", stack)
+}
+
+// assertNothingTaggedFor lists load balancers, listeners, rules, target groups and security
+// groups with an independent client and fails on any whose tag key has the value stack.
+func assertNothingTaggedFor(t *testing.T, key, stack string) {
 	t.Helper()
 	ctx := context.Background()
 	e, elb := rawClients(t)
@@ -204,6 +211,15 @@ func assertNothingTagged(t *testing.T, stack string) {
 		}
 		for _, l := range ls.Listeners {
 			arns = append(arns, aws.ToString(l.ListenerArn))
+			rules, err := elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: l.ListenerArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rules.Rules {
+				if !aws.ToBool(r.IsDefault) {
+					arns = append(arns, aws.ToString(r.RuleArn))
+				}
+			}
 		}
 	}
 	for _, tg := range tgs.TargetGroups {
@@ -215,13 +231,13 @@ func assertNothingTagged(t *testing.T, stack string) {
 			t.Fatal(err)
 		}
 		for _, d := range resp.TagDescriptions {
-			if fromELBTags(d.Tags)["gateway.k8s.aws.nlb/stack"] == stack {
+			if fromELBTags(d.Tags)[key] == stack {
 				t.Errorf("%s still exists with the stack's tags", aws.ToString(d.ResourceArn))
 			}
 		}
 	}
 	sgs, err := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:gateway.k8s.aws.nlb/stack"), Values: []string{stack}},
+		{Name: aws.String("tag:" + key), Values: []string{stack}},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,9 @@ const (
 	KindLoadBalancer  Kind = "LoadBalancer"
 	KindListener      Kind = "Listener"
 	KindRule          Kind = "Rule"
+	// KindRulePriorities is the priorities of one listener's existing rules, moved together by
+	// SetRulePriorities. Its ID is the listener port.
+	KindRulePriorities Kind = "RulePriorities"
 )
 
 // Change is one step of a plan. Desired is set for create and update, Observed for update and
@@ -53,7 +56,7 @@ type Resource struct {
 	LoadBalancer  *model.LoadBalancer
 	Listener      *model.Listener
 	Rule          *model.Rule
-	// ListenerPort is the port of the listener a rule belongs to.
+	// ListenerPort is the port of the listener a rule (or a rule priority change) belongs to.
 	ListenerPort int32
 }
 
@@ -74,6 +77,8 @@ const (
 	FieldCertificates Field = "certificates"
 	// FieldRule covers what ModifyRule sets: conditions, actions and transforms.
 	FieldRule Field = "rule"
+	// FieldPriorities is the change of a RulePriorities update: Update.PriorityMoves.
+	FieldPriorities Field = "priorities"
 )
 
 // Update lists what to change on an existing resource.
@@ -93,6 +98,20 @@ type Update struct {
 	// AddCertificates and RemoveCertificates are the listener's extra (non-default) certificates.
 	AddCertificates    []string
 	RemoveCertificates []string
+
+	// PriorityMoves are the steps of a RulePriorities update, one SetRulePriorities call each.
+	// A step only moves rules onto priorities that are free before it, so no two rules ever
+	// share a priority, on AWS or on emulators that check each target against the listener.
+	PriorityMoves [][]PriorityMove
+}
+
+// PriorityMove moves one existing rule from one priority to another.
+type PriorityMove struct {
+	// Rule is the observed rule (its ARN says which); Rule.Priority is where it was observed,
+	// From where it is when the step runs (they differ for a rule parked on the way).
+	Rule *model.Rule
+	From int32
+	To   int32
 }
 
 // Has reports whether the update changes f.

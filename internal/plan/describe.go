@@ -29,6 +29,12 @@ func describeActions(actions []model.Action) string {
 
 func describeAction(a model.Action) string {
 	switch {
+	case a.AuthenticateOIDC != nil:
+		return describeOIDC(a.AuthenticateOIDC)
+	case a.AuthenticateCognito != nil:
+		return describeCognito(a.AuthenticateCognito)
+	case a.JWTValidation != nil:
+		return describeJWT(a.JWTValidation)
 	case a.Forward != nil:
 		tgs := make([]string, 0, len(a.Forward.TargetGroups))
 		for _, t := range a.Forward.TargetGroups {
@@ -162,4 +168,80 @@ func describeSetChange(name string, add, remove []string) string {
 		parts = append(parts, "-"+s)
 	}
 	return name + " " + strings.Join(parts, " ")
+}
+
+// AWS's defaults of the authenticate actions, which it returns when they were left out.
+const (
+	defaultAuthScope           = "openid"
+	defaultAuthSessionCookie   = "AWSELBAuthSessionCookie"
+	defaultAuthSessionTimeout  = 604800
+	defaultAuthOnUnauthRequest = "authenticate"
+)
+
+// describeOIDC prints the action without its client secret: AWS never returns it, so it cannot
+// be compared (apply sends it with every write of the rule).
+func describeOIDC(o *model.AuthenticateOIDCAction) string {
+	return fmt.Sprintf("authenticate-oidc(issuer=%s,authorization=%s,token=%s,userInfo=%s,client=%s,%s)",
+		o.Issuer, o.AuthorizationEndpoint, o.TokenEndpoint, o.UserInfoEndpoint, o.ClientID,
+		describeSession(o.Scope, o.SessionCookieName, o.SessionTimeout, o.OnUnauthenticatedRequest, o.AuthenticationRequestExtraParams))
+}
+
+func describeCognito(c *model.AuthenticateCognitoAction) string {
+	return fmt.Sprintf("authenticate-cognito(pool=%s,client=%s,domain=%s,%s)", c.UserPoolARN, c.UserPoolClientID, c.UserPoolDomain,
+		describeSession(c.Scope, c.SessionCookieName, c.SessionTimeout, c.OnUnauthenticatedRequest, c.AuthenticationRequestExtraParams))
+}
+
+func describeSession(scope, cookie string, timeout int64, onUnauth string, params map[string]string) string {
+	if timeout == 0 {
+		timeout = defaultAuthSessionTimeout
+	}
+	s := fmt.Sprintf("scope=%s,cookie=%s,timeout=%d,unauthenticated=%s", orDefault(scope, defaultAuthScope),
+		orDefault(cookie, defaultAuthSessionCookie), timeout, orDefault(onUnauth, defaultAuthOnUnauthRequest))
+	if len(params) > 0 {
+		kvs := make([]string, 0, len(params))
+		for k, v := range params {
+			kvs = append(kvs, k+"="+v)
+		}
+		sort.Strings(kvs)
+		s += ",params=" + strings.Join(kvs, "&")
+	}
+	return s
+}
+
+func describeJWT(j *model.JWTValidationAction) string {
+	claims := make([]string, 0, len(j.AdditionalClaims))
+	for _, c := range j.AdditionalClaims {
+		values := append([]string(nil), c.Values...)
+		sort.Strings(values)
+		claims = append(claims, c.Name+":"+c.Format+"="+strings.Join(values, "|"))
+	}
+	sort.Strings(claims)
+	return fmt.Sprintf("jwt-validation(issuer=%s,jwks=%s,claims=[%s])", j.Issuer, j.JWKSEndpoint, strings.Join(claims, ","))
+}
+
+// describeMutualAuth prints an HTTPS listener's mTLS setting; none is mode off. A trust store
+// is compared by name, which is what a desired name and an observed ARN share.
+func describeMutualAuth(m *model.MutualAuthentication) string {
+	if m == nil || m.Mode == "" || m.Mode == "off" {
+		return "off"
+	}
+	if m.Mode != "verify" {
+		return m.Mode
+	}
+	return fmt.Sprintf("verify(trustStore=%s,ignoreExpiry=%t,advertiseCANames=%s)", trustStoreName(m.TrustStore),
+		m.IgnoreClientCertificateExpiry, orDefault(m.AdvertiseTrustStoreCANames, "off"))
+}
+
+// trustStoreName returns the name of a trust store given by name or by ARN
+// (arn:aws:elasticloadbalancing:REGION:ACCOUNT:truststore/NAME/ID).
+func trustStoreName(nameOrARN string) string {
+	if !strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN
+	}
+	_, rest, ok := strings.Cut(nameOrARN, ":truststore/")
+	if !ok {
+		return nameOrARN
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
 }

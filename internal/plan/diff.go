@@ -11,8 +11,12 @@ import (
 //
 //  1. deletes that must come first because a replacement cannot live next to the old resource
 //     (a load balancer; a target group whose replacement keeps its name, with the listeners and
-//     rules that use it), Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup;
-//  2. creates, SecurityGroup → TargetGroup → LoadBalancer → Listener → Rule;
+//     rules that use it) and the rules of a listener that stays which no desired rule becomes
+//     (so a full listener has room and moves find their slots free),
+//     Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup;
+//  2. creates, SecurityGroup → TargetGroup → LoadBalancer → Listener → RulePriorities (the
+//     moves of a listener's existing rules, before the creates that take the slots they free)
+//     → Rule;
 //  3. updates, in the same order;
 //  4. deletes, Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup.
 //
@@ -105,7 +109,7 @@ func (d *differ) add(p phase, k sortKey, c Change) {
 	d.entries = append(d.entries, entry{phase: p, change: c, key: k})
 }
 
-var createOrder = map[Kind]int{KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRule: 4}
+var createOrder = map[Kind]int{KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRulePriorities: 4, KindRule: 5}
 
 func (d *differ) ordered() []Change {
 	sort.SliceStable(d.entries, func(i, j int) bool {

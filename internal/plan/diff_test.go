@@ -69,7 +69,7 @@ func TestDiffOfItselfIsEmpty(t *testing.T) {
 // TestUnchangedPlansNothing pins the zero-change cases by name, so a rewritten golden file
 // cannot silently turn them into non-empty plans.
 func TestUnchangedPlansNothing(t *testing.T) {
-	for _, c := range []string{"unchanged-nlb", "unchanged-alb-normalized"} {
+	for _, c := range []string{"unchanged-nlb", "unchanged-alb-normalized", "unchanged-alb-every-feature"} {
 		dir := filepath.Join("testdata", c)
 		if changes := Diff(loadStack(t, filepath.Join(dir, "desired.yaml")), loadStack(t, filepath.Join(dir, "observed.yaml"))); len(changes) != 0 {
 			t.Errorf("%s: want no changes, got\n%s", c, render(changes))

@@ -7,7 +7,7 @@ import (
 )
 
 // listeners matches listeners by port. Protocol, default actions, certificates, SSL and ALPN
-// policies, attributes and tags are modified in place; rules are matched by priority.
+// policies, mTLS, attributes and tags are modified in place; rules are planned by rules().
 func (d *differ) listeners() {
 	if d.lbDeleted || d.desired.lb == nil {
 		return
@@ -102,6 +102,12 @@ func listenerUpdate(want, have *model.Listener) (*Update, string) {
 	if isSecure(want.Protocol) && want.SSLPolicy != "" && want.SSLPolicy != have.SSLPolicy {
 		modify = true
 		why.add("sslPolicy " + orDefault(have.SSLPolicy, "none") + " → " + want.SSLPolicy)
+	}
+	if want.Protocol == "HTTPS" {
+		if w, h := describeMutualAuth(want.MutualAuthentication), describeMutualAuth(have.MutualAuthentication); w != h {
+			modify = true
+			why.add("mutualAuthentication " + h + " → " + w)
+		}
 	}
 	if want.Protocol == "TLS" {
 		if w, h := orDefault(want.ALPNPolicy, "None"), orDefault(have.ALPNPolicy, "None"); w != h {
