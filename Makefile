@@ -44,10 +44,16 @@ build: ## Build bin/elbgateway.
 	$(GO_STATIC) build -o bin/elbgateway ./cmd/elbgateway
 
 .PHONY: test
-test: bin/kube-apiserver bin/etcd ## Vet, run every test against envtest + moto, and check the static build.
+test: bin/kube-apiserver bin/etcd ## Vet, run every test against envtest + moto (chart included), and check the static build.
 	$(GO_STATIC) vet $(PKGS)
 	$(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(MAKE) --no-print-directory test-helm
 	$(GO_STATIC) build -o /dev/null ./cmd/elbgateway
+
+.PHONY: test-helm
+test-helm: bin/kube-apiserver bin/etcd ## Render the chart with the walkthrough's values, install it on kube-apiserver, run the walkthrough.
+	cd test/helm && $(TEST_ENV) $(GO_STATIC) vet ./...
+	cd test/helm && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
 bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.
@@ -67,10 +73,16 @@ generate: bin/controller-gen ## Regenerate deepcopy code and CRDs (config/crd/ba
 	bin/controller-gen object paths=./api/...
 	bin/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(GO) run ./hack/crdversions config/crd/bases
+	$(MAKE) --no-print-directory chart-crds
+
+.PHONY: chart-crds
+chart-crds: ## Copy the generated CRDs into the Helm chart.
+	rm -f charts/elbgateway/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/elbgateway/crds/
 
 .PHONY: verify-generate
 verify-generate: generate ## Fail if generated files differ from what is committed.
-	git diff --exit-code -- api/ config/
+	git diff --exit-code -- api/ config/ charts/elbgateway/crds/
 
 # --- Test binaries (built from their Go modules, cached in $(CACHE_DIR)) ---
 

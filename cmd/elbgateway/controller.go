@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
@@ -36,6 +37,9 @@ type controllerFlags struct {
 	probeAddr   string
 	kubeconfig  string
 	logLevel    string
+	leader      leaderFlags
+	defaultTags tagsFlag
+	sgs         securityGroupFlags
 }
 
 func (f *controllerFlags) register(fs *flag.FlagSet) {
@@ -50,6 +54,9 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":61779", "address of the /healthz and /readyz endpoints")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, or ~/.kube/config)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
+	fs.Var(&f.defaultTags, "default-tags", "comma-separated key=value AWS tags put on every resource the controller creates")
+	f.leader.register(fs)
+	f.sgs.register(fs)
 }
 
 func (f *controllerFlags) validate() error {
@@ -72,6 +79,8 @@ func (f *controllerFlags) validate() error {
 	if _, err := logLevel(f.logLevel); err != nil {
 		problems = append(problems, err.Error())
 	}
+	problems = append(problems, f.leader.validate()...)
+	problems = append(problems, f.sgs.validate()...)
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -128,13 +137,19 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: o.flags.metricsAddr},
 		HealthProbeBindAddress: o.flags.probeAddr,
+		// Secrets are read one by one through their own watches, never cached cluster-wide.
+		Client: controller.ClientOptions(),
 	}
+	o.flags.leader.apply(&mo)
 	if o.inProcess {
 		skip := true
 		mo.Controller = ctrlconfig.Controller{SkipNameValidation: &skip}
 	}
 	mgr, err := ctrl.NewManager(cfg, mo)
 	if err != nil {
+		if mo.LeaderElection && mo.LeaderElectionNamespace == "" {
+			return nil, fmt.Errorf("creating the manager: %w (outside a pod, set --leader-election-namespace or $%s, or pass --leader-elect=false)", err, podNamespaceEnv)
+		}
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -150,7 +165,9 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Gates:             o.flags.gates.gates,
 		DefaultScheme:     o.flags.scheme,
 		DefaultTargetType: o.flags.targetType,
+		DefaultTags:       o.flags.defaultTags.tags,
 		Cloud:             o.cloud,
+		SecurityGroups:    o.flags.sgs.options(),
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +204,11 @@ func logLevel(s string) (zapcore.Level, error) {
 	return 0, fmt.Errorf("--log-level %q: use debug, info or error", s)
 }
 
+// setLogger sends controller-runtime's logs, and client-go's (leader election, for one), as
+// structured JSON lines at the chosen level to w.
 func setLogger(level string, w io.Writer) {
 	lvl, _ := logLevel(level)
-	ctrl.SetLogger(zap.New(zap.Level(lvl), zap.WriteTo(w)))
+	logger := zap.New(zap.Level(lvl), zap.WriteTo(w))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
 }

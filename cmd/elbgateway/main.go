@@ -5,6 +5,7 @@
 // Usage:
 //
 //	elbgateway controller --cluster-name NAME [flags]   run the controller
+//	elbgateway plan -f FILE|DIR [-o yaml]                show the AWS resources manifests would produce
 //	elbgateway demo [--exit-after-ready]                 walk through an NLB Gateway locally
 //	elbgateway version                                   print the version
 package main
@@ -41,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runController(ctx, args[1:], stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "plan":
+		err = runPlan(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "elbgateway", version)
 	case "help", "-h", "--help":
@@ -52,6 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if errors.Is(err, errRejected) {
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "elbgateway:", err)
@@ -65,6 +71,7 @@ func usage(w io.Writer) {
 
 commands:
   controller   run the Gateway API controller (elbgateway controller -h lists its flags)
+  plan         print the AWS resources and statuses manifests would produce, without a cluster or AWS
   demo         start a local API server and AWS emulator and walk through an NLB Gateway
   version      print the version
 `)

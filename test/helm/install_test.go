@@ -1,0 +1,353 @@
+package helm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/testenv"
+)
+
+const (
+	awsRegion   = "eu-west-1"
+	clusterName = "karpenter-demo"
+)
+
+// TestChartInstallRunsSeedWalkthrough installs the chart rendered with the walkthrough's values
+// on a real API server (every object must be accepted), then runs `elbgateway` with the
+// Deployment's container arguments, authenticated as the chart's ServiceAccount (so the chart's
+// RBAC is all it has), against moto, and walks through the seed: the Gateway is programmed and
+// AWS holds the internet-facing NLB, its TCP:8080 listener and the ip target group on 3000.
+func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	moto, err := testenv.StartMoto(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moto.Stop()
+	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, awsRegion, clusterName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cluster.Stop() }()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := gwv1.Install(scheme); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. helm install: the CRDs, then every rendered object.
+	objs, err := render(seedValues(t, clusterName, awsRegion, vpc.VPCID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := chartCRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range append(crds, objs...) {
+		if err := createOrUpdate(ctx, admin, o); err != nil {
+			t.Fatalf("the API server refused %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+
+	// 2. the controller, as the Deployment would run it, with the ServiceAccount's identity.
+	bin := buildController(t)
+	kubeconfig := serviceAccountKubeconfig(ctx, t, cluster.Config)
+	args := append(containerArgs(t, objs),
+		"--kubeconfig="+kubeconfig,
+		// The pod's ports are the container's own; a test binds loopback ports that are free.
+		"--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(),
+		"POD_NAMESPACE="+releaseNamespace,
+		"AWS_ENDPOINT_URL="+moto.Endpoint,
+		"AWS_ACCESS_KEY_ID="+testenv.TestAccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+testenv.TestSecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("controller output:\n%s", logs.String())
+		}
+	}()
+
+	// 3. the walkthrough's manifests.
+	if err := applySeed(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := waitProgrammed(ctx, admin, "aws-tcp-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gw.Status.Addresses) == 0 || !strings.Contains(gw.Status.Addresses[0].Value, "k8s-default-awstcpga-") {
+		t.Errorf("Gateway addresses %v, want the NLB's DNS name", gw.Status.Addresses)
+	}
+
+	// 4. what AWS holds.
+	elb := elbv2.NewFromConfig(testenv.AWSConfig(moto.Endpoint, awsRegion))
+	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lbs.LoadBalancers) != 1 || lbs.LoadBalancers[0].Scheme != "internet-facing" || lbs.LoadBalancers[0].Type != "network" {
+		t.Fatalf("load balancers %+v, want one internet-facing network load balancer", lbs.LoadBalancers)
+	}
+	lbARN := lbs.LoadBalancers[0].LoadBalancerArn
+	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lbARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls.Listeners) != 1 || *ls.Listeners[0].Port != 8080 || ls.Listeners[0].Protocol != "TCP" {
+		t.Errorf("listeners %+v, want TCP:8080", ls.Listeners)
+	}
+	tgs, err := elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{LoadBalancerArn: lbARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tgs.TargetGroups) != 1 || *tgs.TargetGroups[0].Port != 3000 || tgs.TargetGroups[0].TargetType != "ip" {
+		t.Fatalf("target groups %+v, want one ip target group on 3000", tgs.TargetGroups)
+	}
+	if err := waitTarget(ctx, elb, *tgs.TargetGroups[0].TargetGroupArn, "192.0.2.10"); err != nil {
+		t.Error(err)
+	}
+
+	// 5. what the ServiceAccount could write: the Lease, the finalizer, events.
+	var lease coordinationv1.Lease
+	if err := admin.Get(ctx, types.NamespacedName{Namespace: releaseNamespace, Name: "elbgateway-leader"}, &lease); err != nil {
+		t.Errorf("leader election Lease: %v", err)
+	}
+	if len(gw.Finalizers) == 0 || gw.Finalizers[0] != "gateway.k8s.aws/nlb" {
+		t.Errorf("Gateway finalizers %v, want gateway.k8s.aws/nlb", gw.Finalizers)
+	}
+	if err := waitEvent(ctx, admin, "CreatedLoadBalancer"); err != nil {
+		t.Error(err)
+	}
+	if strings.Contains(logs.String(), "forbidden") {
+		t.Errorf("the controller was refused something by RBAC:\n%s", grepLines(logs.String(), "forbidden"))
+	}
+}
+
+// buildController builds cmd/elbgateway, as the Dockerfile does.
+func buildController(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "elbgateway")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/elbgateway")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/elbgateway: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serviceAccountKubeconfig writes a kubeconfig that authenticates with a token of the chart's
+// ServiceAccount, as the pod would be.
+func serviceAccountKubeconfig(ctx context.Context, t *testing.T, admin *rest.Config) string {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiry := int64(3600)
+	tr, err := cs.CoreV1().ServiceAccounts(releaseNamespace).CreateToken(ctx, serviceAccount,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating a token for ServiceAccount %s/%s: %v", releaseNamespace, serviceAccount, err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: admin.Host, CertificateAuthorityData: admin.CAData}
+	cfg.AuthInfos["controller"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["controller"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "controller", Namespace: releaseNamespace}
+	cfg.CurrentContext = "controller"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func createOrUpdate(ctx context.Context, c client.Client, o *unstructured.Unstructured) error {
+	err := c.Create(ctx, o.DeepCopy())
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	existing := &unstructured.Unstructured{}
+	existing.SetGroupVersionKind(o.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(o), existing); err != nil {
+		return err
+	}
+	next := o.DeepCopy()
+	next.SetResourceVersion(existing.GetResourceVersion())
+	return c.Update(ctx, next)
+}
+
+// applySeed creates the walkthrough's manifests in the default namespace, in its order.
+func applySeed(ctx context.Context, c client.Client) error {
+	for _, f := range []string{"lbconfig.yaml", "tgconfig.yaml", "gwc-nlb.yaml", "gw-public-nlb.yaml", "backend-service.yaml", "tcproute.yaml"} {
+		raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "seed-l4", f))
+		if err != nil {
+			return err
+		}
+		objs, err := decodeAll(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		for _, o := range objs {
+			if o.GetKind() != "GatewayClass" {
+				o.SetNamespace("default")
+			}
+			if err := c.Create(ctx, o); err != nil {
+				return fmt.Errorf("creating %s %s: %w", o.GetKind(), o.GetName(), err)
+			}
+		}
+	}
+	return nil
+}
+
+func waitProgrammed(ctx context.Context, c client.Client, name string) (*gwv1.Gateway, error) {
+	var gw gwv1.Gateway
+	err := poll(ctx, 2*time.Minute, func() (bool, error) {
+		if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: name}, &gw); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Gateway %s not programmed: %w; conditions %+v", name, err, gw.Status.Conditions)
+	}
+	return &gw, nil
+}
+
+func waitTarget(ctx context.Context, elb *elbv2.Client, arn, ip string) error {
+	var seen []string
+	err := poll(ctx, time.Minute, func() (bool, error) {
+		out, err := elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: &arn})
+		if err != nil {
+			return false, err
+		}
+		seen = seen[:0]
+		for _, d := range out.TargetHealthDescriptions {
+			seen = append(seen, *d.Target.Id)
+		}
+		return len(seen) == 1 && seen[0] == ip, nil
+	})
+	if err != nil {
+		return fmt.Errorf("targets %v, want %s: %w", seen, ip, err)
+	}
+	return nil
+}
+
+func waitEvent(ctx context.Context, c client.Client, reason string) error {
+	var reasons []string
+	err := poll(ctx, 30*time.Second, func() (bool, error) {
+		var list eventsv1.EventList
+		if err := c.List(ctx, &list, client.InNamespace("default")); err != nil {
+			return false, err
+		}
+		reasons = reasons[:0]
+		for _, e := range list.Items {
+			reasons = append(reasons, e.Reason)
+			if e.Reason == reason && e.Regarding.Kind == "Gateway" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("no %s event on the Gateway (events: %v): %w", reason, reasons, err)
+	}
+	return nil
+}
+
+func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still not done after %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func grepLines(s, word string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// syncBuffer is a bytes.Buffer the controller's output goroutines can write concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
