@@ -18,8 +18,8 @@ const (
 type LoadBalancerIPAddressType string
 
 const (
-	LoadBalancerIPAddressTypeIPv4                      LoadBalancerIPAddressType = "ipv4"
-	LoadBalancerIPAddressTypeDualstack                 LoadBalancerIPAddressType = "dualstack"
+	LoadBalancerIPAddressTypeIPv4                       LoadBalancerIPAddressType = "ipv4"
+	LoadBalancerIPAddressTypeDualstack                  LoadBalancerIPAddressType = "dualstack"
 	LoadBalancerIPAddressTypeDualstackWithoutPublicIPv4 LoadBalancerIPAddressType = "dualstack-without-public-ipv4"
 )
 

@@ -119,7 +119,7 @@ type Reference struct {
 	// +kubebuilder:validation:Enum=Service;Gateway
 	// +optional
 	Kind *string `json:"kind,omitempty"`
-	Name string   `json:"name"`
+	Name string  `json:"name"`
 }
 
 // RouteKind is a route kind a per-route configuration applies to.

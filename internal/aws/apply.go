@@ -36,11 +36,12 @@ type applier struct {
 	lb       *model.LoadBalancer
 	lisARNs  map[int32]string  // port → ARN
 	ruleARNs map[string]string // "<port>:<priority>" → ARN
+	certARNs map[string]string // imported certificate logical ID → ARN
 }
 
 func newApplier(c *Cloud, desired, observed *model.Stack) *applier {
 	a := &applier{c: c, desired: desired, sgIDs: map[string]string{}, tgARNs: map[string]string{},
-		lisARNs: map[int32]string{}, ruleARNs: map[string]string{}}
+		lisARNs: map[int32]string{}, ruleARNs: map[string]string{}, certARNs: map[string]string{}}
 	for _, s := range []*model.Stack{observed, desired} {
 		if s != nil && a.stackID == "" {
 			a.stackID, a.typ = s.ID, s.Type
@@ -57,6 +58,11 @@ func newApplier(c *Cloud, desired, observed *model.Stack) *applier {
 	for _, tg := range observed.TargetGroups {
 		if _, ok := a.tgARNs[tg.ID]; !ok {
 			a.tgARNs[tg.ID] = tg.ARN
+		}
+	}
+	for _, c := range observed.Certificates {
+		if _, ok := a.certARNs[c.ID]; !ok {
+			a.certARNs[c.ID] = c.ARN
 		}
 	}
 	if observed.LoadBalancer != nil {
@@ -88,6 +94,8 @@ func (a *applier) apply(ctx context.Context, ch plan.Change) error {
 		return a.rule(ctx, ch)
 	case plan.KindRulePriorities:
 		return a.rulePriorities(ctx, ch)
+	case plan.KindCertificate:
+		return a.certificate(ctx, ch)
 	}
 	return fmt.Errorf("unknown kind %q", ch.Kind)
 }
@@ -145,6 +153,10 @@ func (a *applier) result() *model.Stack {
 	for _, tg := range d.TargetGroups {
 		tg.ARN = a.tgARNs[tg.ID]
 		out.TargetGroups = append(out.TargetGroups, tg)
+	}
+	for _, c := range d.Certificates {
+		c.ARN = a.certARNs[c.ID]
+		out.Certificates = append(out.Certificates, c)
 	}
 	for _, l := range d.Listeners {
 		l.ARN = a.lisARNs[l.Port]

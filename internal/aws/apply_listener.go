@@ -47,7 +47,11 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 		Tags:                 toELBTags(l.Tags),
 		MutualAuthentication: mtls,
 	}
-	secureListenerFields(l, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
+	certs, err := a.certRefs(l.Certificates)
+	if err != nil {
+		return err
+	}
+	secureListenerFields(l, certs, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
 	resp, err := a.c.elb.CreateListener(ctx, in)
 	if err != nil {
 		return fmt.Errorf("creating listener on port %d: %w", l.Port, err)
@@ -58,8 +62,8 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	arn := aws.ToString(resp.Listeners[0].ListenerArn)
 	a.lisARNs[l.Port] = arn
 	a.c.tags.put(arn, l.Tags, a.c.now())
-	if len(l.Certificates) > 1 {
-		if err := a.addCertificates(ctx, arn, l.Certificates[1:]); err != nil {
+	if len(certs) > 1 {
+		if err := a.addCertificates(ctx, arn, certs[1:]); err != nil {
 			return err
 		}
 	}
@@ -69,13 +73,14 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	return nil
 }
 
-// secureListenerFields sets the default certificate, SSL policy and (TLS) ALPN policy.
-func secureListenerFields(l *model.Listener, certs *[]elbtypes.Certificate, ssl **string, alpn *[]string) {
+// secureListenerFields sets the default certificate (the first of the resolved ARNs), SSL
+// policy and (TLS) ALPN policy.
+func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Certificate, ssl **string, alpn *[]string) {
 	if l.Protocol != "HTTPS" && l.Protocol != "TLS" {
 		return
 	}
-	if len(l.Certificates) > 0 {
-		*certs = []elbtypes.Certificate{{CertificateArn: aws.String(l.Certificates[0])}}
+	if len(arns) > 0 {
+		*certs = []elbtypes.Certificate{{CertificateArn: aws.String(arns[0])}}
 	}
 	*ssl = optional(l.SSLPolicy)
 	if l.Protocol == "TLS" && l.ALPNPolicy != "" {
@@ -103,7 +108,11 @@ func (a *applier) updateListener(ctx context.Context, want, have *model.Listener
 			DefaultActions:       actions,
 			MutualAuthentication: mtls,
 		}
-		secureListenerFields(want, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
+		certs, err := a.certRefs(want.Certificates)
+		if err != nil {
+			return err
+		}
+		secureListenerFields(want, certs, &in.Certificates, &in.SslPolicy, &in.AlpnPolicy)
 		if want.Protocol == "TLS" && want.ALPNPolicy == "" && have.ALPNPolicy != "" {
 			in.AlpnPolicy = []string{"None"}
 		}
@@ -112,12 +121,20 @@ func (a *applier) updateListener(ctx context.Context, want, have *model.Listener
 		}
 	}
 	if u.Has(plan.FieldCertificates) {
-		if err := a.addCertificates(ctx, have.ARN, u.AddCertificates); err != nil {
+		add, err := a.certRefs(u.AddCertificates)
+		if err != nil {
 			return err
 		}
-		if len(u.RemoveCertificates) > 0 {
+		remove, err := a.certRefs(u.RemoveCertificates)
+		if err != nil {
+			return err
+		}
+		if err := a.addCertificates(ctx, have.ARN, add); err != nil {
+			return err
+		}
+		if len(remove) > 0 {
 			if _, err := a.c.elb.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{
-				ListenerArn: aws.String(have.ARN), Certificates: toCertificates(u.RemoveCertificates),
+				ListenerArn: aws.String(have.ARN), Certificates: toCertificates(remove),
 			}); err != nil {
 				return fmt.Errorf("removing certificates of listener on port %d: %w", want.Port, err)
 			}

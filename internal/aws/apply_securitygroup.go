@@ -118,8 +118,13 @@ func (a *applier) authorize(ctx context.Context, groupID string, rules []model.I
 	return nil
 }
 
-// deleteSecurityGroup retries while a deleted load balancer's network interfaces still use it.
+// deleteSecurityGroup first revokes the worker-node rules that name the group (the targets
+// loop's, when it was their source), then retries while a deleted load balancer's network
+// interfaces still use it.
 func (a *applier) deleteSecurityGroup(ctx context.Context, sg *model.SecurityGroup) error {
+	if err := a.c.revokeReferences(ctx, sg.GroupID); err != nil {
+		return err
+	}
 	err := a.retryWhile(ctx, func() error {
 		_, err := a.c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(sg.GroupID)})
 		return err

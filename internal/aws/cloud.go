@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go/middleware"
@@ -63,6 +64,8 @@ type Cloud struct {
 	tags    *tagCache
 	subnets *ttlCache[[]subnetEntry]
 	tgNames *ttlCache[string]
+	acm     *acmState
+	network networkState
 	now     func() time.Time
 }
 
@@ -112,6 +115,11 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 			eo.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
+	c.acm = newACMState(acm.NewFromConfig(cfg, func(ao *acm.Options) {
+		if o.Endpoint != "" {
+			ao.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	}), o.TagCacheTTL)
 	return c, nil
 }
 

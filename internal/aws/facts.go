@@ -25,6 +25,10 @@ type FactsRequest struct {
 	LoadBalancerName string
 	// TargetGroupNames are out-of-band target groups routes refer to by name.
 	TargetGroupNames []string
+	// Certificates asks for the issued ACM certificates, for listeners that discover theirs.
+	Certificates bool
+	// SecurityGroupNames are Name tags of security groups the configuration names.
+	SecurityGroupNames []string
 }
 
 type subnetEntry = snapshot.Subnet
@@ -43,6 +47,14 @@ func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts,
 		return f, fmt.Errorf("looking for the load balancer of %s: %w", req.StackID, err)
 	}
 	f.ExistingLoadBalancer = existing
+	if req.Certificates {
+		if f.Certificates, err = c.issuedCertificates(ctx); err != nil {
+			return f, fmt.Errorf("listing ACM certificates: %w", err)
+		}
+	}
+	if f.SecurityGroupIDs, err = c.securityGroupIDsByName(ctx, req.SecurityGroupNames); err != nil {
+		return f, err
+	}
 	for _, name := range req.TargetGroupNames {
 		arn, err := c.targetGroupARN(ctx, name)
 		if err != nil {

@@ -32,6 +32,11 @@ func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalance
 		return nil, fmt.Errorf("observing target groups of %s: %w", stackID, err)
 	}
 	s.TargetGroups = tgs
+	certs, err := c.observeCertificates(ctx, stackID, t)
+	if err != nil {
+		return nil, fmt.Errorf("observing imported certificates of %s: %w", stackID, err)
+	}
+	s.Certificates = certs
 	refs := newRefIndex(s)
 	lbs, lbTags, err := c.ownedLoadBalancers(ctx, stackID, t)
 	if err != nil {
@@ -63,6 +68,9 @@ func newRefIndex(s *model.Stack) refIndex {
 	}
 	for _, tg := range s.TargetGroups {
 		r[tg.ARN] = tg.ID
+	}
+	for _, c := range s.Certificates {
+		r[c.ARN] = c.ID
 	}
 	return r
 }
@@ -247,7 +255,9 @@ func (c *Cloud) observeListenerDetails(ctx context.Context, m *model.Listener, l
 		if err != nil {
 			return err
 		}
-		m.Certificates = certs
+		for _, arn := range certs {
+			m.Certificates = append(m.Certificates, refs.ref(arn))
+		}
 	}
 	if m.Protocol != "TLS" {
 		attrs, err := c.elb.DescribeListenerAttributes(ctx, &elbv2.DescribeListenerAttributesInput{ListenerArn: l.ListenerArn})

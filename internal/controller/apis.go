@@ -40,6 +40,8 @@ type APIs struct {
 	Gateway, GatewayClass, ReferenceGrant bool
 	LoadBalancerConfiguration             bool
 	TargetGroupConfiguration              bool
+	// ListenerRuleConfiguration is served: ALB routes' ExtensionRef filters are read and watched.
+	ListenerRuleConfiguration bool
 }
 
 // DetectAPIs asks the API server which Gateway API and gateway.k8s.aws kinds it serves.
@@ -70,6 +72,7 @@ func DetectAPIs(d discovery.DiscoveryInterface) (APIs, error) {
 		ReferenceGrant:            kinds[gatewayGroup+"/v1beta1"]["ReferenceGrant"],
 		LoadBalancerConfiguration: kinds[awsGroup+"/v1"]["LoadBalancerConfiguration"],
 		TargetGroupConfiguration:  kinds[awsGroup+"/v1"]["TargetGroupConfiguration"],
+		ListenerRuleConfiguration: kinds[awsGroup+"/v1"]["ListenerRuleConfiguration"],
 	}
 	for kind, versions := range routeVersions {
 		for _, v := range versions {

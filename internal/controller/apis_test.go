@@ -25,7 +25,7 @@ func TestDetectAPIsPrefersV1AndFallsBackToV1alpha2(t *testing.T) {
 		resources("gateway.networking.k8s.io/v1", "Gateway", "GatewayClass", "HTTPRoute", "TLSRoute"),
 		resources("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", "Gateway"),
 		resources("gateway.networking.k8s.io/v1alpha2", "TCPRoute", "UDPRoute", "TLSRoute"),
-		resources("gateway.k8s.aws/v1", "LoadBalancerConfiguration", "TargetGroupConfiguration"),
+		resources("gateway.k8s.aws/v1", "LoadBalancerConfiguration", "TargetGroupConfiguration", "ListenerRuleConfiguration"),
 	}}}
 	a, err := DetectAPIs(d)
 	if err != nil {
@@ -40,7 +40,8 @@ func TestDetectAPIsPrefersV1AndFallsBackToV1alpha2(t *testing.T) {
 	if !reflect.DeepEqual(a.Routes, want) {
 		t.Errorf("routes %v, want %v", a.Routes, want)
 	}
-	if !a.Gateway || !a.GatewayClass || !a.ReferenceGrant || !a.LoadBalancerConfiguration || !a.TargetGroupConfiguration {
+	if !a.Gateway || !a.GatewayClass || !a.ReferenceGrant || !a.LoadBalancerConfiguration || !a.TargetGroupConfiguration ||
+		!a.ListenerRuleConfiguration {
 		t.Errorf("core kinds not all detected: %+v", a)
 	}
 	gates, notes := a.Restrict(Gates{NLB: true, ALB: true})

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -46,6 +45,11 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if err != nil {
 		return r.writer.failed(ctx, gw, "gather", err)
 	}
+	//    The shared backend security group is made sure of here, the one AWS write before
+	//    apply: it belongs to the cluster, not to the stack (see backendsg.go).
+	if err := r.ensureBackendSecurityGroup(ctx, snap, class); err != nil {
+		return r.writer.failed(ctx, gw, "backend security group", err)
+	}
 	// 2. translate: pure.
 	desired, statuses := translate.Gateway(snap)
 	// 3. observe what the stack has in AWS.
@@ -56,15 +60,24 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
 	changes := plan.Diff(desired, observed)
+	//    A stack that goes away stops feeding its targets' security groups before its own
+	//    security groups are deleted.
+	if desired.LoadBalancer == nil && desired != observed {
+		r.registry.Set(desired.ID, nil)
+	}
 	// 5. apply the changes (the only AWS writes).
 	result, err := r.apply(ctx, gw, desired, observed, changes)
 	if err != nil {
 		return r.writer.failed(ctx, gw, "apply", err)
 	}
+	//    The last Gateway to go releases the shared backend security group.
+	if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
+		return r.writer.failed(ctx, gw, "backend security group", err)
+	}
 	// 6. report: statuses, finalizer, events.
 	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result})
 	// 7. targets: hand the target groups to the targets loop.
-	r.bindTargets(desired, observed, result)
+	r.bindTargets(desired, observed, result, translate.NodeIngress(snap, desired))
 	return retryConflict(res, err)
 }
 
@@ -75,6 +88,7 @@ func (r *gatewayReconciler) load(ctx context.Context, key types.NamespacedName) 
 	if err := r.reader.Get(ctx, key, &gw); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.registry.Set(key.String(), nil)
+			r.gatherer.secrets.forget(key.String())
 			return nil, nil, nil
 		}
 		return nil, nil, err
@@ -88,6 +102,7 @@ func (r *gatewayReconciler) load(ctx context.Context, key types.NamespacedName) 
 		classPtr = nil
 	}
 	if !r.owns(classPtr) && !hasFinalizer(&gw, finalizer(r.controller)) {
+		r.gatherer.secrets.forget(key.String())
 		return nil, nil, nil
 	}
 	return &gw, classPtr, nil
@@ -131,11 +146,11 @@ func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired
 
 // bindTargets tells the targets loop which target groups the Gateway has and what feeds them.
 // A held stack (see hold) keeps the bindings it had.
-func (r *gatewayReconciler) bindTargets(desired, observed, result *model.Stack) {
+func (r *gatewayReconciler) bindTargets(desired, observed, result *model.Stack, ingress model.NodeIngress) {
 	if desired == observed {
 		return
 	}
-	r.registry.Set(desired.ID, bindings(desired, result))
+	r.registry.Set(desired.ID, withNetwork(bindings(desired, result), desired, result, ingress))
 }
 
 // bindings pairs the desired target groups (which know their backends) with the ARNs AWS
@@ -196,17 +211,3 @@ type reportInput struct {
 
 // recorder is the part of an event recorder the writer uses.
 type recorder = events.EventRecorder
-
-func changeSummary(changes []plan.Change) string {
-	s := ""
-	for i, c := range changes {
-		if i > 0 {
-			s += "; "
-		}
-		if len(s) > 900 {
-			return s + fmt.Sprintf("and %d more", len(changes)-i)
-		}
-		s += c.String()
-	}
-	return s
-}

@@ -22,10 +22,12 @@ import (
 // not exist are left out: translation reports them as status conditions.
 type gatherer struct {
 	reader     client.Reader
-	cloud      Cloud
+	cloud      FactsSource
 	apis       APIs
 	settings   snapshot.Settings
 	controller string
+	// secrets reads OIDC client Secrets through per-Secret watches; nil reads none.
+	secrets *secretWatcher
 }
 
 // gather reads everything translate.Gateway may need.
@@ -38,6 +40,9 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 		g.services,
 		g.referenceGrants,
 		g.targetGroupConfigurations,
+		g.listenerRuleConfigurations,
+		g.oidcSecrets,
+		g.tlsSecrets,
 		g.facts,
 	}
 	for _, step := range steps {
@@ -185,6 +190,8 @@ func (g *gatherer) facts(ctx context.Context, s *snapshot.Snapshot) error {
 		}
 	}
 	req.TargetGroupNames = sortedKeys(set)
+	req.Certificates = needsCertificateDiscovery(s)
+	req.SecurityGroupNames = translate.SecurityGroupNames(s)
 	facts, err := g.cloud.Facts(ctx, req)
 	if err != nil {
 		return fmt.Errorf("reading AWS facts (subnets, load balancer, target groups): %w", err)

@@ -46,6 +46,8 @@ var env struct {
 	elb    *elbv2.Client
 	ec2    *ec2.Client
 	root   string
+	// cfg reaches the shared cluster.
+	cfg *rest.Config
 }
 
 func TestMain(m *testing.M) {
@@ -77,6 +79,7 @@ func runTests(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer func() { _ = cluster.Stop() }()
+	env.cfg = cluster.Config
 	if env.cloud, err = newCloud(ctx); err != nil {
 		return 0, err
 	}
@@ -111,6 +114,7 @@ func startController(ctx context.Context, cfg *rest.Config, cloud controller.Clo
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Client:                 controller.ClientOptions(),
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ type Cloud interface {
 	Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
 	Apply(ctx context.Context, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error)
 	targets.Cloud
+	// The shared backend security group and the worker-node rules (backendsg.go).
+	BackendSecurityGroups
+	targets.NodeNetwork
 }
 
 // Options configure the controllers.
@@ -55,6 +58,8 @@ type Options struct {
 	DefaultTags       map[string]string
 
 	Cloud Cloud
+	// SecurityGroups configure the shared backend security group and the worker-node rules.
+	SecurityGroups SecurityGroupOptions
 	// Targets receives the target groups of each Gateway; Setup creates one when nil.
 	Targets *targets.Registry
 

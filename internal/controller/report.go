@@ -82,13 +82,9 @@ func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string
 	return reconcile.Result{}, err
 }
 
-// applied records the AWS changes of a plan as an event.
+// applied records the AWS changes of a plan as events, one per change (see events.go).
 func (w *statusWriter) applied(gw *gwv1.Gateway, changes []plan.Change, err error) {
-	if err != nil {
-		w.events.Eventf(gw, nil, corev1.EventTypeWarning, "FailedApply", "Apply", "%s", truncate(err.Error()))
-		return
-	}
-	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "Applied", "Apply", "%d AWS changes: %s", len(changes), changeSummary(changes))
+	w.recordChanges(gw, changes, err)
 }
 
 // gatewayStatus is the Gateway's status: translation's conditions and listeners, plus

@@ -70,6 +70,9 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), routeKinds); err != nil {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
+	if err := addLRCIndex(context.Background(), mgr.GetFieldIndexer(), apis.routeKindsOf(ControllerALB)); gates.ALB && err != nil {
+		return gates, fmt.Errorf("adding field indexes: %w", err)
+	}
 
 	writer := func(controllerName string) *statusWriter {
 		return &statusWriter{client: mgr.GetClient(), reader: mgr.GetCache(), apis: apis, controller: controllerName,
@@ -89,7 +92,8 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 			return gates, err
 		}
 	}
-	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync})
+	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync,
+		NodeRules: nodeRuleOptions(mgr, o)})
 }
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.
@@ -122,6 +126,21 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 	}
 	if apis.ReferenceGrant {
 		b = b.Watches(&gwv1beta1.ReferenceGrant{}, handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
+	}
+	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {
+		b = b.Watches(&awsv1.ListenerRuleConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.listenerRuleConfiguration))
+	}
+	// OIDC client secrets (ALB) and TLS certificate secrets (both) share the per-Secret watches.
+	secrets, err := newSecretWatcher(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return err
+	}
+	r.gatherer.secrets = secrets
+	b = b.WatchesRawSource(secrets)
+	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {
+		if err := setupLRCStatus(mgr, secrets); err != nil {
+			return err
+		}
 	}
 	return b.Complete(r)
 }

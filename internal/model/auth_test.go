@@ -34,7 +34,7 @@ func albStack() *Stack {
 		ID: "default/gw", Type: Application,
 		LoadBalancer: &LoadBalancer{Name: "k8s-default-gw-0123456789", Scheme: "internal", IPAddressType: "ipv4",
 			Subnets: []SubnetMapping{{SubnetID: "subnet-a"}, {SubnetID: "subnet-b"}}},
-		Listeners: []Listener{{Port: 443, Protocol: "HTTPS", Certificates: []string{"arn:c"}, SSLPolicy: "p",
+		Listeners: []Listener{{Port: 443, Protocol: "HTTPS", Certificates: []Ref{{External: "arn:c"}}, SSLPolicy: "p",
 			DefaultActions: []Action{{Type: ActionFixedResponse, FixedResponse: &FixedResponseAction{StatusCode: "404"}}},
 			Rules: []Rule{{Priority: 10, Conditions: []Condition{{Field: "path-pattern", Values: []string{"/*"}}},
 				Actions: []Action{

@@ -32,6 +32,8 @@ type Stack struct {
 	SecurityGroups []SecurityGroup  `json:"securityGroups,omitempty"`
 	Listeners      []Listener       `json:"listeners,omitempty"`
 	TargetGroups   []TargetGroup    `json:"targetGroups,omitempty"`
+	// Certificates are the ACM certificates the stack imports from Kubernetes Secrets.
+	Certificates []Certificate `json:"certificates,omitempty"`
 }
 
 // Ref points at another resource: one of this stack by logical ID, or an existing AWS resource
@@ -196,10 +198,11 @@ type Listener struct {
 	Port           int32    `json:"port"`
 	Protocol       string   `json:"protocol"` // TCP, UDP, TCP_UDP, TLS, HTTP, HTTPS
 	DefaultActions []Action `json:"defaultActions"`
-	// Certificates are ARNs; the first is the default certificate.
-	Certificates []string `json:"certificates,omitempty"`
-	SSLPolicy    string   `json:"sslPolicy,omitempty"`
-	ALPNPolicy   string   `json:"alpnPolicy,omitempty"`
+	// Certificates are the stack's imported certificates (Ref.ID) or existing ACM certificates
+	// (Ref.External, an ARN); the first is the default certificate.
+	Certificates []Ref  `json:"certificates,omitempty"`
+	SSLPolicy    string `json:"sslPolicy,omitempty"`
+	ALPNPolicy   string `json:"alpnPolicy,omitempty"`
 	// MutualAuthentication is the mTLS setting of an HTTPS listener.
 	MutualAuthentication *MutualAuthentication `json:"mutualAuthentication,omitempty"`
 	Attributes           map[string]string     `json:"attributes,omitempty"`

@@ -31,6 +31,7 @@ func (s *Stack) Sort() {
 		}
 	}
 	slices.SortFunc(s.TargetGroups, func(a, b TargetGroup) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(s.Certificates, func(a, b Certificate) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 func sortActions(actions []Action) {

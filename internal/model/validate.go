@@ -204,6 +204,9 @@ func (v *validator) listeners() {
 		if len(l.Certificates) > MaxCertificatesPerListener {
 			v.fail("%s: %d certificates, at most %d", name, len(l.Certificates), MaxCertificatesPerListener)
 		}
+		for _, c := range l.Certificates {
+			v.ref(name+" certificate", c, v.certificates())
+		}
 		if len(l.DefaultActions) == 0 {
 			v.fail("%s: needs a default action", name)
 		}
@@ -321,6 +324,15 @@ func (v *validator) action(where string, a Action) {
 	default:
 		v.fail("%s: action type %q unknown", where, a.Type)
 	}
+}
+
+// certificates are the logical IDs of the stack's imported certificates.
+func (v *validator) certificates() map[string]bool {
+	known := map[string]bool{}
+	for _, c := range v.stack.Certificates {
+		known[c.ID] = true
+	}
+	return known
 }
 
 func (v *validator) ref(what string, r Ref, known map[string]bool) {

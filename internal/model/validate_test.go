@@ -16,7 +16,7 @@ func validStack() *Stack {
 		Listeners: []Listener{
 			{Port: 53, Protocol: "TCP_UDP", DefaultActions: []Action{{Type: ActionForward, Forward: &ForwardAction{
 				TargetGroups: []WeightedTargetGroup{{TargetGroup: Ref{ID: "tg-b"}, Weight: 1}, {TargetGroup: Ref{External: "arn:tg"}, Weight: 0}}}}}},
-			{Port: 443, Protocol: "TLS", Certificates: []string{"arn:z", "arn:a"}, SSLPolicy: "p", DefaultActions: []Action{{Type: ActionForward,
+			{Port: 443, Protocol: "TLS", Certificates: []Ref{{External: "arn:z"}, {External: "arn:a"}}, SSLPolicy: "p", DefaultActions: []Action{{Type: ActionForward,
 				Forward: &ForwardAction{TargetGroups: []WeightedTargetGroup{{TargetGroup: Ref{ID: "tg-a"}, Weight: 999}}}}}},
 		},
 		TargetGroups: []TargetGroup{
@@ -57,6 +57,7 @@ func TestValidateRejects(t *testing.T) {
 		"rule on NLB":           {func(s *Stack) { s.Listeners[0].Rules = []Rule{{Priority: 1, Actions: s.Listeners[0].DefaultActions}} }, "only allowed on application"},
 		"ingress without cidr":  {func(s *Stack) { s.SecurityGroups[0].Ingress[0].CIDR = "" }, "exactly one of cidr"},
 		"too many listeners":    {func(s *Stack) { s.Listeners = append(s.Listeners, make([]Listener, 50)...) }, "at most 50"},
+		"dangling cert ref":     {func(s *Stack) { s.Listeners[1].Certificates[0] = Ref{ID: CertificateID("ns", "tls")} }, "Certificate/ns/tls is not in the stack"},
 		"ref with both":         {func(s *Stack) { s.LoadBalancer.SecurityGroups[0].External = "sg-1" }, "exactly one of id and external"},
 		"internal- name prefix": {func(s *Stack) { s.LoadBalancer.Name = "internal-x" }, "internal-"},
 	}
@@ -82,7 +83,7 @@ func TestSortKeepsDefaultCertificateFirst(t *testing.T) {
 	if fw := s.Listeners[0].DefaultActions[0].Forward.TargetGroups; fw[0].TargetGroup.External != "arn:tg" {
 		t.Errorf("forward target groups not sorted: %+v", fw)
 	}
-	if s.Listeners[1].Certificates[0] != "arn:z" {
+	if s.Listeners[1].Certificates[0].External != "arn:z" {
 		t.Errorf("Sort moved the default certificate: %v", s.Listeners[1].Certificates)
 	}
 }

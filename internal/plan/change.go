@@ -30,6 +30,8 @@ const (
 	// KindRulePriorities is the priorities of one listener's existing rules, moved together by
 	// SetRulePriorities. Its ID is the listener port.
 	KindRulePriorities Kind = "RulePriorities"
+	// KindCertificate is a certificate the stack imports into ACM from a Secret.
+	KindCertificate Kind = "Certificate"
 )
 
 // Change is one step of a plan. Desired is set for create and update, Observed for update and
@@ -56,6 +58,7 @@ type Resource struct {
 	LoadBalancer  *model.LoadBalancer
 	Listener      *model.Listener
 	Rule          *model.Rule
+	Certificate   *model.Certificate
 	// ListenerPort is the port of the listener a rule (or a rule priority change) belongs to.
 	ListenerPort int32
 }
@@ -79,6 +82,8 @@ const (
 	FieldRule Field = "rule"
 	// FieldPriorities is the change of a RulePriorities update: Update.PriorityMoves.
 	FieldPriorities Field = "priorities"
+	// FieldContent is the content of an imported certificate: re-imported under its ARN.
+	FieldContent Field = "content"
 )
 
 // Update lists what to change on an existing resource.
@@ -95,9 +100,10 @@ type Update struct {
 	AddIngress    []model.IngressRule
 	RevokeIngress []model.IngressRule
 
-	// AddCertificates and RemoveCertificates are the listener's extra (non-default) certificates.
-	AddCertificates    []string
-	RemoveCertificates []string
+	// AddCertificates and RemoveCertificates are the listener's extra (non-default) certificates:
+	// ARNs, or the stack's imported certificates by logical ID.
+	AddCertificates    []model.Ref
+	RemoveCertificates []model.Ref
 
 	// PriorityMoves are the steps of a RulePriorities update, one SetRulePriorities call each.
 	// A step only moves rules onto priorities that are free before it, so no two rules ever

@@ -14,11 +14,12 @@ import (
 //     rules that use it) and the rules of a listener that stays which no desired rule becomes
 //     (so a full listener has room and moves find their slots free),
 //     Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup;
-//  2. creates, SecurityGroup → TargetGroup → LoadBalancer → Listener → RulePriorities (the
+//  2. creates, Certificate (imported from a Secret) → SecurityGroup → TargetGroup → LoadBalancer → Listener → RulePriorities (the
 //     moves of a listener's existing rules, before the creates that take the slots they free)
 //     → Rule;
 //  3. updates, in the same order;
-//  4. deletes, Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup.
+//  4. deletes, Rule → Listener → LoadBalancer → TargetGroup → SecurityGroup → Certificate
+//     (after the listener updates that stop using it).
 //
 // observed may be nil. A desired stack without a LoadBalancer deletes everything observed.
 // Deleting a load balancer deletes its listeners and rules, so those get no changes of their own.
@@ -27,6 +28,7 @@ func Diff(desired, observed *model.Stack) []Change {
 	d.securityGroups()
 	d.targetGroups()
 	d.loadBalancer()
+	d.certificates()
 	d.listeners()
 	return d.ordered()
 }
@@ -78,6 +80,7 @@ type stackView struct {
 	sgs       []model.SecurityGroup
 	tgs       []model.TargetGroup
 	listeners []model.Listener
+	certs     []model.Certificate
 	typ       model.LoadBalancerType
 }
 
@@ -88,7 +91,7 @@ func viewOf(s *model.Stack, desired bool) stackView {
 	if desired && s.LoadBalancer == nil {
 		return stackView{typ: s.Type}
 	}
-	return stackView{lb: s.LoadBalancer, sgs: s.SecurityGroups, tgs: s.TargetGroups, listeners: s.Listeners, typ: s.Type}
+	return stackView{lb: s.LoadBalancer, sgs: s.SecurityGroups, tgs: s.TargetGroups, listeners: s.Listeners, certs: s.Certificates, typ: s.Type}
 }
 
 func newDiffer(desired, observed *model.Stack) *differ {
@@ -109,7 +112,7 @@ func (d *differ) add(p phase, k sortKey, c Change) {
 	d.entries = append(d.entries, entry{phase: p, change: c, key: k})
 }
 
-var createOrder = map[Kind]int{KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRulePriorities: 4, KindRule: 5}
+var createOrder = map[Kind]int{KindCertificate: -1, KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRulePriorities: 4, KindRule: 5}
 
 func (d *differ) ordered() []Change {
 	sort.SliceStable(d.entries, func(i, j int) bool {

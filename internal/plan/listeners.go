@@ -37,7 +37,7 @@ func (d *differ) listeners() {
 			d.add(phaseEarlyDelete, k, Change{Op: OpDelete, Kind: KindListener, ID: id, Reason: reason, Observed: Resource{Listener: have}})
 			d.createListener(want, reason)
 		default:
-			u, why := listenerUpdate(want, have)
+			u, why := d.listenerUpdate(want, have)
 			if d.usesAny(want.DefaultActions, d.repointUsers) {
 				u = u.with(FieldListener)
 				why = joinReasons(why, "a target group it forwards to is replaced")
@@ -83,7 +83,7 @@ func (d *differ) usesAny(actions []model.Action, ids map[string]bool) bool {
 	return false
 }
 
-func listenerUpdate(want, have *model.Listener) (*Update, string) {
+func (d *differ) listenerUpdate(want, have *model.Listener) (*Update, string) {
 	u := &Update{}
 	var why reasons
 	modify := false
@@ -95,9 +95,10 @@ func listenerUpdate(want, have *model.Listener) (*Update, string) {
 		modify = true
 		why.add("defaultActions " + h + " → " + w)
 	}
-	if w, h := first(want.Certificates), first(have.Certificates); w != h {
+	certs := d.certificateDiff(want.Certificates, have.Certificates)
+	if certs.defaultWhy != "" {
 		modify = true
-		why.add("defaultCertificate " + orDefault(h, "none") + " → " + orDefault(w, "none"))
+		why.add(certs.defaultWhy)
 	}
 	if isSecure(want.Protocol) && want.SSLPolicy != "" && want.SSLPolicy != have.SSLPolicy {
 		modify = true
@@ -118,10 +119,10 @@ func listenerUpdate(want, have *model.Listener) (*Update, string) {
 	if modify {
 		u.Fields = append(u.Fields, FieldListener)
 	}
-	if add, remove := diffSets(rest(want.Certificates), rest(have.Certificates)); len(add)+len(remove) > 0 {
+	if certs.setWhy != "" {
 		u.Fields = append(u.Fields, FieldCertificates)
-		u.AddCertificates, u.RemoveCertificates = add, remove
-		why.add(describeSetChange("certificates", add, remove))
+		u.AddCertificates, u.RemoveCertificates = certs.add, certs.remove
+		why.add(certs.setWhy)
 	}
 	if set := diffAttributes(want.Attributes, have.Attributes, nil); len(set) > 0 {
 		u.Fields = append(u.Fields, FieldAttributes)

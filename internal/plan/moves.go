@@ -20,7 +20,61 @@ import (
 //   - when every remaining move waits for another (a cycle, such as a swap), the one with the
 //     lowest target is parked on the highest priority that is neither in use nor desired, and
 //     finishes last.
+//
+// A plan of more than two steps (a long chain: the rules behind a removed one of equal
+// precedence each move down one; or a cycle) becomes two steps instead, see parkAll.
 func planMoves(m ruleMatch, desired []model.Rule) [][]PriorityMove {
+	steps := chainMoves(m, desired)
+	if len(steps) <= 2 {
+		return steps
+	}
+	return parkAll(m, desired)
+}
+
+// parkAll is the two-step plan of any set of moves: the moves onto free priorities, and every
+// other rule parked on its own priority that is neither in use nor desired; then the parked
+// rules onto their targets, which the first step vacated.
+func parkAll(m ruleMatch, desired []model.Rule) [][]PriorityMove {
+	used, reserved := movePriorities(m, desired)
+	var first, second []PriorityMove
+	for _, p := range m.pairs {
+		if p.want.Priority == p.have.Priority {
+			continue
+		}
+		mv := PriorityMove{Rule: p.have, From: p.have.Priority, To: p.want.Priority}
+		if !used[mv.To] {
+			first = append(first, mv)
+			continue
+		}
+		park := parkingPriority(used, reserved)
+		if park == 0 {
+			// Every priority is taken: cannot happen with at most 100 rules per listener.
+			return chainMoves(m, desired)
+		}
+		used[park] = true
+		first = append(first, PriorityMove{Rule: mv.Rule, From: mv.From, To: park})
+		second = append(second, PriorityMove{Rule: mv.Rule, From: park, To: mv.To})
+	}
+	byFrom := func(a, b PriorityMove) int { return cmp.Compare(a.From, b.From) }
+	slices.SortFunc(first, byFrom)
+	slices.SortFunc(second, byFrom)
+	return [][]PriorityMove{first, second}
+}
+
+// movePriorities returns the priorities the paired observed rules hold and the desired ones.
+func movePriorities(m ruleMatch, desired []model.Rule) (used, reserved map[int32]bool) {
+	used, reserved = map[int32]bool{}, map[int32]bool{}
+	for _, p := range m.pairs {
+		used[p.have.Priority] = true
+	}
+	for _, r := range desired {
+		reserved[r.Priority] = true
+	}
+	return used, reserved
+}
+
+// chainMoves is the plan of planMoves before long plans are folded into two steps.
+func chainMoves(m ruleMatch, desired []model.Rule) [][]PriorityMove {
 	var pending []PriorityMove
 	for _, p := range m.pairs {
 		if p.want.Priority != p.have.Priority {
@@ -30,14 +84,7 @@ func planMoves(m ruleMatch, desired []model.Rule) [][]PriorityMove {
 	if len(pending) == 0 {
 		return nil
 	}
-	used := map[int32]bool{}
-	for _, p := range m.pairs {
-		used[p.have.Priority] = true
-	}
-	reserved := map[int32]bool{}
-	for _, r := range desired {
-		reserved[r.Priority] = true
-	}
+	used, reserved := movePriorities(m, desired)
 	var steps [][]PriorityMove
 	for rounds := 2*len(pending) + 1; len(pending) > 0; rounds-- {
 		if rounds == 0 {

@@ -124,6 +124,52 @@ func TestMovesToFreeSlotsTakeOneStep(t *testing.T) {
 	}
 }
 
+// TestLongChainTakesTwoSteps: when a removed rule leaves nine rules of equal precedence behind
+// it to move down one priority each, the moves are two SetRulePriorities calls, not nine.
+func TestLongChainTakesTwoSteps(t *testing.T) {
+	rule := func(p int32, path string) model.Rule {
+		return model.Rule{Priority: p, ARN: "rule" + path, Conditions: []model.Condition{{Field: "path-pattern", Values: []string{path}}},
+			Actions: []model.Action{{Type: model.ActionFixedResponse, FixedResponse: &model.FixedResponseAction{StatusCode: "200"}}}}
+	}
+	var observed, desired []model.Rule
+	for i := range int32(10) {
+		observed = append(observed, rule(100+i, fmt.Sprintf("/%d", i)))
+		if i > 0 {
+			desired = append(desired, rule(99+i, fmt.Sprintf("/%d", i)))
+		}
+	}
+	m := matchRules(desired, observed, func(*model.Rule) bool { return false })
+	if len(m.deletes) != 1 || len(m.creates) != 0 {
+		t.Fatalf("want the first rule deleted and no create, got %d deletes and %d creates", len(m.deletes), len(m.creates))
+	}
+	steps := planMoves(m, desired)
+	if len(steps) != 2 {
+		t.Fatalf("want two steps, got %s", describeMoves(steps))
+	}
+	at := map[int32]string{}
+	for _, r := range observed[1:] {
+		at[r.Priority] = r.ARN
+	}
+	for _, step := range steps {
+		for _, mv := range step {
+			if holder, ok := at[mv.To]; ok {
+				t.Fatalf("%d→%d targets a priority %s holds (steps %s)", mv.From, mv.To, holder, describeMoves(steps))
+			}
+		}
+		for _, mv := range step {
+			delete(at, mv.From)
+		}
+		for _, mv := range step {
+			at[mv.To] = mv.Rule.ARN
+		}
+	}
+	for _, r := range desired {
+		if at[r.Priority] != r.ARN {
+			t.Errorf("priority %d holds %q, want %s (steps %s)", r.Priority, at[r.Priority], r.ARN, describeMoves(steps))
+		}
+	}
+}
+
 // TestOIDCSecretIsNotCompared: AWS never returns the client secret, so a desired rule with a
 // secret equals the observed rule without one, and the secret never shows in a plan.
 func TestOIDCSecretIsNotCompared(t *testing.T) {

@@ -31,6 +31,9 @@ type Snapshot struct {
 	// OIDCSecrets holds, by namespace/name, the client ID and secret of each Secret that an
 	// authenticate-oidc action of those ListenerRuleConfigurations names.
 	OIDCSecrets map[string]OIDCClient `json:"oidcSecrets,omitempty"`
+	// TLSSecrets holds, by namespace/name, the Secrets the Gateway's listeners name in
+	// tls.certificateRefs (only those; a Secret that does not exist is left out).
+	TLSSecrets map[string]TLSSecret `json:"tlsSecrets,omitempty"`
 
 	// Namespaces holds the namespaces of the routes, with their labels, for allowedRoutes selectors.
 	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`
@@ -83,6 +86,12 @@ type AWSFacts struct {
 	Certificates []Certificate `json:"certificates,omitempty"`
 	// TargetGroupARNs maps the names of existing (out-of-band) target groups to their ARNs.
 	TargetGroupARNs map[string]string `json:"targetGroupARNs,omitempty"`
+	// SecurityGroupIDs maps the Name tags of security groups a LoadBalancerConfiguration's
+	// spec.securityGroups names to their IDs in the VPC; "" when several groups carry the name.
+	SecurityGroupIDs map[string]string `json:"securityGroupIDs,omitempty"`
+	// BackendSecurityGroupID is the cluster's shared backend security group, when the
+	// controller uses one and this Gateway needs it.
+	BackendSecurityGroupID string `json:"backendSecurityGroupID,omitempty"`
 }
 
 // Subnet is a VPC subnet.
@@ -105,4 +114,7 @@ type ExistingLoadBalancer struct {
 type Certificate struct {
 	ARN         string   `json:"arn"`
 	DomainNames []string `json:"domainNames"`
+	// Status is the ACM status; empty means ISSUED. Certificates in any other status are
+	// never picked.
+	Status string `json:"status,omitempty"`
 }

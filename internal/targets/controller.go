@@ -39,6 +39,8 @@ type Options struct {
 	// Resync is how often every target group is compared with AWS even without events
 	// (default 10 minutes, with up to 10% jitter).
 	Resync time.Duration
+	// NodeRules configure the worker-node security group rules (securitygroups.go).
+	NodeRules NodeRuleOptions
 }
 
 // Reconciler registers and deregisters the targets of one target group per request; the
@@ -48,6 +50,11 @@ type Reconciler struct {
 	cloud    Cloud
 	registry *Registry
 	resync   time.Duration
+
+	nodeRules NodeRuleOptions
+	sg        sgState
+	// kick asks for a security-group pass.
+	kick func()
 }
 
 // Setup registers the loop with a manager: it watches EndpointSlices and Nodes, and the
@@ -59,7 +66,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}
-	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync}
+	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules}
+	kicks := make(chan event.TypedGenericEvent[string], 1)
+	r.kick = newKick(kicks)
+	r.sg = sgState{groups: map[string]bool{}, sources: map[string]bool{}, reported: map[string]string{}}
 
 	bindings := make(chan event.TypedGenericEvent[string], 64)
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -71,6 +81,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	return builder.ControllerManagedBy(mgr).
 		Named("targets").
 		WatchesRawSource(source.TypedChannel(bindings, enqueueARN())).
+		WatchesRawSource(source.TypedChannel(kicks, enqueueARN())).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.mapEndpointSlice)).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.mapNode), builder.WithPredicates(nodeChanged())).
 		Complete(r)
@@ -79,6 +90,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 // Reconcile makes one target group's targets equal to what its backend provides.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	arn := req.Name
+	if arn == SecurityGroupsRequest {
+		if err := r.syncSecurityGroups(ctx); err != nil {
+			return reconcile.Result{}, fmt.Errorf("worker-node security group rules: %w", err)
+		}
+		return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
+	}
+	defer r.kick()
 	b, ok := r.registry.Get(arn)
 	if !ok {
 		return reconcile.Result{}, nil // no Gateway owns it (any more)

@@ -14,6 +14,9 @@ type Binding struct {
 	// TargetType is ip or instance; other types (alb) are not filled by this loop.
 	TargetType string
 	Backend    model.Backend
+	// Network, if set, is where the target group's traffic comes from: the worker-node
+	// security groups of its targets get rules for it (see securitygroups.go).
+	Network *Network
 }
 
 // Registry holds the bindings of every Gateway. It is safe for concurrent use. Each change
@@ -116,7 +119,7 @@ func (r *Registry) match(keep func(Binding) bool) []string {
 }
 
 func sameBinding(a, b Binding) bool {
-	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType {
+	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType || !sameNetwork(a.Network, b.Network) {
 		return false
 	}
 	x, y := a.Backend, b.Backend

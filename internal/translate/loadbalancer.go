@@ -90,12 +90,11 @@ func (t *translator) securityGroups() {
 	if spec.DisableSecurityGroup != nil && *spec.DisableSecurityGroup && !t.alb() {
 		return
 	}
+	if backend, ok := t.backendSecurityGroup(); ok {
+		defer func() { lb.SecurityGroups = append(lb.SecurityGroups, backend) }()
+	}
 	if len(spec.SecurityGroups) > 0 {
-		for _, id := range slices.Sorted(slices.Values(spec.SecurityGroups)) {
-			if id != "" && !slices.Contains(lb.SecurityGroups, model.Ref{External: id}) {
-				lb.SecurityGroups = append(lb.SecurityGroups, model.Ref{External: id})
-			}
-		}
+		lb.SecurityGroups = append(lb.SecurityGroups, t.explicitSecurityGroups()...)
 		return
 	}
 	sg := model.SecurityGroup{

@@ -87,6 +87,8 @@ type translator struct {
 	rejected *problem
 	stack    *model.Stack
 	set      *status.Set
+	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
+	imported map[string]model.Certificate
 }
 
 // run is the translation, step by step.
@@ -142,6 +144,9 @@ func (t *translator) checkConfig(class status.GatewayClass) {
 func (t *translator) checkSpec() *problem {
 	spec := t.cfg.spec
 	if _, p := t.lbName(); p != nil {
+		return p
+	}
+	if p := t.checkSecurityGroups(); p != nil {
 		return p
 	}
 	if s := t.scheme(); s != string(awsv1.LoadBalancerSchemeInternal) && s != string(awsv1.LoadBalancerSchemeInternetFacing) {
@@ -203,5 +208,6 @@ func (t *translator) buildStack() {
 	} else {
 		t.buildListeners()
 	}
+	t.keepImportedCertificates()
 	t.securityGroups()
 }

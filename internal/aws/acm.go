@@ -1,0 +1,193 @@
+package aws
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+)
+
+// How long ACM answers are reused. The certificate list is shared by every Gateway; the
+// domain names of a certificate rarely change (an imported one only when we re-import it,
+// which updates the cache); tags change only through us.
+const (
+	certListTTL    = time.Minute
+	certDomainsTTL = 10 * time.Minute
+)
+
+// certificateHashTag holds the content hash of a certificate we import.
+func certificateHashTag(t model.LoadBalancerType) string { return tagPrefix(t) + "/certificate-hash" }
+
+// acmState is the ACM client and what we remember of ACM.
+type acmState struct {
+	client *acm.Client
+	// list is the account's certificates in the region, all statuses and key types.
+	list *ttlCache[[]acmtypes.CertificateSummary]
+	// domains are a certificate's domain name and subject alternative names, by ARN.
+	domains *ttlCache[[]string]
+	// tags are imported certificates' tags, by ARN.
+	tags *tagCache
+	// mu serialises list refreshes, so concurrent reconciles share one call.
+	mu sync.Mutex
+}
+
+func newACMState(client *acm.Client, tagTTL time.Duration) *acmState {
+	return &acmState{
+		client:  client,
+		list:    newTTLCache[[]acmtypes.CertificateSummary](certListTTL),
+		domains: newTTLCache[[]string](certDomainsTTL),
+		tags:    newTagCache(tagTTL),
+	}
+}
+
+const certListKey = "all"
+
+// certificateList returns every certificate of the account in the region (any status, any key
+// type: ListCertificates leaves out all but RSA 2048 unless asked), cached for a minute.
+func (c *Cloud) certificateList(ctx context.Context) ([]acmtypes.CertificateSummary, error) {
+	s := c.acm
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cached, ok := s.list.get(certListKey, c.now()); ok {
+		return cached, nil
+	}
+	in := &acm.ListCertificatesInput{
+		Includes: &acmtypes.Filters{KeyTypes: acmtypes.KeyAlgorithm("").Values()},
+	}
+	var out []acmtypes.CertificateSummary
+	p := acm.NewListCertificatesPaginator(s.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.CertificateSummaryList...)
+	}
+	slices.SortFunc(out, func(a, b acmtypes.CertificateSummary) int {
+		return strings.Compare(aws.ToString(a.CertificateArn), aws.ToString(b.CertificateArn))
+	})
+	s.list.put(certListKey, out, c.now())
+	return out, nil
+}
+
+// noteCertificateListChanged drops the cached list after we import or delete a certificate.
+func (c *Cloud) noteCertificateListChanged() { c.acm.list.forget(certListKey) }
+
+// issuedCertificates are the ISSUED certificates with their domain names, for discovery
+// (snapshot.AWSFacts.Certificates), sorted by ARN. Domain names come from DescribeCertificate,
+// cached per ARN.
+func (c *Cloud) issuedCertificates(ctx context.Context) ([]snapshot.Certificate, error) {
+	list, err := c.certificateList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []snapshot.Certificate
+	for _, s := range list {
+		if s.Status != acmtypes.CertificateStatusIssued {
+			continue
+		}
+		arn := aws.ToString(s.CertificateArn)
+		names, err := c.certificateDomains(ctx, arn)
+		if errorCode(err) == "ResourceNotFoundException" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, snapshot.Certificate{ARN: arn, DomainNames: names})
+	}
+	return out, nil
+}
+
+func (c *Cloud) certificateDomains(ctx context.Context, arn string) ([]string, error) {
+	if names, ok := c.acm.domains.get(arn, c.now()); ok {
+		return names, nil
+	}
+	resp, err := c.acm.client.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if d := resp.Certificate; d != nil {
+		if n := aws.ToString(d.DomainName); n != "" {
+			names = append(names, strings.ToLower(n))
+		}
+		for _, n := range d.SubjectAlternativeNames {
+			names = append(names, strings.ToLower(n))
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	c.acm.domains.put(arn, names, c.now())
+	return names, nil
+}
+
+// certificateTags returns an imported certificate's tags, cached; our writes update the cache.
+func (c *Cloud) certificateTags(ctx context.Context, arn string) (model.Tags, error) {
+	if tags, ok := c.acm.tags.get(arn, c.now()); ok {
+		return tags, nil
+	}
+	resp, err := c.acm.client.ListTagsForCertificate(ctx, &acm.ListTagsForCertificateInput{CertificateArn: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	tags := model.Tags{}
+	for _, t := range resp.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	c.acm.tags.put(arn, tags, c.now())
+	return tags, nil
+}
+
+// observeCertificates finds the certificates the stack imported: the IMPORTED certificates
+// tagged with its cluster and stack. The hash tag becomes Certificate.Hash; the other tags
+// are the certificate's tags.
+func (c *Cloud) observeCertificates(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.Certificate, error) {
+	list, err := c.certificateList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Certificate
+	for _, s := range list {
+		if s.Type != "" && s.Type != acmtypes.CertificateTypeImported {
+			continue
+		}
+		arn := aws.ToString(s.CertificateArn)
+		tags, err := c.certificateTags(ctx, arn)
+		if errorCode(err) == "ResourceNotFoundException" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		id, ok := c.owned(tags, stackID, t)
+		if !ok {
+			continue
+		}
+		m := model.Certificate{ID: id, ARN: arn, Hash: tags[certificateHashTag(t)], Tags: model.Tags{}}
+		for k, v := range tags {
+			if k != certificateHashTag(t) {
+				m.Tags[k] = v
+			}
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b model.Certificate) int { return strings.Compare(a.ID+a.ARN, b.ID+b.ARN) })
+	return out, nil
+}
+
+func toACMTags(tags model.Tags) []acmtypes.Tag {
+	out := make([]acmtypes.Tag, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		out = append(out, acmtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package aws
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// The shared backend security group: one per cluster, attached to every load balancer with a
+// managed frontend security group, and the source of the worker-node rules. It is found again
+// by its tags in the VPC, as the AWS Load Balancer Controller finds it, so both controllers
+// share it.
+const (
+	backendSGDescription = "[k8s] Shared Backend SecurityGroup for LoadBalancer"
+	backendSGResourceTag = "elbv2.k8s.aws/resource"
+	backendSGResource    = "backend-sg"
+)
+
+// BackendSecurityGroupName is the name of a cluster's shared backend security group:
+// k8s-traffic-<cluster, letters and digits only, at most 232>-<10 hex digits of SHA-256(cluster)>.
+func BackendSecurityGroupName(cluster string) string {
+	sum := sha256.Sum256([]byte(cluster))
+	clean := make([]byte, 0, len(cluster))
+	for i := 0; i < len(cluster); i++ {
+		if ch := cluster[i]; ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' {
+			clean = append(clean, ch)
+		}
+	}
+	return fmt.Sprintf("k8s-traffic-%.232s-%.10s", clean, hex.EncodeToString(sum[:]))
+}
+
+// EnsureBackendSecurityGroup returns the ID of the cluster's shared backend security group,
+// creating it (without rules) when the VPC has none. The ID is remembered until
+// ReleaseBackendSecurityGroup.
+func (c *Cloud) EnsureBackendSecurityGroup(ctx context.Context) (string, error) {
+	n := c.net()
+	n.backendMu.Lock()
+	defer n.backendMu.Unlock()
+	if n.backendID != "" {
+		return n.backendID, nil
+	}
+	id, err := c.findBackendSecurityGroup(ctx)
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		if id, err = c.createBackendSecurityGroup(ctx); err != nil {
+			return "", err
+		}
+	}
+	n.backendID = id
+	return id, nil
+}
+
+func (c *Cloud) findBackendSecurityGroup(ctx context.Context) (string, error) {
+	groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(
+		ec2types.Filter{Name: aws.String("tag:" + clusterTagKey), Values: []string{c.opts.ClusterName}},
+		ec2types.Filter{Name: aws.String("tag:" + backendSGResourceTag), Values: []string{backendSGResource}},
+	))
+	if err != nil {
+		return "", fmt.Errorf("looking for the shared backend security group: %w", err)
+	}
+	if len(groups) == 0 {
+		return "", nil
+	}
+	return aws.ToString(groups[0].GroupId), nil
+}
+
+func (c *Cloud) createBackendSecurityGroup(ctx context.Context) (string, error) {
+	name := BackendSecurityGroupName(c.opts.ClusterName)
+	resp, err := c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName:   aws.String(name),
+		Description: aws.String(backendSGDescription),
+		VpcId:       optional(c.opts.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{
+			ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags:         toEC2Tags(model.Tags{clusterTagKey: c.opts.ClusterName, backendSGResourceTag: backendSGResource}),
+		}},
+	})
+	if errorCode(err) == "InvalidGroup.Duplicate" {
+		return "", fmt.Errorf("security group %s exists in VPC %s without the tags %s=%s and %s=%s; tag it or delete it",
+			name, c.opts.VPCID, clusterTagKey, c.opts.ClusterName, backendSGResourceTag, backendSGResource)
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating the shared backend security group %s: %w", name, err)
+	}
+	return aws.ToString(resp.GroupId), nil
+}
+
+// ReleaseBackendSecurityGroup deletes the cluster's shared backend security group, if there is
+// one: first our worker-node rules that name it, then the group, retrying while a deleted load
+// balancer's network interfaces still hold it (DependencyViolation) for up to DeleteTimeout.
+func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
+	n := c.net()
+	n.backendMu.Lock()
+	defer n.backendMu.Unlock()
+	n.backendID = ""
+	id, err := c.findBackendSecurityGroup(ctx)
+	if err != nil || id == "" {
+		return err
+	}
+	if err := c.revokeReferences(ctx, id); err != nil {
+		return err
+	}
+	err = c.retryWhileCode(ctx, func() error {
+		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+		return err
+	}, "DependencyViolation")
+	if err != nil && errorCode(err) != "InvalidGroup.NotFound" {
+		return fmt.Errorf("deleting the shared backend security group %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,408 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// This file reads and writes the security groups that lie outside one Gateway's stack: the
+// security groups an explicit configuration names, and the worker-node security groups of the
+// targets' network interfaces (see backendsg.go for the shared backend security group).
+
+// networkCacheTTL is how long ENI and security-group look-ups are reused.
+const networkCacheTTL = 10 * time.Minute
+
+// filterValuesPerCall bounds the values of one EC2 filter.
+const filterValuesPerCall = 200
+
+// networkState holds the caches of this file; its zero value is ready to use.
+type networkState struct {
+	once sync.Once
+	// sgNames maps a Name tag value to the group ID ("" when several groups carry it).
+	sgNames *ttlCache[string]
+	// sgTags holds the tags of security groups by ID.
+	sgTags *ttlCache[model.Tags]
+	// instanceENIs and ipENIs hold a primary ENI by instance ID, an ENI by private IP.
+	instanceENIs *ttlCache[model.ENI]
+	ipENIs       *ttlCache[model.ENI]
+
+	// backendMu serialises finding, creating and deleting the shared backend security group.
+	backendMu sync.Mutex
+	backendID string
+}
+
+func (c *Cloud) net() *networkState {
+	n := &c.network
+	n.once.Do(func() {
+		n.sgNames = newTTLCache[string](c.opts.NameCacheTTL)
+		n.sgTags = newTTLCache[model.Tags](networkCacheTTL)
+		n.instanceENIs = newTTLCache[model.ENI](networkCacheTTL)
+		n.ipENIs = newTTLCache[model.ENI](networkCacheTTL)
+	})
+	return n
+}
+
+// vpcFilter limits a look-up to the cluster's VPC, when one is configured.
+func (c *Cloud) vpcFilter(filters ...ec2types.Filter) []ec2types.Filter {
+	if c.opts.VPCID != "" {
+		filters = append(filters, ec2types.Filter{Name: aws.String("vpc-id"), Values: []string{c.opts.VPCID}})
+	}
+	return filters
+}
+
+// securityGroupIDsByName resolves Name tag values to security group IDs in the VPC. A name no
+// group carries is left out; a name several groups carry maps to "".
+func (c *Cloud) securityGroupIDsByName(ctx context.Context, names []string) (map[string]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	n := c.net()
+	out := map[string]string{}
+	var misses []string
+	now := c.now()
+	for _, name := range names {
+		if id, ok := n.sgNames.get(name, now); ok {
+			out[name] = id
+		} else {
+			misses = append(misses, name)
+		}
+	}
+	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
+		groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(ec2types.Filter{Name: aws.String("tag:Name"), Values: chunk}))
+		if err != nil {
+			return nil, fmt.Errorf("looking up security groups by Name tag: %w", err)
+		}
+		found := map[string][]string{}
+		for _, g := range groups {
+			name := fromEC2Tags(g.Tags)["Name"]
+			found[name] = append(found[name], aws.ToString(g.GroupId))
+		}
+		for _, name := range chunk {
+			ids := found[name]
+			switch len(ids) {
+			case 0:
+				continue // not cached: it may be created any time
+			case 1:
+				out[name] = ids[0]
+			default:
+				out[name] = ""
+			}
+			n.sgNames.put(name, out[name], now)
+		}
+	}
+	return out, nil
+}
+
+func (c *Cloud) describeSecurityGroups(ctx context.Context, filters []ec2types.Filter) ([]ec2types.SecurityGroup, error) {
+	var out []ec2types.SecurityGroup
+	p := ec2.NewDescribeSecurityGroupsPaginator(c.ec2, &ec2.DescribeSecurityGroupsInput{Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.SecurityGroups...)
+	}
+	return out, nil
+}
+
+// InstanceENIs returns the primary network interface (device index 0) of each instance, with
+// its security groups and their tags. Instances that do not exist are left out.
+func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[string]model.ENI, error) {
+	n := c.net()
+	out, misses := cachedENIs(n.instanceENIs, instanceIDs, c.now())
+	raw := map[string]ec2types.InstanceNetworkInterface{}
+	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
+		p := ec2.NewDescribeInstancesPaginator(c.ec2, &ec2.DescribeInstancesInput{
+			Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describing instances: %w", err)
+			}
+			for _, r := range page.Reservations {
+				for _, inst := range r.Instances {
+					for _, ni := range inst.NetworkInterfaces {
+						if ni.Attachment != nil && aws.ToInt32(ni.Attachment.DeviceIndex) == 0 {
+							raw[aws.ToString(inst.InstanceId)] = ni
+						}
+					}
+				}
+			}
+		}
+	}
+	var groupIDs []string
+	for _, ni := range raw {
+		for _, g := range ni.Groups {
+			groupIDs = append(groupIDs, aws.ToString(g.GroupId))
+		}
+	}
+	tags, err := c.securityGroupTags(ctx, groupIDs)
+	if err != nil {
+		return nil, err
+	}
+	for id, ni := range raw {
+		eni := model.ENI{ID: aws.ToString(ni.NetworkInterfaceId)}
+		for _, g := range ni.Groups {
+			gid := aws.ToString(g.GroupId)
+			eni.SecurityGroups = append(eni.SecurityGroups, model.ENISecurityGroup{ID: gid, Tags: tags[gid]})
+		}
+		sortENIGroups(&eni)
+		out[id] = eni
+		n.instanceENIs.put(id, eni, c.now())
+	}
+	return out, nil
+}
+
+// IPENIs returns the network interface in the VPC that holds each private IP address, with its
+// security groups and their tags. Addresses no interface holds are left out.
+func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error) {
+	n := c.net()
+	out, misses := cachedENIs(n.ipENIs, ips, c.now())
+	want := map[string]bool{}
+	for _, ip := range misses {
+		want[ip] = true
+	}
+	raw := map[string]ec2types.NetworkInterface{}
+	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
+		p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2, &ec2.DescribeNetworkInterfacesInput{
+			Filters: c.vpcFilter(ec2types.Filter{Name: aws.String("addresses.private-ip-address"), Values: chunk}),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describing network interfaces: %w", err)
+			}
+			for _, ni := range page.NetworkInterfaces {
+				for _, a := range ni.PrivateIpAddresses {
+					if ip := aws.ToString(a.PrivateIpAddress); want[ip] {
+						raw[ip] = ni
+					}
+				}
+			}
+		}
+	}
+	var groupIDs []string
+	for _, ni := range raw {
+		for _, g := range ni.Groups {
+			groupIDs = append(groupIDs, aws.ToString(g.GroupId))
+		}
+	}
+	tags, err := c.securityGroupTags(ctx, groupIDs)
+	if err != nil {
+		return nil, err
+	}
+	for ip, ni := range raw {
+		eni := model.ENI{ID: aws.ToString(ni.NetworkInterfaceId)}
+		for _, g := range ni.Groups {
+			gid := aws.ToString(g.GroupId)
+			eni.SecurityGroups = append(eni.SecurityGroups, model.ENISecurityGroup{ID: gid, Tags: tags[gid]})
+		}
+		sortENIGroups(&eni)
+		out[ip] = eni
+		n.ipENIs.put(ip, eni, c.now())
+	}
+	return out, nil
+}
+
+func cachedENIs(cache *ttlCache[model.ENI], keys []string, now time.Time) (map[string]model.ENI, []string) {
+	out := map[string]model.ENI{}
+	var misses []string
+	for _, k := range keys {
+		if eni, ok := cache.get(k, now); ok {
+			out[k] = eni
+		} else if !slices.Contains(misses, k) {
+			misses = append(misses, k)
+		}
+	}
+	slices.Sort(misses)
+	return out, misses
+}
+
+func sortENIGroups(eni *model.ENI) {
+	slices.SortFunc(eni.SecurityGroups, func(a, b model.ENISecurityGroup) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// securityGroupTags returns the tags of security groups by ID, cached.
+func (c *Cloud) securityGroupTags(ctx context.Context, ids []string) (map[string]model.Tags, error) {
+	n := c.net()
+	out := map[string]model.Tags{}
+	var misses []string
+	now := c.now()
+	for _, id := range ids {
+		if tags, ok := n.sgTags.get(id, now); ok {
+			out[id] = tags
+		} else if !slices.Contains(misses, id) {
+			misses = append(misses, id)
+		}
+	}
+	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
+		groups, err := c.describeSecurityGroups(ctx, []ec2types.Filter{{Name: aws.String("group-id"), Values: chunk}})
+		if err != nil {
+			return nil, fmt.Errorf("reading the tags of security groups %s: %w", strings.Join(chunk, ", "), err)
+		}
+		for _, g := range groups {
+			id := aws.ToString(g.GroupId)
+			out[id] = fromEC2Tags(g.Tags)
+			n.sgTags.put(id, out[id], now)
+		}
+	}
+	return out, nil
+}
+
+// NodeRules returns, for each security group, the ingress rules that carry
+// model.NodeRuleDescription (the ones the targets loop manages), sorted.
+func (c *Cloud) NodeRules(ctx context.Context, groupIDs []string) (map[string][]model.NodeRule, error) {
+	out := map[string][]model.NodeRule{}
+	for chunk := range slices.Chunk(slices.Sorted(slices.Values(groupIDs)), filterValuesPerCall) {
+		groups, err := c.describeSecurityGroups(ctx, []ec2types.Filter{{Name: aws.String("group-id"), Values: chunk}})
+		if err != nil {
+			return nil, fmt.Errorf("reading the rules of security groups %s: %w", strings.Join(chunk, ", "), err)
+		}
+		for _, g := range groups {
+			out[aws.ToString(g.GroupId)] = nodeRulesOf(g.IpPermissions)
+		}
+	}
+	return out, nil
+}
+
+// nodeRulesOf picks the rules with our description out of a group's permissions.
+func nodeRulesOf(perms []ec2types.IpPermission) []model.NodeRule {
+	var out []model.NodeRule
+	for _, p := range perms {
+		base := model.NodeRule{Protocol: aws.ToString(p.IpProtocol), FromPort: aws.ToInt32(p.FromPort), ToPort: aws.ToInt32(p.ToPort)}
+		for _, pair := range p.UserIdGroupPairs {
+			if aws.ToString(pair.Description) == model.NodeRuleDescription {
+				r := base
+				r.SourceGroupID = aws.ToString(pair.GroupId)
+				out = append(out, r)
+			}
+		}
+		for _, r := range p.IpRanges {
+			if aws.ToString(r.Description) == model.NodeRuleDescription {
+				x := base
+				x.CIDR = aws.ToString(r.CidrIp)
+				out = append(out, x)
+			}
+		}
+		for _, r := range p.Ipv6Ranges {
+			if aws.ToString(r.Description) == model.NodeRuleDescription {
+				x := base
+				x.CIDR = aws.ToString(r.CidrIpv6)
+				out = append(out, x)
+			}
+		}
+	}
+	SortNodeRules(out)
+	return out
+}
+
+// SortNodeRules orders rules by protocol, ports and source.
+func SortNodeRules(rules []model.NodeRule) {
+	slices.SortFunc(rules, func(a, b model.NodeRule) int {
+		return strings.Compare(nodeRuleKey(a), nodeRuleKey(b))
+	})
+}
+
+func nodeRuleKey(r model.NodeRule) string {
+	return fmt.Sprintf("%s/%05d/%05d/%s/%s", r.Protocol, r.FromPort, r.ToPort, r.SourceGroupID, r.CIDR)
+}
+
+// toNodePermissions makes one permission per rule, described as ours.
+func toNodePermissions(rules []model.NodeRule) []ec2types.IpPermission {
+	out := make([]ec2types.IpPermission, 0, len(rules))
+	desc := aws.String(model.NodeRuleDescription)
+	for _, r := range rules {
+		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol), FromPort: aws.Int32(r.FromPort), ToPort: aws.Int32(r.ToPort)}
+		switch {
+		case r.SourceGroupID != "":
+			p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.SourceGroupID), Description: desc}}
+		case strings.Contains(r.CIDR, ":"):
+			p.Ipv6Ranges = []ec2types.Ipv6Range{{CidrIpv6: aws.String(r.CIDR), Description: desc}}
+		default:
+			p.IpRanges = []ec2types.IpRange{{CidrIp: aws.String(r.CIDR), Description: desc}}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// AuthorizeNodeRules adds rules to a worker-node security group.
+func (c *Cloud) AuthorizeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	_, err := c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(groupID), IpPermissions: toNodePermissions(rules),
+	})
+	if err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+		return fmt.Errorf("authorizing ingress of worker-node security group %s: %w", groupID, err)
+	}
+	return nil
+}
+
+// RevokeNodeRules removes rules from a worker-node security group.
+func (c *Cloud) RevokeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	_, err := c.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+		GroupId: aws.String(groupID), IpPermissions: toNodePermissions(rules),
+	})
+	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && errorCode(err) != "InvalidGroup.NotFound" {
+		return fmt.Errorf("revoking ingress of worker-node security group %s: %w", groupID, err)
+	}
+	return nil
+}
+
+// revokeReferences removes our worker-node rules that allow traffic from a security group, in
+// every group of the VPC, so that the group can be deleted.
+func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) error {
+	groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(ec2types.Filter{
+		Name: aws.String("ip-permission.group-id"), Values: []string{sourceGroupID},
+	}))
+	if err != nil {
+		return fmt.Errorf("finding the rules that name security group %s: %w", sourceGroupID, err)
+	}
+	for _, g := range groups {
+		var stale []model.NodeRule
+		for _, r := range nodeRulesOf(g.IpPermissions) {
+			if r.SourceGroupID == sourceGroupID {
+				stale = append(stale, r)
+			}
+		}
+		if err := c.RevokeNodeRules(ctx, aws.ToString(g.GroupId), stale); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retryWhileCode repeats call while it fails with one of codes, for up to DeleteTimeout.
+func (c *Cloud) retryWhileCode(ctx context.Context, call func() error, codes ...string) error {
+	deadline := c.now().Add(c.opts.DeleteTimeout)
+	pause := c.opts.DeleteRetryInterval
+	for {
+		err := call()
+		if err == nil || !hasCode(err, codes...) || c.now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
+}

@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/plan"
+)
+
+// Events on Gateways: one Normal event per AWS change applied, with a reason that says what
+// happened to which kind of resource (CreatedLoadBalancer, UpdatedListener, DeletedTargetGroup),
+// and one Warning event per failed change (FailedCreateListener). Every failed reconcile step
+// also gets a Warning of its own (FailedGather, FailedObserve, FailedApply; see statusWriter.failed).
+
+// changeEvent is one event of an applied plan.
+type changeEvent struct {
+	eventType string
+	reason    string
+	action    string
+	note      string
+}
+
+// changeEvents lists the events of a plan that ran: every change before the failed one
+// succeeded; the failed one (named by err, see aws.Cloud.Apply) becomes a Warning; the ones after
+// it did not run and get no event. When err names no change, nothing is known to have
+// succeeded: the reconcile's FailedApply event (statusWriter.failed) reports the error.
+func changeEvents(changes []plan.Change, err error) []changeEvent {
+	failed := -1
+	if err != nil {
+		failed = failedChange(changes, err)
+	}
+	var out []changeEvent
+	for i, c := range changes {
+		if i == failed {
+			out = append(out, changeEvent{eventType: corev1.EventTypeWarning, reason: "Failed" + pascal(string(c.Op)) + string(c.Kind),
+				action: pascal(string(c.Op)), note: truncate(err.Error())})
+			break
+		}
+		if err != nil && failed < 0 {
+			break
+		}
+		out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
+			action: pascal(string(c.Op)), note: truncate(c.String())})
+	}
+	return out
+}
+
+// failedChange finds the change an Apply error names ("<op> <kind> <id>: why"); -1 when none.
+func failedChange(changes []plan.Change, err error) int {
+	msg := err.Error()
+	for i, c := range changes {
+		if strings.Contains(msg, fmt.Sprintf("%s %s %s: ", c.Op, c.Kind, c.ID)) {
+			return i
+		}
+	}
+	return -1
+}
+
+func pastTense(op plan.Op) string {
+	switch op {
+	case plan.OpCreate:
+		return "Created"
+	case plan.OpUpdate:
+		return "Updated"
+	case plan.OpDelete:
+		return "Deleted"
+	}
+	return pascal(string(op))
+}
+
+func pascal(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// recordChanges emits the events of an applied plan on the Gateway.
+func (w *statusWriter) recordChanges(gw *gwv1.Gateway, changes []plan.Change, err error) {
+	for _, e := range changeEvents(changes, err) {
+		w.events.Eventf(gw, nil, e.eventType, e.reason, e.action, "%s", e.note)
+	}
+}

@@ -1,0 +1,44 @@
+package controller
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/elbgateway/elbgateway/internal/plan"
+)
+
+func TestChangeEvents(t *testing.T) {
+	changes := []plan.Change{
+		{Op: plan.OpCreate, Kind: plan.KindTargetGroup, ID: "default/gw:tcp-app:3000"},
+		{Op: plan.OpCreate, Kind: plan.KindLoadBalancer, ID: "LoadBalancer"},
+		{Op: plan.OpUpdate, Kind: plan.KindListener, ID: "8080", Reason: "default actions"},
+		{Op: plan.OpDelete, Kind: plan.KindTargetGroup, ID: "default/gw:old:80"},
+	}
+	reasons := func(es []changeEvent) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.eventType+"/"+e.reason)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"all applied", nil, []string{"Normal/CreatedTargetGroup", "Normal/CreatedLoadBalancer", "Normal/UpdatedListener", "Normal/DeletedTargetGroup"}},
+		{"third failed", errors.New("update Listener 8080: ValidationError: bad port"), []string{"Normal/CreatedTargetGroup", "Normal/CreatedLoadBalancer", "Warning/FailedUpdateListener"}},
+		{"first failed", errors.New("create TargetGroup default/gw:tcp-app:3000: throttled"), []string{"Warning/FailedCreateTargetGroup"}},
+		{"unknown change", errors.New("adding finalizer: conflict"), nil},
+	} {
+		got := changeEvents(changes, tt.err)
+		if !reflect.DeepEqual(reasons(got), tt.want) {
+			t.Errorf("%s: events %v, want %v", tt.name, reasons(got), tt.want)
+		}
+	}
+	got := changeEvents(changes[2:3], nil)
+	if got[0].note != "update Listener 8080: default actions" || got[0].action != "Update" {
+		t.Errorf("event note %q action %q", got[0].note, got[0].action)
+	}
+}

@@ -1,0 +1,45 @@
+package model
+
+// NodeRuleDescription is the description of every worker-node security group rule the targets
+// loop manages, as the AWS Load Balancer Controller writes it: rules with it are ours.
+const NodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
+
+// NodeIngress says how traffic from a Gateway's load balancer reaches its targets' network
+// interfaces: through rules from a security group (the shared backend group, or the managed
+// frontend group when there is no backend group), through rules from CIDRs (an NLB without
+// security groups), or not at all (explicit security groups the user manages).
+type NodeIngress struct {
+	// SourceGroup is the security group the rules allow traffic from, if any.
+	SourceGroup *Ref `json:"sourceGroup,omitempty"`
+	// ClientCIDRs receive the traffic port when there is no source group.
+	ClientCIDRs []string `json:"clientCIDRs,omitempty"`
+	// HealthCheckCIDRs receive the health-check port when there is no source group.
+	HealthCheckCIDRs []string `json:"healthCheckCIDRs,omitempty"`
+}
+
+// Managed says whether the targets' security groups get rules at all.
+func (n NodeIngress) Managed() bool {
+	return n.SourceGroup != nil || len(n.ClientCIDRs) > 0
+}
+
+// ENI is a network interface that targets receive traffic on, with its security groups.
+type ENI struct {
+	ID             string             `json:"id"`
+	SecurityGroups []ENISecurityGroup `json:"securityGroups"`
+}
+
+// ENISecurityGroup is one security group of an ENI, with its tags.
+type ENISecurityGroup struct {
+	ID   string `json:"id"`
+	Tags Tags   `json:"tags,omitempty"`
+}
+
+// NodeRule is one ingress rule of a worker-node security group: a port range of one protocol
+// from a source security group or a CIDR.
+type NodeRule struct {
+	Protocol      string `json:"protocol"` // tcp or udp
+	FromPort      int32  `json:"fromPort"`
+	ToPort        int32  `json:"toPort"`
+	SourceGroupID string `json:"sourceGroupID,omitempty"`
+	CIDR          string `json:"cidr,omitempty"`
+}

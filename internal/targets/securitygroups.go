@@ -1,0 +1,260 @@
+package targets
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// The loop half of the worker-node security group rules. One request, SecurityGroupsRequest,
+// reconciles the rules of every bound target group at once, because the rules of one security
+// group aggregate the ports of all the target groups whose targets sit behind it. Each target
+// group reconcile asks for it; the work queue folds the asks into one run.
+
+// SecurityGroupsRequest is the request name of the security-group pass (never an ARN).
+const SecurityGroupsRequest = "security-groups"
+
+// NodeNetwork is what the security-group pass needs from AWS.
+type NodeNetwork interface {
+	// InstanceENIs returns the primary network interface of each instance that exists.
+	InstanceENIs(ctx context.Context, instanceIDs []string) (map[string]model.ENI, error)
+	// IPENIs returns the network interface of each private IP that one holds.
+	IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error)
+	// NodeRules returns the rules with model.NodeRuleDescription of each group.
+	NodeRules(ctx context.Context, groupIDs []string) (map[string][]model.NodeRule, error)
+	AuthorizeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error
+	RevokeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error
+}
+
+// NodeRuleOptions configure the security-group pass.
+type NodeRuleOptions struct {
+	// Network is nil to leave worker-node security groups alone.
+	Network NodeNetwork
+	// ClusterName names the kubernetes.io/cluster/<cluster> tag.
+	ClusterName string
+	// ENISecurityGroupTags must all be on the chosen group of an ENI with several groups
+	// (--service-target-eni-security-group-tags).
+	ENISecurityGroupTags map[string]string
+	// Unrestricted opens every port instead of the traffic and health-check ports
+	// (--disable-restricted-sg-rules).
+	Unrestricted bool
+	// Events, if set, receives a Warning on the Gateway whose targets' groups cannot be chosen.
+	Events events.EventRecorder
+}
+
+// sgState is what the pass remembers between runs: the groups it wrote to and the sources it
+// used, so that rules of target groups that went away are revoked.
+type sgState struct {
+	groups   map[string]bool
+	sources  map[string]bool
+	reported map[string]string // gateway → last problem reported
+}
+
+// syncSecurityGroups makes the rules of the worker-node security groups equal to what the
+// bound target groups need.
+func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
+	o := r.nodeRules
+	if o.Network == nil {
+		return nil
+	}
+	logger := log.FromContext(ctx).WithName("security-groups")
+	want, problems, err := r.desiredNodeRules(ctx)
+	if err != nil {
+		return err
+	}
+	r.reportProblems(ctx, problems)
+	st := &r.sg
+	groups := map[string]bool{}
+	for g := range want {
+		groups[g] = true
+	}
+	for g := range st.groups {
+		groups[g] = true
+	}
+	for _, rules := range want {
+		for _, x := range rules {
+			if x.SourceGroupID != "" {
+				st.sources[x.SourceGroupID] = true
+			}
+		}
+	}
+	ids := make([]string, 0, len(groups))
+	for g := range groups {
+		ids = append(ids, g)
+	}
+	sort.Strings(ids)
+	observed, err := o.Network.NodeRules(ctx, ids)
+	if err != nil {
+		return err
+	}
+	next := map[string]bool{}
+	for _, g := range ids {
+		var ours []model.NodeRule
+		for _, x := range observed[g] {
+			if x.CIDR != "" || st.sources[x.SourceGroupID] {
+				ours = append(ours, x)
+			}
+		}
+		add, remove := DiffNodeRules(want[g], ours)
+		if err := o.Network.AuthorizeNodeRules(ctx, g, add); err != nil {
+			return err
+		}
+		if err := o.Network.RevokeNodeRules(ctx, g, remove); err != nil {
+			return err
+		}
+		if len(add)+len(remove) > 0 {
+			logger.Info("worker-node security group rules", "group", g, "authorized", add, "revoked", remove)
+		}
+		if len(want[g]) > 0 {
+			next[g] = true
+		}
+	}
+	st.groups = next
+	return nil
+}
+
+// desiredNodeRules computes the rules of every worker-node group from the bound target groups
+// and their current targets. Targets whose group cannot be chosen are left out and reported
+// by Gateway.
+func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.NodeRule, map[string][]string, error) {
+	type bound struct {
+		b       Binding
+		targets []model.Target
+	}
+	var all []bound
+	var instances, ips []string
+	for _, arn := range r.registry.All() {
+		b, ok := r.registry.Get(arn)
+		if !ok || b.Network == nil {
+			continue
+		}
+		ts, err := r.desired(ctx, b)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, bound{b, ts})
+		for _, t := range ts {
+			if b.TargetType == TargetTypeInstance {
+				instances = append(instances, t.ID)
+			} else {
+				ips = append(ips, t.ID)
+			}
+		}
+	}
+	o := r.nodeRules
+	byInstance, err := o.Network.InstanceENIs(ctx, instances)
+	if err != nil {
+		return nil, nil, err
+	}
+	byIP, err := o.Network.IPENIs(ctx, ips)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rules []GroupRule
+	problems := map[string][]string{}
+	for _, x := range all {
+		gateway := r.registry.GatewayOf(x.b.TargetGroupARN)
+		for _, t := range x.targets {
+			eni, ok := byIP[t.ID]
+			if x.b.TargetType == TargetTypeInstance {
+				eni, ok = byInstance[t.ID]
+			}
+			if !ok {
+				problems[gateway] = append(problems[gateway], fmt.Sprintf("no network interface in the VPC for target %s", t.ID))
+				continue
+			}
+			g, err := SelectSecurityGroup(eni, o.ClusterName, o.ENISecurityGroupTags)
+			if err != nil {
+				problems[gateway] = append(problems[gateway], err.Error())
+				continue
+			}
+			for _, nr := range PortRules(*x.b.Network, t.Port, o.Unrestricted) {
+				rules = append(rules, GroupRule{GroupID: g, NodeRule: nr})
+			}
+		}
+	}
+	return Aggregate(rules), problems, nil
+}
+
+// reportProblems logs and records, once per change, why targets' groups got no rules.
+func (r *Reconciler) reportProblems(ctx context.Context, problems map[string][]string) {
+	logger := log.FromContext(ctx).WithName("security-groups")
+	for gateway, ps := range problems {
+		sort.Strings(ps)
+		msg := "worker-node security group rules skipped: " + strings.Join(dedupe(ps), "; ")
+		if r.sg.reported[gateway] == msg {
+			continue
+		}
+		r.sg.reported[gateway] = msg
+		logger.Info("Warning: "+msg, "gateway", gateway)
+		if r.nodeRules.Events == nil {
+			continue
+		}
+		ns, name, _ := strings.Cut(gateway, "/")
+		var gw gwv1.Gateway
+		if err := r.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &gw); err != nil {
+			continue
+		}
+		if len(msg) > 1000 {
+			msg = msg[:1000] + "..."
+		}
+		r.nodeRules.Events.Eventf(&gw, nil, corev1.EventTypeWarning, "NodeSecurityGroup", "ReconcileSecurityGroups", "%s", msg)
+	}
+	for gateway := range r.sg.reported {
+		if _, ok := problems[gateway]; !ok {
+			delete(r.sg.reported, gateway)
+		}
+	}
+}
+
+func dedupe(in []string) []string {
+	out := in[:0:0]
+	for i, s := range in {
+		if i == 0 || s != in[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// GatewayOf returns the namespace/name of the Gateway a target group is bound for, or "".
+func (r *Registry) GatewayOf(arn string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for gw, bs := range r.byGateway {
+		if _, ok := bs[arn]; ok {
+			return gw
+		}
+	}
+	return ""
+}
+
+// newKick returns a function that asks for a security-group pass without blocking: an ask
+// already waiting in the channel covers this one.
+func newKick(ch chan<- event.TypedGenericEvent[string]) func() {
+	return func() {
+		select {
+		case ch <- event.TypedGenericEvent[string]{Object: SecurityGroupsRequest}:
+		default:
+		}
+	}
+}
+
+func sameNetwork(a, b *Network) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.SourceGroupID == b.SourceGroupID && a.Protocol == b.Protocol && a.HealthCheckPort == b.HealthCheckPort &&
+		slices.Equal(a.ClientCIDRs, b.ClientCIDRs) && slices.Equal(a.HealthCheckCIDRs, b.HealthCheckCIDRs)
+}
