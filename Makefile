@@ -27,6 +27,8 @@ TEST_TIMEOUT ?= 15m
 DEMO_ARGS ?=
 # Packages that test, bench and vet cover; narrow it with `make test PKGS=./internal/translate/...`.
 PKGS ?= ./...
+# How long each benchmark runs (a duration, or Nx for N iterations); see docs/performance.md.
+BENCHTIME ?= 1s
 
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
 	-X k8s.io/component-base/version.gitMajor=$(word 1,$(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))) \
@@ -57,7 +59,7 @@ test-helm: bin/kube-apiserver bin/etcd ## Render the chart with the walkthrough'
 
 .PHONY: bench
 bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.
-	$(TEST_ENV) $(GO_STATIC) test -run '^$$' -bench . -benchmem -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(TEST_ENV) $(GO_STATIC) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) $(PKGS)
 
 .PHONY: demo
 demo: bin/kube-apiserver bin/etcd ## Start kube-apiserver, etcd and moto, and walk through an NLB Gateway.

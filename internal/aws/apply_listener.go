@@ -39,12 +39,13 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	if err != nil {
 		return err
 	}
+	tags := withSecretTag(l.Tags, l.DefaultActions)
 	in := &elbv2.CreateListenerInput{
 		LoadBalancerArn:      aws.String(lbARN),
 		Port:                 aws.Int32(l.Port),
 		Protocol:             elbtypes.ProtocolEnum(l.Protocol),
 		DefaultActions:       actions,
-		Tags:                 toELBTags(l.Tags),
+		Tags:                 toELBTags(tags),
 		MutualAuthentication: mtls,
 	}
 	certs, err := a.certRefs(l.Certificates)
@@ -61,7 +62,7 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	}
 	arn := aws.ToString(resp.Listeners[0].ListenerArn)
 	a.lisARNs[l.Port] = arn
-	a.c.tags.put(arn, l.Tags, a.c.now())
+	a.c.tags.put(arn, tags, a.c.now())
 	if len(certs) > 1 {
 		if err := a.addCertificates(ctx, arn, certs[1:]); err != nil {
 			return err
@@ -145,7 +146,10 @@ func (a *applier) updateListener(ctx context.Context, want, have *model.Listener
 			return err
 		}
 	}
-	return a.updateELBTags(ctx, have.ARN, u)
+	if err := a.updateELBTags(ctx, have.ARN, u); err != nil || !u.Has(plan.FieldListener) {
+		return err
+	}
+	return a.syncSecretTag(ctx, have.ARN, want.DefaultActions, have.DefaultActions)
 }
 
 func (a *applier) addCertificates(ctx context.Context, arn string, certs []string) error {

@@ -34,13 +34,14 @@ func (a *applier) createRule(ctx context.Context, port int32, r *model.Rule) err
 	if err != nil {
 		return fmt.Errorf("rule %d of listener %d: %w", r.Priority, port, err)
 	}
+	tags := withSecretTag(r.Tags, r.Actions)
 	resp, err := a.c.elb.CreateRule(ctx, &elbv2.CreateRuleInput{
 		ListenerArn: aws.String(lis),
 		Priority:    aws.Int32(r.Priority),
 		Conditions:  toConditions(r.Conditions),
 		Actions:     actions,
 		Transforms:  toTransforms(r.Transforms),
-		Tags:        toELBTags(r.Tags),
+		Tags:        toELBTags(tags),
 	})
 	if err != nil {
 		return fmt.Errorf("creating rule %d of listener %d: %w", r.Priority, port, err)
@@ -48,34 +49,39 @@ func (a *applier) createRule(ctx context.Context, port int32, r *model.Rule) err
 	if len(resp.Rules) > 0 {
 		arn := aws.ToString(resp.Rules[0].RuleArn)
 		a.ruleARNs[ruleKey(port, r.Priority)] = arn
-		a.c.tags.put(arn, r.Tags, a.c.now())
+		a.c.tags.put(arn, tags, a.c.now())
 	}
 	return nil
 }
 
 // updateRule modifies the rule in place. An OIDC client secret the model does not carry is
-// kept (UseExistingClientSecret); transforms the rule no longer wants are reset.
+// kept (UseExistingClientSecret); transforms the rule no longer wants are reset. The tags are
+// written after the modify, the OIDC client secret fingerprint last.
 func (a *applier) updateRule(ctx context.Context, want, have *model.Rule, u *plan.Update) error {
-	if u.Has(plan.FieldRule) {
-		actions, err := toActions(want.Actions, a.tgRef, secretOrExisting)
-		if err != nil {
-			return fmt.Errorf("rule %d: %w", want.Priority, err)
-		}
-		in := &elbv2.ModifyRuleInput{
-			RuleArn:    aws.String(have.ARN),
-			Conditions: toConditions(want.Conditions),
-			Actions:    actions,
-		}
-		if len(want.Transforms) > 0 {
-			in.Transforms = toTransforms(want.Transforms)
-		} else if len(have.Transforms) > 0 {
-			in.ResetTransforms = aws.Bool(true)
-		}
-		if _, err := a.c.elb.ModifyRule(ctx, in); err != nil {
-			return fmt.Errorf("modifying rule %d: %w", have.Priority, err)
-		}
+	if !u.Has(plan.FieldRule) {
+		return a.updateELBTags(ctx, have.ARN, u)
 	}
-	return a.updateELBTags(ctx, have.ARN, u)
+	actions, err := toActions(want.Actions, a.tgRef, secretOrExisting)
+	if err != nil {
+		return fmt.Errorf("rule %d: %w", want.Priority, err)
+	}
+	in := &elbv2.ModifyRuleInput{
+		RuleArn:    aws.String(have.ARN),
+		Conditions: toConditions(want.Conditions),
+		Actions:    actions,
+	}
+	if len(want.Transforms) > 0 {
+		in.Transforms = toTransforms(want.Transforms)
+	} else if len(have.Transforms) > 0 {
+		in.ResetTransforms = aws.Bool(true)
+	}
+	if _, err := a.c.elb.ModifyRule(ctx, in); err != nil {
+		return fmt.Errorf("modifying rule %d: %w", have.Priority, err)
+	}
+	if err := a.updateELBTags(ctx, have.ARN, u); err != nil {
+		return err
+	}
+	return a.syncSecretTag(ctx, have.ARN, want.Actions, have.Actions)
 }
 
 func (a *applier) deleteRule(ctx context.Context, port int32, r *model.Rule) error {

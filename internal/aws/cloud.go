@@ -48,6 +48,9 @@ type Options struct {
 	TagCacheTTL time.Duration
 	// NameCacheTTL is how long target group name → ARN look-ups are reused. Default 5m.
 	NameCacheTTL time.Duration
+	// NetworkCacheTTL is how long the network interfaces of targets and the tags of their
+	// security groups are reused. Default 10m.
+	NetworkCacheTTL time.Duration
 	// DeleteTimeout bounds the retries of a delete that waits for a dependency to go
 	// (security group DependencyViolation, target group ResourceInUse). Default 2m.
 	DeleteTimeout time.Duration
@@ -135,6 +138,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.NameCacheTTL <= 0 {
 		o.NameCacheTTL = 5 * time.Minute
+	}
+	if o.NetworkCacheTTL <= 0 {
+		o.NetworkCacheTTL = 10 * time.Minute
 	}
 	if o.DeleteTimeout <= 0 {
 		o.DeleteTimeout = 2 * time.Minute

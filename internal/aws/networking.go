@@ -19,9 +19,6 @@ import (
 // security groups an explicit configuration names, and the worker-node security groups of the
 // targets' network interfaces (see backendsg.go for the shared backend security group).
 
-// networkCacheTTL is how long ENI and security-group look-ups are reused.
-const networkCacheTTL = 10 * time.Minute
-
 // filterValuesPerCall bounds the values of one EC2 filter.
 const filterValuesPerCall = 200
 
@@ -45,9 +42,9 @@ func (c *Cloud) net() *networkState {
 	n := &c.network
 	n.once.Do(func() {
 		n.sgNames = newTTLCache[string](c.opts.NameCacheTTL)
-		n.sgTags = newTTLCache[model.Tags](networkCacheTTL)
-		n.instanceENIs = newTTLCache[model.ENI](networkCacheTTL)
-		n.ipENIs = newTTLCache[model.ENI](networkCacheTTL)
+		n.sgTags = newTTLCache[model.Tags](c.opts.NetworkCacheTTL)
+		n.instanceENIs = newTTLCache[model.ENI](c.opts.NetworkCacheTTL)
+		n.ipENIs = newTTLCache[model.ENI](c.opts.NetworkCacheTTL)
 	})
 	return n
 }

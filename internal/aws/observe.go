@@ -224,12 +224,13 @@ func (c *Cloud) observeListeners(ctx context.Context, lbARN string, t model.Load
 	}
 	out := make([]model.Listener, 0, len(raw))
 	for _, l := range raw {
+		actions := fromActions(l.DefaultActions, refs)
 		m := model.Listener{
 			Port:           aws.ToInt32(l.Port),
 			Protocol:       string(l.Protocol),
-			DefaultActions: fromActions(l.DefaultActions, refs),
+			DefaultActions: actions,
 			SSLPolicy:      aws.ToString(l.SslPolicy),
-			Tags:           tags[aws.ToString(l.ListenerArn)],
+			Tags:           takeSecretTag(tags[aws.ToString(l.ListenerArn)], actions),
 			ARN:            aws.ToString(l.ListenerArn),
 		}
 		if len(l.AlpnPolicy) > 0 {
@@ -340,12 +341,13 @@ func (c *Cloud) observeRules(ctx context.Context, listenerARN string, refs refIn
 		if err != nil {
 			return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 		}
+		actions := fromActions(r.Actions, refs)
 		out = append(out, model.Rule{
 			Priority:   int32(prio),
 			Conditions: fromConditions(r.Conditions),
-			Actions:    fromActions(r.Actions, refs),
+			Actions:    actions,
 			Transforms: fromTransforms(r.Transforms),
-			Tags:       tags[aws.ToString(r.RuleArn)],
+			Tags:       takeSecretTag(tags[aws.ToString(r.RuleArn)], actions),
 			ARN:        aws.ToString(r.RuleArn),
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +17,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/model"
 )
 
 // albScenario is an internet-facing ALB Gateway gw in ns with the given listeners, and the
@@ -254,7 +256,8 @@ spec:
 
 // TestOIDCListenerRuleConfiguration: a rule whose ListenerRuleConfiguration authenticates with
 // OIDC gets the client from the Secret the configuration names; the configuration arriving
-// after the route, and a new client ID in the Secret, both reach AWS.
+// after the route, a new client ID in the Secret, and a new client secret alone (which AWS
+// never returns: the rule's fingerprint tag tells) all reach AWS.
 func TestOIDCListenerRuleConfiguration(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -351,14 +354,70 @@ spec:
 		}
 		return nil
 	})
+
+	// Only the client secret rotates: the same rule is modified, and its fingerprint tag follows.
+	ruleARN := privateRuleARN(t, listener)
+	eventually(t, 30*timeoutScale, "the rule tagged with the fingerprint of client-2's secret", func() error {
+		return wantSecretTag(t, ruleARN, model.OIDCClientSecretFingerprint("client-2", model.NewSecret("very-secret")))
+	})
+	before := quiet(t)
+	secret.StringData = map[string]string{"clientID": "client-2", "clientSecret": "rotated-secret"}
+	if err := env.client.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	rotated := model.OIDCClientSecretFingerprint("client-2", model.NewSecret("rotated-secret"))
+	eventually(t, 30*timeoutScale, "the rule's fingerprint tag follows the rotated secret", func() error {
+		return wantSecretTag(t, ruleARN, rotated)
+	})
+	writes := writeCalls(before, quiet(t))
+	if writes["elbv2:ModifyRule"] < 1 || writes["elbv2:CreateRule"] != 0 || writes["elbv2:DeleteRule"] != 0 {
+		t.Errorf("AWS writes %v for a rotated client secret, want a ModifyRule and no rule created or deleted", writes)
+	}
+	if got := privateRuleARN(t, listener); got != ruleARN {
+		t.Errorf("the /private rule is %s after the rotation, want the same rule %s", got, ruleARN)
+	}
+
 	var events corev1.EventList
 	if err := env.client.List(ctx, &events, client.InNamespace(ns)); err == nil {
 		for _, e := range events.Items {
-			if strings.Contains(e.Message, "very-secret") {
+			if strings.Contains(e.Message, "very-secret") || strings.Contains(e.Message, "rotated-secret") {
 				t.Errorf("event %s/%s shows the client secret", e.Reason, e.Name)
 			}
 		}
 	}
+}
+
+// privateRuleARN is the ARN of the listener's /private rule.
+func privateRuleARN(t *testing.T, listenerARN string) string {
+	t.Helper()
+	for _, r := range rules(t, listenerARN) {
+		if strings.Contains(ruleText(r), "/private") {
+			return awssdk.ToString(r.RuleArn)
+		}
+	}
+	t.Fatal("no /private rule")
+	return ""
+}
+
+// wantSecretTag is nil when the rule's OIDC client secret fingerprint tag, read from AWS, is want.
+func wantSecretTag(t *testing.T, ruleARN, want string) error {
+	t.Helper()
+	const key = "gateway.k8s.aws.alb/oidc-secret-hash"
+	out, err := env.elb.DescribeTags(context.Background(), &elbv2.DescribeTagsInput{ResourceArns: []string{ruleARN}})
+	if err != nil {
+		return err
+	}
+	for _, d := range out.TagDescriptions {
+		for _, tag := range d.Tags {
+			if awssdk.ToString(tag.Key) == key {
+				if v := awssdk.ToString(tag.Value); v != want {
+					return fmt.Errorf("tag %s is %q, want %q", key, v, want)
+				}
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the rule has no tag %s", key)
 }
 
 // oidcRule is nil when the listener has a /private rule that authenticates with the client ID

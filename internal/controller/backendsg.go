@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	ctrl "sigs.k8s.io/controller-runtime"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/model"
@@ -124,12 +123,11 @@ func withNetwork(bs []targets.Binding, desired, result *model.Stack, ingress mod
 }
 
 // nodeRuleOptions configure the targets loop's worker-node rules.
-func nodeRuleOptions(mgr ctrl.Manager, o Options) targets.NodeRuleOptions {
+func nodeRuleOptions(o Options) targets.NodeRuleOptions {
 	return targets.NodeRuleOptions{
 		Network:              o.Cloud,
 		ClusterName:          o.ClusterName,
 		ENISecurityGroupTags: o.SecurityGroups.ENISecurityGroupTags,
 		Unrestricted:         o.SecurityGroups.UnrestrictedRules,
-		Events:               mgr.GetEventRecorder("elbgateway-targets"),
 	}
 }

@@ -1,10 +1,12 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -14,6 +16,8 @@ import (
 // happened to which kind of resource (CreatedLoadBalancer, UpdatedListener, DeletedTargetGroup),
 // and one Warning event per failed change (FailedCreateListener). Every failed reconcile step
 // also gets a Warning of its own (FailedGather, FailedObserve, FailedApply; see statusWriter.failed).
+// The events of a change to a target group or rule that a route owns go to that route too, and
+// a route whose status turns rejected gets a Warning (see routeevents.go).
 
 // changeEvent is one event of an applied plan.
 type changeEvent struct {
@@ -21,6 +25,8 @@ type changeEvent struct {
 	reason    string
 	action    string
 	note      string
+	// route is the owner of the changed resource (model.RouteOwner), or "".
+	route string
 }
 
 // changeEvents lists the events of a plan that ran: every change before the failed one
@@ -36,14 +42,14 @@ func changeEvents(changes []plan.Change, err error) []changeEvent {
 	for i, c := range changes {
 		if i == failed {
 			out = append(out, changeEvent{eventType: corev1.EventTypeWarning, reason: "Failed" + pascal(string(c.Op)) + string(c.Kind),
-				action: pascal(string(c.Op)), note: truncate(err.Error())})
+				action: pascal(string(c.Op)), note: truncate(err.Error()), route: changeOwner(c)})
 			break
 		}
 		if err != nil && failed < 0 {
 			break
 		}
 		out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
-			action: pascal(string(c.Op)), note: truncate(c.String())})
+			action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)})
 	}
 	return out
 }
@@ -78,9 +84,36 @@ func pascal(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// recordChanges emits the events of an applied plan on the Gateway.
-func (w *statusWriter) recordChanges(gw *gwv1.Gateway, changes []plan.Change, err error) {
+// changeOwner is the route that owns the resource of a change: the desired one's owner, else
+// the observed one's (observed resources carry none today: AWS does not hold it).
+func changeOwner(c plan.Change) string {
+	for _, r := range []plan.Resource{c.Desired, c.Observed} {
+		switch {
+		case r.TargetGroup != nil && r.TargetGroup.Route != "":
+			return r.TargetGroup.Route
+		case r.Rule != nil && r.Rule.Route != "":
+			return r.Rule.Route
+		}
+	}
+	return ""
+}
+
+// recordChanges emits the events of an applied plan on the Gateway, and those of resources a
+// route owns on that route as well, naming the Gateway.
+func (w *statusWriter) recordChanges(ctx context.Context, gw *gwv1.Gateway, changes []plan.Change, err error) {
+	routes := map[string]*unstructured.Unstructured{}
 	for _, e := range changeEvents(changes, err) {
 		w.events.Eventf(gw, nil, e.eventType, e.reason, e.action, "%s", e.note)
+		if e.route == "" {
+			continue
+		}
+		u, seen := routes[e.route]
+		if !seen {
+			u = w.routeForEvents(ctx, e.route)
+			routes[e.route] = u
+		}
+		if u != nil {
+			w.events.Eventf(u, nil, e.eventType, e.reason, e.action, "%s", truncate("Gateway "+gw.Namespace+"/"+gw.Name+": "+e.note))
+		}
 	}
 }

@@ -74,10 +74,12 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
 		return r.writer.failed(ctx, gw, "backend security group", err)
 	}
-	// 6. report: statuses, finalizer, events.
-	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result})
+	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
+	ingress := translate.NodeIngress(snap, desired)
+	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result,
+		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name)})
 	// 7. targets: hand the target groups to the targets loop.
-	r.bindTargets(desired, observed, result, translate.NodeIngress(snap, desired))
+	r.bindTargets(desired, observed, result, ingress)
 	return retryConflict(res, err)
 }
 
@@ -134,7 +136,7 @@ func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired
 		}
 	}
 	result, err := r.cloud.Apply(ctx, desired, observed, changes)
-	r.writer.applied(gw, changes, err)
+	r.writer.applied(ctx, gw, changes, err)
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +209,10 @@ type reportInput struct {
 	owned    bool
 	statuses *status.Set
 	result   *model.Stack
+	// nodeRules is true when the targets loop manages the Gateway's worker-node security group
+	// rules; nodeRuleProblems are what it could not do (see nodesecuritygroups.go).
+	nodeRules        bool
+	nodeRuleProblems []targets.Problem
 }
 
 // recorder is the part of an event recorder the writer uses.

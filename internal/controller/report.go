@@ -49,10 +49,11 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		}
 		return reconcile.Result{}, w.removeFinalizer(ctx, gw, finalizer(w.controller))
 	}
-	programmed, st := w.gatewayStatus(gw, in.statuses, in.result)
+	programmed, st := w.gatewayStatus(gw, in)
 	if err := w.writeGateway(ctx, gw, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
@@ -83,13 +84,15 @@ func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string
 }
 
 // applied records the AWS changes of a plan as events, one per change (see events.go).
-func (w *statusWriter) applied(gw *gwv1.Gateway, changes []plan.Change, err error) {
-	w.recordChanges(gw, changes, err)
+func (w *statusWriter) applied(ctx context.Context, gw *gwv1.Gateway, changes []plan.Change, err error) {
+	w.recordChanges(ctx, gw, changes, err)
 }
 
 // gatewayStatus is the Gateway's status: translation's conditions and listeners, plus
-// Programmed and the addresses once AWS has answered.
-func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, set *status.Set, result *model.Stack) (metav1.ConditionStatus, gwv1.GatewayStatus) {
+// Programmed and the addresses once AWS has answered, and the worker-node security group
+// condition when the Gateway's node rules are managed.
+func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.ConditionStatus, gwv1.GatewayStatus) {
+	set, result := in.statuses, in.result
 	st := gwv1.GatewayStatus{}
 	var conds []metav1.Condition
 	var listeners []gwv1.ListenerStatus
@@ -99,6 +102,9 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, set *status.Set, result *
 	}
 	prog := programmedCondition(gw, conds, result)
 	conds = append(conds, prog)
+	if in.nodeRules {
+		conds = append(conds, nodeSecurityGroupCondition(gw.Generation, in.nodeRuleProblems))
+	}
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 	for _, l := range listeners {
 		l = *l.DeepCopy()
@@ -227,6 +233,7 @@ func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Ro
 		}
 		next = append(next, p)
 	}
+	var ours []gwv1.RouteParentStatus
 	for _, p := range rs.Parents {
 		p = *p.DeepCopy()
 		if p.ControllerName == "" {
@@ -234,6 +241,7 @@ func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Ro
 		}
 		p.Conditions = w.keepTimes(matchingParent(old, p).Conditions, p.Conditions)
 		next = append(next, p)
+		ours = append(ours, p)
 	}
 	if equality.Semantic.DeepEqual(old, next) || len(old) == 0 && len(next) == 0 {
 		return nil
@@ -255,6 +263,9 @@ func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Ro
 	}
 	if err := w.client.Status().Patch(ctx, u, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("writing the status of %s %s/%s: %w", rs.Kind, rs.Namespace, rs.Name, err)
+	}
+	for _, e := range rejectionEvents(old, ours) {
+		w.events.Eventf(u, nil, e.eventType, e.reason, e.action, "%s", e.note)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -174,6 +175,8 @@ func startSGCluster(t *testing.T) client.Client {
 		Region: region, VPCID: env.vpc.VPCID, ClusterName: sgCluster, Endpoint: env.moto.Endpoint,
 		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
 		DeleteRetryInterval: 200 * time.Millisecond,
+		// Tag changes of the worker-node groups are seen at the next pass.
+		NetworkCacheTTL: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +336,8 @@ func TestSecurityGroupsOfAnNLBGateway(t *testing.T) {
 		})
 	})
 
-	t.Run("an ENI with two cluster-tagged groups is reported", func(t *testing.T) {
+	t.Run("an ENI with two cluster-tagged groups is a Gateway condition until one is untagged", func(t *testing.T) {
+		waitNodeSGCondition(t, c, ns, metav1.ConditionTrue, controller.ReasonResolved)
 		var slice discoveryv1.EndpointSlice
 		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "pods-1"}, &slice); err != nil {
 			t.Fatal(err)
@@ -343,14 +347,19 @@ func TestSecurityGroupsOfAnNLBGateway(t *testing.T) {
 		if err := c.Update(ctx, &slice); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 30*timeoutScale, "a NodeSecurityGroup event on the Gateway", func() error {
+		cond := waitNodeSGCondition(t, c, ns, metav1.ConditionFalse, "AmbiguousSecurityGroup")
+		for _, want := range []string{f.badIP, f.badENI, f.nodeSG, f.otherTaggedSG, testenv.ClusterTag(sgCluster) + "=owned|shared"} {
+			if !strings.Contains(cond.Message, want) {
+				t.Errorf("condition message %q does not name %s", cond.Message, want)
+			}
+		}
+		eventually(t, 30*timeoutScale, "an AmbiguousSecurityGroup event on the Gateway", func() error {
 			var list eventsv1.EventList
 			if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
 				return err
 			}
 			for _, e := range list.Items {
-				if e.Regarding.Name == "gw" && e.Reason == "NodeSecurityGroup" && e.Type == "Warning" &&
-					strings.Contains(e.Note, f.badENI) && strings.Contains(e.Note, testenv.ClusterTag(sgCluster)) {
+				if e.Regarding.Name == "gw" && e.Reason == "AmbiguousSecurityGroup" && e.Type == "Warning" && strings.Contains(e.Note, f.badENI) {
 					return nil
 				}
 			}
@@ -362,6 +371,38 @@ func TestSecurityGroupsOfAnNLBGateway(t *testing.T) {
 		}
 		if _, lb := programmedGateway(t, c, ns, "gw"); lb != lbARN {
 			t.Errorf("the Gateway's load balancer changed")
+		}
+
+		// Untag the second group: the ENI's rules go into the first, and the condition clears.
+		if _, err := env.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{f.otherTaggedSG},
+			Tags: []ec2types.Tag{{Key: awssdk.String(testenv.ClusterTag(sgCluster))}}}); err != nil {
+			t.Fatal(err)
+		}
+		bump := 0
+		eventually(t, 30*timeoutScale, "the condition resolved", func() error {
+			got, err := nodeSGCondition(c, ns)
+			if err == nil && got.Status == metav1.ConditionTrue && got.Reason == controller.ReasonResolved {
+				return nil
+			}
+			// Nothing in the cluster changed: touch the slice so the targets loop looks again.
+			bump++
+			if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "pods-1"}, &slice); err != nil {
+				return err
+			}
+			slice.Annotations = map[string]string{"test/bump": fmt.Sprint(bump)}
+			if err := c.Update(ctx, &slice); err != nil {
+				return err
+			}
+			return fmt.Errorf("condition %+v (%v)", got, err)
+		})
+		eventually(t, 30*timeoutScale, "the ENI's rule in the cluster-tagged group", func() error {
+			if got := groupRules(t, f.nodeSG, true); !slices.Equal(got, []string{"tcp:8081-30901<" + backend}) {
+				return fmt.Errorf("node group rules %v", got)
+			}
+			return nil
+		})
+		if got := groupRules(t, f.otherTaggedSG, false); len(got) != 0 {
+			t.Errorf("the untagged group got rules %v", got)
 		}
 	})
 
@@ -389,6 +430,36 @@ func TestSecurityGroupsOfAnNLBGateway(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// nodeSGCondition reads the Gateway gw's worker-node security group condition.
+func nodeSGCondition(c client.Client, ns string) (*metav1.Condition, error) {
+	var gw gwv1.Gateway
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "gw"}, &gw); err != nil {
+		return nil, err
+	}
+	cond := meta.FindStatusCondition(gw.Status.Conditions, controller.ConditionWorkerNodeSecurityGroups)
+	if cond == nil {
+		return nil, fmt.Errorf("no %s condition: %s", controller.ConditionWorkerNodeSecurityGroups, conditionsText(gw.Status.Conditions))
+	}
+	return cond, nil
+}
+
+// waitNodeSGCondition waits for the worker-node security group condition of gw.
+func waitNodeSGCondition(t *testing.T, c client.Client, ns string, status metav1.ConditionStatus, reason string) *metav1.Condition {
+	t.Helper()
+	var got *metav1.Condition
+	eventually(t, 30*timeoutScale, fmt.Sprintf("%s %s/%s", controller.ConditionWorkerNodeSecurityGroups, status, reason), func() error {
+		var err error
+		if got, err = nodeSGCondition(c, ns); err != nil {
+			return err
+		}
+		if got.Status != status || got.Reason != reason {
+			return fmt.Errorf("%s/%s %q", got.Status, got.Reason, got.Message)
+		}
+		return nil
+	})
+	return got
 }
 
 func describeLB(t *testing.T, arn string) elbtypes.LoadBalancer {

@@ -93,7 +93,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		}
 	}
 	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync,
-		NodeRules: nodeRuleOptions(mgr, o)})
+		NodeRules: nodeRuleOptions(o)})
 }
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.
@@ -127,6 +127,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 	if apis.ReferenceGrant {
 		b = b.Watches(&gwv1beta1.ReferenceGrant{}, handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
 	}
+	b = b.WatchesRawSource(problemSource(o.Targets))
 	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {
 		b = b.Watches(&awsv1.ListenerRuleConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.listenerRuleConfiguration))
 	}

@@ -58,6 +58,11 @@ type AuthenticateOIDCAction struct {
 	SessionTimeout                   int64             `json:"sessionTimeout,omitempty"`
 	OnUnauthenticatedRequest         string            `json:"onUnauthenticatedRequest,omitempty"`
 	AuthenticationRequestExtraParams map[string]string `json:"authenticationRequestExtraParams,omitempty"`
+	// ClientSecretHash identifies the client secret without showing it
+	// (OIDCClientSecretFingerprint). AWS never returns the secret, so the fingerprint is what
+	// the plan compares: desired, translate sets it; observed, it is read back from the tag
+	// apply writes next to the action. Empty: unknown.
+	ClientSecretHash string `json:"clientSecretHash,omitempty"`
 }
 
 // AuthenticateCognitoAction authenticates users through an Amazon Cognito user pool before the

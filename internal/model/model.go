@@ -188,6 +188,8 @@ type Rule struct {
 	Actions    []Action    `json:"actions"`
 	Transforms []Transform `json:"transforms,omitempty"`
 	Tags       Tags        `json:"tags,omitempty"`
+	// Route is the route the rule comes from (see Owner); desired only.
+	Route string `json:"route,omitempty"`
 
 	// Observed only.
 	ARN string `json:"arn,omitempty"`
@@ -256,6 +258,8 @@ type TargetGroup struct {
 	Attributes      map[string]string `json:"attributes,omitempty"`
 	Tags            Tags              `json:"tags,omitempty"`
 	Backend         *Backend          `json:"backend,omitempty"`
+	// Route is the route the target group serves (see Owner); desired only.
+	Route string `json:"route,omitempty"`
 
 	// Observed only.
 	ARN string `json:"arn,omitempty"`

@@ -179,7 +179,8 @@ const (
 )
 
 // describeOIDC prints the action without its client secret: AWS never returns it, so it cannot
-// be compared (apply sends it with every write of the rule).
+// be compared (apply sends it with every write of the rule). Its fingerprint is compared on
+// its own (secretChange).
 func describeOIDC(o *model.AuthenticateOIDCAction) string {
 	return fmt.Sprintf("authenticate-oidc(issuer=%s,authorization=%s,token=%s,userInfo=%s,client=%s,%s)",
 		o.Issuer, o.AuthorizationEndpoint, o.TokenEndpoint, o.UserInfoEndpoint, o.ClientID,

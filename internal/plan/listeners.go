@@ -95,6 +95,10 @@ func (d *differ) listenerUpdate(want, have *model.Listener) (*Update, string) {
 		modify = true
 		why.add("defaultActions " + h + " → " + w)
 	}
+	if s := secretChange(want.DefaultActions, have.DefaultActions); s != "" {
+		modify = true
+		why.add("defaultActions " + s)
+	}
 	certs := d.certificateDiff(want.Certificates, have.Certificates)
 	if certs.defaultWhy != "" {
 		modify = true

@@ -162,7 +162,8 @@ func matchRules(desired, observed []model.Rule, recreate func(*model.Rule) bool)
 }
 
 // ruleContent is what makes two rules the same rule wherever they sit: conditions, actions
-// and transforms in canonical form. Secrets are not part of it (AWS does not return them).
+// and transforms in canonical form. Secrets are not part of it (AWS does not return them),
+// nor their fingerprints: ruleUpdate compares those, so a rotated secret modifies the rule.
 func ruleContent(r *model.Rule) string {
 	return describeConditions(r.Conditions) + " " + describeActions(r.Actions) + " " + describeTransforms(r.Transforms)
 }
@@ -181,6 +182,10 @@ func ruleUpdate(port int32, want, have *model.Rule) (*Update, string) {
 	if w, h := describeActions(want.Actions), describeActions(have.Actions); w != h {
 		modify = true
 		why.add("actions " + h + " → " + w)
+	}
+	if s := secretChange(want.Actions, have.Actions); s != "" {
+		modify = true
+		why.add(s)
 	}
 	if w, h := describeTransforms(want.Transforms), describeTransforms(have.Transforms); w != h {
 		modify = true

@@ -69,7 +69,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules}
 	kicks := make(chan event.TypedGenericEvent[string], 1)
 	r.kick = newKick(kicks)
-	r.sg = sgState{groups: map[string]bool{}, sources: map[string]bool{}, reported: map[string]string{}}
+	r.sg = sgState{groups: map[string]bool{}, sources: map[string]bool{}}
 
 	bindings := make(chan event.TypedGenericEvent[string], 64)
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {

@@ -41,19 +41,18 @@ type GroupRule struct {
 
 // SelectSecurityGroup picks the security group of a network interface that the rules go into:
 // its only group; or, when it has several, the one group tagged kubernetes.io/cluster/<cluster>
-// (owned or shared) that also carries every one of the required tags. Anything else is an error
-// that says which tags to add.
+// (owned or shared) that also carries every one of the required tags. Anything else is a
+// *SelectionError that says which tags the groups have and which to add or remove.
 func SelectSecurityGroup(eni model.ENI, cluster string, required map[string]string) (string, error) {
 	switch len(eni.SecurityGroups) {
 	case 0:
-		return "", fmt.Errorf("network interface %s has no security group", eni.ID)
+		return "", &SelectionError{Reason: ReasonNoSecurityGroup, ENI: eni, Cluster: cluster, Required: required}
 	case 1:
 		return eni.SecurityGroups[0].ID, nil
 	}
 	key := ClusterTagPrefix + cluster
-	var match, all []string
+	var match []string
 	for _, g := range eni.SecurityGroups {
-		all = append(all, g.ID)
 		if v := g.Tags[key]; v != "owned" && v != "shared" {
 			continue
 		}
@@ -61,19 +60,66 @@ func SelectSecurityGroup(eni model.ENI, cluster string, required map[string]stri
 			match = append(match, g.ID)
 		}
 	}
-	if len(match) == 1 {
+	switch len(match) {
+	case 1:
 		return match[0], nil
+	case 0:
+		return "", &SelectionError{Reason: ReasonNoSecurityGroup, ENI: eni, Cluster: cluster, Required: required}
 	}
-	want := key + "=owned|shared"
-	for _, k := range sortedKeys(required) {
-		want += ", " + k + "=" + required[k]
+	return "", &SelectionError{Reason: ReasonAmbiguousSecurityGroup, ENI: eni, Cluster: cluster, Required: required, Matches: match}
+}
+
+// SelectionError says why no security group of a network interface can take the rules.
+type SelectionError struct {
+	// Reason is ReasonNoSecurityGroup or ReasonAmbiguousSecurityGroup.
+	Reason   string
+	ENI      model.ENI
+	Cluster  string
+	Required map[string]string
+	// Matches are the groups that all carry the tags (ambiguous only).
+	Matches []string
+}
+
+func (e *SelectionError) Error() string {
+	if len(e.ENI.SecurityGroups) == 0 {
+		return fmt.Sprintf("network interface %s has no security group; attach one", e.ENI.ID)
 	}
-	if len(match) == 0 {
-		return "", fmt.Errorf("network interface %s has security groups %s and none carries the tags %s; tag exactly one of them",
-			eni.ID, strings.Join(all, ", "), want)
+	want := e.wantedTags()
+	found := make([]string, 0, len(e.ENI.SecurityGroups))
+	for _, g := range e.ENI.SecurityGroups {
+		found = append(found, g.ID+" "+e.relevantTags(g.Tags))
 	}
-	return "", fmt.Errorf("network interface %s has security groups %s and %s all carry the tags %s; keep them on exactly one, or set --service-target-eni-security-group-tags to tell them apart",
-		eni.ID, strings.Join(all, ", "), strings.Join(match, ", "), want)
+	if e.Reason == ReasonAmbiguousSecurityGroup {
+		return fmt.Sprintf("network interface %s has security groups %s, and %s all carry the tags %s; keep them on exactly one, or set --service-target-eni-security-group-tags to tell them apart",
+			e.ENI.ID, strings.Join(found, ", "), strings.Join(e.Matches, ", "), want)
+	}
+	return fmt.Sprintf("network interface %s has security groups %s, and none carries the tags %s; add them to exactly one",
+		e.ENI.ID, strings.Join(found, ", "), want)
+}
+
+// wantedTags prints the tags the chosen group must carry: the cluster tag, then the required
+// tags by key.
+func (e *SelectionError) wantedTags() string {
+	want := ClusterTagPrefix + e.Cluster + "=owned|shared"
+	for _, k := range sortedKeys(e.Required) {
+		want += ", " + k + "=" + e.Required[k]
+	}
+	return want
+}
+
+// relevantTags prints the tags of a group that take part in the choice: cluster tags (of any
+// cluster) and the required keys, as "(k=v, ...)", or "(none of the tags)".
+func (e *SelectionError) relevantTags(tags map[string]string) string {
+	var out []string
+	for _, k := range sortedKeys(tags) {
+		if _, req := e.Required[k]; req || strings.HasPrefix(k, ClusterTagPrefix) {
+			out = append(out, k+"="+tags[k])
+		}
+	}
+	if len(out) == 0 {
+		return "(none of the tags)"
+	}
+	return "(" + strings.Join(out, ", ") + ")"
 }
 
 func carriesAll(tags, required map[string]string) bool {

@@ -26,6 +26,9 @@ type Registry struct {
 	byGateway map[string]map[string]Binding // gateway key → ARN → binding
 	byARN     map[string]Binding
 	changes   chan []string
+	// problems and subscribers: see problems.go.
+	problems    map[string][]Problem
+	subscribers []chan string
 }
 
 // NewRegistry returns an empty registry.
@@ -34,6 +37,7 @@ func NewRegistry() *Registry {
 		byGateway: map[string]map[string]Binding{},
 		byARN:     map[string]Binding{},
 		changes:   make(chan []string, 1024),
+		problems:  map[string][]Problem{},
 	}
 }
 

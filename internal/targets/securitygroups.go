@@ -2,17 +2,12 @@ package targets
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -49,16 +44,13 @@ type NodeRuleOptions struct {
 	// Unrestricted opens every port instead of the traffic and health-check ports
 	// (--disable-restricted-sg-rules).
 	Unrestricted bool
-	// Events, if set, receives a Warning on the Gateway whose targets' groups cannot be chosen.
-	Events events.EventRecorder
 }
 
 // sgState is what the pass remembers between runs: the groups it wrote to and the sources it
 // used, so that rules of target groups that went away are revoked.
 type sgState struct {
-	groups   map[string]bool
-	sources  map[string]bool
-	reported map[string]string // gateway → last problem reported
+	groups  map[string]bool
+	sources map[string]bool
 }
 
 // syncSecurityGroups makes the rules of the worker-node security groups equal to what the
@@ -127,7 +119,7 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 // desiredNodeRules computes the rules of every worker-node group from the bound target groups
 // and their current targets. Targets whose group cannot be chosen are left out and reported
 // by Gateway.
-func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.NodeRule, map[string][]string, error) {
+func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.NodeRule, map[string][]Problem, error) {
 	type bound struct {
 		b       Binding
 		targets []model.Target
@@ -162,21 +154,28 @@ func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.N
 		return nil, nil, err
 	}
 	var rules []GroupRule
-	problems := map[string][]string{}
+	problems := map[string][]Problem{}
 	for _, x := range all {
 		gateway := r.registry.GatewayOf(x.b.TargetGroupARN)
 		for _, t := range x.targets {
+			target := "target " + t.ID + " (pod IP)"
 			eni, ok := byIP[t.ID]
 			if x.b.TargetType == TargetTypeInstance {
+				target = "target " + t.ID + " (instance)"
 				eni, ok = byInstance[t.ID]
 			}
 			if !ok {
-				problems[gateway] = append(problems[gateway], fmt.Sprintf("no network interface in the VPC for target %s", t.ID))
+				problems[gateway] = append(problems[gateway], Problem{Reason: ReasonNoNetworkInterface,
+					Message: target + ": no network interface in the load balancer's VPC holds it; targets must be in that VPC for their security group rules"})
 				continue
 			}
 			g, err := SelectSecurityGroup(eni, o.ClusterName, o.ENISecurityGroupTags)
 			if err != nil {
-				problems[gateway] = append(problems[gateway], err.Error())
+				p := Problem{Reason: ReasonNoSecurityGroup, Message: target + ": " + err.Error()}
+				if se, ok := err.(*SelectionError); ok {
+					p.Reason = se.Reason
+				}
+				problems[gateway] = append(problems[gateway], p)
 				continue
 			}
 			for _, nr := range PortRules(*x.b.Network, t.Port, o.Unrestricted) {
@@ -187,45 +186,32 @@ func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.N
 	return Aggregate(rules), problems, nil
 }
 
-// reportProblems logs and records, once per change, why targets' groups got no rules.
-func (r *Reconciler) reportProblems(ctx context.Context, problems map[string][]string) {
+// reportProblems records the problems of every Gateway in the registry, whose subscribers
+// (the Gateway controllers) turn them into a status condition, and logs each change.
+func (r *Reconciler) reportProblems(ctx context.Context, problems map[string][]Problem) {
 	logger := log.FromContext(ctx).WithName("security-groups")
-	for gateway, ps := range problems {
-		sort.Strings(ps)
-		msg := "worker-node security group rules skipped: " + strings.Join(dedupe(ps), "; ")
-		if r.sg.reported[gateway] == msg {
-			continue
-		}
-		r.sg.reported[gateway] = msg
-		logger.Info("Warning: "+msg, "gateway", gateway)
-		if r.nodeRules.Events == nil {
-			continue
-		}
-		ns, name, _ := strings.Cut(gateway, "/")
-		var gw gwv1.Gateway
-		if err := r.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &gw); err != nil {
-			continue
-		}
-		if len(msg) > 1000 {
-			msg = msg[:1000] + "..."
-		}
-		r.nodeRules.Events.Eventf(&gw, nil, corev1.EventTypeWarning, "NodeSecurityGroup", "ReconcileSecurityGroups", "%s", msg)
-	}
-	for gateway := range r.sg.reported {
+	for _, gateway := range r.registry.ProblemGateways() {
 		if _, ok := problems[gateway]; !ok {
-			delete(r.sg.reported, gateway)
+			r.registry.SetProblems(gateway, nil)
+			logger.Info("worker-node security group rules resolved", "gateway", gateway)
 		}
 	}
-}
-
-func dedupe(in []string) []string {
-	out := in[:0:0]
-	for i, s := range in {
-		if i == 0 || s != in[i-1] {
-			out = append(out, s)
+	gateways := make([]string, 0, len(problems))
+	for gw := range problems {
+		gateways = append(gateways, gw)
+	}
+	sort.Strings(gateways)
+	for _, gateway := range gateways {
+		before := r.registry.Problems(gateway)
+		r.registry.SetProblems(gateway, problems[gateway])
+		if after := r.registry.Problems(gateway); !slices.Equal(before, after) {
+			msgs := make([]string, 0, len(after))
+			for _, p := range after {
+				msgs = append(msgs, p.Message)
+			}
+			logger.Info("Warning: worker-node security group rules skipped: "+strings.Join(msgs, "; "), "gateway", gateway)
 		}
 	}
-	return out
 }
 
 // GatewayOf returns the namespace/name of the Gateway a target group is bound for, or "".

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
@@ -30,6 +31,9 @@ const (
 	FaultDelay FaultKind = "delay"
 	// FaultDrop closes the connection without an answer.
 	FaultDrop FaultKind = "drop"
+	// FaultLoseResponse forwards the call, so AWS acts on it, then closes the connection
+	// without passing the answer on: the caller cannot tell whether the call took effect.
+	FaultLoseResponse FaultKind = "lose-response"
 )
 
 // FaultRule selects calls and says what to do to them. The zero rule forwards everything.
@@ -51,7 +55,7 @@ type FaultRule struct {
 }
 
 // FaultProxy is a reverse proxy on 127.0.0.1 in front of an AWS endpoint (moto) that counts
-// calls per action and injects the faults of its current rule.
+// calls per action and injects the faults of its current rules.
 type FaultProxy struct {
 	// URL is the proxy's base URL, to use as the SDK's or CLI's endpoint.
 	URL string
@@ -61,11 +65,16 @@ type FaultProxy struct {
 	listener net.Listener
 
 	mu       sync.Mutex
-	rule     FaultRule
-	credit   float64
-	injected int
+	rules    []ruleState
 	counts   map[string]int
 	services map[string]int
+}
+
+// ruleState is a rule with its share and Times accounting.
+type ruleState struct {
+	FaultRule
+	credit   float64
+	injected int
 }
 
 // NewFaultProxy starts a proxy to target (a base URL such as Moto.Endpoint) on a free
@@ -92,18 +101,30 @@ func NewFaultProxy(target string) (*FaultProxy, error) {
 	return p, nil
 }
 
-// SetFault replaces the current rule and restarts its share and Times accounting.
-func (p *FaultProxy) SetFault(rule FaultRule) {
+// SetFault replaces the current rules with rule and restarts its share and Times accounting.
+func (p *FaultProxy) SetFault(rule FaultRule) { p.SetFaults(rule) }
+
+// SetFaults replaces the current rules. A call gets the fault of the first rule that selects
+// it and has not used up its Times; a rule whose share skips the call passes it on to the next.
+// No rules forwards everything.
+func (p *FaultProxy) SetFaults(rules ...FaultRule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rule, p.credit, p.injected = rule, 0, 0
+	p.rules = p.rules[:0]
+	for _, r := range rules {
+		p.rules = append(p.rules, ruleState{FaultRule: r})
+	}
 }
 
-// Injected is how many faults the current rule has injected.
+// Injected is how many faults the current rules have injected.
 func (p *FaultProxy) Injected() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.injected
+	n := 0
+	for _, r := range p.rules {
+		n += r.injected
+	}
+	return n
 }
 
 // Counts returns the calls received per action, faulted ones included. EC2 and ELBv2 share
@@ -166,13 +187,16 @@ func (p *FaultProxy) handler(forward http.Handler) http.Handler {
 			}
 		case FaultDrop:
 			drop(w)
+		case FaultLoseResponse:
+			forward.ServeHTTP(httptest.NewRecorder(), r)
+			drop(w)
 		default:
 			forward.ServeHTTP(w, r)
 		}
 	})
 }
 
-// record counts call and decides whether the current rule faults it.
+// record counts call and decides which rule, if any, faults it.
 func (p *FaultProxy) record(c awsCall) (FaultRule, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -180,24 +204,33 @@ func (p *FaultProxy) record(c awsCall) (FaultRule, bool) {
 		p.counts[c.action]++
 		p.services[c.service+":"+c.action]++
 	}
-	rule := p.rule
-	if rule.Kind == FaultNone ||
-		(rule.Action != "" && rule.Action != c.action) ||
-		(rule.Service != "" && rule.Service != c.service) ||
-		(rule.Times > 0 && p.injected >= rule.Times) {
-		return rule, false
+	for i := range p.rules {
+		if p.rules[i].hits(c) {
+			return p.rules[i].FaultRule, true
+		}
 	}
-	share := rule.Share
+	return FaultRule{}, false
+}
+
+// hits decides whether the rule faults call c, and counts it if so.
+func (r *ruleState) hits(c awsCall) bool {
+	if r.Kind == FaultNone ||
+		(r.Action != "" && r.Action != c.action) ||
+		(r.Service != "" && r.Service != c.service) ||
+		(r.Times > 0 && r.injected >= r.Times) {
+		return false
+	}
+	share := r.Share
 	if share <= 0 || share > 1 {
 		share = 1
 	}
-	p.credit += share
-	if p.credit < 1-1e-9 {
-		return rule, false
+	r.credit += share
+	if r.credit < 1-1e-9 {
+		return false
 	}
-	p.credit--
-	p.injected++
-	return rule, true
+	r.credit--
+	r.injected++
+	return true
 }
 
 func copyCounts(in map[string]int) map[string]int {

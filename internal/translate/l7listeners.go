@@ -96,7 +96,8 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 		}
 		listener.Rules = append(listener.Rules, model.Rule{
 			Priority: priority, Conditions: u.conditions, Actions: u.actions, Transforms: u.transforms,
-			Tags: t.tags(tags, fmt.Sprintf("%d:%d", port, priority)),
+			Tags:  t.tags(tags, fmt.Sprintf("%d:%d", port, priority)),
+			Route: model.RouteOwner(u.route.kind, u.route.namespace, u.route.name),
 		})
 	}
 	return listener, true

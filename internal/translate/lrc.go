@@ -163,9 +163,11 @@ func (t *translator) preRoutingAction(rule *l7Rule) *model.Action {
 	if a := lrcAction(lrc, awsv1.ActionTypeAuthenticateOIDC); a != nil {
 		o := a.AuthenticateOIDCConfig
 		client := t.s.OIDCSecrets[lrc.Namespace+"/"+o.Secret.Name]
+		secret := model.NewSecret(client.ClientSecret)
 		return &model.Action{Type: model.ActionAuthenticateOIDC, AuthenticateOIDC: &model.AuthenticateOIDCAction{
 			Issuer: o.Issuer, AuthorizationEndpoint: o.AuthorizationEndpoint, TokenEndpoint: o.TokenEndpoint,
-			UserInfoEndpoint: o.UserInfoEndpoint, ClientID: client.ClientID, ClientSecret: model.NewSecret(client.ClientSecret),
+			UserInfoEndpoint: o.UserInfoEndpoint, ClientID: client.ClientID,
+			ClientSecret: secret, ClientSecretHash: model.OIDCClientSecretFingerprint(client.ClientID, secret),
 			Scope: orDefault(deref(o.Scope), "openid"), SessionCookieName: orDefault(deref(o.SessionCookieName), "AWSELBAuthSessionCookie"),
 			SessionTimeout: orDefault64(deref(o.SessionTimeout), 604800), OnUnauthenticatedRequest: orDefault(string(deref(o.OnUnauthenticatedRequest)), "authenticate"),
 			AuthenticationRequestExtraParams: o.AuthenticationRequestExtraParams,

@@ -79,6 +79,7 @@ func (t *translator) targetGroup(r *l4Route, sb *serviceBackend, protocol string
 		VPCID:         t.s.Settings.VPCID,
 		HealthCheck:   hc,
 		Tags:          t.tags(sb.props.Tags, id),
+		Route:         model.RouteOwner(r.kind, r.namespace, r.name),
 		Backend: &model.Backend{
 			Namespace: sb.svc.Namespace,
 			Service:   sb.svc.Name,
