@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"slices"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -117,25 +116,34 @@ func (t *translator) l7HealthCheck(sb *serviceBackend, protocol, version string)
 // only, so a route on an HTTP and an HTTPS port gets the spec of whichever port came first;
 // here a target group whose protocol or version differs gets an ID of its own.
 func (t *translator) addTargetGroup(tg model.TargetGroup, pending *[]model.TargetGroup, field string) (string, *problem) {
-	all := slices.Concat(t.stack.TargetGroups, *pending)
-	for _, x := range all {
-		if x.ID == tg.ID && (x.Protocol != tg.Protocol || x.ProtocolVersion != tg.ProtocolVersion) {
-			tg.ID += ":" + tg.Protocol + "-" + tg.ProtocolVersion
-			tg.Tags[resourceTagALB] = tg.ID
-			break
+	// The stack's and this route's target groups, walked in place: copying them on every call
+	// made translation quadratic in memory for Gateways with many routes.
+	groups := [2][]model.TargetGroup{t.stack.TargetGroups, *pending}
+	find := func(match func(x *model.TargetGroup) bool) *model.TargetGroup {
+		for _, g := range groups {
+			for i := range g {
+				if match(&g[i]) {
+					return &g[i]
+				}
+			}
 		}
+		return nil
 	}
-	for _, x := range all {
+	if find(func(x *model.TargetGroup) bool {
+		return x.ID == tg.ID && (x.Protocol != tg.Protocol || x.ProtocolVersion != tg.ProtocolVersion)
+	}) != nil {
+		tg.ID += ":" + tg.Protocol + "-" + tg.ProtocolVersion
+		tg.Tags[resourceTagALB] = tg.ID
+	}
+	if x := find(func(x *model.TargetGroup) bool { return x.ID == tg.ID || x.Name == tg.Name }); x != nil {
 		if x.ID == tg.ID {
 			return tg.ID, nil
 		}
-		if x.Name == tg.Name {
-			return "", &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-				"%s: target group name %s is already used by %s; give each target group its own targetGroupName in the TargetGroupConfiguration",
-				field, tg.Name, x.ID)}
-		}
+		return "", &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s: target group name %s is already used by %s; give each target group its own targetGroupName in the TargetGroupConfiguration",
+			field, tg.Name, x.ID)}
 	}
-	if len(all) >= model.MaxTargetGroupsPerLoadBalancer {
+	if len(groups[0])+len(groups[1]) >= model.MaxTargetGroupsPerLoadBalancer {
 		return "", &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
 			"%s: a load balancer has at most %d target groups and other rules took them; spread the routes over more Gateways",
 			field, model.MaxTargetGroupsPerLoadBalancer)}
