@@ -40,6 +40,8 @@ type controllerFlags struct {
 	leader      leaderFlags
 	defaultTags tagsFlag
 	sgs         securityGroupFlags
+	workersNLB  int
+	workersALB  int
 }
 
 func (f *controllerFlags) register(fs *flag.FlagSet) {
@@ -55,6 +57,8 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, or ~/.kube/config)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	fs.Var(&f.defaultTags, "default-tags", "comma-separated key=value AWS tags put on every resource the controller creates")
+	fs.IntVar(&f.workersNLB, "nlb-gateway-max-concurrent-reconciles", 3, "how many NLB Gateways are reconciled at once")
+	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", 3, "how many ALB Gateways are reconciled at once")
 	f.leader.register(fs)
 	f.sgs.register(fs)
 }
@@ -168,6 +172,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		DefaultTags:       o.flags.defaultTags.tags,
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
+		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
 	})
 	if err != nil {
 		return nil, err

@@ -66,12 +66,24 @@ type Options struct {
 	// Resync is how often each Gateway is reconciled without events, to repair drift
 	// (default 10 minutes, with up to 10% jitter).
 	Resync time.Duration
+	// Workers is how many Gateways of each controller are reconciled at once (default 3 each),
+	// so one Gateway waiting on a throttled AWS call does not hold up the others.
+	Workers Workers
 	// PendingRequeue is how soon a Gateway whose load balancer is not active yet is looked at
 	// again (default 15 seconds).
 	PendingRequeue time.Duration
 }
 
+// Workers is a number of concurrent reconciles per controller.
+type Workers struct{ NLB, ALB int }
+
 func (o *Options) defaults() {
+	if o.Workers.NLB <= 0 {
+		o.Workers.NLB = 3
+	}
+	if o.Workers.ALB <= 0 {
+		o.Workers.ALB = 3
+	}
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -113,8 +114,13 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		registry: o.Targets,
 		opts:     o,
 	}
+	workers := o.Workers.NLB
+	if controllerName == ControllerALB {
+		workers = o.Workers.ALB
+	}
 	b := builder.ControllerManagedBy(mgr).
 		Named("gateway-"+controllerName[len("gateway.k8s.aws/"):]).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		For(&gwv1.Gateway{}).
 		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.service)).

@@ -32,26 +32,42 @@ func awsProtocol(ls []*listenerState) string {
 	}
 }
 
-// buildListeners turns each port with valid listeners and an attached route with a usable
-// backend into one AWS listener that forwards to the oldest route's backends.
-func (t *translator) buildListeners() {
+// portGroup is one port with its accepted Gateway listeners and the routes attached there.
+type portGroup struct {
+	port      int32
+	listeners []*listenerState
+	routes    []*routeState
+}
+
+// portGroups returns, by ascending port, every port that has accepted listeners and at
+// least one attached route: the ports that become AWS listeners.
+func (t *translator) portGroups() []portGroup {
 	byPort := map[int32][]*listenerState{}
 	for _, l := range t.listeners {
 		if l.accepted() {
 			byPort[l.spec.Port] = append(byPort[l.spec.Port], l)
 		}
 	}
+	var groups []portGroup
 	for _, port := range slices.Sorted(maps.Keys(byPort)) {
-		ls := byPort[port]
-		var candidates []*routeState
+		g := portGroup{port: port, listeners: byPort[port]}
 		for _, rs := range t.routes {
 			if rs.attachedOn(t.listeners, port) {
-				candidates = append(candidates, rs)
+				g.routes = append(g.routes, rs)
 			}
 		}
-		if len(candidates) == 0 {
-			continue
+		if len(g.routes) > 0 {
+			groups = append(groups, g)
 		}
+	}
+	return groups
+}
+
+// buildListeners turns each port with valid listeners and an attached route with a usable
+// backend into one AWS listener that forwards to the oldest route's backends.
+func (t *translator) buildListeners() {
+	for _, pg := range t.portGroups() {
+		port, ls, candidates := pg.port, pg.listeners, pg.routes
 		slices.SortFunc(candidates, func(a, b *routeState) int { return olderRoute(a.l4Route, b.l4Route) })
 		protocol := awsProtocol(ls)
 		lc := t.cfg.listenerConfig(protocol, port)

@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -26,23 +25,8 @@ type ruleUnit struct {
 // listener: a 404 default action, and one rule per route rule × match × hostname, in
 // precedence order.
 func (t *translator) buildL7Listeners() {
-	byPort := map[int32][]*listenerState{}
-	for _, l := range t.listeners {
-		if l.accepted() {
-			byPort[l.spec.Port] = append(byPort[l.spec.Port], l)
-		}
-	}
-	for _, port := range slices.Sorted(maps.Keys(byPort)) {
-		ls := byPort[port]
-		var routes []*routeState
-		for _, rs := range t.routes {
-			if rs.attachedOn(t.listeners, port) {
-				routes = append(routes, rs)
-			}
-		}
-		if len(routes) == 0 {
-			continue
-		}
+	for _, pg := range t.portGroups() {
+		port, ls, routes := pg.port, pg.listeners, pg.routes
 		if len(t.stack.Listeners) >= model.MaxListenersPerLoadBalancer {
 			p := &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
 				"spec.listeners: an ALB has at most %d listeners and lower ports took them all; spread the ports over more Gateways",
