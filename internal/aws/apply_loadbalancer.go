@@ -64,6 +64,7 @@ func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 		existing = &resp.LoadBalancers[0]
 		a.c.tags.put(aws.ToString(existing.LoadBalancerArn), lb.Tags, a.c.now())
 	}
+	a.c.inv.add(stackKey{a.typ, a.stackID}, kindLoadBalancer, aws.ToString(existing.LoadBalancerArn))
 	a.lb = &model.LoadBalancer{ARN: aws.ToString(existing.LoadBalancerArn), DNSName: aws.ToString(existing.DNSName)}
 	if existing.State != nil {
 		a.lb.State = string(existing.State.Code)
@@ -156,6 +157,7 @@ func (a *applier) deleteLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 		return fmt.Errorf("deleting load balancer %s: %w", lb.Name, err)
 	}
 	a.c.tags.forget(lb.ARN)
+	a.c.inv.remove(kindLoadBalancer, lb.ARN)
 	for _, arn := range a.lisARNs {
 		a.c.tags.forget(arn)
 	}

@@ -60,6 +60,7 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		a.c.tags.put(arn, tg.Tags, a.c.now())
 	}
 	a.tgARNs[tg.ID] = arn
+	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
 	if len(tg.Attributes) > 0 {
 		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
 			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(tg.Attributes),
@@ -125,6 +126,7 @@ func (a *applier) deleteTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		return fmt.Errorf("deleting target group %s: %w", tg.Name, err)
 	}
 	a.c.tags.forget(tg.ARN)
+	a.c.inv.remove(kindTargetGroup, tg.ARN)
 	a.c.tgNames.forget(tg.Name)
 	if a.tgARNs[tg.ID] == tg.ARN {
 		delete(a.tgARNs, tg.ID)

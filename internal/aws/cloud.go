@@ -46,6 +46,11 @@ type Options struct {
 	SubnetCacheTTL time.Duration
 	// TagCacheTTL is how long ELB tags are reused; our writes update the cache. Default 20m.
 	TagCacheTTL time.Duration
+	// InventoryTTL is how often the region's load balancers and target groups are listed to
+	// find which belong to which Gateway (ELBv2 cannot filter by tag); between listings Observe
+	// describes only a Gateway's own ARNs, and our creates and deletes keep the index exact.
+	// Shortened by up to a tenth at random. Default 10m.
+	InventoryTTL time.Duration
 	// NameCacheTTL is how long target group name → ARN look-ups are reused. Default 5m.
 	NameCacheTTL time.Duration
 	// NetworkCacheTTL is how long the network interfaces of targets and the tags of their
@@ -69,7 +74,10 @@ type Cloud struct {
 	tgNames *ttlCache[string]
 	acm     *acmState
 	network networkState
+	inv     *inventory
 	now     func() time.Time
+	// listPageSize is the page size of the inventory's region-wide listings.
+	listPageSize int32
 }
 
 // New loads the AWS configuration (region from Options, credentials from Options or the default
@@ -105,6 +113,9 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 		calls: calls,
 		tags:  newTagCache(o.TagCacheTTL),
 		now:   time.Now,
+		inv:   newInventory(),
+
+		listPageSize: inventoryPageSize,
 	}
 	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
@@ -135,6 +146,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.TagCacheTTL <= 0 {
 		o.TagCacheTTL = 20 * time.Minute
+	}
+	if o.InventoryTTL <= 0 {
+		o.InventoryTTL = 10 * time.Minute
 	}
 	if o.NameCacheTTL <= 0 {
 		o.NameCacheTTL = 5 * time.Minute

@@ -20,6 +20,8 @@ import (
 // model.Stack with ARNs, group IDs, DNS name and state filled in. References between them are
 // logical IDs again: a forward to one of the stack's target groups is Ref{ID}, anything else
 // Ref{External}. When several load balancers carry the stack's tags, the oldest is the stack's.
+// Load balancers and target groups are found through the inventory (inventory.go) and described
+// by ARN; Observe fails rather than answer from a failed listing.
 func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
 	s := &model.Stack{ID: stackID, Type: t}
 	sgs, err := c.observeSecurityGroups(ctx, stackID, t)

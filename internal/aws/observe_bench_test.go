@@ -20,7 +20,8 @@ import (
 
 // The Observe benchmarks read stacks that exist in moto and report the AWS calls one Observe
 // makes, per operation (describeloadbalancers/op, describetags/op, …) and in all (calls/op).
-// In steady state the tag cache answers every ownership question: no DescribeTags at all.
+// In steady state the inventory knows the stack's ARNs and the tag cache answers every ownership
+// question: no region-wide listing and no DescribeTags at all, only by-ARN describes.
 // After a restart (a new Cloud, an empty cache) the first Observe pays one DescribeTags per 20
 // resources it has not seen.
 
@@ -158,6 +159,7 @@ func BenchmarkObserveSteadyState(b *testing.B) {
 				b.Fatal(err)
 			}
 			observeChecked(b, c, s) // warms the caches, as the reconcile that created the stack did
+			listings := c.inv.refreshCount()
 			before := c.CallCounts()
 			n := 0
 			for b.Loop() {
@@ -170,6 +172,16 @@ func BenchmarkObserveSteadyState(b *testing.B) {
 			}
 			if w := writes(calls); len(w) != 0 {
 				b.Fatalf("Observe made write calls %v", w)
+			}
+			// No region-wide listing: the stack's own ARNs only, 20 a call.
+			if got := c.inv.refreshCount(); got != listings {
+				b.Fatalf("steady-state Observe listed the region %d times in %d runs, want 0", got-listings, n)
+			}
+			if got, want := calls["elbv2:DescribeLoadBalancers"], n; got != want {
+				b.Fatalf("steady-state Observe made %d DescribeLoadBalancers calls in %d runs, want %d (by ARN)", got, n, want)
+			}
+			if got, want := calls["elbv2:DescribeTargetGroups"], n*((len(s.TargetGroups)+describeByARNLimit-1)/describeByARNLimit); got != want {
+				b.Fatalf("steady-state Observe made %d DescribeTargetGroups calls in %d runs, want %d (by ARN)", got, n, want)
 			}
 		})
 	}

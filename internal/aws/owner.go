@@ -89,19 +89,30 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// ownedLoadBalancers lists the stack's load balancers (normally one), oldest first.
+// ownedLoadBalancers describes the stack's load balancers (normally one) that the inventory
+// knows, oldest first.
 func (c *Cloud) ownedLoadBalancers(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.LoadBalancer, []model.Tags, error) {
-	var all []elbtypes.LoadBalancer
-	p := elbv2.NewDescribeLoadBalancersPaginator(c.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, lb := range page.LoadBalancers {
-			if string(lb.Type) != string(t) || (c.opts.VPCID != "" && aws.ToString(lb.VpcId) != c.opts.VPCID) {
-				continue
+	arns, err := c.inventoryARNs(ctx, stackKey{t, stackID}, kindLoadBalancer)
+	if err != nil {
+		return nil, nil, err
+	}
+	described, err := byARN[elbtypes.LoadBalancer]{
+		kind: kindLoadBalancer, notFound: "LoadBalancerNotFound",
+		describe: func(ctx context.Context, chunk []string) ([]elbtypes.LoadBalancer, error) {
+			resp, err := c.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: chunk})
+			if err != nil {
+				return nil, err
 			}
+			return resp.LoadBalancers, nil
+		},
+		arn: func(lb elbtypes.LoadBalancer) string { return aws.ToString(lb.LoadBalancerArn) },
+	}.run(ctx, c.inv, arns)
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []elbtypes.LoadBalancer
+	for _, lb := range described {
+		if string(lb.Type) == string(t) && c.inVPC(aws.ToString(lb.VpcId)) {
 			all = append(all, lb)
 		}
 	}
@@ -141,19 +152,29 @@ func lbARNs(lbs []elbtypes.LoadBalancer) []string {
 	return out
 }
 
-// ownedTargetGroups lists the stack's target groups with their tags.
+// ownedTargetGroups describes the stack's target groups that the inventory knows, with their tags.
 func (c *Cloud) ownedTargetGroups(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.TargetGroup, []model.Tags, error) {
-	var all []elbtypes.TargetGroup
-	p := elbv2.NewDescribeTargetGroupsPaginator(c.elb, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, tg := range page.TargetGroups {
-			if c.opts.VPCID != "" && aws.ToString(tg.VpcId) != c.opts.VPCID {
-				continue
+	known, err := c.inventoryARNs(ctx, stackKey{t, stackID}, kindTargetGroup)
+	if err != nil {
+		return nil, nil, err
+	}
+	described, err := byARN[elbtypes.TargetGroup]{
+		kind: kindTargetGroup, notFound: "TargetGroupNotFound",
+		describe: func(ctx context.Context, chunk []string) ([]elbtypes.TargetGroup, error) {
+			resp, err := c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: chunk})
+			if err != nil {
+				return nil, err
 			}
+			return resp.TargetGroups, nil
+		},
+		arn: func(tg elbtypes.TargetGroup) string { return aws.ToString(tg.TargetGroupArn) },
+	}.run(ctx, c.inv, known)
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []elbtypes.TargetGroup
+	for _, tg := range described {
+		if c.inVPC(aws.ToString(tg.VpcId)) {
 			all = append(all, tg)
 		}
 	}
