@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -176,20 +175,7 @@ func (a *applier) result() *model.Stack {
 // retryWhile repeats call while it fails with one of codes, with doubling pauses, for at most
 // Options.DeleteTimeout.
 func (a *applier) retryWhile(ctx context.Context, call func() error, codes ...string) error {
-	deadline := a.c.now().Add(a.c.opts.DeleteTimeout)
-	pause := a.c.opts.DeleteRetryInterval
-	for {
-		err := call()
-		if err == nil || !hasCode(err, codes...) || a.c.now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 10*time.Second)
-	}
+	return a.c.retryWhileCode(ctx, call, codes...)
 }
 
 func hasCode(err error, codes ...string) bool {

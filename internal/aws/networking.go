@@ -118,7 +118,7 @@ func (c *Cloud) describeSecurityGroups(ctx context.Context, filters []ec2types.F
 func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[string]model.ENI, error) {
 	n := c.net()
 	out, misses := cachedENIs(n.instanceENIs, instanceIDs, c.now())
-	raw := map[string]ec2types.InstanceNetworkInterface{}
+	raw := map[string]describedENI{}
 	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
 		p := ec2.NewDescribeInstancesPaginator(c.ec2, &ec2.DescribeInstancesInput{
 			Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: chunk}},
@@ -132,34 +132,14 @@ func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[str
 				for _, inst := range r.Instances {
 					for _, ni := range inst.NetworkInterfaces {
 						if ni.Attachment != nil && aws.ToInt32(ni.Attachment.DeviceIndex) == 0 {
-							raw[aws.ToString(inst.InstanceId)] = ni
+							raw[aws.ToString(inst.InstanceId)] = describedENI{id: aws.ToString(ni.NetworkInterfaceId), groups: ni.Groups}
 						}
 					}
 				}
 			}
 		}
 	}
-	var groupIDs []string
-	for _, ni := range raw {
-		for _, g := range ni.Groups {
-			groupIDs = append(groupIDs, aws.ToString(g.GroupId))
-		}
-	}
-	tags, err := c.securityGroupTags(ctx, groupIDs)
-	if err != nil {
-		return nil, err
-	}
-	for id, ni := range raw {
-		eni := model.ENI{ID: aws.ToString(ni.NetworkInterfaceId)}
-		for _, g := range ni.Groups {
-			gid := aws.ToString(g.GroupId)
-			eni.SecurityGroups = append(eni.SecurityGroups, model.ENISecurityGroup{ID: gid, Tags: tags[gid]})
-		}
-		sortENIGroups(&eni)
-		out[id] = eni
-		n.instanceENIs.put(id, eni, c.now())
-	}
-	return out, nil
+	return c.withGroupTags(ctx, raw, n.instanceENIs, out)
 }
 
 // IPENIs returns the network interface in the VPC that holds each private IP address, with its
@@ -171,7 +151,7 @@ func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI,
 	for _, ip := range misses {
 		want[ip] = true
 	}
-	raw := map[string]ec2types.NetworkInterface{}
+	raw := map[string]describedENI{}
 	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
 		p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2, &ec2.DescribeNetworkInterfacesInput{
 			Filters: c.vpcFilter(ec2types.Filter{Name: aws.String("addresses.private-ip-address"), Values: chunk}),
@@ -184,15 +164,29 @@ func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI,
 			for _, ni := range page.NetworkInterfaces {
 				for _, a := range ni.PrivateIpAddresses {
 					if ip := aws.ToString(a.PrivateIpAddress); want[ip] {
-						raw[ip] = ni
+						raw[ip] = describedENI{id: aws.ToString(ni.NetworkInterfaceId), groups: ni.Groups}
 					}
 				}
 			}
 		}
 	}
+	return c.withGroupTags(ctx, raw, n.ipENIs, out)
+}
+
+// describedENI is a network interface as EC2 describes it, before the tags of its security
+// groups are known.
+type describedENI struct {
+	id     string
+	groups []ec2types.GroupIdentifier
+}
+
+// withGroupTags completes the described interfaces with the tags of their security groups,
+// caches each under its key and adds it to out, which it returns.
+func (c *Cloud) withGroupTags(ctx context.Context, raw map[string]describedENI, cache *ttlCache[model.ENI],
+	out map[string]model.ENI) (map[string]model.ENI, error) {
 	var groupIDs []string
 	for _, ni := range raw {
-		for _, g := range ni.Groups {
+		for _, g := range ni.groups {
 			groupIDs = append(groupIDs, aws.ToString(g.GroupId))
 		}
 	}
@@ -200,15 +194,15 @@ func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI,
 	if err != nil {
 		return nil, err
 	}
-	for ip, ni := range raw {
-		eni := model.ENI{ID: aws.ToString(ni.NetworkInterfaceId)}
-		for _, g := range ni.Groups {
+	for key, ni := range raw {
+		eni := model.ENI{ID: ni.id}
+		for _, g := range ni.groups {
 			gid := aws.ToString(g.GroupId)
 			eni.SecurityGroups = append(eni.SecurityGroups, model.ENISecurityGroup{ID: gid, Tags: tags[gid]})
 		}
 		sortENIGroups(&eni)
-		out[ip] = eni
-		n.ipENIs.put(ip, eni, c.now())
+		out[key] = eni
+		cache.put(key, eni, c.now())
 	}
 	return out, nil
 }
@@ -386,7 +380,8 @@ func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) erro
 	return nil
 }
 
-// retryWhileCode repeats call while it fails with one of codes, for up to DeleteTimeout.
+// retryWhileCode repeats call while it fails with one of codes, with doubling pauses (at most
+// 10 s apart), for up to Options.DeleteTimeout.
 func (c *Cloud) retryWhileCode(ctx context.Context, call func() error, codes ...string) error {
 	deadline := c.now().Add(c.opts.DeleteTimeout)
 	pause := c.opts.DeleteRetryInterval

@@ -135,22 +135,31 @@ func benchCloud(ctx context.Context, vpcID string) (*Cloud, error) {
 	})
 }
 
-func BenchmarkObserveSteadyState(b *testing.B) {
+// observeCase is one stack an Observe benchmark reads, in the VPC it stands in.
+type observeCase struct {
+	name  string
+	vpcID string
+	stack *model.Stack
+}
+
+// observeCases are the stacks the Observe benchmarks read: the network and application stacks,
+// and a network stack in a VPC busy with another cluster's target groups.
+func observeCases(b *testing.B) []observeCase {
+	b.Helper()
 	vpcID, nlb, alb := benchStacks(b)
 	busy, err := busyVPC(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	cases := []struct {
-		name  string
-		vpcID string
-		stack *model.Stack
-	}{
+	return []observeCase{
 		{"network", vpcID, nlb},
 		{"application", vpcID, alb},
 		{"busy-account", busy.vpcID, busy.nlb},
 	}
-	for _, bc := range cases {
+}
+
+func BenchmarkObserveSteadyState(b *testing.B) {
+	for _, bc := range observeCases(b) {
 		vpcID, s := bc.vpcID, bc.stack
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -191,21 +200,7 @@ func BenchmarkObserveSteadyState(b *testing.B) {
 // "busy-account" adds foreignTargetGroups target groups of another cluster to the VPC, as in an
 // account shared by several clusters: their tags are read once too, 20 per call.
 func BenchmarkObserveAfterRestart(b *testing.B) {
-	vpcID, nlb, alb := benchStacks(b)
-	busy, err := busyVPC(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	cases := []struct {
-		name  string
-		vpcID string
-		stack *model.Stack
-	}{
-		{"network", vpcID, nlb},
-		{"application", vpcID, alb},
-		{"busy-account", busy.vpcID, busy.nlb},
-	}
-	for _, bc := range cases {
+	for _, bc := range observeCases(b) {
 		vpcID, s := bc.vpcID, bc.stack
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -18,15 +17,9 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
@@ -110,25 +103,7 @@ func importCertificate(t *testing.T, domain string) string {
 
 // parentCondition returns a condition of a controller's status.parents entry of a route.
 func parentCondition(controllerName, apiVersion, kind, ns, name, condType string) (*metav1.Condition, error) {
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	if err := env.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, u); err != nil {
-		return nil, err
-	}
-	raw, _ := json.Marshal(u.Object["status"])
-	var st gwv1.RouteStatus
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, err
-	}
-	for _, p := range st.Parents {
-		if string(p.ControllerName) == controllerName {
-			if c := meta.FindStatusCondition(p.Conditions, condType); c != nil {
-				return c, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("%s %s/%s has no %s condition of %s: %s", kind, ns, name, condType, controllerName, raw)
+	return parentConditionOf(env.client, controllerName, routeRef{apiVersion: apiVersion, kind: kind, ns: ns, name: name}, condType)
 }
 
 // waitRouteCondition waits until every status.parents entry of ours (there may be one per
@@ -267,48 +242,8 @@ func quiet(t *testing.T) map[string]int {
 // target groups tagged with it, and its security groups.
 func albLeftovers(t *testing.T, stack string) []string {
 	t.Helper()
-	ctx := context.Background()
-	var arns []string
-	lbs, err := env.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lb := range lbs.LoadBalancers {
-		arns = append(arns, *lb.LoadBalancerArn)
-		if ls, err := env.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn}); err == nil {
-			for _, l := range ls.Listeners {
-				arns = append(arns, *l.ListenerArn)
-			}
-		}
-	}
-	tgs, err := env.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range tgs.TargetGroups {
-		arns = append(arns, *tg.TargetGroupArn)
-	}
-	var left []string
-	for i := 0; i < len(arns); i += 20 {
-		tags, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[i:min(i+20, len(arns))]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range tags.TagDescriptions {
-			for _, tag := range d.Tags {
-				if awssdk.ToString(tag.Key) == "gateway.k8s.aws.alb/stack" && awssdk.ToString(tag.Value) == stack {
-					left = append(left, *d.ResourceArn)
-				}
-			}
-		}
-	}
-	sgs, err := env.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
-		Filters: []ec2types.Filter{{Name: awssdk.String("tag:gateway.k8s.aws.alb/stack"), Values: []string{stack}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range sgs.SecurityGroups {
+	left := taggedELBResources(t, "", "gateway.k8s.aws.alb/stack", stack)
+	for _, g := range securityGroups(t, tagFilter("gateway.k8s.aws.alb/stack", stack)) {
 		left = append(left, awssdk.ToString(g.GroupId))
 	}
 	sort.Strings(left)
@@ -320,34 +255,19 @@ func albLeftovers(t *testing.T, stack string) []string {
 // balancer, so the tests find them by tag.)
 func stackTargetGroups(t *testing.T, stack string) []elbtypes.TargetGroup {
 	t.Helper()
-	ctx := context.Background()
-	all, err := env.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
+	all, err := env.elb.DescribeTargetGroups(context.Background(), &elbv2.DescribeTargetGroupsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	arns := make([]string, 0, len(all.TargetGroups))
+	for _, tg := range all.TargetGroups {
+		arns = append(arns, awssdk.ToString(tg.TargetGroupArn))
+	}
+	owned := taggedARNs(t, arns, "gateway.k8s.aws.alb/stack", stack)
 	var out []elbtypes.TargetGroup
-	for i := 0; i < len(all.TargetGroups); i += 20 {
-		chunk := all.TargetGroups[i:min(i+20, len(all.TargetGroups))]
-		arns := make([]string, 0, len(chunk))
-		for _, tg := range chunk {
-			arns = append(arns, awssdk.ToString(tg.TargetGroupArn))
-		}
-		tags, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns})
-		if err != nil {
-			t.Fatal(err)
-		}
-		owned := map[string]bool{}
-		for _, d := range tags.TagDescriptions {
-			for _, tag := range d.Tags {
-				if awssdk.ToString(tag.Key) == "gateway.k8s.aws.alb/stack" && awssdk.ToString(tag.Value) == stack {
-					owned[awssdk.ToString(d.ResourceArn)] = true
-				}
-			}
-		}
-		for _, tg := range chunk {
-			if owned[awssdk.ToString(tg.TargetGroupArn)] {
-				out = append(out, tg)
-			}
+	for _, tg := range all.TargetGroups {
+		if owned[awssdk.ToString(tg.TargetGroupArn)] {
+			out = append(out, tg)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -170,12 +170,7 @@ func TestSeed000L7Example(t *testing.T) {
 			return fmt.Errorf("rule actions %v", got)
 		})
 	}
-	eventually(t, 30*timeoutScale, "the endpoint registered", func() error {
-		if got := targetSummary(t, tgARN); got != "192.0.2.20:8080" {
-			return fmt.Errorf("targets %q", got)
-		}
-		return nil
-	})
+	waitTargets(t, "the endpoint registered", tgARN, "192.0.2.20:8080")
 	gw, _ := programmedGateway(t, env.client, ns, "my-alb-gateway")
 	var lbs struct {
 		LoadBalancers []struct{ Type, DNSName string }

@@ -5,24 +5,16 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
@@ -60,11 +52,7 @@ func TestFaultInjection(t *testing.T) {
 func startFaultWorld(t *testing.T) *faultWorld {
 	t.Helper()
 	ctx := context.Background()
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
+	cluster := startTestCluster(t, testenv.ClusterOptions{})
 	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, faultClusterName)
 	if err != nil {
 		t.Fatal(err)
@@ -90,25 +78,15 @@ func startFaultWorld(t *testing.T) *faultWorld {
 // maxRetries bounds the SDK's retries of one call; 0 keeps the product's default (5).
 func (w *faultWorld) startController(t *testing.T, maxRetries int) (stop func()) {
 	t.Helper()
-	ctx := context.Background()
-	cloud, err := aws.New(ctx, aws.Options{
-		Region: region, VPCID: w.vpc.VPCID, ClusterName: faultClusterName, Endpoint: w.proxy.URL,
-		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
-		DeleteRetryInterval: 200 * time.Millisecond, MaxRetries: maxRetries,
-	})
+	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co.MaxRetries = maxRetries
+	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopManager, err := startManager(ctx, w.cluster.Config, controller.Options{
-		ClusterName: faultClusterName, VPCID: w.vpc.VPCID, Region: region,
-		Gates: controller.Gates{NLB: true}, Cloud: cloud, PendingRequeue: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() { once.Do(stopManager) }
-	t.Cleanup(stop)
+	o := controllerOptions(faultClusterName, cloud)
+	o.VPCID, o.Gates = w.vpc.VPCID, controller.Gates{NLB: true}
+	stop, _ = startTestController(t, w.cluster.Config, o)
 	return stop
 }
 
@@ -335,54 +313,10 @@ func wantStack(t *testing.T, stack, lbARN string) {
 // listeners and target groups of the VPC, and its security groups.
 func (w *faultWorld) clusterLeftovers(t *testing.T) []string {
 	t.Helper()
-	ctx := context.Background()
-	var arns []string
-	lbs, err := env.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lb := range lbs.LoadBalancers {
-		if awssdk.ToString(lb.VpcId) != w.vpc.VPCID {
-			continue
-		}
-		arns = append(arns, *lb.LoadBalancerArn)
-		if ls, err := env.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn}); err == nil {
-			for _, l := range ls.Listeners {
-				arns = append(arns, *l.ListenerArn)
-			}
-		}
-	}
-	tgs, err := env.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range tgs.TargetGroups {
-		if awssdk.ToString(tg.VpcId) == w.vpc.VPCID {
-			arns = append(arns, *tg.TargetGroupArn)
-		}
-	}
-	var left []string
-	for i := 0; i < len(arns); i += 20 {
-		tags, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[i:min(i+20, len(arns))]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range tags.TagDescriptions {
-			for _, tag := range d.Tags {
-				if awssdk.ToString(tag.Key) == "elbv2.k8s.aws/cluster" && awssdk.ToString(tag.Value) == faultClusterName {
-					left = append(left, *d.ResourceArn)
-				}
-			}
-		}
-	}
-	sgs, err := env.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-		{Name: awssdk.String("vpc-id"), Values: []string{w.vpc.VPCID}},
-		{Name: awssdk.String("tag:elbv2.k8s.aws/cluster"), Values: []string{faultClusterName}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range sgs.SecurityGroups {
+	left := taggedELBResources(t, w.vpc.VPCID, "elbv2.k8s.aws/cluster", faultClusterName)
+	groups := securityGroups(t, ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{w.vpc.VPCID}},
+		tagFilter("elbv2.k8s.aws/cluster", faultClusterName))
+	for _, g := range groups {
 		left = append(left, awssdk.ToString(g.GroupId)+" ("+awssdk.ToString(g.GroupName)+")")
 	}
 	sort.Strings(left)
@@ -423,30 +357,4 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// startManager runs a manager with the controllers of o against cfg until stop is called.
-func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (stop func(), err error) {
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		return nil, err
-	}
-	skip := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 controller.ClientOptions(),
-		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := controller.Setup(mgr, o); err != nil {
-		return nil, err
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mctx) }()
-	return func() { cancel(); <-done }, nil
 }

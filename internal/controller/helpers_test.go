@@ -11,8 +11,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -56,10 +54,21 @@ func conditionsText(cs []metav1.Condition) string {
 
 // routeCondition returns a condition of our status.parents entry of a route (any served version).
 func routeCondition(c client.Client, apiVersion, kind, ns, name, condType string) (*metav1.Condition, error) {
+	return parentConditionOf(c, "gateway.k8s.aws/nlb", routeRef{apiVersion: apiVersion, kind: kind, ns: ns, name: name}, condType)
+}
+
+// routeRef names a route of one served version.
+type routeRef struct {
+	apiVersion, kind, ns, name string
+}
+
+// parentConditionOf returns a condition of a controller's status.parents entry of a route,
+// read through c.
+func parentConditionOf(c client.Client, controllerName string, r routeRef, condType string) (*metav1.Condition, error) {
 	u := &unstructured.Unstructured{}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, u); err != nil {
+	u.SetAPIVersion(r.apiVersion)
+	u.SetKind(r.kind)
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: r.ns, Name: r.name}, u); err != nil {
 		return nil, err
 	}
 	raw, _ := json.Marshal(u.Object["status"])
@@ -68,13 +77,13 @@ func routeCondition(c client.Client, apiVersion, kind, ns, name, condType string
 		return nil, err
 	}
 	for _, p := range st.Parents {
-		if p.ControllerName == "gateway.k8s.aws/nlb" {
+		if string(p.ControllerName) == controllerName {
 			if cond := meta.FindStatusCondition(p.Conditions, condType); cond != nil {
 				return cond, nil
 			}
 		}
 	}
-	return nil, fmt.Errorf("%s %s/%s has no %s condition of ours: %s", kind, ns, name, condType, raw)
+	return nil, fmt.Errorf("%s %s/%s has no %s condition of %s: %s", r.kind, r.ns, r.name, condType, controllerName, raw)
 }
 
 func listeners(t *testing.T, lbARN string) []elbtypes.Listener {
@@ -127,46 +136,22 @@ func targetSummary(t *testing.T, tgARN string) string {
 	return strings.Join(parts, ",")
 }
 
+// waitTargets waits until the target group's registered targets, as targetSummary prints
+// them, are want.
+func waitTargets(t *testing.T, what, tgARN, want string) {
+	t.Helper()
+	eventually(t, 30*timeoutScale, what, func() error {
+		if got := targetSummary(t, tgARN); got != want {
+			return fmt.Errorf("targets %q", got)
+		}
+		return nil
+	})
+}
+
 // stackLeftovers lists what moto still holds that is tagged with a Gateway's stack.
 func stackLeftovers(t *testing.T, stack string) []string {
 	t.Helper()
-	ctx := context.Background()
-	var arns []string
-	lbs, err := env.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lb := range lbs.LoadBalancers {
-		arns = append(arns, *lb.LoadBalancerArn)
-		ls, err := env.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
-		if err == nil {
-			for _, l := range ls.Listeners {
-				arns = append(arns, *l.ListenerArn)
-			}
-		}
-	}
-	tgs, err := env.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range tgs.TargetGroups {
-		arns = append(arns, *tg.TargetGroupArn)
-	}
-	var left []string
-	for i := 0; i < len(arns); i += 20 {
-		end := min(i+20, len(arns))
-		tags, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[i:end]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range tags.TagDescriptions {
-			for _, tag := range d.Tags {
-				if awssdk.ToString(tag.Key) == "gateway.k8s.aws.nlb/stack" && awssdk.ToString(tag.Value) == stack {
-					left = append(left, *d.ResourceArn)
-				}
-			}
-		}
-	}
+	left := taggedELBResources(t, "", "gateway.k8s.aws.nlb/stack", stack)
 	left = append(left, securityGroupsOf(t, stack)...)
 	sort.Strings(left)
 	return left
@@ -176,14 +161,8 @@ const timeoutScale = time.Second
 
 func securityGroupsOf(t *testing.T, stack string) []string {
 	t.Helper()
-	out, err := env.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{
-		Filters: []ec2types.Filter{{Name: awssdk.String("tag:gateway.k8s.aws.nlb/stack"), Values: []string{stack}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, g := range out.SecurityGroups {
+	for _, g := range securityGroups(t, tagFilter("gateway.k8s.aws.nlb/stack", stack)) {
 		ids = append(ids, awssdk.ToString(g.GroupId))
 	}
 	return ids

@@ -13,20 +13,12 @@ import (
 // v1alpha2 (Gateway API v1.2 to v1.4): the controller watches and writes that version.
 func TestLegacyCRDCluster(t *testing.T) {
 	ctx := context.Background()
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{LegacyL4Routes: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
+	cluster := startTestCluster(t, testenv.ClusterOptions{LegacyL4Routes: true})
 	cloud, err := newCloud(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, c, err := startController(ctx, cluster.Config, cloud)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	_, c := startTestController(t, cluster.Config, controllerOptions(clusterName, cloud))
 
 	ns := newNamespaceIn(t, c)
 	applyFiles(t, c, ns, seedFiles[:len(seedFiles)-1]...)
@@ -51,10 +43,5 @@ func TestLegacyCRDCluster(t *testing.T) {
 	if len(tgs) != 1 {
 		t.Fatalf("%d target groups, want 1", len(tgs))
 	}
-	eventually(t, 30*timeoutScale, "the endpoint registered", func() error {
-		if got := targetSummary(t, *tgs[0].TargetGroupArn); got != "192.0.2.10:3000" {
-			return fmt.Errorf("targets %q", got)
-		}
-		return nil
-	})
+	waitTargets(t, "the endpoint registered", *tgs[0].TargetGroupArn, "192.0.2.10:3000")
 }

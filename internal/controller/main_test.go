@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func runTests(m *testing.M) (int, error) {
 	}
 	env.elb = elbv2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
 	env.ec2 = ec2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
-	stop, c, err := startController(ctx, cluster.Config, env.cloud)
+	stop, c, err := startManager(ctx, cluster.Config, controllerOptions(clusterName, env.cloud))
 	if err != nil {
 		return 0, err
 	}
@@ -95,16 +96,31 @@ func runTests(m *testing.M) (int, error) {
 }
 
 func newCloud(ctx context.Context) (*aws.Cloud, error) {
-	return aws.New(ctx, aws.Options{
-		Region: region, VPCID: env.vpc.VPCID, ClusterName: clusterName, Endpoint: env.moto.Endpoint,
-		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
-		DeleteRetryInterval: 200 * time.Millisecond,
-	})
+	return aws.New(ctx, cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint))
 }
 
-// startController runs a manager with the controllers against cfg and returns a direct
+// cloudOptions is what a test's aws.Cloud for one cluster name, VPC and AWS endpoint starts from.
+func cloudOptions(cluster, vpcID, endpoint string) aws.Options {
+	return aws.Options{
+		Region: region, VPCID: vpcID, ClusterName: cluster, Endpoint: endpoint,
+		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
+		DeleteRetryInterval: 200 * time.Millisecond,
+	}
+}
+
+// controllerOptions is what a test's controller for one cluster name starts from: both gates
+// open, in the shared VPC.
+func controllerOptions(cluster string, cloud controller.Cloud) controller.Options {
+	return controller.Options{
+		ClusterName: cluster, VPCID: env.vpc.VPCID, Region: region,
+		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
+		PendingRequeue: time.Second,
+	}
+}
+
+// startManager runs a manager with the controllers of o against cfg and returns a direct
 // (uncached) client for the tests.
-func startController(ctx context.Context, cfg *rest.Config, cloud controller.Cloud) (func(), client.Client, error) {
+func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (stop func(), c client.Client, err error) {
 	scheme, err := controller.NewScheme()
 	if err != nil {
 		return nil, nil, err
@@ -120,22 +136,42 @@ func startController(ctx context.Context, cfg *rest.Config, cloud controller.Clo
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := controller.Setup(mgr, controller.Options{
-		ClusterName: clusterName, VPCID: env.vpc.VPCID, Region: region,
-		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
-		PendingRequeue: time.Second,
-	}); err != nil {
+	if _, err := controller.Setup(mgr, o); err != nil {
 		return nil, nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
+	if c, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	return func() { cancel(); <-done }, c, nil
+}
+
+// startTestController runs a manager with the controllers of o against cfg until the test ends
+// or stop is called, and returns a direct client.
+func startTestController(t *testing.T, cfg *rest.Config, o controller.Options) (stop func(), c client.Client) {
+	t.Helper()
+	stopManager, c, err := startManager(context.Background(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(stopManager) }
+	t.Cleanup(stop)
+	return stop, c
+}
+
+// startTestCluster starts an API server of the test's own, stopped when the test ends.
+func startTestCluster(t *testing.T, o testenv.ClusterOptions) *testenv.Cluster {
+	t.Helper()
+	cluster, err := testenv.StartCluster(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	return cluster
 }
 
 // newNamespace creates a namespace for one test.

@@ -82,12 +82,7 @@ func TestUDPRoute(t *testing.T) {
 	if len(tgs) != 1 || tgs[0].Protocol != "UDP" {
 		t.Fatalf("target groups %+v, want one UDP", tgs)
 	}
-	eventually(t, 30*timeoutScale, "target registered", func() error {
-		if got := targetSummary(t, *tgs[0].TargetGroupArn); got != "192.0.2.10:3000" {
-			return fmt.Errorf("targets %q", got)
-		}
-		return nil
-	})
+	waitTargets(t, "target registered", *tgs[0].TargetGroupArn, "192.0.2.10:3000")
 }
 
 func TestTLSRoute(t *testing.T) {

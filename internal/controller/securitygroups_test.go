@@ -9,7 +9,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -21,11 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
@@ -165,27 +160,15 @@ func backendGroupOf(t *testing.T, cluster string) string {
 // startSGCluster starts a cluster and a controller for sgCluster.
 func startSGCluster(t *testing.T) client.Client {
 	t.Helper()
-	ctx := context.Background()
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	cluster := startTestCluster(t, testenv.ClusterOptions{})
+	o := cloudOptions(sgCluster, env.vpc.VPCID, env.moto.Endpoint)
+	// Tag changes of the worker-node groups are seen at the next pass.
+	o.NetworkCacheTTL = time.Second
+	cloud, err := aws.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	cloud, err := aws.New(ctx, aws.Options{
-		Region: region, VPCID: env.vpc.VPCID, ClusterName: sgCluster, Endpoint: env.moto.Endpoint,
-		Credentials:         credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
-		DeleteRetryInterval: 200 * time.Millisecond,
-		// Tag changes of the worker-node groups are seen at the next pass.
-		NetworkCacheTTL: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, c, err := startControllerFor(ctx, cluster.Config, cloud, sgCluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	_, c := startTestController(t, cluster.Config, controllerOptions(sgCluster, cloud))
 	return c
 }
 
@@ -481,41 +464,6 @@ func markNodeReadyIn(t *testing.T, c client.Client, name string) {
 		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 		return c.Status().Update(context.Background(), &n)
 	})
-}
-
-// startControllerFor runs a manager with the controllers for one cluster name against cfg and
-// returns a direct client.
-func startControllerFor(ctx context.Context, cfg *rest.Config, cloud controller.Cloud, cluster string) (func(), client.Client, error) {
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		return nil, nil, err
-	}
-	skip := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := controller.Setup(mgr, controller.Options{
-		ClusterName: cluster, VPCID: env.vpc.VPCID, Region: region,
-		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
-		PendingRequeue: time.Second,
-	}); err != nil {
-		return nil, nil, err
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mctx) }()
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	return func() { cancel(); <-done }, c, nil
 }
 
 // TestOutOfBandTargetGroup is seed 000's out-of-band TCPRoute: the route forwards to a target

@@ -1,10 +1,6 @@
 package plan
 
-import (
-	"sort"
-
-	"github.com/elbgateway/elbgateway/internal/model"
-)
+import "github.com/elbgateway/elbgateway/internal/model"
 
 // certificates imports, re-imports and deletes the certificates the stack imports from
 // Secrets, matched by logical ID. A certificate is never replaced: new content is re-imported
@@ -12,46 +8,14 @@ import (
 // Creates come before everything, deletes after everything (listeners stop using a
 // certificate in the update phase, and deleting a load balancer comes before too).
 func (d *differ) certificates() {
-	observed := map[string][]*model.Certificate{}
-	for i := range d.observed.certs {
-		c := &d.observed.certs[i]
-		observed[c.ID] = append(observed[c.ID], c)
-	}
-	for id := range observed {
-		sort.Slice(observed[id], func(i, j int) bool { return observed[id][i].ARN < observed[id][j].ARN })
-	}
-	desired := map[string]bool{}
-	for i := range d.desired.certs {
-		want := &d.desired.certs[i]
-		if desired[want.ID] {
-			continue
-		}
-		desired[want.ID] = true
-		k := sortKey{id: want.ID}
-		have := observed[want.ID]
-		if len(have) == 0 {
-			d.add(phaseCreate, k, Change{Op: OpCreate, Kind: KindCertificate, ID: want.ID, Reason: "not found",
-				Desired: Resource{Certificate: want}})
-			continue
-		}
-		for _, extra := range have[1:] {
-			d.add(phaseDelete, sortKey{id: want.ID + "/" + extra.ARN}, Change{Op: OpDelete, Kind: KindCertificate, ID: want.ID,
-				Reason: "duplicate " + extra.ARN + " of " + have[0].ARN, Observed: Resource{Certificate: extra}})
-		}
-		if u, why := certificateUpdate(want, have[0]); u != nil {
-			d.add(phaseUpdate, k, Change{Op: OpUpdate, Kind: KindCertificate, ID: want.ID, Reason: why, Update: u,
-				Desired: Resource{Certificate: want}, Observed: Resource{Certificate: have[0]}})
-		}
-	}
-	for id, have := range observed {
-		if desired[id] {
-			continue
-		}
-		for _, c := range have {
-			d.add(phaseDelete, sortKey{id: id + "/" + c.ARN}, Change{Op: OpDelete, Kind: KindCertificate, ID: id,
-				Reason: "no listener uses it", Observed: Resource{Certificate: c}})
-		}
-	}
+	diffKeyed(d, d.desired.certs, d.observed.certs, keyed[model.Certificate]{
+		kind:     KindCertificate,
+		id:       func(c *model.Certificate) string { return c.ID },
+		physical: func(c *model.Certificate) string { return c.ARN },
+		resource: func(c *model.Certificate) Resource { return Resource{Certificate: c} },
+		update:   certificateUpdate,
+		orphaned: "no listener uses it",
+	})
 }
 
 func certificateUpdate(want, have *model.Certificate) (*Update, string) {
@@ -61,11 +25,7 @@ func certificateUpdate(want, have *model.Certificate) (*Update, string) {
 		u.Fields = append(u.Fields, FieldContent)
 		why.add("content " + short(have.Hash) + " → " + short(want.Hash) + " (re-import)")
 	}
-	if add, remove := diffTags(want.Tags, have.Tags); len(add)+len(remove) > 0 {
-		u.Fields = append(u.Fields, FieldTags)
-		u.AddTags, u.RemoveTags = add, remove
-		why.add(describeTags(add, remove))
-	}
+	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
 }
 

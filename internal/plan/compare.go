@@ -178,6 +178,25 @@ func (u *Update) with(f Field) *Update {
 	return u.done()
 }
 
+// tags adds to the update, and its reason to why, the tag changes that turn have into want.
+func (u *Update) tags(want, have model.Tags, why *reasons) {
+	if add, remove := diffTags(want, have); len(add)+len(remove) > 0 {
+		u.Fields = append(u.Fields, FieldTags)
+		u.AddTags, u.RemoveTags = add, remove
+		why.add(describeTags(add, remove))
+	}
+}
+
+// attributes adds to the update, and its reason to why, the attributes to set so that have
+// matches want (see diffAttributes for the keys want leaves out).
+func (u *Update) attributes(want, have, defaults map[string]string, why *reasons) {
+	if set := diffAttributes(want, have, defaults); len(set) > 0 {
+		u.Fields = append(u.Fields, FieldAttributes)
+		u.SetAttributes = set
+		why.add(describeAttributes(set, have))
+	}
+}
+
 // reasons collects the parts of a change's reason.
 type reasons []string
 

@@ -128,16 +128,8 @@ func (d *differ) listenerUpdate(want, have *model.Listener) (*Update, string) {
 		u.AddCertificates, u.RemoveCertificates = certs.add, certs.remove
 		why.add(certs.setWhy)
 	}
-	if set := diffAttributes(want.Attributes, have.Attributes, nil); len(set) > 0 {
-		u.Fields = append(u.Fields, FieldAttributes)
-		u.SetAttributes = set
-		why.add(describeAttributes(set, have.Attributes))
-	}
-	if add, remove := diffTags(want.Tags, have.Tags); len(add)+len(remove) > 0 {
-		u.Fields = append(u.Fields, FieldTags)
-		u.AddTags, u.RemoveTags = add, remove
-		why.add(describeTags(add, remove))
-	}
+	u.attributes(want.Attributes, have.Attributes, nil, &why)
+	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
 }
 

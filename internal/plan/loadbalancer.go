@@ -61,16 +61,8 @@ func loadBalancerUpdate(t model.LoadBalancerType, want, have *model.LoadBalancer
 		u.Fields = append(u.Fields, FieldIPAddressType)
 		why.add("ipAddressType " + h + " → " + w)
 	}
-	if set := diffAttributes(want.Attributes, have.Attributes, loadBalancerDefaults(t)); len(set) > 0 {
-		u.Fields = append(u.Fields, FieldAttributes)
-		u.SetAttributes = set
-		why.add(describeAttributes(set, have.Attributes))
-	}
-	if add, remove := diffTags(want.Tags, have.Tags); len(add)+len(remove) > 0 {
-		u.Fields = append(u.Fields, FieldTags)
-		u.AddTags, u.RemoveTags = add, remove
-		why.add(describeTags(add, remove))
-	}
+	u.attributes(want.Attributes, have.Attributes, loadBalancerDefaults(t), &why)
+	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
 }
 

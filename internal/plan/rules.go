@@ -195,11 +195,7 @@ func ruleUpdate(port int32, want, have *model.Rule) (*Update, string) {
 		u.Fields = append(u.Fields, FieldRule)
 	}
 	wantTags, haveTags := withoutPositionTags(port, want.Tags, have.Tags)
-	if add, remove := diffTags(wantTags, haveTags); len(add)+len(remove) > 0 {
-		u.Fields = append(u.Fields, FieldTags)
-		u.AddTags, u.RemoveTags = add, remove
-		why.add(describeTags(add, remove))
-	}
+	u.tags(wantTags, haveTags, &why)
 	return u.done(), why.String()
 }
 

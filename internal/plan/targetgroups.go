@@ -110,15 +110,7 @@ func targetGroupUpdate(t model.LoadBalancerType, want, have *model.TargetGroup) 
 		u.Fields = append(u.Fields, FieldHealthCheck)
 		why.add("healthCheck " + describeHealthCheck(h) + " → " + describeHealthCheck(w))
 	}
-	if set := diffAttributes(want.Attributes, have.Attributes, targetGroupDefaults(t)); len(set) > 0 {
-		u.Fields = append(u.Fields, FieldAttributes)
-		u.SetAttributes = set
-		why.add(describeAttributes(set, have.Attributes))
-	}
-	if add, remove := diffTags(want.Tags, have.Tags); len(add)+len(remove) > 0 {
-		u.Fields = append(u.Fields, FieldTags)
-		u.AddTags, u.RemoveTags = add, remove
-		why.add(describeTags(add, remove))
-	}
+	u.attributes(want.Attributes, have.Attributes, targetGroupDefaults(t), &why)
+	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
 }

@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -172,21 +173,9 @@ func nodeChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		return !mapsEqual(o.Labels, n.Labels) || o.Spec.ProviderID != n.Spec.ProviderID ||
+		return !maps.Equal(o.Labels, n.Labels) || o.Spec.ProviderID != n.Spec.ProviderID ||
 			nodeEligible(o) != nodeEligible(n)
 	}}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func forwardChanges(ctx context.Context, in <-chan []string, out chan<- event.TypedGenericEvent[string]) {

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -190,18 +191,26 @@ func mergeTags(maps ...map[string]string) map[string]string {
 }
 
 func mergeLBAttributes(high, low []awsv1.LoadBalancerAttribute) []awsv1.LoadBalancerAttribute {
+	return mergeAttributes(high, low, func(a awsv1.LoadBalancerAttribute) (string, string) { return a.Key, a.Value },
+		func(k, v string) awsv1.LoadBalancerAttribute { return awsv1.LoadBalancerAttribute{Key: k, Value: v} })
+}
+
+// mergeAttributes merges two lists of key-value attributes, high's value winning for a key both
+// hold, sorted by key.
+func mergeAttributes[T any](high, low []T, split func(T) (string, string), join func(k, v string) T) []T {
 	byKey := map[string]string{}
 	for _, a := range low {
-		byKey[a.Key] = a.Value
+		k, v := split(a)
+		byKey[k] = v
 	}
 	for _, a := range high {
-		byKey[a.Key] = a.Value
+		k, v := split(a)
+		byKey[k] = v
 	}
-	var out []awsv1.LoadBalancerAttribute
-	for k, v := range byKey {
-		out = append(out, awsv1.LoadBalancerAttribute{Key: k, Value: v})
+	var out []T
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		out = append(out, join(k, byKey[k]))
 	}
-	slices.SortFunc(out, func(a, b awsv1.LoadBalancerAttribute) int { return cmp.Compare(a.Key, b.Key) })
 	return out
 }
 

@@ -45,13 +45,7 @@ func (t *translator) l7TargetGroup(r *l4Route, b backend, listener string) (mode
 	}
 	tg.ProtocolVersion = version
 	if sb.props.TargetGroupName == nil {
-		gw := t.gw
-		tg.Name = targetGroupName(targetGroupNameParts{
-			cluster: t.s.Settings.ClusterName, gatewayNamespace: gw.Namespace, gateway: gw.Name,
-			routeNamespace: r.namespace, route: r.name, kind: r.kind,
-			serviceNamespace: sb.svc.Namespace, service: sb.svc.Name, port: sb.hashPort,
-			targetType: sb.targetType, protocol: protocol, version: version,
-		})
+		tg.Name = t.defaultTargetGroupName(r, sb, protocol, version)
 	}
 	tg.HealthCheck, p = t.l7HealthCheck(sb, protocol, version)
 	return tg, p
@@ -78,27 +72,11 @@ func (t *translator) l7HealthCheck(sb *serviceBackend, protocol, version string)
 				sb.svc.Namespace, sb.svc.Name, hc.Protocol)}
 		}
 	}
-	if c.HealthCheckInterval != nil {
-		hc.IntervalSeconds = *c.HealthCheckInterval
-	}
-	if c.HealthCheckTimeout != nil {
-		hc.TimeoutSeconds = *c.HealthCheckTimeout
-	}
-	if c.HealthyThresholdCount != nil {
-		hc.HealthyThreshold = *c.HealthyThresholdCount
-	}
-	if c.UnhealthyThresholdCount != nil {
-		hc.UnhealthyThreshold = *c.UnhealthyThresholdCount
-	}
 	if c.HealthCheckPath != nil {
 		hc.Path = *c.HealthCheckPath
 	}
-	if c.HealthCheckPort != nil {
-		port, p := healthCheckPort(sb, c.HealthCheckPort.String(), c.HealthCheckPort.IntVal)
-		if p != nil {
-			return hc, p
-		}
-		hc.Port = port
+	if p := applyHealthCheckSettings(&hc, sb, c); p != nil {
+		return hc, p
 	}
 	if m := c.Matcher; m != nil {
 		switch {

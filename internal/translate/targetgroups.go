@@ -56,12 +56,7 @@ func (t *translator) targetGroup(r *l4Route, sb *serviceBackend, protocol string
 	gw := t.gw
 	id := fmt.Sprintf("%s/%s:%s-%s:%s-%s-%s:%s", gw.Namespace, gw.Name, r.namespace, r.name, r.kind,
 		sb.svc.Namespace, sb.svc.Name, sb.idPort)
-	name := targetGroupName(targetGroupNameParts{
-		cluster: t.s.Settings.ClusterName, gatewayNamespace: gw.Namespace, gateway: gw.Name,
-		routeNamespace: r.namespace, route: r.name, kind: r.kind,
-		serviceNamespace: sb.svc.Namespace, service: sb.svc.Name, port: sb.hashPort,
-		targetType: sb.targetType, protocol: protocol,
-	})
+	name := t.defaultTargetGroupName(r, sb, protocol, "")
 	if sb.props.TargetGroupName != nil {
 		name = *sb.props.TargetGroupName
 	}
@@ -117,24 +112,8 @@ func (t *translator) healthCheck(sb *serviceBackend) (model.HealthCheck, *proble
 		if c.HealthCheckProtocol != nil {
 			hc.Protocol = string(*c.HealthCheckProtocol)
 		}
-		if c.HealthCheckInterval != nil {
-			hc.IntervalSeconds = *c.HealthCheckInterval
-		}
-		if c.HealthCheckTimeout != nil {
-			hc.TimeoutSeconds = *c.HealthCheckTimeout
-		}
-		if c.HealthyThresholdCount != nil {
-			hc.HealthyThreshold = *c.HealthyThresholdCount
-		}
-		if c.UnhealthyThresholdCount != nil {
-			hc.UnhealthyThreshold = *c.UnhealthyThresholdCount
-		}
-		if c.HealthCheckPort != nil {
-			port, p := healthCheckPort(sb, c.HealthCheckPort.String(), c.HealthCheckPort.IntVal)
-			if p != nil {
-				return hc, p
-			}
-			hc.Port = port
+		if p := applyHealthCheckSettings(&hc, sb, c); p != nil {
+			return hc, p
 		}
 	}
 	if hc.Protocol == "HTTP" || hc.Protocol == "HTTPS" {
@@ -152,6 +131,44 @@ func (t *translator) healthCheck(sb *serviceBackend) (model.HealthCheck, *proble
 		hc.Path = ""
 	}
 	return hc, nil
+}
+
+// defaultTargetGroupName is the name of a route's target group for a Service backend when the
+// TargetGroupConfiguration names none; version is the ALB protocol version, empty for an NLB.
+func (t *translator) defaultTargetGroupName(r *l4Route, sb *serviceBackend, protocol, version string) string {
+	gw := t.gw
+	return targetGroupName(targetGroupNameParts{
+		cluster: t.s.Settings.ClusterName, gatewayNamespace: gw.Namespace, gateway: gw.Name,
+		routeNamespace: r.namespace, route: r.name, kind: r.kind,
+		serviceNamespace: sb.svc.Namespace, service: sb.svc.Name, port: sb.hashPort,
+		targetType: sb.targetType, protocol: protocol, version: version,
+	})
+}
+
+// applyHealthCheckSettings lays the interval, timeout, thresholds and port of a
+// TargetGroupConfiguration's healthCheckConfig over hc; the protocol, path and matcher differ
+// between NLB and ALB and are left to the caller.
+func applyHealthCheckSettings(hc *model.HealthCheck, sb *serviceBackend, c *awsv1.HealthCheckConfiguration) *problem {
+	if c.HealthCheckInterval != nil {
+		hc.IntervalSeconds = *c.HealthCheckInterval
+	}
+	if c.HealthCheckTimeout != nil {
+		hc.TimeoutSeconds = *c.HealthCheckTimeout
+	}
+	if c.HealthyThresholdCount != nil {
+		hc.HealthyThreshold = *c.HealthyThresholdCount
+	}
+	if c.UnhealthyThresholdCount != nil {
+		hc.UnhealthyThreshold = *c.UnhealthyThresholdCount
+	}
+	if c.HealthCheckPort != nil {
+		port, p := healthCheckPort(sb, c.HealthCheckPort.String(), c.HealthCheckPort.IntVal)
+		if p != nil {
+			return p
+		}
+		hc.Port = port
+	}
+	return nil
 }
 
 // healthCheckPort resolves a configured health check port: a number, traffic-port, or the name

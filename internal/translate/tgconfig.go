@@ -93,19 +93,8 @@ func mergeProps(high, low awsv1.TargetGroupProps) awsv1.TargetGroupProps {
 }
 
 func mergeTGAttributes(high, low []awsv1.TargetGroupAttribute) []awsv1.TargetGroupAttribute {
-	byKey := map[string]string{}
-	for _, a := range low {
-		byKey[a.Key] = a.Value
-	}
-	for _, a := range high {
-		byKey[a.Key] = a.Value
-	}
-	var out []awsv1.TargetGroupAttribute
-	for k, v := range byKey {
-		out = append(out, awsv1.TargetGroupAttribute{Key: k, Value: v})
-	}
-	slices.SortFunc(out, func(a, b awsv1.TargetGroupAttribute) int { return cmp.Compare(a.Key, b.Key) })
-	return out
+	return mergeAttributes(high, low, func(a awsv1.TargetGroupAttribute) (string, string) { return a.Key, a.Value },
+		func(k, v string) awsv1.TargetGroupAttribute { return awsv1.TargetGroupAttribute{Key: k, Value: v} })
 }
 
 // backendProps are the props of a Service backend of a route: the Service's configuration
