@@ -194,26 +194,56 @@ func assertNothingTaggedFor(t *testing.T, key, stack string) {
 	t.Helper()
 	ctx := context.Background()
 	e, elb := rawClients(t)
-	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	// Tests run in parallel against one moto: a resource another test deletes between the
+	// listing and the describe answers NotFound, so the whole listing is taken again.
+	var leftovers []string
+	for attempt := 0; ; attempt++ {
+		var err error
+		leftovers, err = elbResourcesTagged(ctx, elb, key, stack)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "NotFound") || attempt == 4 {
+			t.Fatal(err)
+		}
+	}
+	for _, arn := range leftovers {
+		t.Errorf("%s still exists with the stack's tags", arn)
+	}
+	sgs, err := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + key), Values: []string{stack}},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, g := range sgs.SecurityGroups {
+		t.Errorf("security group %s still exists with the stack's tags", aws.ToString(g.GroupId))
+	}
+}
+
+// elbResourcesTagged lists every load balancer, listener, non-default rule and target group
+// and returns the ARNs of those whose tag key has the value stack.
+func elbResourcesTagged(ctx context.Context, elb *elbv2.Client, key, stack string) ([]string, error) {
+	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		return nil, err
+	}
 	tgs, err := elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var arns []string
 	for _, lb := range lbs.LoadBalancers {
 		arns = append(arns, aws.ToString(lb.LoadBalancerArn))
 		ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, l := range ls.Listeners {
 			arns = append(arns, aws.ToString(l.ListenerArn))
 			rules, err := elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: l.ListenerArn})
 			if err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 			for _, r := range rules.Rules {
 				if !aws.ToBool(r.IsDefault) {
@@ -225,24 +255,17 @@ func assertNothingTaggedFor(t *testing.T, key, stack string) {
 	for _, tg := range tgs.TargetGroups {
 		arns = append(arns, aws.ToString(tg.TargetGroupArn))
 	}
+	var tagged []string
 	for i := 0; i < len(arns); i += 20 {
 		resp, err := elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[i:min(i+20, len(arns))]})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, d := range resp.TagDescriptions {
 			if fromELBTags(d.Tags)[key] == stack {
-				t.Errorf("%s still exists with the stack's tags", aws.ToString(d.ResourceArn))
+				tagged = append(tagged, aws.ToString(d.ResourceArn))
 			}
 		}
 	}
-	sgs, err := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + key), Values: []string{stack}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range sgs.SecurityGroups {
-		t.Errorf("security group %s still exists with the stack's tags", aws.ToString(g.GroupId))
-	}
+	return tagged, nil
 }
