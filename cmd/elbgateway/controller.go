@@ -92,17 +92,8 @@ func (f *controllerFlags) validate() error {
 }
 
 func runController(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("elbgateway controller", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var f controllerFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	if err := f.validate(); err != nil {
+	if err := parseFlags("controller", args, stderr, &f, ""); err != nil {
 		return err
 	}
 	setLogger(f.logLevel, stderr)

@@ -95,17 +95,8 @@ type gatewayPlan struct {
 }
 
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("elbgateway plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var f planFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s (pass manifests with -f)", strings.Join(fs.Args(), " "))
-	}
-	if err := f.validate(); err != nil {
+	if err := parseFlags("plan", args, stderr, &f, " (pass manifests with -f)"); err != nil {
 		return err
 	}
 	in, err := loadManifests(f.files, f.namespace)
