@@ -96,21 +96,21 @@ bin/etcd: $(ETCD_CACHED) ## etcd for envtest.
 	@mkdir -p bin
 	ln -f $< $@ 2>/dev/null || cp -f $< $@
 
-# Built only when missing: the version is part of the path. Written to a temporary name first
-# so an interrupted build never leaves a half-written binary behind.
+# Built only when missing: the version is part of the path. Written to a temporary name of the
+# building process's own first, so an interrupted build never leaves a half-written binary behind
+# and two clones building at once never move each other's file.
 $(KUBE_APISERVER_CACHED):
 	@test -n "$(KUBE_VERSION)" || { echo "cannot read the k8s.io/kubernetes version from tools/kube-apiserver/go.mod" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo "building kube-apiserver $(KUBE_VERSION) from its Go module (about 6 minutes on 2 cores, once)"
-	cd tools/kube-apiserver && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
-	mv -f $@.tmp $@
+	cd tools/kube-apiserver && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp.$$$$ k8s.io/kubernetes/cmd/kube-apiserver && \
+		mv -f $@.tmp.$$$$ $@
 
 $(ETCD_CACHED):
 	@test -n "$(ETCD_VERSION)" || { echo "cannot read the etcd version from tools/etcd/go.mod" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo "building etcd $(ETCD_VERSION) from its Go module"
-	cd tools/etcd && $(GO) build -o $@.tmp .
-	mv -f $@.tmp $@
+	cd tools/etcd && $(GO) build -o $@.tmp.$$$$ . && mv -f $@.tmp.$$$$ $@
 
 .PHONY: clean
 clean: ## Remove bin/ (the cached kube-apiserver and etcd stay).
