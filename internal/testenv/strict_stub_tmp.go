@@ -1,4 +1,0 @@
-package testenv
-
-var ec2Rules, acmRules []strictRule
-var ec2Answers []strictAnswer
