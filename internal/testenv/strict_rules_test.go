@@ -95,7 +95,9 @@ func TestStrictListenerRules(t *testing.T) {
 			"--default-actions", action(`,"TargetGroupStickinessConfig":{"Enabled":false}`))
 		out := f.accepted("elbv2", "create-listener", "--load-balancer-arn", nlb, "--protocol", "TCP", "--port", "80",
 			"--default-actions", action(""))
-		var l struct{ Listeners []struct{ ListenerArn string } }
+		var l struct {
+			Listeners []struct{ ListenerArn string }
+		}
 		f.decode(out, &l)
 		f.refused("ValidationError", "elbv2", "modify-listener", "--listener-arn", l.Listeners[0].ListenerArn,
 			"--default-actions", action(`,"TargetGroupStickinessConfig":{"Enabled":true,"DurationSeconds":60}`))
