@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -67,7 +68,12 @@ var fixtureCounter atomic.Int32
 // newFixture creates a VPC 10.N.0.0/16 with two subnets in two zones, through the layer.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	m := strictMoto(t)
+	return newFixtureOn(t, strictMoto(t))
+}
+
+// newFixtureOn creates the fixture's VPC on m.
+func newFixtureOn(t *testing.T, m *Moto) *fixture {
+	t.Helper()
 	cfg := AWSConfig(m.Endpoint, testRegion)
 	f := &fixture{t: t, ctx: testContext(t, 2*time.Minute), moto: m,
 		elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), n: fixtureCounter.Add(1)}
@@ -186,4 +192,14 @@ func (f *fixture) decode(out string, v any) {
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		f.t.Fatalf("CLI output: %v\n%s", err, out)
 	}
+}
+
+// writeFile writes data to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
