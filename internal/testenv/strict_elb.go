@@ -68,9 +68,11 @@ var elbAnswers = []strictAnswer{
 // target type of the target group is instance or alb." and "If the target type is ip and the IP
 // address is in a subnet of the VPC for the target group, the Availability Zone is
 // automatically detected and this parameter is optional. If the IP address is outside the
-// VPC, this parameter is required." For Network Load Balancers "If the IP address is outside
-// the VPC ... specify all" (NLB: register targets); an IP inside the VPC "cannot have its
-// Availability Zone overridden to 'all'" (AWS's ValidationError message).
+// VPC, this parameter is required." An IP inside the VPC given "all" is AWS's ValidationError
+// "The IP address '...' is within the VPC, and cannot have its Availability Zone overridden to
+// 'all'". That an IP outside the VPC takes only "all" on a Network Load Balancer group (ALB
+// groups may name a zone: "this should be an Availability Zone inside the VPC") is assumed, and
+// listed in docs/aws-contract.md among the rules a real account settles.
 func targetZoneByType(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 	tg, e := describeTargetGroup(ctx, r, r.form.Get("TargetGroupArn"))
 	if e != nil || tg == nil {
@@ -116,9 +118,8 @@ func targetZoneByType(ctx context.Context, s *Strict, r *strictRequest) *apiErro
 }
 
 // targetIPFamily: CreateTargetGroup IpAddressType — "The IP address type. The default value is
-// ipv4." A target group registers IP targets of its own family only (ELB user guide, target
-// group IP address type: "the IP address type of your target group determines the IP version
-// of your targets").
+// ipv4." An ip target group takes addresses of its own family only; AWS refuses the others with
+// ValidationError (assumed code, docs/aws-contract.md).
 func targetIPFamily(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 	tg, e := describeTargetGroup(ctx, r, r.form.Get("TargetGroupArn"))
 	if e != nil || tg == nil || tg.TargetType != elbtypes.TargetTypeEnumIp {
