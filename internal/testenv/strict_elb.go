@@ -54,7 +54,11 @@ var elbRules = []strictRule{
 	{svcELB, "SetSecurityGroups", securityGroupsPerLoadBalancer},
 	{svcELB, "CreateLoadBalancer", securityGroupsPerLoadBalancer},
 	{svcELB, "DeleteLoadBalancer", deletionProtection},
+	{svcELB, "DescribeTags", describeTagsAtMost20},
 	{svcELB, "DescribeTags", describeTagsAllExist},
+	{svcELB, "CreateListener", listenerCertificate},
+	{svcELB, "CreateLoadBalancer", loadBalancerName},
+	{svcELB, "CreateTargetGroup", targetGroupName},
 	{svcELB, "ModifyTargetGroupAttributes", targetGroupAttributesApply},
 }
 
@@ -444,6 +448,64 @@ func describeTagsAllExist(ctx context.Context, s *Strict, r *strictRequest) *api
 			}
 			return mustRead(err)
 		}
+	}
+	return nil
+}
+
+// describeTagsAtMost20: DescribeTags ResourceArns — "You can specify up to 20 resources in a
+// single call."
+func describeTagsAtMost20(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	if n := len(queryStrings(r.form, "ResourceArns.member")); n > 20 {
+		return refuse("ValidationError",
+			"1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20 (%d given)", n)
+	}
+	return nil
+}
+
+// listenerCertificate: CreateListener Certificates — "[HTTPS and TLS listeners] The default
+// certificate for the listener. You must provide exactly one certificate."
+func listenerCertificate(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	protocol := r.form.Get("Protocol")
+	if protocol != string(elbtypes.ProtocolEnumHttps) && protocol != string(elbtypes.ProtocolEnumTls) {
+		return nil
+	}
+	if n := len(queryList(r.form, "Certificates.member")); n != 1 {
+		return refuse("ValidationError", "A %s listener needs exactly one certificate, but %d were specified", protocol, n)
+	}
+	return nil
+}
+
+// loadBalancerName: CreateLoadBalancer Name — "This name must be unique per region per account,
+// can have a maximum of 32 characters, must contain only alphanumeric characters or hyphens,
+// must not begin or end with a hyphen, and must not begin with "internal-"."
+func loadBalancerName(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	name := r.form.Get("Name")
+	if e := elbName("load balancer", name); e != nil {
+		return e
+	}
+	if strings.HasPrefix(name, "internal-") {
+		return refuse("ValidationError", "Load balancer name '%s' cannot begin with 'internal-'", name)
+	}
+	return nil
+}
+
+// targetGroupName: CreateTargetGroup Name — "This name must be unique per region per account, can
+// have a maximum of 32 characters, must contain only alphanumeric characters or hyphens, and
+// must not begin or end with a hyphen."
+func targetGroupName(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	return elbName("target group", r.form.Get("Name"))
+}
+
+var elbNameChars = regexp.MustCompile(`^[A-Za-z0-9-]*$`)
+
+func elbName(kind, name string) *apiError {
+	switch {
+	case len(name) > 32:
+		return refuse("ValidationError", "The %s name '%s' cannot be longer than 32 characters", kind, name)
+	case !elbNameChars.MatchString(name):
+		return refuse("ValidationError", "The %s name '%s' can only contain characters that are alphanumeric characters or hyphens(-)", kind, name)
+	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
+		return refuse("ValidationError", "The %s name '%s' cannot begin or end with a hyphen", kind, name)
 	}
 	return nil
 }
