@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,6 +72,8 @@ type Cloud struct {
 	calls   *callCounter
 	tags    *tagCache
 	subnets *ttlCache[[]subnetEntry]
+	// vpcBlocks holds the VPC's CIDR blocks (targets.go).
+	vpcBlocks *ttlCache[[]netip.Prefix]
 	tgNames *ttlCache[string]
 	acm     *acmState
 	network networkState
@@ -119,6 +122,7 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	}
 	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
+	c.vpcBlocks = newTTLCache[[]netip.Prefix](o.NetworkCacheTTL)
 	c.elb = elbv2.NewFromConfig(cfg, func(eo *elbv2.Options) {
 		if o.Endpoint != "" {
 			eo.BaseEndpoint = aws.String(o.Endpoint)

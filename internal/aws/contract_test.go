@@ -1,11 +1,27 @@
 package aws
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -55,4 +71,181 @@ func TestListenerCertificatesOnePerCall(t *testing.T) {
 	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// runInstance starts an instance in subnet and returns its ID.
+func runInstance(t *testing.T, subnet string) string {
+	t.Helper()
+	e, _ := rawClients(t)
+	resp, err := e.RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String("ami-12c6146b"), InstanceType: ec2types.InstanceTypeT3Micro,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String(subnet),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(resp.Instances[0].InstanceId)
+}
+
+// registeredZones reads a target group's targets with the test's own client: ID → zone.
+func registeredZones(t *testing.T, tgARN string) map[string]string {
+	t.Helper()
+	_, elb := rawClients(t)
+	resp, err := elb.DescribeTargetHealth(context.Background(), &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range resp.TargetHealthDescriptions {
+		out[aws.ToString(d.Target.Id)] = aws.ToString(d.Target.AvailabilityZone)
+	}
+	return out
+}
+
+// TestTargetZones: instance targets are registered without an AvailabilityZone (AWS refuses
+// one for instance target groups), ip targets inside the VPC without one, and ip targets
+// outside the VPC's CIDR blocks with "all"; the VPC's blocks are read once.
+func TestTargetZones(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	rec := newRecorder(t)
+	c := newCloudAt(t, vpcID, rec.URL)
+	const stack = "default/target-zones"
+	desired := nlbStack(stack, "zones", vpcID, subnets)
+	desired.TargetGroups = append(desired.TargetGroups, targetGroup(stack, tg2, "k8s-tg2-zones", "instance", 30080, vpcID))
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns := map[string]string{}
+	for _, tg := range observed.TargetGroups {
+		arns[tg.ID] = tg.ARN
+	}
+
+	instance := runInstance(t, subnets[0])
+	// The zone a node's provider ID names is ignored.
+	if err := c.RegisterTargets(ctx, arns[tg2], []model.Target{{ID: instance, Port: 30080, AvailabilityZone: "us-east-1a"}}); err != nil {
+		t.Fatalf("registering an instance target: %v", err)
+	}
+	if got := rec.values("RegisterTargets", "Targets.member.1.AvailabilityZone"); !slices.Equal(got, []string{""}) {
+		t.Errorf("instance target sent with zone %q, want none", got)
+	}
+	if got := registeredZones(t, arns[tg2]); len(got) != 1 || got[instance] != "" {
+		t.Errorf("instance targets registered as %v, want %s without a zone", got, instance)
+	}
+
+	inside := strings.TrimSuffix(strings.Split(subnetCIDR(t, subnets[1]), "/")[0], ".0") + ".7"
+	before := c.CallCounts()
+	if err := c.RegisterTargets(ctx, arns[tg1], []model.Target{{ID: inside, Port: 3000}, {ID: "192.168.40.7", Port: 3000}}); err != nil {
+		t.Fatalf("registering ip targets: %v", err)
+	}
+	if err := c.RegisterTargets(ctx, arns[tg1], []model.Target{{ID: "192.168.40.8", Port: 3000}}); err != nil {
+		t.Fatalf("registering an ip target: %v", err)
+	}
+	if n := c.CallCounts()["ec2:DescribeVpcs"] - before["ec2:DescribeVpcs"]; n != 1 {
+		t.Errorf("two registrations read the VPC's CIDR blocks %d times, want 1 (cached)", n)
+	}
+	sent := map[string]string{}
+	for _, form := range rec.forms("RegisterTargets")[1:] {
+		for i := 1; form.Get(fmt.Sprintf("Targets.member.%d.Id", i)) != ""; i++ {
+			sent[form.Get(fmt.Sprintf("Targets.member.%d.Id", i))] = form.Get(fmt.Sprintf("Targets.member.%d.AvailabilityZone", i))
+		}
+	}
+	want := map[string]string{inside: "", "192.168.40.7": ZoneAll, "192.168.40.8": ZoneAll}
+	if !maps.Equal(sent, want) {
+		t.Errorf("ip targets sent with zones %v, want %v", sent, want)
+	}
+	for id := range registeredZones(t, arns[tg1]) {
+		if _, ok := want[id]; !ok {
+			t.Errorf("unexpected target %s registered", id)
+		}
+	}
+	if err := c.DeregisterTargets(ctx, arns[tg1], []model.Target{{ID: "192.168.40.7", Port: 3000}}); err != nil {
+		t.Fatalf("deregistering an ip target outside the VPC: %v", err)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+func subnetCIDR(t *testing.T, subnet string) string {
+	t.Helper()
+	e, _ := rawClients(t)
+	resp, err := e.DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(resp.Subnets[0].CidrBlock)
+}
+
+// recorder is a reverse proxy in front of the test's AWS endpoint that keeps the form of
+// every Query-protocol request (ELBv2, EC2), to check what the controller sent.
+type recorder struct {
+	URL string
+	mu  sync.Mutex
+	got []url.Values
+}
+
+func newRecorder(t *testing.T) *recorder {
+	t.Helper()
+	target, err := url.Parse(moto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			r.mu.Lock()
+			r.got = append(r.got, form)
+			r.mu.Unlock()
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// forms returns the recorded requests of one action, in order.
+func (r *recorder) forms(action string) []url.Values {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []url.Values
+	for _, f := range r.got {
+		if f.Get("Action") == action {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// values returns one parameter of every recorded request of an action.
+func (r *recorder) values(action, key string) []string {
+	var out []string
+	for _, f := range r.forms(action) {
+		out = append(out, f.Get(key))
+	}
+	return out
+}
+
+// newCloudAt is newCloud talking to endpoint.
+func newCloudAt(t *testing.T, vpcID, endpoint string) *Cloud {
+	t.Helper()
+	c, err := New(context.Background(), Options{
+		Region: testRegion, VPCID: vpcID, ClusterName: testCluster,
+		Endpoint: endpoint, Credentials: testCreds, Registerer: prometheus.NewRegistry(),
+		DeleteRetryInterval: 50 * time.Millisecond, DeleteTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
