@@ -74,11 +74,11 @@ type Cloud struct {
 	subnets *ttlCache[[]subnetEntry]
 	// vpcBlocks holds the VPC's CIDR blocks (targets.go).
 	vpcBlocks *ttlCache[[]netip.Prefix]
-	tgNames *ttlCache[string]
-	acm     *acmState
-	network networkState
-	inv     *inventory
-	now     func() time.Time
+	tgNames   *ttlCache[string]
+	acm       *acmState
+	network   networkState
+	inv       *inventory
+	now       func() time.Time
 	// listPageSize is the page size of the inventory's region-wide listings.
 	listPageSize int32
 }
