@@ -23,11 +23,12 @@ type ruleUnit struct {
 
 // buildL7Listeners turns each port with valid listeners and an attached route into one ALB
 // listener: a 404 default action, and one rule per route rule × match × hostname, in
-// precedence order.
+// precedence order, as many as the load balancer's quotas allow (withinLimits).
 func (t *translator) buildL7Listeners() {
+	var ports []*l7Port
 	for _, pg := range t.portGroups() {
 		port, ls, routes := pg.port, pg.listeners, pg.routes
-		if len(t.stack.Listeners) >= model.MaxListenersPerLoadBalancer {
+		if len(ports) >= model.MaxListenersPerLoadBalancer {
 			p := &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
 				"spec.listeners: an ALB has at most %d listeners and lower ports took them all; spread the ports over more Gateways",
 				model.MaxListenersPerLoadBalancer)}
@@ -36,14 +37,19 @@ func (t *translator) buildL7Listeners() {
 			}
 			continue
 		}
-		if listener, ok := t.l7Listener(port, ls, routes); ok {
-			t.stack.Listeners = append(t.stack.Listeners, listener)
+		if p, ok := t.l7Listener(port, ls, routes); ok {
+			ports = append(ports, p)
 		}
+	}
+	t.withinLimits(ports)
+	for _, p := range ports {
+		t.numberRules(p)
+		t.stack.Listeners = append(t.stack.Listeners, p.listener)
 	}
 }
 
-// l7Listener builds the ALB listener of one port, or reports why it cannot.
-func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*routeState) (model.Listener, bool) {
+// l7Listener builds the ALB listener of one port and its rule units, or reports why it cannot.
+func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*routeState) (*l7Port, bool) {
 	protocol := ls[0].effective
 	lc := t.cfg.listenerConfig(protocol, port)
 	listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port)),
@@ -59,7 +65,7 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 				r.notes = append(r.notes, fmt.Sprintf(
 					"not programmed on port %d: the HTTPS listener has no certificate; see the Gateway's listener conditions", port))
 			}
-			return listener, false
+			return nil, false
 		}
 		listener.Certificates = certs
 		listener.MutualAuthentication = mutualAuthentication(lc)
@@ -67,58 +73,35 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 	t.listenerSettings(&listener, lc)
 	units := t.ruleUnits(port, protocol, ls, routes)
 	slices.SortFunc(units, func(a, b *ruleUnit) int { return comparePrecedence(&a.prec, &b.prec) })
-	units = t.withinLimits(port, units)
-	natural := make([]int64, len(units))
-	for i, u := range units {
+	for _, u := range units {
+		for _, tg := range u.tgs {
+			if !slices.ContainsFunc(t.l7Candidates, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
+				t.l7Candidates = append(t.l7Candidates, tg)
+			}
+		}
+	}
+	return &l7Port{listener: listener, units: units}, true
+}
+
+// numberRules gives the kept units of a port their priorities and turns them into rules.
+func (t *translator) numberRules(p *l7Port) {
+	port := p.listener.Port
+	natural := make([]int64, len(p.units))
+	for i, u := range p.units {
 		natural[i] = naturalPriority(&u.prec)
 	}
 	for i, priority := range assignPriorities(natural) {
-		u := units[i]
+		u := p.units[i]
 		var tags map[string]string
 		if u.rule.lrc != nil {
 			tags = u.rule.lrc.Spec.Tags
 		}
-		listener.Rules = append(listener.Rules, model.Rule{
+		p.listener.Rules = append(p.listener.Rules, model.Rule{
 			Priority: priority, Conditions: u.conditions, Actions: u.actions, Transforms: u.transforms,
 			Tags:  t.tags(tags, fmt.Sprintf("%d:%d", port, priority)),
 			Route: model.RouteOwner(u.route.kind, u.route.namespace, u.route.name),
 		})
 	}
-	return listener, true
-}
-
-// withinLimits keeps the first units an ALB listener can hold (100 rules, 100 target groups
-// per load balancer), adds their target groups to the stack, and reports the rest on their
-// routes.
-func (t *translator) withinLimits(port int32, units []*ruleUnit) []*ruleUnit {
-	var kept []*ruleUnit
-	for _, u := range units {
-		var p *problem
-		var add []model.TargetGroup
-		for _, tg := range u.tgs {
-			if !slices.ContainsFunc(t.stack.TargetGroups, func(x model.TargetGroup) bool { return x.ID == tg.ID }) &&
-				!slices.ContainsFunc(add, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
-				add = append(add, tg)
-			}
-		}
-		switch {
-		case len(kept) >= model.MaxRulesPerListener:
-			p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-				"%s: not programmed on port %d: an ALB listener holds at most %d rules and rules of higher precedence took them; spread the routes over more Gateways or ports",
-				u.rule.field(""), port, model.MaxRulesPerListener)}
-		case len(t.stack.TargetGroups)+len(add) > model.MaxTargetGroupsPerLoadBalancer:
-			p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-				"%s: not programmed on port %d: a load balancer has at most %d target groups and rules of higher precedence took them; spread the routes over more Gateways",
-				u.rule.field(""), port, model.MaxTargetGroupsPerLoadBalancer)}
-		}
-		if p != nil {
-			u.route.addRuleProblem(u.rule.index, false, *p)
-			continue
-		}
-		t.stack.TargetGroups = append(t.stack.TargetGroups, add...)
-		kept = append(kept, u)
-	}
-	return kept
 }
 
 // ruleUnits expands the attached routes' rules into units for one port.
