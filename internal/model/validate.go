@@ -244,7 +244,10 @@ func (v *validator) rules(name string, l Listener) {
 		priorities[r.Priority] = true
 		values := 0
 		for _, c := range r.Conditions {
-			values += len(c.Values) + len(c.RegexValues) + len(c.QueryValues)
+			values += c.ValueCount()
+			if p := c.Check(); p != "" {
+				v.fail("%s: rule %d: %s", name, r.Priority, p)
+			}
 		}
 		if values > MaxConditionValuesPerRule {
 			v.fail("%s: rule %d has %d condition values, at most %d", name, r.Priority, values, MaxConditionValuesPerRule)

@@ -121,3 +121,32 @@ func TestValidateQuotasPerLoadBalancer(t *testing.T) {
 		t.Errorf("120 rules with a raised quota of 120: %v", err)
 	}
 }
+
+// TestValidateConditionLimits: the per-condition limits of an ALB rule.
+func TestValidateConditionLimits(t *testing.T) {
+	fixed := []Action{{Type: ActionFixedResponse, FixedResponse: &FixedResponseAction{StatusCode: "404"}}}
+	stack := func(c Condition) *Stack {
+		return &Stack{ID: "default/gw", Type: Application, LoadBalancer: &LoadBalancer{Name: "k8s-alb", Scheme: "internal", IPAddressType: "ipv4",
+			Subnets: []SubnetMapping{{SubnetID: "subnet-a"}, {SubnetID: "subnet-b"}}},
+			Listeners: []Listener{{Port: 80, Protocol: "HTTP", DefaultActions: fixed,
+				Rules: []Rule{{Priority: 1, Actions: fixed, Conditions: []Condition{c}}}}}}
+	}
+	for _, tt := range []struct {
+		c    Condition
+		want string
+	}{
+		{Condition{Field: "http-header", HeaderName: "x-a", Values: []string{"1", "2", "3", "4"}}, "4 values, an ALB takes at most 3"},
+		{Condition{Field: "http-header", HeaderName: strings.Repeat("h", 41), Values: []string{"1"}}, "41 characters long, an ALB takes at most 40"},
+		{Condition{Field: "http-header", HeaderName: "Host", Values: []string{"a.example.com"}}, "cannot match the Host header"},
+		{Condition{Field: "path-pattern", Values: []string{"/" + strings.Repeat("p", 128)}}, "129 characters long"},
+		{Condition{Field: "query-string", QueryValues: []KeyValue{{Key: "k", Value: strings.Repeat("v", 129)}}}, "129 characters long"},
+	} {
+		if err := stack(tt.c).Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("condition %+v: Validate = %v, want %q", tt.c, err, tt.want)
+		}
+	}
+	ok := Condition{Field: "http-header", HeaderName: strings.Repeat("h", 40), Values: []string{"1", "2", strings.Repeat("v", 128)}}
+	if err := stack(ok).Validate(); err != nil {
+		t.Errorf("a condition at every limit: %v", err)
+	}
+}

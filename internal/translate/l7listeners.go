@@ -120,13 +120,15 @@ func (t *translator) ruleUnits(port int32, protocol string, ls []*listenerState,
 			}
 			for _, m := range rule.matches {
 				for _, h := range hosts {
-					u, p := t.ruleUnit(r, rule, m, h)
+					us, p := t.ruleUnit(r, rule, m, h)
 					if p != nil {
 						r.addRuleProblem(rule.index, false, *p)
 						continue
 					}
-					u.actions, u.tgs = actions, tgs
-					out = append(out, u)
+					for _, u := range us {
+						u.actions, u.tgs = actions, tgs
+						out = append(out, u)
+					}
 				}
 			}
 		}
@@ -134,26 +136,108 @@ func (t *translator) ruleUnits(port int32, protocol string, ls []*listenerState,
 	return out
 }
 
-func (t *translator) ruleUnit(r *routeState, rule *l7Rule, m *l7Match, host string) (*ruleUnit, *problem) {
+// ruleUnit turns a match on one hostname into rule units: usually one; several when a
+// condition has more values than an ALB rule takes and its values are alternatives, so each
+// unit takes a share of them (same actions, same precedence). None when the match's Host
+// header can never equal the hostname.
+func (t *translator) ruleUnit(r *routeState, rule *l7Rule, m *l7Match, host string) ([]*ruleUnit, *problem) {
+	field := rule.field(fmt.Sprintf("matches[%d]", m.index))
 	var conds []model.Condition
-	if host != "" {
+	switch {
+	case m.host != nil && host == "":
+		conds = append(conds, *m.host)
+	case m.host != nil && len(m.host.RegexValues) > 0:
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s: a Host header regular expression on hostname %s: an ALB rule has one host-header condition; drop the route's (or listener's) hostnames or match the Host header exactly",
+			field, host)}
+	case m.host != nil:
+		if !wildcardCovers(host, m.host.Values[0]) && host != m.host.Values[0] {
+			return nil, nil // no request has both hostnames
+		}
+		conds = append(conds, *m.host)
+	case host != "":
 		conds = append(conds, model.Condition{Field: condHost, Values: []string{host}})
 	}
 	conds = append(conds, m.conditions...)
 	if c := sourceIPCondition(rule.lrc, m.index); c != nil {
 		conds = append(conds, *c)
 	}
-	if n := conditionValues(conds); n > model.MaxConditionValuesPerRule {
-		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-			"%s: %d condition values (hostname, paths, header and query values, source IPs), an ALB rule takes at most %d; split the match",
-			rule.field(fmt.Sprintf("matches[%d]", m.index)), n, model.MaxConditionValuesPerRule)}
+	for _, c := range conds {
+		if c.ValueCount() > model.MaxValuesPerCondition {
+			continue // split below
+		}
+		if p := c.Check(); p != "" {
+			return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf("%s: %s; shorten or drop it", field, p)}
+		}
+	}
+	pieces, p := splitConditions(conds)
+	if p != "" {
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), field + ": " + p}
 	}
 	class, dots := hostPrecedence(host)
-	return &ruleUnit{
-		route: r, rule: rule, conditions: conds, transforms: transforms(rule, m),
-		prec: precedence{hostClass: class, hostDots: dots, hostLen: len(host), hostBand: hostnameBand(class, host), host: host, match: m.prec,
-			created: r.created.Time, route: r.namespace + "/" + r.name, kind: r.kind, rule: rule.index, matchIdx: m.index},
-	}, nil
+	var out []*ruleUnit
+	for i, cs := range pieces {
+		out = append(out, &ruleUnit{
+			route: r, rule: rule, conditions: cs, transforms: transforms(rule, m),
+			prec: precedence{hostClass: class, hostDots: dots, hostLen: len(host), hostBand: hostnameBand(class, host), host: host, match: m.prec,
+				created: r.created.Time, route: r.namespace + "/" + r.name, kind: r.kind, rule: rule.index, matchIdx: m.index, split: i},
+		})
+	}
+	return out, nil
+}
+
+// splitConditions keeps a rule's conditions within an ALB's limits: at most 3 values per
+// condition and 5 per rule. The values of a condition are alternatives (a request matches
+// when one of them does), so one condition with too many splits into several rules, each
+// with a share of its values and all the other conditions. It says why when that is not
+// enough (two conditions too large, or the others alone leave no room).
+func splitConditions(conds []model.Condition) ([][]model.Condition, string) {
+	total := 0
+	for _, c := range conds {
+		total += c.ValueCount()
+	}
+	if total <= model.MaxConditionValuesPerRule && conditionsFit(conds) {
+		return [][]model.Condition{conds}, ""
+	}
+	// Split the condition with the most plain values.
+	big := -1
+	for i, c := range conds {
+		if len(c.Values) > 1 && (big < 0 || len(c.Values) > len(conds[big].Values)) {
+			big = i
+		}
+	}
+	if big < 0 {
+		return nil, fmt.Sprintf("%d condition values (hostname, paths, header and query values, source IPs), an ALB rule takes at most %d; split the match",
+			total, model.MaxConditionValuesPerRule)
+	}
+	for i, c := range conds {
+		if i != big && c.ValueCount() > model.MaxValuesPerCondition {
+			return nil, fmt.Sprintf("%s and %s conditions both have more than %d values; an ALB rule takes at most %d per condition and only one can be split over several rules; reduce one to %d",
+				conds[big].Field, c.Field, model.MaxValuesPerCondition, model.MaxValuesPerCondition, model.MaxValuesPerCondition)
+		}
+	}
+	others := total - conds[big].ValueCount()
+	share := min(model.MaxValuesPerCondition, model.MaxConditionValuesPerRule-others)
+	if share < 1 {
+		return nil, fmt.Sprintf("%d condition values besides the %s values, an ALB rule takes at most %d; split the match",
+			others, conds[big].Field, model.MaxConditionValuesPerRule)
+	}
+	var out [][]model.Condition
+	for chunk := range slices.Chunk(conds[big].Values, share) {
+		cs := slices.Clone(conds)
+		cs[big].Values = chunk
+		out = append(out, cs)
+	}
+	return out, ""
+}
+
+func conditionsFit(conds []model.Condition) bool {
+	for _, c := range conds {
+		if c.ValueCount() > model.MaxValuesPerCondition {
+			return false
+		}
+	}
+	return true
 }
 
 // hostsOn are the hostnames the route serves on a port: the intersections with each listener
