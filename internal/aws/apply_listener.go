@@ -31,7 +31,7 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	if err != nil {
 		return err
 	}
-	actions, err := toActions(l.DefaultActions, a.tgRef, secretRequired)
+	actions, err := a.listenerActions(l.DefaultActions, secretRequired)
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,22 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	return nil
 }
 
+// listenerActions converts a listener's default actions. An NLB listener never sends
+// TargetGroupStickinessConfig: that is an ALB setting (NLB stickiness is a target group
+// attribute), and AWS refuses it on NLB listeners.
+func (a *applier) listenerActions(actions []model.Action, secret secretUse) ([]elbtypes.Action, error) {
+	out, err := toActions(actions, a.tgRef, secret)
+	if err != nil || a.typ != model.Network {
+		return out, err
+	}
+	for i := range out {
+		if out[i].ForwardConfig != nil {
+			out[i].ForwardConfig.TargetGroupStickinessConfig = nil
+		}
+	}
+	return out, nil
+}
+
 // secureListenerFields sets the default certificate (the first of the resolved ARNs), SSL
 // policy and (TLS) ALPN policy.
 func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Certificate, ssl **string, alpn *[]string) {
@@ -91,7 +107,7 @@ func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Ce
 
 func (a *applier) updateListener(ctx context.Context, want, have *model.Listener, u *plan.Update) error {
 	if u.Has(plan.FieldListener) {
-		actions, err := toActions(want.DefaultActions, a.tgRef, secretOrExisting)
+		actions, err := a.listenerActions(want.DefaultActions, secretOrExisting)
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
 	if len(tg.Attributes) > 0 {
 		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
-			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(tg.Attributes),
+			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(plan.ImpliedTargetGroupAttributes(tg.Attributes)),
 		}); err != nil {
 			return fmt.Errorf("setting attributes of target group %s: %w", tg.Name, err)
 		}

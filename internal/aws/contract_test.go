@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
 )
 
 // Tests of the controller against AWS's API contract where it differs from what an emulator
@@ -248,4 +249,61 @@ func newCloudAt(t *testing.T, vpcID, endpoint string) *Cloud {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestTargetGroupAttributeOrder: the draining interval of unhealthy targets is written before
+// their connection termination is switched back on (it "can only be configured when
+// target_health_state.unhealthy.connection_termination.enabled is false").
+func TestTargetGroupAttributeOrder(t *testing.T) {
+	keys := func(m map[string]string) []string {
+		var out []string
+		for _, a := range toTGAttributes(m) {
+			out = append(out, aws.ToString(a.Key)+"="+aws.ToString(a.Value))
+		}
+		return out
+	}
+	on := map[string]string{"target_health_state.unhealthy.connection_termination.enabled": "true",
+		"target_health_state.unhealthy.draining_interval_seconds": "0", "stickiness.enabled": "false"}
+	want := []string{"stickiness.enabled=false", "target_health_state.unhealthy.draining_interval_seconds=0",
+		"target_health_state.unhealthy.connection_termination.enabled=true"}
+	if got := keys(on); !slices.Equal(got, want) {
+		t.Errorf("switching termination on writes %v, want %v", got, want)
+	}
+	off := map[string]string{"target_health_state.unhealthy.connection_termination.enabled": "false",
+		"target_health_state.unhealthy.draining_interval_seconds": "60"}
+	want = []string{"target_health_state.unhealthy.connection_termination.enabled=false", "target_health_state.unhealthy.draining_interval_seconds=60"}
+	if got := keys(off); !slices.Equal(got, want) {
+		t.Errorf("switching termination off writes %v, want %v", got, want)
+	}
+}
+
+// TestNLBListenerSendsNoStickiness: an NLB listener's forward action goes out without
+// TargetGroupStickinessConfig, even from a stack that carries one.
+func TestNLBListenerSendsNoStickiness(t *testing.T) {
+	t.Parallel()
+	vpcID, subnets := testVPC(t)
+	rec := newRecorder(t)
+	c := newCloudAt(t, vpcID, rec.URL)
+	const stack = "default/nlb-stickiness"
+	desired := nlbStack(stack, "nlbsticky", vpcID, subnets)
+	desired.Listeners[0].DefaultActions[0].Forward.Stickiness = &model.Stickiness{}
+	ctx := context.Background()
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(ctx, desired, observed, plan.Diff(desired, observed)); err != nil {
+		t.Fatal(err)
+	}
+	forms := rec.forms("CreateListener")
+	if len(forms) != 1 {
+		t.Fatalf("%d CreateListener calls, want 1", len(forms))
+	}
+	for k := range forms[0] {
+		if strings.Contains(k, "TargetGroupStickinessConfig") {
+			t.Errorf("NLB CreateListener sent %s=%s", k, forms[0].Get(k))
+		}
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
 }

@@ -224,6 +224,9 @@ func (v *validator) listeners() {
 		}
 		for _, a := range l.DefaultActions {
 			v.action(name, a)
+			if s.Type == Network && a.Forward != nil && a.Forward.Stickiness != nil {
+				v.fail("%s: an NLB forward action takes no target group stickiness; set the target groups' stickiness attributes", name)
+			}
 		}
 		v.rules(name, l)
 	}
