@@ -62,6 +62,9 @@ type Options struct {
 	DeleteTimeout time.Duration
 	// DeleteRetryInterval is the first pause between such retries; it doubles up to 10s. Default 2s.
 	DeleteRetryInterval time.Duration
+	// ConsistencyRetryInterval is the first pause of the few retries of a call that names a
+	// resource just created, which EC2 may not find for a moment; it doubles. Default 200ms.
+	ConsistencyRetryInterval time.Duration
 }
 
 // Cloud talks to ELBv2 and EC2 for one cluster.

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/elbgateway/elbgateway/internal/model"
@@ -306,4 +307,76 @@ func TestNLBListenerSendsNoStickiness(t *testing.T) {
 	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// TestAuthorizeIngressAfterDuplicate: AuthorizeSecurityGroupIngress refuses a whole request
+// when one permission exists already; the other permissions of the request are then added
+// one by one.
+func TestAuthorizeIngressAfterDuplicate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/sg-duplicate"
+	desired := nlbStack(stack, "sgdup", vpcID, subnets)
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg := &desired.SecurityGroups[0]
+	sg.Ingress = append(sg.Ingress,
+		model.IngressRule{Protocol: "tcp", FromPort: 9090, ToPort: 9090, CIDR: "0.0.0.0/0"},
+		model.IngressRule{Protocol: "tcp", FromPort: 9091, ToPort: 9091, CIDR: "0.0.0.0/0"})
+	changes := plan.Diff(desired, observed)
+	// Someone adds one of the two rules between observe and apply.
+	e, _ := rawClients(t)
+	if _, err := e.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(observed.SecurityGroups[0].GroupID),
+		IpPermissions: toIPPermissions([]model.IngressRule{{Protocol: "tcp", FromPort: 9090, ToPort: 9090, CIDR: "0.0.0.0/0"}})}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.CallCounts()
+	if _, err := c.Apply(ctx, desired, observed, changes); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if n := c.CallCounts()["ec2:AuthorizeSecurityGroupIngress"] - before["ec2:AuthorizeSecurityGroupIngress"]; n != 3 {
+		t.Errorf("%d AuthorizeSecurityGroupIngress calls, want 3 (the refused request, then one per permission)", n)
+	}
+	again, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest := plan.Diff(desired, again); len(rest) != 0 {
+		t.Errorf("after the apply the plan is not empty (a rule is missing):\n%s", lines(rest))
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// TestRetryBriefly: a code AWS answers for a moment after a create is retried a bounded
+// number of times; other errors are not retried.
+func TestRetryBriefly(t *testing.T) {
+	c := &Cloud{opts: Options{ConsistencyRetryInterval: time.Millisecond}}
+	calls := 0
+	notFound := &smithy.GenericAPIError{Code: "InvalidGroup.NotFound"}
+	err := c.retryBriefly(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return notFound
+		}
+		return nil
+	}, "InvalidGroup.NotFound")
+	if err != nil || calls != 3 {
+		t.Errorf("retryBriefly = %v after %d calls, want success on the third", err, calls)
+	}
+	calls = 0
+	err = c.retryBriefly(context.Background(), func() error { calls++; return notFound }, "InvalidGroup.NotFound")
+	if errorCode(err) != "InvalidGroup.NotFound" || calls != briefRetries+1 {
+		t.Errorf("retryBriefly = %v after %d calls, want the error after %d calls", err, calls, briefRetries+1)
+	}
+	calls = 0
+	err = c.retryBriefly(context.Background(), func() error { calls++; return &smithy.GenericAPIError{Code: "UnauthorizedOperation"} }, "InvalidGroup.NotFound")
+	if calls != 1 || err == nil {
+		t.Errorf("another error was retried: %d calls", calls)
+	}
 }
