@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -187,6 +188,16 @@ type recorder struct {
 	URL string
 	mu  sync.Mutex
 	got []url.Values
+	// refuse, if set, answers a request with an AWS Query-protocol error when it returns a
+	// code (the test's stand-in for a rule of AWS that the emulator lacks).
+	refuse func(form url.Values) string
+}
+
+// setRefuse installs refuse.
+func (r *recorder) setRefuse(refuse func(form url.Values) string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refuse = refuse
 }
 
 func newRecorder(t *testing.T) *recorder {
@@ -206,7 +217,16 @@ func newRecorder(t *testing.T) *recorder {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
 			r.mu.Lock()
 			r.got = append(r.got, form)
+			refuse := r.refuse
 			r.mu.Unlock()
+			if code := ""; refuse != nil {
+				if code = refuse(form); code != "" {
+					w.Header().Set("Content-Type", "text/xml")
+					w.WriteHeader(http.StatusBadRequest)
+					fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>refused by the test</Message></Error><RequestId>test</RequestId></ErrorResponse>`, code)
+					return
+				}
+			}
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, req)
@@ -378,5 +398,62 @@ func TestRetryBriefly(t *testing.T) {
 	err = c.retryBriefly(context.Background(), func() error { calls++; return &smithy.GenericAPIError{Code: "UnauthorizedOperation"} }, "InvalidGroup.NotFound")
 	if calls != 1 || err == nil {
 		t.Errorf("another error was retried: %d calls", calls)
+	}
+}
+
+// TestDescribeTagsDropsDeletedARNs: AWS refuses a whole DescribeTags call when one of its ARNs
+// no longer exists; the chunk is split until the missing ARN stands alone, and it is left out.
+func TestDescribeTagsDropsDeletedARNs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, _ := testVPC(t)
+	rec := newRecorder(t)
+	c := newCloudAt(t, vpcID, rec.URL)
+	_, elb := rawClients(t)
+	var arns []string
+	for i := range 5 {
+		resp, err := elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("k8s-dtags-%d-%s", i, vpcID[4:12])),
+			Protocol: "TCP", Port: aws.Int32(80), VpcId: aws.String(vpcID), TargetType: "ip",
+			Tags: []elbtypes.Tag{{Key: aws.String("n"), Value: aws.String(fmt.Sprint(i))}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(resp.TargetGroups[0].TargetGroupArn))
+	}
+	gone := arns[3]
+	if _, err := elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	rec.setRefuse(func(form url.Values) string {
+		if form.Get("Action") != "DescribeTags" {
+			return ""
+		}
+		for k, v := range form {
+			if strings.HasPrefix(k, "ResourceArns.member.") && v[0] == gone {
+				return "TargetGroupNotFound"
+			}
+		}
+		return ""
+	})
+	tags, err := c.elbTags(ctx, arns)
+	if err != nil {
+		t.Fatalf("elbTags with a deleted ARN: %v", err)
+	}
+	if _, ok := tags[gone]; ok || len(tags) != 4 {
+		t.Errorf("tags of %d ARNs (deleted one included: %v), want the 4 that exist", len(tags), ok)
+	}
+	for i, arn := range arns {
+		if arn != gone && tags[arn]["n"] != fmt.Sprint(i) {
+			t.Errorf("tags of %s = %v, want n=%d", arn, tags[arn], i)
+		}
+	}
+	// [5] refused → [2] ok, [3] refused → [1] ok, [2] refused → [1] refused (dropped), [1] ok.
+	if n := len(rec.forms("DescribeTags")); n != 7 {
+		t.Errorf("%d DescribeTags calls, want 7 (halving until the deleted ARN stands alone)", n)
+	}
+	for _, arn := range arns {
+		if arn != gone {
+			_, _ = elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
+		}
 	}
 }
