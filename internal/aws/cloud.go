@@ -75,6 +75,9 @@ type Cloud struct {
 	calls   *callCounter
 	tags    *tagCache
 	subnets *ttlCache[[]subnetEntry]
+	// deletedTGs holds the ARNs of target groups we deleted, which AWS may still list for a
+	// while: never adopted by name (apply_targetgroup.go).
+	deletedTGs *ttlCache[bool]
 	// vpcBlocks holds the VPC's CIDR blocks (targets.go).
 	vpcBlocks *ttlCache[[]netip.Prefix]
 	tgNames   *ttlCache[string]
@@ -126,6 +129,7 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
 	c.vpcBlocks = newTTLCache[[]netip.Prefix](o.NetworkCacheTTL)
+	c.deletedTGs = newTTLCache[bool](o.NameCacheTTL)
 	c.elb = elbv2.NewFromConfig(cfg, func(eo *elbv2.Options) {
 		if o.Endpoint != "" {
 			eo.BaseEndpoint = aws.String(o.Endpoint)

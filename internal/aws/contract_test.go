@@ -457,3 +457,40 @@ func TestDescribeTagsDropsDeletedARNs(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAdoptionOfDeletedTargetGroup: a target group we deleted (replaced under the same
+// name) that AWS still lists by name is never adopted; after a few brief retries the apply
+// fails and the next reconcile tries again.
+func TestNoAdoptionOfDeletedTargetGroup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	c.opts.ConsistencyRetryInterval = time.Millisecond
+	const stack = "default/tg-being-deleted"
+	desired := nlbStack(stack, "tgdel", vpcID, subnets)
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := observed.TargetGroups[0].ARN
+	// As if this process had just deleted it and AWS still listed it.
+	c.deletedTGs.put(old, true, c.now())
+	nothing := &model.Stack{ID: stack, Type: model.Network}
+	before := c.CallCounts()
+	_, err = c.Apply(ctx, desired, nothing, plan.Diff(desired, nothing))
+	if err == nil || !strings.Contains(err.Error(), "still lists it") {
+		t.Errorf("apply = %v, want the refusal to adopt a deleted target group", err)
+	}
+	after := c.CallCounts()
+	if n := after["elbv2:DescribeTargetGroups"] - before["elbv2:DescribeTargetGroups"]; n != briefRetries+1 {
+		t.Errorf("%d DescribeTargetGroups calls, want %d (a bounded wait)", n, briefRetries+1)
+	}
+	if n := after["elbv2:CreateTargetGroup"] - before["elbv2:CreateTargetGroup"]; n != 0 {
+		t.Errorf("%d CreateTargetGroup calls, want 0", n)
+	}
+	c.deletedTGs.forget(old)
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}

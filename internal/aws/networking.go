@@ -405,10 +405,7 @@ const (
 // pausing ConsistencyRetryInterval (default 200ms), then twice as long each time (about 6s
 // in all by default).
 func (c *Cloud) retryBriefly(ctx context.Context, call func() error, codes ...string) error {
-	pause := c.opts.ConsistencyRetryInterval
-	if pause <= 0 {
-		pause = briefPause
-	}
+	pause := c.consistencyPause()
 	for i := 0; ; i++ {
 		err := call()
 		if err == nil || !hasCode(err, codes...) || i == briefRetries {
@@ -477,4 +474,18 @@ func (c *Cloud) retryWhileCode(ctx context.Context, call func() error, codes ...
 		}
 		pause = min(2*pause, 10*time.Second)
 	}
+}
+
+// consistencyPause is the first pause of a brief retry.
+func (c *Cloud) consistencyPause() time.Duration {
+	if c.opts.ConsistencyRetryInterval > 0 {
+		return c.opts.ConsistencyRetryInterval
+	}
+	return briefPause
+}
+
+// recentlyDeleted says whether we deleted the target group lately.
+func (c *Cloud) recentlyDeleted(arn string) bool {
+	_, ok := c.deletedTGs.get(arn, c.now())
+	return ok
 }
