@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -172,13 +174,13 @@ func (p *FaultProxy) handler(forward http.Handler) http.Handler {
 		}
 		switch rule.Kind {
 		case FaultThrottle:
-			writeAWSError(w, call, http.StatusBadRequest, throttleCode(call))
+			writeAWSError(w, call, http.StatusBadRequest, throttleCode(call), faultMessage, faultRequestID)
 		case FaultServerError:
 			status := rule.Status
 			if status < 500 || status > 599 {
 				status = http.StatusServiceUnavailable
 			}
-			writeAWSError(w, call, status, unavailableCode(call))
+			writeAWSError(w, call, status, unavailableCode(call), faultMessage, faultRequestID)
 		case FaultDelay:
 			select {
 			case <-time.After(rule.Delay):
@@ -320,24 +322,32 @@ func unavailableCode(c awsCall) string {
 	return "ServiceUnavailable"
 }
 
-const faultRequestID = "00000000-0000-4000-8000-00000fa017ed"
+const (
+	faultRequestID = "00000000-0000-4000-8000-00000fa017ed"
+	faultMessage   = "injected by the test fault proxy"
+)
 
-// writeAWSError answers in the error format the client's protocol parses.
-func writeAWSError(w http.ResponseWriter, c awsCall, status int, code string) {
-	message := "injected by the test fault proxy"
-	w.Header().Set("X-Amzn-RequestId", faultRequestID)
+// writeAWSError answers in the error format the client's protocol parses: the JSON protocol's
+// {"__type","message"} (ACM), EC2's <Response><Errors>, or the Query protocol's <ErrorResponse>
+// (ELBv2), whose Type is Sender for 4xx and Receiver for 5xx.
+func writeAWSError(w http.ResponseWriter, c awsCall, status int, code, message, requestID string) {
+	w.Header().Set("X-Amzn-RequestId", requestID)
 	switch {
 	case c.json:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.Header().Set("X-Amzn-ErrorType", code)
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, message)
+		body, _ := json.Marshal(struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}{code, message})
+		_, _ = w.Write(body)
 	case c.service == "ec2":
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`,
-			code, message, faultRequestID)
+			xmlText(code), xmlText(message), xmlText(requestID))
 	default:
 		kind := "Sender"
 		if status >= 500 {
@@ -346,7 +356,14 @@ func writeAWSError(w http.ResponseWriter, c awsCall, status int, code string) {
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			kind, code, message, faultRequestID)
+<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			kind, xmlText(code), xmlText(message), xmlText(requestID))
 	}
+}
+
+// xmlText escapes s for XML character data.
+func xmlText(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }

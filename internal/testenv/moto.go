@@ -15,15 +15,22 @@ import (
 	"time"
 )
 
-// Moto is a running moto_server on a loopback port.
+// Moto is a running moto_server on a loopback port behind the strict AWS contract layer.
 type Moto struct {
-	// Endpoint is the base URL, http://127.0.0.1:PORT.
+	// Endpoint is the base URL of the strict layer in front of moto, http://127.0.0.1:PORT:
+	// every AWS client uses it, so AWS's contract holds for all of them.
 	Endpoint string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	// Strict is the contract layer; its knobs are off by default.
+	Strict *Strict
+	// direct is moto_server's own base URL, for the layer and for tests that compare the layer
+	// with plain moto.
+	direct string
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
-// StartMoto starts moto_server (from PATH) on a free loopback port and waits until it answers.
+// StartMoto starts moto_server (from PATH) on a free loopback port, waits until it answers, and
+// starts the strict layer in front of it (Endpoint).
 func StartMoto(ctx context.Context) (*Moto, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
@@ -41,15 +48,20 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting moto_server: %w", err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	m := &Moto{direct: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(m.done) }()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.Endpoint+"/moto-api/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.direct+"/moto-api/", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
+			if m.Strict, err = NewStrict(m.direct); err != nil {
+				m.Stop()
+				return nil, fmt.Errorf("starting the strict layer: %w", err)
+			}
+			m.Endpoint = m.Strict.URL
 			return m, nil
 		}
 		select {
@@ -67,9 +79,12 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 	}
 }
 
-// Reset forgets every resource moto holds.
+// Reset forgets every resource moto holds, and what the strict layer remembered of them.
 func (m *Moto) Reset(ctx context.Context) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset", nil)
+	if m.Strict != nil {
+		m.Strict.reset()
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.direct+"/moto-api/reset", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -81,10 +96,13 @@ func (m *Moto) Reset(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends moto_server and its children.
+// Stop ends the strict layer, moto_server and its children.
 func (m *Moto) Stop() {
 	if m == nil || m.cmd.Process == nil {
 		return
+	}
+	if m.Strict != nil {
+		_ = m.Strict.Close()
 	}
 	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
 	select {
