@@ -435,7 +435,10 @@ func (c *Cloud) RevokeNodeRules(ctx context.Context, groupID string, rules []mod
 }
 
 // revokeReferences removes our worker-node rules that allow traffic from a security group, in
-// every group of the VPC, so that the group can be deleted.
+// every group of the VPC, so that the group can be deleted. Rules naming the group that the
+// controller did not write (another description) are left alone; AWS refuses to delete a
+// group another group's rule names ("DependencyViolation"), so they are an error that names
+// them, before any delete is tried.
 func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) error {
 	groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(ec2types.Filter{
 		Name: aws.String("ip-permission.group-id"), Values: []string{sourceGroupID},
@@ -443,6 +446,7 @@ func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) erro
 	if err != nil {
 		return fmt.Errorf("finding the rules that name security group %s: %w", sourceGroupID, err)
 	}
+	var foreign []string
 	for _, g := range groups {
 		var stale []model.NodeRule
 		for _, r := range nodeRulesOf(g.IpPermissions) {
@@ -453,6 +457,18 @@ func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) erro
 		if err := c.RevokeNodeRules(ctx, aws.ToString(g.GroupId), stale); err != nil {
 			return err
 		}
+		for _, p := range g.IpPermissions {
+			for _, pair := range p.UserIdGroupPairs {
+				if aws.ToString(pair.GroupId) == sourceGroupID && aws.ToString(pair.Description) != model.NodeRuleDescription {
+					foreign = append(foreign, fmt.Sprintf("%s %s/%d-%d", aws.ToString(g.GroupId), aws.ToString(p.IpProtocol),
+						aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)))
+				}
+			}
+		}
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("security group %s cannot be deleted: rules the controller did not write allow traffic from it (%s); remove them, and the next reconcile deletes the group",
+			sourceGroupID, strings.Join(foreign, ", "))
 	}
 	return nil
 }
