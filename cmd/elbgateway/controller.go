@@ -39,6 +39,7 @@ type controllerFlags struct {
 	logLevel    string
 	leader      leaderFlags
 	defaultTags tagsFlag
+	quotas      quotaFlags
 	sgs         securityGroupFlags
 	workersNLB  int
 	workersALB  int
@@ -61,6 +62,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", 3, "how many ALB Gateways are reconciled at once")
 	f.leader.register(fs)
 	f.sgs.register(fs)
+	f.quotas.register(fs)
 }
 
 func (f *controllerFlags) validate() error {
@@ -85,6 +87,7 @@ func (f *controllerFlags) validate() error {
 	}
 	problems = append(problems, f.leader.validate()...)
 	problems = append(problems, f.sgs.validate()...)
+	problems = append(problems, f.quotas.validate()...)
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -161,6 +164,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		DefaultScheme:     o.flags.scheme,
 		DefaultTargetType: o.flags.targetType,
 		DefaultTags:       o.flags.defaultTags.tags,
+		Quotas:            o.flags.quotas.q,
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},

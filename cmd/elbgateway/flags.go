@@ -4,7 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
 // subcommandFlags are a subcommand's flags: registered on a flag set, then checked together.
@@ -26,4 +30,36 @@ func parseFlags(name string, args []string, stderr io.Writer, f subcommandFlags,
 		return fmt.Errorf("unexpected arguments: %s%s", strings.Join(fs.Args(), " "), hint)
 	}
 	return f.validate()
+}
+
+// quotaFlags are the account's load balancer quotas, shared by the controller and plan
+// subcommands. AWS counts them per load balancer across all its listeners; an account can
+// have them raised (Service Quotas), and then raises the flag to match.
+type quotaFlags struct {
+	q snapshot.Quotas
+}
+
+func (f *quotaFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.q.ALBRulesPerLoadBalancer, "alb-rules-per-load-balancer", model.DefaultRulesPerLoadBalancer,
+		"the account's quota of rules per ALB, default rules excluded; rules beyond it are reported on their routes")
+	fs.IntVar(&f.q.ALBCertificatesPerLoadBalancer, "alb-certificates-per-load-balancer", model.DefaultCertificatesPerLoadBalancer,
+		"the account's quota of certificates per ALB, default certificates excluded")
+	fs.IntVar(&f.q.NLBCertificatesPerLoadBalancer, "nlb-certificates-per-load-balancer", model.DefaultCertificatesPerLoadBalancer,
+		"the account's quota of certificates per NLB, default certificates excluded")
+}
+
+func (f *quotaFlags) validate() []string {
+	var problems []string
+	for name, v := range map[string]int{
+		"--alb-rules-per-load-balancer":        f.q.ALBRulesPerLoadBalancer,
+		"--alb-certificates-per-load-balancer": f.q.ALBCertificatesPerLoadBalancer,
+		"--nlb-certificates-per-load-balancer": f.q.NLBCertificatesPerLoadBalancer,
+	} {
+		if v < 1 {
+			problems = append(problems, fmt.Sprintf("%s %d: a quota is at least 1", name, v))
+		}
+	}
+	// Map order is random; keep the message stable.
+	slices.Sort(problems)
+	return problems
 }

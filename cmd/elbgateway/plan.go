@@ -38,6 +38,7 @@ type planFlags struct {
 	targetType  string
 	scheme      string
 	defaultTags tagsFlag
+	quotas      quotaFlags
 	awsEndpoint string
 }
 
@@ -54,6 +55,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.targetType, "default-target-type", "instance", "as the controller's --default-target-type")
 	fs.StringVar(&f.scheme, "default-load-balancer-scheme", "internal", "as the controller's --default-load-balancer-scheme")
 	fs.Var(&f.defaultTags, "default-tags", "as the controller's --default-tags")
+	f.quotas.register(fs)
 	fs.StringVar(&f.awsEndpoint, "aws-endpoint", "", "read facts and the existing resources from this AWS endpoint (credentials from the environment) and print the changes instead of the whole stack")
 }
 
@@ -74,6 +76,7 @@ func (f *planFlags) validate() error {
 	if _, err := syntheticSubnets(f.subnets, f.region, f.clusterName); err != nil {
 		problems = append(problems, err.Error())
 	}
+	problems = append(problems, f.quotas.validate()...)
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -112,7 +115,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	snaps, err := controller.Snapshots(ctx, in.objects, controller.OfflineOptions{
 		Settings: snapshot.Settings{ClusterName: f.clusterName, VPCID: f.vpcID, DefaultScheme: f.scheme,
-			DefaultTargetType: f.targetType, DefaultTags: f.defaultTags.tags},
+			DefaultTargetType: f.targetType, DefaultTags: f.defaultTags.tags, Quotas: f.quotas.q},
 		Gates: f.gates.gates,
 		Facts: facts,
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,5 +225,81 @@ func copySeed(t *testing.T, dir string, replace map[string][2]string) {
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// albManyRules writes an ALB Gateway with HTTP listeners on ports 80 and 8080 and an
+// HTTPRoute with n rules attached to both.
+func albManyRules(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: alb}
+spec: {controllerName: gateway.k8s.aws/alb}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web, namespace: default}
+spec:
+  gatewayClassName: alb
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+  - {name: alt, port: 8080, protocol: HTTP}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: NodePort
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: many, namespace: default}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+`)
+	for i := range n {
+		fmt.Fprintf(&b, "  - matches: [{path: {type: Exact, value: /r%03d}}]\n    backendRefs: [{name: web, port: 80}]\n", i)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "alb.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestPlanRuleQuotaFlag: --alb-rules-per-load-balancer bounds the rules of the whole load
+// balancer, across its listeners, and a quota below 1 is refused.
+func TestPlanRuleQuotaFlag(t *testing.T) {
+	dir := albManyRules(t, 8)
+	count := func(args ...string) int {
+		t.Helper()
+		code, out, errOut := runPlanCmd(append([]string{"-f", dir, "-o", "yaml"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		var doc struct {
+			Gateways []gatewayPlan `json:"gateways"`
+		}
+		if err := yaml.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Gateways) != 1 || doc.Gateways[0].Stack == nil {
+			t.Fatalf("want one Gateway's plan, got %s", out)
+		}
+		return doc.Gateways[0].Stack.RuleCount()
+	}
+	if n := count(); n != 16 {
+		t.Errorf("8 rules on two listeners planned %d rules, want 16", n)
+	}
+	if n := count("--alb-rules-per-load-balancer", "10"); n != 10 {
+		t.Errorf("with --alb-rules-per-load-balancer 10, %d rules, want 10 for the whole load balancer", n)
+	}
+	code, _, errOut := runPlanCmd("-f", dir, "--alb-rules-per-load-balancer", "0")
+	if code != 1 || !strings.Contains(errOut, "--alb-rules-per-load-balancer 0: a quota is at least 1") {
+		t.Errorf("quota 0: exit %d, stderr %q; want exit 1 naming the flag", code, errOut)
 	}
 }

@@ -31,7 +31,7 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	if err != nil {
 		return err
 	}
-	actions, err := toActions(l.DefaultActions, a.tgRef, secretRequired)
+	actions, err := a.listenerActions(l.DefaultActions, secretRequired)
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,22 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	return nil
 }
 
+// listenerActions converts a listener's default actions. An NLB listener never sends
+// TargetGroupStickinessConfig: that is an ALB setting (NLB stickiness is a target group
+// attribute), and AWS refuses it on NLB listeners.
+func (a *applier) listenerActions(actions []model.Action, secret secretUse) ([]elbtypes.Action, error) {
+	out, err := toActions(actions, a.tgRef, secret)
+	if err != nil || a.typ != model.Network {
+		return out, err
+	}
+	for i := range out {
+		if out[i].ForwardConfig != nil {
+			out[i].ForwardConfig.TargetGroupStickinessConfig = nil
+		}
+	}
+	return out, nil
+}
+
 // secureListenerFields sets the default certificate (the first of the resolved ARNs), SSL
 // policy and (TLS) ALPN policy.
 func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Certificate, ssl **string, alpn *[]string) {
@@ -91,7 +107,7 @@ func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Ce
 
 func (a *applier) updateListener(ctx context.Context, want, have *model.Listener, u *plan.Update) error {
 	if u.Has(plan.FieldListener) {
-		actions, err := toActions(want.DefaultActions, a.tgRef, secretOrExisting)
+		actions, err := a.listenerActions(want.DefaultActions, secretOrExisting)
 		if err != nil {
 			return err
 		}
@@ -133,12 +149,8 @@ func (a *applier) updateListener(ctx context.Context, want, have *model.Listener
 		if err := a.addCertificates(ctx, have.ARN, add); err != nil {
 			return err
 		}
-		if len(remove) > 0 {
-			if _, err := a.c.elb.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{
-				ListenerArn: aws.String(have.ARN), Certificates: toCertificates(remove),
-			}); err != nil {
-				return fmt.Errorf("removing certificates of listener on port %d: %w", want.Port, err)
-			}
+		if err := a.removeCertificates(ctx, have.ARN, remove); err != nil {
+			return err
 		}
 	}
 	if u.Has(plan.FieldAttributes) {
@@ -152,22 +164,30 @@ func (a *applier) updateListener(ctx context.Context, want, have *model.Listener
 	return a.syncSecretTag(ctx, have.ARN, want.DefaultActions, have.DefaultActions)
 }
 
+// addCertificates adds extra certificates to a listener, one per call: the
+// AddListenerCertificates reference says "You can specify one certificate per call".
 func (a *applier) addCertificates(ctx context.Context, arn string, certs []string) error {
-	if len(certs) == 0 {
-		return nil
-	}
-	if _, err := a.c.elb.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: aws.String(arn), Certificates: toCertificates(certs)}); err != nil {
-		return fmt.Errorf("adding certificates to listener %s: %w", arn, err)
+	for _, cert := range certs {
+		if _, err := a.c.elb.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{
+			ListenerArn: aws.String(arn), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(cert)}},
+		}); err != nil {
+			return fmt.Errorf("adding certificate %s to listener %s: %w", cert, arn, err)
+		}
 	}
 	return nil
 }
 
-func toCertificates(arns []string) []elbtypes.Certificate {
-	out := make([]elbtypes.Certificate, 0, len(arns))
-	for _, arn := range arns {
-		out = append(out, elbtypes.Certificate{CertificateArn: aws.String(arn)})
+// removeCertificates removes extra certificates from a listener, one per call (the
+// RemoveListenerCertificates reference: "You can specify one certificate per call").
+func (a *applier) removeCertificates(ctx context.Context, arn string, certs []string) error {
+	for _, cert := range certs {
+		if _, err := a.c.elb.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{
+			ListenerArn: aws.String(arn), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(cert)}},
+		}); err != nil {
+			return fmt.Errorf("removing certificate %s from listener %s: %w", cert, arn, err)
+		}
 	}
-	return out
+	return nil
 }
 
 func (a *applier) setListenerAttributes(ctx context.Context, arn string, attrs map[string]string) error {

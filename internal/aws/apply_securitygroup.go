@@ -55,7 +55,9 @@ func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGro
 	}
 	groupID := aws.ToString(resp.GroupId)
 	a.sgIDs[sg.ID] = groupID
-	return a.authorize(ctx, groupID, sg.Ingress)
+	// EC2 is eventually consistent: a group just created may not be found yet by the next
+	// call ("InvalidGroup.NotFound"); retry that briefly.
+	return a.c.retryBriefly(ctx, func() error { return a.authorize(ctx, groupID, sg.Ingress) }, "InvalidGroup.NotFound")
 }
 
 func (a *applier) securityGroupByName(ctx context.Context, name string) (*ec2types.SecurityGroup, error) {
@@ -106,13 +108,7 @@ func (a *applier) updateSecurityGroup(ctx context.Context, groupID string, u *pl
 }
 
 func (a *applier) authorize(ctx context.Context, groupID string, rules []model.IngressRule) error {
-	if len(rules) == 0 {
-		return nil
-	}
-	_, err := a.c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: aws.String(groupID), IpPermissions: toIPPermissions(rules),
-	})
-	if err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+	if err := a.c.authorizeIngress(ctx, groupID, toIPPermissions(rules)); err != nil {
 		return fmt.Errorf("authorizing ingress of %s: %w", groupID, err)
 	}
 	return nil

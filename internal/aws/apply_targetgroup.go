@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -63,7 +64,7 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
 	if len(tg.Attributes) > 0 {
 		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
-			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(tg.Attributes),
+			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(plan.ImpliedTargetGroupAttributes(tg.Attributes)),
 		}); err != nil {
 			return fmt.Errorf("setting attributes of target group %s: %w", tg.Name, err)
 		}
@@ -74,25 +75,42 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 // adoptTargetGroup returns the ARN of a target group of this name that an interrupted apply
 // created for the same resource; "" if there is none. Another owner's is an error.
 func (a *applier) adoptTargetGroup(ctx context.Context, tg *model.TargetGroup) (string, error) {
-	resp, err := a.c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{tg.Name}})
-	if errorCode(err) == "TargetGroupNotFound" {
-		return "", nil
+	pause := a.c.consistencyPause()
+	for try := 0; ; try++ {
+		resp, err := a.c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{tg.Name}})
+		if errorCode(err) == "TargetGroupNotFound" {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("looking up target group %s: %w", tg.Name, err)
+		}
+		if len(resp.TargetGroups) == 0 {
+			return "", nil
+		}
+		arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
+		if !a.c.recentlyDeleted(arn) {
+			tags, err := a.c.elbTags(ctx, []string{arn})
+			if err != nil {
+				return "", err
+			}
+			if id, ok := a.c.owned(tags[arn], a.stackID, a.typ); !ok || id != tg.ID {
+				return "", fmt.Errorf("target group name %s is taken by %s, which is not this Gateway's %q; delete it or choose another targetGroupName", tg.Name, arn, tg.ID)
+			}
+			return arn, nil
+		}
+		// We deleted it (a replacement under the same name) and AWS still lists it: adopting
+		// it would point the listener at a deleted target group, and creating one with its
+		// name now would be refused or answered with the old one.
+		if try == briefRetries {
+			return "", fmt.Errorf("target group %s (%s) was deleted to be replaced and AWS still lists it; the next reconcile creates the new one", tg.Name, arn)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(pause):
+		}
+		pause *= 2
 	}
-	if err != nil {
-		return "", fmt.Errorf("looking up target group %s: %w", tg.Name, err)
-	}
-	if len(resp.TargetGroups) == 0 {
-		return "", nil
-	}
-	arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
-	tags, err := a.c.elbTags(ctx, []string{arn})
-	if err != nil {
-		return "", err
-	}
-	if id, ok := a.c.owned(tags[arn], a.stackID, a.typ); !ok || id != tg.ID {
-		return "", fmt.Errorf("target group name %s is taken by %s, which is not this Gateway's %q; delete it or choose another targetGroupName", tg.Name, arn, tg.ID)
-	}
-	return arn, nil
 }
 
 func (a *applier) updateTargetGroup(ctx context.Context, want, have *model.TargetGroup, u *plan.Update) error {
@@ -126,6 +144,7 @@ func (a *applier) deleteTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		return fmt.Errorf("deleting target group %s: %w", tg.Name, err)
 	}
 	a.c.tags.forget(tg.ARN)
+	a.c.deletedTGs.put(tg.ARN, true, a.c.now())
 	a.c.inv.remove(kindTargetGroup, tg.ARN)
 	a.c.tgNames.forget(tg.Name)
 	if a.tgARNs[tg.ID] == tg.ARN {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,9 @@ type Options struct {
 	DeleteTimeout time.Duration
 	// DeleteRetryInterval is the first pause between such retries; it doubles up to 10s. Default 2s.
 	DeleteRetryInterval time.Duration
+	// ConsistencyRetryInterval is the first pause of the few retries of a call that names a
+	// resource just created, which EC2 may not find for a moment; it doubles. Default 200ms.
+	ConsistencyRetryInterval time.Duration
 }
 
 // Cloud talks to ELBv2 and EC2 for one cluster.
@@ -71,11 +75,16 @@ type Cloud struct {
 	calls   *callCounter
 	tags    *tagCache
 	subnets *ttlCache[[]subnetEntry]
-	tgNames *ttlCache[string]
-	acm     *acmState
-	network networkState
-	inv     *inventory
-	now     func() time.Time
+	// deletedTGs holds the ARNs of target groups we deleted, which AWS may still list for a
+	// while: never adopted by name (apply_targetgroup.go).
+	deletedTGs *ttlCache[bool]
+	// vpcBlocks holds the VPC's CIDR blocks (targets.go).
+	vpcBlocks *ttlCache[[]netip.Prefix]
+	tgNames   *ttlCache[string]
+	acm       *acmState
+	network   networkState
+	inv       *inventory
+	now       func() time.Time
 	// listPageSize is the page size of the inventory's region-wide listings.
 	listPageSize int32
 }
@@ -119,6 +128,8 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	}
 	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
+	c.vpcBlocks = newTTLCache[[]netip.Prefix](o.NetworkCacheTTL)
+	c.deletedTGs = newTTLCache[bool](o.NameCacheTTL)
 	c.elb = elbv2.NewFromConfig(cfg, func(eo *elbv2.Options) {
 		if o.Endpoint != "" {
 			eo.BaseEndpoint = aws.String(o.Endpoint)

@@ -135,9 +135,21 @@ func fromTGAttributes(attrs []elbtypes.TargetGroupAttribute) map[string]string {
 	return out
 }
 
+// toTGAttributes orders the attributes by key, except that
+// target_health_state.unhealthy.draining_interval_seconds goes before
+// target_health_state.unhealthy.connection_termination.enabled=true: the interval "can only be
+// configured when target_health_state.unhealthy.connection_termination.enabled is false"
+// (TargetGroupAttribute reference), so it is reset while termination is still off.
 func toTGAttributes(m map[string]string) []elbtypes.TargetGroupAttribute {
+	const termination, draining = "target_health_state.unhealthy.connection_termination.enabled", "target_health_state.unhealthy.draining_interval_seconds"
+	keys := sortedKeys(m)
+	if _, ok := m[draining]; ok && strings.EqualFold(m[termination], "true") {
+		keys = slices.DeleteFunc(keys, func(k string) bool { return k == draining })
+		i := slices.Index(keys, termination)
+		keys = slices.Insert(keys, i, draining)
+	}
 	out := make([]elbtypes.TargetGroupAttribute, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range keys {
 		out = append(out, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out

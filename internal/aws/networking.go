@@ -334,13 +334,90 @@ func (c *Cloud) AuthorizeNodeRules(ctx context.Context, groupID string, rules []
 	if len(rules) == 0 {
 		return nil
 	}
-	_, err := c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: aws.String(groupID), IpPermissions: toNodePermissions(rules),
-	})
-	if err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+	if err := c.authorizeIngress(ctx, groupID, toNodePermissions(rules)); err != nil {
 		return fmt.Errorf("authorizing ingress of worker-node security group %s: %w", groupID, err)
 	}
 	return nil
+}
+
+// authorizeIngress adds permissions to a security group. AuthorizeSecurityGroupIngress is
+// atomic: one permission that already exists refuses the whole request with
+// InvalidPermission.Duplicate and adds nothing. Then each permission is sent on its own and
+// the duplicates are skipped: the one extra call per permission is paid only when a rule was
+// there already (added by hand, or by an interrupted apply).
+func (c *Cloud) authorizeIngress(ctx context.Context, groupID string, perms []ec2types.IpPermission) error {
+	if len(perms) == 0 {
+		return nil
+	}
+	send := func(ps []ec2types.IpPermission) error {
+		_, err := c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(groupID), IpPermissions: ps})
+		return err
+	}
+	err := send(perms)
+	if errorCode(err) != "InvalidPermission.Duplicate" {
+		return err
+	}
+	for _, p := range splitPermissions(perms) {
+		if err := send([]ec2types.IpPermission{p}); err != nil && errorCode(err) != "InvalidPermission.Duplicate" {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitPermissions returns one permission per source (CIDR, IPv6 CIDR, prefix list, group):
+// a duplicate is judged per source.
+func splitPermissions(perms []ec2types.IpPermission) []ec2types.IpPermission {
+	var out []ec2types.IpPermission
+	for _, p := range perms {
+		base := ec2types.IpPermission{IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort}
+		for _, r := range p.IpRanges {
+			q := base
+			q.IpRanges = []ec2types.IpRange{r}
+			out = append(out, q)
+		}
+		for _, r := range p.Ipv6Ranges {
+			q := base
+			q.Ipv6Ranges = []ec2types.Ipv6Range{r}
+			out = append(out, q)
+		}
+		for _, r := range p.PrefixListIds {
+			q := base
+			q.PrefixListIds = []ec2types.PrefixListId{r}
+			out = append(out, q)
+		}
+		for _, r := range p.UserIdGroupPairs {
+			q := base
+			q.UserIdGroupPairs = []ec2types.UserIdGroupPair{r}
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Brief retries of a call AWS may refuse for a moment after a create (eventual consistency).
+const (
+	briefRetries = 5
+	briefPause   = 200 * time.Millisecond
+)
+
+// retryBriefly retries call while it fails with one of codes, at most briefRetries times,
+// pausing ConsistencyRetryInterval (default 200ms), then twice as long each time (about 6s
+// in all by default).
+func (c *Cloud) retryBriefly(ctx context.Context, call func() error, codes ...string) error {
+	pause := c.consistencyPause()
+	for i := 0; ; i++ {
+		err := call()
+		if err == nil || !hasCode(err, codes...) || i == briefRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
 }
 
 // RevokeNodeRules removes rules from a worker-node security group.
@@ -358,7 +435,10 @@ func (c *Cloud) RevokeNodeRules(ctx context.Context, groupID string, rules []mod
 }
 
 // revokeReferences removes our worker-node rules that allow traffic from a security group, in
-// every group of the VPC, so that the group can be deleted.
+// every group of the VPC, so that the group can be deleted. Rules naming the group that the
+// controller did not write (another description) are left alone; AWS refuses to delete a
+// group another group's rule names ("DependencyViolation"), so they are an error that names
+// them, before any delete is tried.
 func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) error {
 	groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(ec2types.Filter{
 		Name: aws.String("ip-permission.group-id"), Values: []string{sourceGroupID},
@@ -366,6 +446,7 @@ func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) erro
 	if err != nil {
 		return fmt.Errorf("finding the rules that name security group %s: %w", sourceGroupID, err)
 	}
+	var foreign []string
 	for _, g := range groups {
 		var stale []model.NodeRule
 		for _, r := range nodeRulesOf(g.IpPermissions) {
@@ -376,6 +457,18 @@ func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) erro
 		if err := c.RevokeNodeRules(ctx, aws.ToString(g.GroupId), stale); err != nil {
 			return err
 		}
+		for _, p := range g.IpPermissions {
+			for _, pair := range p.UserIdGroupPairs {
+				if aws.ToString(pair.GroupId) == sourceGroupID && aws.ToString(pair.Description) != model.NodeRuleDescription {
+					foreign = append(foreign, fmt.Sprintf("%s %s/%d-%d", aws.ToString(g.GroupId), aws.ToString(p.IpProtocol),
+						aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)))
+				}
+			}
+		}
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("security group %s cannot be deleted: rules the controller did not write allow traffic from it (%s); remove them, and the next reconcile deletes the group",
+			sourceGroupID, strings.Join(foreign, ", "))
 	}
 	return nil
 }
@@ -397,4 +490,18 @@ func (c *Cloud) retryWhileCode(ctx context.Context, call func() error, codes ...
 		}
 		pause = min(2*pause, 10*time.Second)
 	}
+}
+
+// consistencyPause is the first pause of a brief retry.
+func (c *Cloud) consistencyPause() time.Duration {
+	if c.opts.ConsistencyRetryInterval > 0 {
+		return c.opts.ConsistencyRetryInterval
+	}
+	return briefPause
+}
+
+// recentlyDeleted says whether we deleted the target group lately.
+func (c *Cloud) recentlyDeleted(arn string) bool {
+	_, ok := c.deletedTGs.get(arn, c.now())
+	return ok
 }

@@ -89,11 +89,18 @@ func TestBackendSecurityGroupLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
-		t.Fatal(err)
+	// AWS refuses to delete a group another group's rule names: the user's rule keeps it, and
+	// the error names that rule; ours is gone, theirs is kept.
+	before := c.CallCounts()
+	err = c.ReleaseBackendSecurityGroup(ctx)
+	if err == nil || !strings.Contains(err.Error(), node+" tcp/22-22") {
+		t.Errorf("release with the user's rule in place: %v, want an error naming %s tcp/22-22", err, node)
 	}
-	if describeGroup(t, id) != nil {
-		t.Errorf("backend group %s still exists after release", id)
+	if n := c.CallCounts()["ec2:DeleteSecurityGroup"] - before["ec2:DeleteSecurityGroup"]; n != 0 {
+		t.Errorf("%d DeleteSecurityGroup calls while a foreign rule names the group, want 0", n)
+	}
+	if describeGroup(t, id) == nil {
+		t.Errorf("backend group %s deleted although a rule names it", id)
 	}
 	left := describeGroup(t, node)
 	var ports []int32
@@ -102,6 +109,15 @@ func TestBackendSecurityGroupLifecycle(t *testing.T) {
 	}
 	if !slices.Equal(ports, []int32{22}) {
 		t.Errorf("node group rules after release: ports %v, want only the user's 22", ports)
+	}
+	if _, err := e.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(node), IpPermissions: left.IpPermissions}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if describeGroup(t, id) != nil {
+		t.Errorf("backend group %s still exists after release", id)
 	}
 	if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
 		t.Errorf("releasing when there is no group: %v", err)

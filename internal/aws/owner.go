@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -50,18 +51,43 @@ func (c *Cloud) elbTags(ctx context.Context, arns []string) (map[string]model.Ta
 		}
 	}
 	for chunk := range slices.Chunk(misses, describeTagsLimit) {
-		resp, err := c.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: chunk})
-		if err != nil {
+		if err := c.describeTags(ctx, chunk, out, now); err != nil {
 			return nil, err
-		}
-		for _, d := range resp.TagDescriptions {
-			tags := fromELBTags(d.Tags)
-			arn := aws.ToString(d.ResourceArn)
-			out[arn] = tags
-			c.tags.put(arn, tags, now)
 		}
 	}
 	return out, nil
+}
+
+// Errors DescribeTags answers when one of its ARNs no longer exists.
+var tagsNotFound = []string{"LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "RuleNotFound", "TrustStoreNotFound"}
+
+// describeTags reads the tags of up to 20 ARNs into out. AWS refuses the whole call when one
+// ARN no longer exists (a resource deleted since it was listed, by us or by someone else);
+// then the chunk is split in halves until the missing ARNs stand alone, and those are left
+// out of out: log2(20) ≈ 5 more calls per missing ARN, instead of failing every reader.
+func (c *Cloud) describeTags(ctx context.Context, arns []string, out map[string]model.Tags, now time.Time) error {
+	resp, err := c.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns})
+	if hasCode(err, tagsNotFound...) {
+		if len(arns) == 1 {
+			c.tags.forget(arns[0])
+			return nil
+		}
+		half := len(arns) / 2
+		if err := c.describeTags(ctx, arns[:half], out, now); err != nil {
+			return err
+		}
+		return c.describeTags(ctx, arns[half:], out, now)
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range resp.TagDescriptions {
+		tags := fromELBTags(d.Tags)
+		arn := aws.ToString(d.ResourceArn)
+		out[arn] = tags
+		c.tags.put(arn, tags, now)
+	}
+	return nil
 }
 
 func fromELBTags(tags []elbtypes.Tag) model.Tags {

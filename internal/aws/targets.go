@@ -3,10 +3,13 @@ package aws
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -44,8 +47,13 @@ func compareTargets(a, b model.Target) int {
 	return int(a.Port) - int(b.Port)
 }
 
-// RegisterTargets registers targets with a target group, at most 500 per call.
+// RegisterTargets registers targets with a target group, at most 500 per call. The zone of
+// each target is AWS's to decide (see targetZones); a zone the caller set is ignored.
 func (c *Cloud) RegisterTargets(ctx context.Context, tgARN string, targets []model.Target) error {
+	targets, err := c.targetZones(ctx, targets)
+	if err != nil {
+		return err
+	}
 	for chunk := range slices.Chunk(targets, targetsPerCall) {
 		if _, err := c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(chunk)}); err != nil {
 			return fmt.Errorf("registering %d targets with %s: %w", len(chunk), tgARN, err)
@@ -54,8 +62,13 @@ func (c *Cloud) RegisterTargets(ctx context.Context, tgARN string, targets []mod
 	return nil
 }
 
-// DeregisterTargets deregisters targets from a target group, at most 500 per call.
+// DeregisterTargets deregisters targets from a target group, at most 500 per call, with the
+// zones RegisterTargets gave them.
 func (c *Cloud) DeregisterTargets(ctx context.Context, tgARN string, targets []model.Target) error {
+	targets, err := c.targetZones(ctx, targets)
+	if err != nil {
+		return err
+	}
 	for chunk := range slices.Chunk(targets, targetsPerCall) {
 		if _, err := c.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(chunk)}); err != nil {
 			return fmt.Errorf("deregistering %d targets from %s: %w", len(chunk), tgARN, err)
@@ -74,4 +87,83 @@ func toTargets(targets []model.Target) []elbtypes.TargetDescription {
 		out = append(out, d)
 	}
 	return out
+}
+
+// ZoneAll is the AvailabilityZone of an ip target outside the VPC.
+const ZoneAll = "all"
+
+// targetZones returns the targets with the AvailabilityZone AWS accepts for them, from the
+// TargetDescription reference:
+//   - instance (and alb) targets: none — "This parameter is not supported if the target type
+//     of the target group is instance or alb";
+//   - ip targets inside the VPC: none — "the Availability Zone is automatically detected";
+//   - ip targets outside the VPC (peered VPC, on premises): "all" — "If the IP address is
+//     outside the VPC, this parameter is required ... specify all".
+//
+// An ip target is an ID that parses as an IP address; the VPC's CIDR blocks (IPv4 and IPv6)
+// are read once per NetworkCacheTTL, and only when there is an ip target.
+func (c *Cloud) targetZones(ctx context.Context, targets []model.Target) ([]model.Target, error) {
+	out := make([]model.Target, len(targets))
+	var cidrs []netip.Prefix
+	read := false
+	for i, t := range targets {
+		t.AvailabilityZone = ""
+		if addr, err := netip.ParseAddr(t.ID); err == nil && c.opts.VPCID != "" {
+			if !read {
+				var err error
+				if cidrs, err = c.vpcCIDRs(ctx); err != nil {
+					return nil, err
+				}
+				read = true
+			}
+			if !containsAddr(cidrs, addr) {
+				t.AvailabilityZone = ZoneAll
+			}
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+func containsAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// vpcCIDRs returns the associated IPv4 and IPv6 CIDR blocks of the cluster's VPC
+// (ec2:DescribeVpcs), cached for NetworkCacheTTL.
+func (c *Cloud) vpcCIDRs(ctx context.Context) ([]netip.Prefix, error) {
+	if cached, ok := c.vpcBlocks.get(c.opts.VPCID, c.now()); ok {
+		return cached, nil
+	}
+	resp, err := c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{c.opts.VPCID}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the CIDR blocks of VPC %s: %w", c.opts.VPCID, err)
+	}
+	var out []netip.Prefix
+	add := func(cidr string) {
+		if p, err := netip.ParsePrefix(cidr); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	for _, v := range resp.Vpcs {
+		add(aws.ToString(v.CidrBlock))
+		for _, a := range v.CidrBlockAssociationSet {
+			if a.CidrBlockState == nil || a.CidrBlockState.State == ec2types.VpcCidrBlockStateCodeAssociated {
+				add(aws.ToString(a.CidrBlock))
+			}
+		}
+		for _, a := range v.Ipv6CidrBlockAssociationSet {
+			if a.Ipv6CidrBlockState == nil || a.Ipv6CidrBlockState.State == ec2types.VpcCidrBlockStateCodeAssociated {
+				add(aws.ToString(a.Ipv6CidrBlock))
+			}
+		}
+	}
+	c.vpcBlocks.put(c.opts.VPCID, out, c.now())
+	return out, nil
 }

@@ -56,6 +56,8 @@ type Options struct {
 	DefaultTargetType string
 	DefaultSSLPolicy  string
 	DefaultTags       map[string]string
+	// Quotas are the account's load balancer quotas (zero fields: AWS's defaults).
+	Quotas snapshot.Quotas
 
 	Cloud Cloud
 	// SecurityGroups configure the shared backend security group and the worker-node rules.

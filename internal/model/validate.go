@@ -11,10 +11,8 @@ const (
 	MaxNameLength                  = 32
 	MaxSecurityGroupNameLength     = 255
 	MaxListenersPerLoadBalancer    = 50
-	MaxRulesPerListener            = 100
 	MaxTargetGroupsPerForward      = 5
 	MaxWeight                      = 999
-	MaxCertificatesPerListener     = 25
 	MaxConditionValuesPerRule      = 5
 	MaxRulePriority                = 50000
 	MaxTargetGroupsPerLoadBalancer = 100
@@ -30,9 +28,13 @@ var targetGroupProtocols = map[string]bool{
 	"HTTP": true, "HTTPS": true,
 }
 
-// Validate reports every way the stack breaks an AWS limit or refers to something that is
-// not there. A valid stack can be applied without AWS rejecting it for its shape.
-func (s *Stack) Validate() error {
+// Validate reports every way the stack breaks an AWS limit (with AWS's default quotas) or
+// refers to something that is not there. A valid stack can be applied without AWS rejecting
+// it for its shape.
+func (s *Stack) Validate() error { return s.ValidateQuotas(Quotas{}) }
+
+// ValidateQuotas is Validate with the account's quotas (zero fields take AWS's defaults).
+func (s *Stack) ValidateQuotas(q Quotas) error {
 	if s == nil {
 		return errors.New("stack is nil")
 	}
@@ -41,7 +43,20 @@ func (s *Stack) Validate() error {
 	v.securityGroupList()
 	v.targetGroupList()
 	v.listeners()
+	v.quotas(q.WithDefaults())
 	return errors.Join(v.errs...)
+}
+
+// quotas checks the per-load-balancer quotas: "Rules per Application Load Balancer (excluding
+// default rules)" and "Certificates per load balancer (excluding default certificates)"
+// count across all listeners (Elastic Load Balancing quotas pages).
+func (v *validator) quotas(q Quotas) {
+	if n := v.stack.RuleCount(); n > q.RulesPerLoadBalancer {
+		v.fail("load balancer: %d rules, at most %d (default rules excluded)", n, q.RulesPerLoadBalancer)
+	}
+	if n := v.stack.CertificateCount(); n > q.CertificatesPerLoadBalancer {
+		v.fail("load balancer: %d certificates, at most %d (default certificates excluded)", n, q.CertificatesPerLoadBalancer)
+	}
 }
 
 type validator struct {
@@ -201,9 +216,6 @@ func (v *validator) listeners() {
 		if !secure && (len(l.Certificates) > 0 || l.SSLPolicy != "") {
 			v.fail("%s: certificates and SSL policy only apply to TLS and HTTPS", name)
 		}
-		if len(l.Certificates) > MaxCertificatesPerListener {
-			v.fail("%s: %d certificates, at most %d", name, len(l.Certificates), MaxCertificatesPerListener)
-		}
 		for _, c := range l.Certificates {
 			v.ref(name+" certificate", c, v.certificates())
 		}
@@ -212,6 +224,9 @@ func (v *validator) listeners() {
 		}
 		for _, a := range l.DefaultActions {
 			v.action(name, a)
+			if s.Type == Network && a.Forward != nil && a.Forward.Stickiness != nil {
+				v.fail("%s: an NLB forward action takes no target group stickiness; set the target groups' stickiness attributes", name)
+			}
 		}
 		v.rules(name, l)
 	}
@@ -220,9 +235,6 @@ func (v *validator) listeners() {
 func (v *validator) rules(name string, l Listener) {
 	if len(l.Rules) > 0 && v.stack.Type != Application {
 		v.fail("%s: rules are only allowed on application load balancers", name)
-	}
-	if len(l.Rules) > MaxRulesPerListener {
-		v.fail("%s: %d rules, at most %d", name, len(l.Rules), MaxRulesPerListener)
 	}
 	priorities := map[int32]bool{}
 	for _, r := range l.Rules {
@@ -235,7 +247,10 @@ func (v *validator) rules(name string, l Listener) {
 		priorities[r.Priority] = true
 		values := 0
 		for _, c := range r.Conditions {
-			values += len(c.Values) + len(c.RegexValues) + len(c.QueryValues)
+			values += c.ValueCount()
+			if p := c.Check(); p != "" {
+				v.fail("%s: rule %d: %s", name, r.Priority, p)
+			}
 		}
 		if values > MaxConditionValuesPerRule {
 			v.fail("%s: rule %d has %d condition values, at most %d", name, r.Priority, values, MaxConditionValuesPerRule)

@@ -87,3 +87,66 @@ func TestSortKeepsDefaultCertificateFirst(t *testing.T) {
 		t.Errorf("Sort moved the default certificate: %v", s.Listeners[1].Certificates)
 	}
 }
+
+// TestValidateQuotasPerLoadBalancer: rules and certificates count across all listeners of the
+// load balancer (defaults excluded), against the account's quotas.
+func TestValidateQuotasPerLoadBalancer(t *testing.T) {
+	s := validStack()
+	s.Listeners = append(s.Listeners, Listener{Port: 8443, Protocol: "TLS", SSLPolicy: "p",
+		Certificates:   []Ref{{External: "arn:default"}, {External: "arn:b"}, {External: "arn:c"}},
+		DefaultActions: s.Listeners[1].DefaultActions})
+	// 1 + 2 certificates besides the defaults.
+	if err := s.ValidateQuotas(Quotas{CertificatesPerLoadBalancer: 3}); err != nil {
+		t.Errorf("3 extra certificates within a quota of 3: %v", err)
+	}
+	if err := s.ValidateQuotas(Quotas{CertificatesPerLoadBalancer: 2}); err == nil || !strings.Contains(err.Error(), "3 certificates, at most 2") {
+		t.Errorf("3 extra certificates over two listeners with a quota of 2: Validate = %v, want the load balancer's certificate quota", err)
+	}
+
+	alb := &Stack{ID: "default/gw", Type: Application, LoadBalancer: &LoadBalancer{Name: "k8s-alb", Scheme: "internal", IPAddressType: "ipv4",
+		Subnets: []SubnetMapping{{SubnetID: "subnet-a"}, {SubnetID: "subnet-b"}}}}
+	fixed := []Action{{Type: ActionFixedResponse, FixedResponse: &FixedResponseAction{StatusCode: "404"}}}
+	for _, port := range []int32{80, 8080} {
+		l := Listener{Port: port, Protocol: "HTTP", DefaultActions: fixed}
+		for p := range int32(60) {
+			l.Rules = append(l.Rules, Rule{Priority: p + 1, Actions: fixed,
+				Conditions: []Condition{{Field: "path-pattern", Values: []string{"/x"}}}})
+		}
+		alb.Listeners = append(alb.Listeners, l)
+	}
+	if err := alb.Validate(); err == nil || !strings.Contains(err.Error(), "120 rules, at most 100") {
+		t.Errorf("60 rules on each of two listeners: Validate = %v, want the 100-rule quota of the load balancer", err)
+	}
+	if err := alb.ValidateQuotas(Quotas{RulesPerLoadBalancer: 120}); err != nil {
+		t.Errorf("120 rules with a raised quota of 120: %v", err)
+	}
+}
+
+// TestValidateConditionLimits: the per-condition limits of an ALB rule.
+func TestValidateConditionLimits(t *testing.T) {
+	fixed := []Action{{Type: ActionFixedResponse, FixedResponse: &FixedResponseAction{StatusCode: "404"}}}
+	stack := func(c Condition) *Stack {
+		return &Stack{ID: "default/gw", Type: Application, LoadBalancer: &LoadBalancer{Name: "k8s-alb", Scheme: "internal", IPAddressType: "ipv4",
+			Subnets: []SubnetMapping{{SubnetID: "subnet-a"}, {SubnetID: "subnet-b"}}},
+			Listeners: []Listener{{Port: 80, Protocol: "HTTP", DefaultActions: fixed,
+				Rules: []Rule{{Priority: 1, Actions: fixed, Conditions: []Condition{c}}}}}}
+	}
+	for _, tt := range []struct {
+		c    Condition
+		want string
+	}{
+		{Condition{Field: "http-header", HeaderName: "x-a", Values: []string{"1", "2", "3", "4"}}, "4 values, an ALB takes at most 3"},
+		{Condition{Field: "http-header", HeaderName: strings.Repeat("h", 41), Values: []string{"1"}}, "41 characters long, an ALB takes at most 40"},
+		{Condition{Field: "http-header", HeaderName: "Host", Values: []string{"a.example.com"}}, "cannot match the Host header"},
+		{Condition{Field: "path-pattern", Values: []string{"/" + strings.Repeat("p", 128)}}, "129 characters long"},
+		{Condition{Field: "query-string", QueryValues: []KeyValue{{Key: "k", Value: strings.Repeat("v", 129)}}}, "129 characters long"},
+	} {
+		if err := stack(tt.c).Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("condition %+v: Validate = %v, want %q", tt.c, err, tt.want)
+		}
+	}
+	ok := Condition{Field: "http-header", HeaderName: strings.Repeat("h", 40), Values: []string{"1", "2", strings.Repeat("v", 128)}}
+	if err := stack(ok).Validate(); err != nil {
+		t.Errorf("a condition at every limit: %v", err)
+	}
+}

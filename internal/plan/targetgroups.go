@@ -110,7 +110,9 @@ func targetGroupUpdate(t model.LoadBalancerType, want, have *model.TargetGroup) 
 		u.Fields = append(u.Fields, FieldHealthCheck)
 		why.add("healthCheck " + describeHealthCheck(h) + " → " + describeHealthCheck(w))
 	}
-	u.attributes(want.Attributes, have.Attributes, targetGroupDefaults(t), &why)
+	wantAttrs := ImpliedTargetGroupAttributes(want.Attributes)
+	u.attributes(wantAttrs, have.Attributes, targetGroupDefaults(t, want.Protocol), &why)
+	pairUnhealthyAttributes(u.SetAttributes, wantAttrs, have.Attributes)
 	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
 }

@@ -74,6 +74,20 @@ type Settings struct {
 	DefaultSSLPolicy string `json:"defaultSSLPolicy,omitempty"`
 	// DefaultTags go on every resource.
 	DefaultTags map[string]string `json:"defaultTags,omitempty"`
+	// Quotas are the account's load balancer quotas; zero fields take AWS's defaults.
+	Quotas Quotas `json:"quotas,omitempty"`
+}
+
+// Quotas are the per-load-balancer quotas an account can raise (the controller's flags).
+type Quotas struct {
+	// ALBRulesPerLoadBalancer: rules of an ALB across its listeners, default rules excluded
+	// (AWS default 100).
+	ALBRulesPerLoadBalancer int `json:"albRulesPerLoadBalancer,omitempty"`
+	// ALBCertificatesPerLoadBalancer: certificates of an ALB across its listeners, default
+	// certificates excluded (AWS default 25).
+	ALBCertificatesPerLoadBalancer int `json:"albCertificatesPerLoadBalancer,omitempty"`
+	// NLBCertificatesPerLoadBalancer: the same for an NLB (AWS default 25).
+	NLBCertificatesPerLoadBalancer int `json:"nlbCertificatesPerLoadBalancer,omitempty"`
 }
 
 // AWSFacts are what translation needs to know about AWS.

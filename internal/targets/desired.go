@@ -71,7 +71,8 @@ func endpointReady(ep discoveryv1.Endpoint) bool {
 
 // FromNodes returns the instance targets of a backend: the EC2 instance of every Ready node
 // that is not excluded from load balancers and matches the backend's node selector, on the
-// Service's node port. Nodes without an AWS provider ID are skipped.
+// Service's node port. Nodes without an AWS provider ID are skipped. The targets carry no
+// availability zone: AWS refuses one for instance target groups.
 func FromNodes(b model.Backend, nodes []corev1.Node) []model.Target {
 	if b.NodePort == 0 {
 		return nil
@@ -83,11 +84,11 @@ func FromNodes(b model.Backend, nodes []corev1.Node) []model.Target {
 		if !nodeEligible(n) || !selector.Matches(labels.Set(n.Labels)) {
 			continue
 		}
-		az, id, ok := ParseProviderID(n.Spec.ProviderID)
+		_, id, ok := ParseProviderID(n.Spec.ProviderID)
 		if !ok {
 			continue
 		}
-		seen[model.Target{ID: id, Port: b.NodePort, AvailabilityZone: az}] = true
+		seen[model.Target{ID: id, Port: b.NodePort}] = true
 	}
 	return sortedTargets(seen)
 }

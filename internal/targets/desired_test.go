@@ -111,9 +111,9 @@ func TestFromNodes(t *testing.T) {
 	}
 	got := FromNodes(model.Backend{NodePort: 30080}, nodes)
 	want := []model.Target{
-		{ID: "i-0000000000000000a", Port: 30080, AvailabilityZone: "us-east-1a"},
-		{ID: "i-0000000000000000b", Port: 30080, AvailabilityZone: "us-east-1b"},
-		{ID: "i-0000000000000000c", Port: 30080, AvailabilityZone: "us-east-1a"},
+		{ID: "i-0000000000000000a", Port: 30080},
+		{ID: "i-0000000000000000b", Port: 30080},
+		{ID: "i-0000000000000000c", Port: 30080},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("all nodes: got %v, want %v", got, want)

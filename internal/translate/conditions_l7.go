@@ -38,6 +38,9 @@ type l7Match struct {
 	isPrefix bool
 	prec     matchPrecedence
 	rejected *problem
+	// host is the host-header condition a Host header match turns into (an ALB http-header
+	// condition cannot match Host); ruleUnit merges it with the hostname.
+	host *model.Condition
 }
 
 // matchPrecedence is the part of the precedence key a match decides.
@@ -91,8 +94,8 @@ func httpMatch(rule *l7Rule, j int, m gwv1.HTTPRouteMatch) *l7Match {
 		}
 		out.conditions = append(out.conditions, model.Condition{Field: condPath, Values: []string{out.prefix, out.prefix + "/*"}})
 	case gwv1.PathMatchRegularExpression:
-		if _, err := regexp.Compile(value); err != nil {
-			return reject("path regular expression %q does not compile (%v); fix it", value, err)
+		if p := checkRegex(value); p != "" {
+			return reject("path regular expression %q %s", value, p)
 		}
 		out.prec.pathType = pathRegex
 		out.conditions = append(out.conditions, model.Condition{Field: condPath, RegexValues: []string{value}})
@@ -105,10 +108,11 @@ func httpMatch(rule *l7Rule, j int, m gwv1.HTTPRouteMatch) *l7Match {
 	}
 	for k, h := range m.Headers {
 		regex := h.Type != nil && *h.Type == gwv1.HeaderMatchRegularExpression
-		out.conditions = append(out.conditions, headerCondition(string(h.Name), h.Value, regex))
-		out.prec.headers++
 		if h.Type != nil && *h.Type != gwv1.HeaderMatchExact && !regex {
 			return reject("headers[%d].type %s is not supported; use Exact or RegularExpression", k, *h.Type)
+		}
+		if p := out.addHeader(string(h.Name), h.Value, regex); p != "" {
+			return reject("headers[%d]: %s", k, p)
 		}
 	}
 	for k, q := range m.QueryParams {
@@ -154,12 +158,83 @@ func grpcMatch(rule *l7Rule, j int, m gwv1.GRPCRouteMatch) *l7Match {
 	} else {
 		out.conditions = append(out.conditions, model.Condition{Field: condPath, Values: []string{"/*"}})
 	}
-	for _, h := range m.Headers {
+	for k, h := range m.Headers {
 		regex := h.Type != nil && *h.Type == gwv1.GRPCHeaderMatchRegularExpression
-		out.conditions = append(out.conditions, headerCondition(string(h.Name), h.Value, regex))
-		out.prec.headers++
+		if p := out.addHeader(string(h.Name), h.Value, regex); p != "" {
+			out.rejected = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf("%s.headers[%d]: %s", field, k, p)}
+			return out
+		}
 	}
 	return out
+}
+
+// addHeader adds a header match: a Host header becomes the match's host-header condition,
+// any other header an http-header condition. It returns why the match cannot be programmed.
+func (m *l7Match) addHeader(name, value string, regex bool) string {
+	m.prec.headers++
+	if regex {
+		if p := checkRegex(value); p != "" {
+			return fmt.Sprintf("regular expression %q %s", value, p)
+		}
+	}
+	if !strings.EqualFold(name, "host") {
+		if len(name) > model.MaxHeaderNameLength {
+			return fmt.Sprintf("header name %q is %d characters long, an ALB matches header names of at most %d; match a shorter header",
+				name, len(name), model.MaxHeaderNameLength)
+		}
+		m.conditions = append(m.conditions, headerCondition(name, value, regex))
+		return ""
+	}
+	if m.host != nil {
+		return "a second Host header match; keep one"
+	}
+	c := model.Condition{Field: condHost}
+	switch {
+	case regex:
+		c.RegexValues = []string{value}
+	case !validHostValue(value):
+		return fmt.Sprintf("Host header value %q is not a hostname an ALB host-header condition can match exactly (letters, digits, - and ., no wildcards or port); match the route's hostnames instead", value)
+	default:
+		c.Values = []string{strings.ToLower(value)}
+	}
+	m.host = &c
+	return ""
+}
+
+// validHostValue: the characters an ALB host-header value takes ("a-z, A-Z, 0-9; the
+// following special characters: -_.; and wildcards (* and ?)"), wildcards excluded, since
+// an Exact match must stay exact.
+func validHostValue(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRegex says why an ALB cannot match a regular expression: it does not compile, or it
+// uses a feature ALB rule conditions do not support ("lookaheads, lookbehinds,
+// backreferences, atomic groups, possessive quantifiers, subroutines, recursion, and Unicode
+// character classes (such as \p{L})", ALB guide, listener rules). RE2 refuses all of these but
+// Unicode classes, which are checked here. "" when it can.
+func checkRegex(v string) string {
+	if _, err := regexp.Compile(v); err != nil {
+		return fmt.Sprintf("does not compile or uses a feature an ALB does not support (%v); rewrite it without lookarounds, backreferences, atomic groups or possessive quantifiers", err)
+	}
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '\\' {
+			continue
+		}
+		if v[i+1] == 'p' || v[i+1] == 'P' {
+			return "uses a Unicode character class (\\p or \\P), which an ALB does not support; list the characters instead"
+		}
+		i++ // skip the escaped character
+	}
+	return ""
 }
 
 // headerCondition matches a header: an exact value may list alternatives separated by

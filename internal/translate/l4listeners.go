@@ -91,9 +91,6 @@ func (t *translator) buildListeners() {
 		if winner == nil {
 			continue
 		}
-		if lc != nil && lc.TargetGroupStickiness != nil {
-			forward.Stickiness.Enabled = *lc.TargetGroupStickiness
-		}
 		if p := t.overLimits(len(tgs)); p != nil {
 			for _, l := range ls {
 				l.unresolved = cmpFirst(l.unresolved, p)
@@ -104,6 +101,36 @@ func (t *translator) buildListeners() {
 		listener.DefaultActions = []model.Action{{Type: model.ActionForward, Forward: forward}}
 		t.stack.Listeners = append(t.stack.Listeners, listener)
 		t.stack.TargetGroups = append(t.stack.TargetGroups, tgs...)
+		if lc != nil && deref(lc.TargetGroupStickiness) {
+			t.stickyTargetGroups(forward)
+		}
+	}
+}
+
+// stickyTargetGroups turns on source-IP stickiness in the target groups of an NLB listener
+// whose configuration asks for targetGroupStickiness. An NLB listener's forward action takes
+// no TargetGroupStickinessConfig (that is ALB's group stickiness): on an NLB, stickiness is
+// the target group attributes stickiness.enabled and stickiness.type=source_ip
+// (TargetGroupAttribute reference: "source_ip for Network Load Balancers"). Values a
+// TargetGroupConfiguration sets win.
+func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
+	for _, w := range f.TargetGroups {
+		if w.TargetGroup.ID == "" {
+			continue // an existing target group, by ARN, is never modified
+		}
+		for i := range t.stack.TargetGroups {
+			tg := &t.stack.TargetGroups[i]
+			if tg.ID != w.TargetGroup.ID {
+				continue
+			}
+			if tg.Attributes == nil {
+				tg.Attributes = map[string]string{}
+			}
+			if _, set := tg.Attributes["stickiness.enabled"]; !set {
+				tg.Attributes["stickiness.enabled"] = "true"
+				tg.Attributes["stickiness.type"] = "source_ip"
+			}
+		}
 	}
 }
 
@@ -219,7 +246,7 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 		}
 		order = order[:model.MaxTargetGroupsPerForward]
 	}
-	f := &model.ForwardAction{Stickiness: &model.Stickiness{}}
+	f := &model.ForwardAction{}
 	carries := false
 	for _, ref := range order {
 		f.TargetGroups = append(f.TargetGroups, model.WeightedTargetGroup{TargetGroup: ref, Weight: weights[ref]})

@@ -115,7 +115,7 @@ func TestAssignPriorities(t *testing.T) {
 			t.Errorf("assignPriorities(%v) = %v, want %v", c.natural, got, c.want)
 		}
 	}
-	natural := make([]int64, model.MaxRulesPerListener)
+	natural := make([]int64, model.DefaultRulesPerLoadBalancer)
 	for i := range natural {
 		natural[i] = 49990
 	}

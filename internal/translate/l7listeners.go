@@ -23,11 +23,12 @@ type ruleUnit struct {
 
 // buildL7Listeners turns each port with valid listeners and an attached route into one ALB
 // listener: a 404 default action, and one rule per route rule × match × hostname, in
-// precedence order.
+// precedence order, as many as the load balancer's quotas allow (withinLimits).
 func (t *translator) buildL7Listeners() {
+	var ports []*l7Port
 	for _, pg := range t.portGroups() {
 		port, ls, routes := pg.port, pg.listeners, pg.routes
-		if len(t.stack.Listeners) >= model.MaxListenersPerLoadBalancer {
+		if len(ports) >= model.MaxListenersPerLoadBalancer {
 			p := &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
 				"spec.listeners: an ALB has at most %d listeners and lower ports took them all; spread the ports over more Gateways",
 				model.MaxListenersPerLoadBalancer)}
@@ -36,14 +37,19 @@ func (t *translator) buildL7Listeners() {
 			}
 			continue
 		}
-		if listener, ok := t.l7Listener(port, ls, routes); ok {
-			t.stack.Listeners = append(t.stack.Listeners, listener)
+		if p, ok := t.l7Listener(port, ls, routes); ok {
+			ports = append(ports, p)
 		}
+	}
+	t.withinLimits(ports)
+	for _, p := range ports {
+		t.numberRules(p)
+		t.stack.Listeners = append(t.stack.Listeners, p.listener)
 	}
 }
 
-// l7Listener builds the ALB listener of one port, or reports why it cannot.
-func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*routeState) (model.Listener, bool) {
+// l7Listener builds the ALB listener of one port and its rule units, or reports why it cannot.
+func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*routeState) (*l7Port, bool) {
 	protocol := ls[0].effective
 	lc := t.cfg.listenerConfig(protocol, port)
 	listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port)),
@@ -59,7 +65,7 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 				r.notes = append(r.notes, fmt.Sprintf(
 					"not programmed on port %d: the HTTPS listener has no certificate; see the Gateway's listener conditions", port))
 			}
-			return listener, false
+			return nil, false
 		}
 		listener.Certificates = certs
 		listener.MutualAuthentication = mutualAuthentication(lc)
@@ -67,58 +73,35 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 	t.listenerSettings(&listener, lc)
 	units := t.ruleUnits(port, protocol, ls, routes)
 	slices.SortFunc(units, func(a, b *ruleUnit) int { return comparePrecedence(&a.prec, &b.prec) })
-	units = t.withinLimits(port, units)
-	natural := make([]int64, len(units))
-	for i, u := range units {
+	for _, u := range units {
+		for _, tg := range u.tgs {
+			if !slices.ContainsFunc(t.l7Candidates, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
+				t.l7Candidates = append(t.l7Candidates, tg)
+			}
+		}
+	}
+	return &l7Port{listener: listener, units: units}, true
+}
+
+// numberRules gives the kept units of a port their priorities and turns them into rules.
+func (t *translator) numberRules(p *l7Port) {
+	port := p.listener.Port
+	natural := make([]int64, len(p.units))
+	for i, u := range p.units {
 		natural[i] = naturalPriority(&u.prec)
 	}
 	for i, priority := range assignPriorities(natural) {
-		u := units[i]
+		u := p.units[i]
 		var tags map[string]string
 		if u.rule.lrc != nil {
 			tags = u.rule.lrc.Spec.Tags
 		}
-		listener.Rules = append(listener.Rules, model.Rule{
+		p.listener.Rules = append(p.listener.Rules, model.Rule{
 			Priority: priority, Conditions: u.conditions, Actions: u.actions, Transforms: u.transforms,
 			Tags:  t.tags(tags, fmt.Sprintf("%d:%d", port, priority)),
 			Route: model.RouteOwner(u.route.kind, u.route.namespace, u.route.name),
 		})
 	}
-	return listener, true
-}
-
-// withinLimits keeps the first units an ALB listener can hold (100 rules, 100 target groups
-// per load balancer), adds their target groups to the stack, and reports the rest on their
-// routes.
-func (t *translator) withinLimits(port int32, units []*ruleUnit) []*ruleUnit {
-	var kept []*ruleUnit
-	for _, u := range units {
-		var p *problem
-		var add []model.TargetGroup
-		for _, tg := range u.tgs {
-			if !slices.ContainsFunc(t.stack.TargetGroups, func(x model.TargetGroup) bool { return x.ID == tg.ID }) &&
-				!slices.ContainsFunc(add, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
-				add = append(add, tg)
-			}
-		}
-		switch {
-		case len(kept) >= model.MaxRulesPerListener:
-			p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-				"%s: not programmed on port %d: an ALB listener holds at most %d rules and rules of higher precedence took them; spread the routes over more Gateways or ports",
-				u.rule.field(""), port, model.MaxRulesPerListener)}
-		case len(t.stack.TargetGroups)+len(add) > model.MaxTargetGroupsPerLoadBalancer:
-			p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-				"%s: not programmed on port %d: a load balancer has at most %d target groups and rules of higher precedence took them; spread the routes over more Gateways",
-				u.rule.field(""), port, model.MaxTargetGroupsPerLoadBalancer)}
-		}
-		if p != nil {
-			u.route.addRuleProblem(u.rule.index, false, *p)
-			continue
-		}
-		t.stack.TargetGroups = append(t.stack.TargetGroups, add...)
-		kept = append(kept, u)
-	}
-	return kept
 }
 
 // ruleUnits expands the attached routes' rules into units for one port.
@@ -137,13 +120,15 @@ func (t *translator) ruleUnits(port int32, protocol string, ls []*listenerState,
 			}
 			for _, m := range rule.matches {
 				for _, h := range hosts {
-					u, p := t.ruleUnit(r, rule, m, h)
+					us, p := t.ruleUnit(r, rule, m, h)
 					if p != nil {
 						r.addRuleProblem(rule.index, false, *p)
 						continue
 					}
-					u.actions, u.tgs = actions, tgs
-					out = append(out, u)
+					for _, u := range us {
+						u.actions, u.tgs = actions, tgs
+						out = append(out, u)
+					}
 				}
 			}
 		}
@@ -151,26 +136,108 @@ func (t *translator) ruleUnits(port int32, protocol string, ls []*listenerState,
 	return out
 }
 
-func (t *translator) ruleUnit(r *routeState, rule *l7Rule, m *l7Match, host string) (*ruleUnit, *problem) {
+// ruleUnit turns a match on one hostname into rule units: usually one; several when a
+// condition has more values than an ALB rule takes and its values are alternatives, so each
+// unit takes a share of them (same actions, same precedence). None when the match's Host
+// header can never equal the hostname.
+func (t *translator) ruleUnit(r *routeState, rule *l7Rule, m *l7Match, host string) ([]*ruleUnit, *problem) {
+	field := rule.field(fmt.Sprintf("matches[%d]", m.index))
 	var conds []model.Condition
-	if host != "" {
+	switch {
+	case m.host != nil && host == "":
+		conds = append(conds, *m.host)
+	case m.host != nil && len(m.host.RegexValues) > 0:
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s: a Host header regular expression on hostname %s: an ALB rule has one host-header condition; drop the route's (or listener's) hostnames or match the Host header exactly",
+			field, host)}
+	case m.host != nil:
+		if !wildcardCovers(host, m.host.Values[0]) && host != m.host.Values[0] {
+			return nil, nil // no request has both hostnames
+		}
+		conds = append(conds, *m.host)
+	case host != "":
 		conds = append(conds, model.Condition{Field: condHost, Values: []string{host}})
 	}
 	conds = append(conds, m.conditions...)
 	if c := sourceIPCondition(rule.lrc, m.index); c != nil {
 		conds = append(conds, *c)
 	}
-	if n := conditionValues(conds); n > model.MaxConditionValuesPerRule {
-		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-			"%s: %d condition values (hostname, paths, header and query values, source IPs), an ALB rule takes at most %d; split the match",
-			rule.field(fmt.Sprintf("matches[%d]", m.index)), n, model.MaxConditionValuesPerRule)}
+	for _, c := range conds {
+		if c.ValueCount() > model.MaxValuesPerCondition {
+			continue // split below
+		}
+		if p := c.Check(); p != "" {
+			return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf("%s: %s; shorten or drop it", field, p)}
+		}
+	}
+	pieces, p := splitConditions(conds)
+	if p != "" {
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), field + ": " + p}
 	}
 	class, dots := hostPrecedence(host)
-	return &ruleUnit{
-		route: r, rule: rule, conditions: conds, transforms: transforms(rule, m),
-		prec: precedence{hostClass: class, hostDots: dots, hostLen: len(host), hostBand: hostnameBand(class, host), host: host, match: m.prec,
-			created: r.created.Time, route: r.namespace + "/" + r.name, kind: r.kind, rule: rule.index, matchIdx: m.index},
-	}, nil
+	var out []*ruleUnit
+	for i, cs := range pieces {
+		out = append(out, &ruleUnit{
+			route: r, rule: rule, conditions: cs, transforms: transforms(rule, m),
+			prec: precedence{hostClass: class, hostDots: dots, hostLen: len(host), hostBand: hostnameBand(class, host), host: host, match: m.prec,
+				created: r.created.Time, route: r.namespace + "/" + r.name, kind: r.kind, rule: rule.index, matchIdx: m.index, split: i},
+		})
+	}
+	return out, nil
+}
+
+// splitConditions keeps a rule's conditions within an ALB's limits: at most 3 values per
+// condition and 5 per rule. The values of a condition are alternatives (a request matches
+// when one of them does), so one condition with too many splits into several rules, each
+// with a share of its values and all the other conditions. It says why when that is not
+// enough (two conditions too large, or the others alone leave no room).
+func splitConditions(conds []model.Condition) ([][]model.Condition, string) {
+	total := 0
+	for _, c := range conds {
+		total += c.ValueCount()
+	}
+	if total <= model.MaxConditionValuesPerRule && conditionsFit(conds) {
+		return [][]model.Condition{conds}, ""
+	}
+	// Split the condition with the most plain values.
+	big := -1
+	for i, c := range conds {
+		if len(c.Values) > 1 && (big < 0 || len(c.Values) > len(conds[big].Values)) {
+			big = i
+		}
+	}
+	if big < 0 {
+		return nil, fmt.Sprintf("%d condition values (hostname, paths, header and query values, source IPs), an ALB rule takes at most %d; split the match",
+			total, model.MaxConditionValuesPerRule)
+	}
+	for i, c := range conds {
+		if i != big && c.ValueCount() > model.MaxValuesPerCondition {
+			return nil, fmt.Sprintf("%s and %s conditions both have more than %d values; an ALB rule takes at most %d per condition and only one can be split over several rules; reduce one to %d",
+				conds[big].Field, c.Field, model.MaxValuesPerCondition, model.MaxValuesPerCondition, model.MaxValuesPerCondition)
+		}
+	}
+	others := total - conds[big].ValueCount()
+	share := min(model.MaxValuesPerCondition, model.MaxConditionValuesPerRule-others)
+	if share < 1 {
+		return nil, fmt.Sprintf("%d condition values besides the %s values, an ALB rule takes at most %d; split the match",
+			others, conds[big].Field, model.MaxConditionValuesPerRule)
+	}
+	var out [][]model.Condition
+	for chunk := range slices.Chunk(conds[big].Values, share) {
+		cs := slices.Clone(conds)
+		cs[big].Values = chunk
+		out = append(out, cs)
+	}
+	return out, ""
+}
+
+func conditionsFit(conds []model.Condition) bool {
+	for _, c := range conds {
+		if c.ValueCount() > model.MaxValuesPerCondition {
+			return false
+		}
+	}
+	return true
 }
 
 // hostsOn are the hostnames the route serves on a port: the intersections with each listener

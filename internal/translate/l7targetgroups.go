@@ -96,7 +96,9 @@ func (t *translator) l7HealthCheck(sb *serviceBackend, protocol, version string)
 func (t *translator) addTargetGroup(tg model.TargetGroup, pending *[]model.TargetGroup, field string) (string, *problem) {
 	// The stack's and this route's target groups, walked in place: copying them on every call
 	// made translation quadratic in memory for Gateways with many routes.
-	groups := [2][]model.TargetGroup{t.stack.TargetGroups, *pending}
+	// t.l7Candidates are the target groups of the ports built before this one, not yet in the
+	// stack (withinLimits adds the ones whose rules fit).
+	groups := [3][]model.TargetGroup{t.stack.TargetGroups, t.l7Candidates, *pending}
 	find := func(match func(x *model.TargetGroup) bool) *model.TargetGroup {
 		for _, g := range groups {
 			for i := range g {
@@ -121,7 +123,7 @@ func (t *translator) addTargetGroup(tg model.TargetGroup, pending *[]model.Targe
 			"%s: target group name %s is already used by %s; give each target group its own targetGroupName in the TargetGroupConfiguration",
 			field, tg.Name, x.ID)}
 	}
-	if len(groups[0])+len(groups[1]) >= model.MaxTargetGroupsPerLoadBalancer {
+	if len(groups[0])+len(groups[2]) >= model.MaxTargetGroupsPerLoadBalancer {
 		return "", &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
 			"%s: a load balancer has at most %d target groups and other rules took them; spread the routes over more Gateways",
 			field, model.MaxTargetGroupsPerLoadBalancer)}

@@ -29,6 +29,8 @@ type precedence struct {
 	kind     string
 	rule     int
 	matchIdx int
+	// split numbers the rules one match on one hostname split into (l7listeners.go).
+	split int
 }
 
 func hostPrecedence(host string) (class, dots int) {
@@ -72,6 +74,7 @@ func comparePrecedence(a, b *precedence) int {
 		cmp.Compare(a.kind, b.kind),
 		cmp.Compare(a.rule, b.rule),
 		cmp.Compare(a.matchIdx, b.matchIdx),
+		cmp.Compare(a.split, b.split),
 	)
 }
 

@@ -46,7 +46,7 @@ func BenchmarkTranslateALB(b *testing.B) {
 					routes, stack.LoadBalancer != nil, len(stack.Listeners), want)
 			}
 			rules := countRules(stack)
-			if want := min(6*routes, benchALBListener*model.MaxRulesPerListener); rules == 0 || rules > want {
+			if want := min(6*routes, model.DefaultRulesPerLoadBalancer); rules == 0 || rules > want {
 				b.Fatalf("translation of %d routes gave %d rules, want 1..%d", routes, rules, want)
 			}
 			b.ReportMetric(float64(rules), "rules/op")

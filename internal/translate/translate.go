@@ -89,6 +89,9 @@ type translator struct {
 	set      *status.Set
 	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
 	imported map[string]model.Certificate
+	// l7Candidates are the target groups of the ALB listeners built so far, before the
+	// load balancer's limits pick the rules that keep theirs (l7listeners.go).
+	l7Candidates []model.TargetGroup
 }
 
 // run is the translation, step by step.
@@ -208,6 +211,7 @@ func (t *translator) buildStack() {
 	} else {
 		t.buildListeners()
 	}
+	t.limitCertificates()
 	t.keepImportedCertificates()
 	t.securityGroups()
 }

@@ -220,6 +220,9 @@ func TestChartRendersSeedValues(t *testing.T) {
 		"--log-level=info",
 		"--default-target-type=instance",
 		"--default-load-balancer-scheme=internal",
+		"--alb-rules-per-load-balancer=100",
+		"--alb-certificates-per-load-balancer=25",
+		"--nlb-certificates-per-load-balancer=25",
 		"--metrics-bind-address=:8080",
 		"--health-probe-bind-address=:61779",
 		"--leader-elect=true",
@@ -255,6 +258,22 @@ func TestChartRendersSeedValues(t *testing.T) {
 	port, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
 	if len(port) != 1 || port[0].(map[string]any)["targetPort"] != "metrics" {
 		t.Errorf("metrics Service ports %v, want the metrics port", port)
+	}
+}
+
+// TestChartRendersQuotas: raised quotas in the values reach the controller's flags.
+func TestChartRendersQuotas(t *testing.T) {
+	values := seedValues(t, "karpenter-demo", "eu-west-1", "vpc-0123456789abcdef0")
+	values["quotas"] = map[string]any{"albRulesPerLoadBalancer": 250, "albCertificatesPerLoadBalancer": 50, "nlbCertificatesPerLoadBalancer": 30}
+	objs, err := render(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(containerArgs(t, objs), "\n")
+	for _, want := range []string{"--alb-rules-per-load-balancer=250", "--alb-certificates-per-load-balancer=50", "--nlb-certificates-per-load-balancer=30"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("container args lack %s:\n%s", want, args)
+		}
 	}
 }
 
