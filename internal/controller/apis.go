@@ -35,11 +35,14 @@ var routeVersions = map[string][]string{
 type APIs struct {
 	// Routes maps each served route kind to the version to watch and write.
 	Routes map[string]schema.GroupVersionKind
-	// Gateway, GatewayClass, ReferenceGrant (v1beta1) and the gateway.k8s.aws configuration
-	// kinds are served.
+	// Gateway, GatewayClass, ReferenceGrant (v1 or v1beta1) and the gateway.k8s.aws
+	// configuration kinds are served.
 	Gateway, GatewayClass, ReferenceGrant bool
-	LoadBalancerConfiguration             bool
-	TargetGroupConfiguration              bool
+	// ReferenceGrantV1 is true when ReferenceGrant is served in v1 (Gateway API v1.5 and
+	// later): grants are then read and watched in v1, else in v1beta1.
+	ReferenceGrantV1          bool
+	LoadBalancerConfiguration bool
+	TargetGroupConfiguration  bool
 	// ListenerRuleConfiguration is served: ALB routes' ExtensionRef filters are read and watched.
 	ListenerRuleConfiguration bool
 }
@@ -69,7 +72,8 @@ func DetectAPIs(d discovery.DiscoveryInterface) (APIs, error) {
 		Routes:                    map[string]schema.GroupVersionKind{},
 		Gateway:                   kinds[gatewayGroup+"/v1"]["Gateway"],
 		GatewayClass:              kinds[gatewayGroup+"/v1"]["GatewayClass"],
-		ReferenceGrant:            kinds[gatewayGroup+"/v1beta1"]["ReferenceGrant"],
+		ReferenceGrant:            kinds[gatewayGroup+"/v1"]["ReferenceGrant"] || kinds[gatewayGroup+"/v1beta1"]["ReferenceGrant"],
+		ReferenceGrantV1:          kinds[gatewayGroup+"/v1"]["ReferenceGrant"],
 		LoadBalancerConfiguration: kinds[awsGroup+"/v1"]["LoadBalancerConfiguration"],
 		TargetGroupConfiguration:  kinds[awsGroup+"/v1"]["TargetGroupConfiguration"],
 		ListenerRuleConfiguration: kinds[awsGroup+"/v1"]["ListenerRuleConfiguration"],
@@ -130,7 +134,7 @@ func (a APIs) Restrict(g Gates) (Gates, []string) {
 	check(&g.NLB, GateNLB, l4RouteKinds)
 	check(&g.ALB, GateALB, l7RouteKinds)
 	if !a.ReferenceGrant && (g.NLB || g.ALB) {
-		notes = append(notes, "referencegrants."+gatewayGroup+"/v1beta1 is not served: cross-namespace backend references are refused")
+		notes = append(notes, "referencegrants."+gatewayGroup+" is not served (neither v1 nor v1beta1): cross-namespace backend and certificate references are refused")
 	}
 	sort.Strings(notes)
 	return g, notes

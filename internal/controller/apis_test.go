@@ -44,6 +44,9 @@ func TestDetectAPIsPrefersV1AndFallsBackToV1alpha2(t *testing.T) {
 		!a.ListenerRuleConfiguration {
 		t.Errorf("core kinds not all detected: %+v", a)
 	}
+	if a.ReferenceGrantV1 {
+		t.Errorf("ReferenceGrantV1 with ReferenceGrant served in v1beta1 only")
+	}
 	gates, notes := a.Restrict(Gates{NLB: true, ALB: true})
 	if gates != (Gates{NLB: true, ALB: true}) {
 		t.Errorf("gates %+v, want both on (HTTPRoute is served)", gates)
@@ -71,5 +74,32 @@ func TestRestrictSwitchesOffGatesWithoutTheirKinds(t *testing.T) {
 	gates, notes = a.Restrict(Gates{NLB: true})
 	if gates.NLB || !strings.Contains(strings.Join(notes, "\n"), "loadbalancerconfigurations.gateway.k8s.aws/v1") {
 		t.Errorf("without the LoadBalancerConfiguration CRD: gates %+v, notes %q", gates, notes)
+	}
+}
+
+// TestDetectAPIsReadsReferenceGrantInV1WhenServed: Gateway API v1.5 and later serve
+// ReferenceGrant in v1 beside v1beta1; v1 is the version to read and watch, and a cluster that
+// serves v1 only still has ReferenceGrants.
+func TestDetectAPIsReadsReferenceGrantInV1WhenServed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lists []*metav1.APIResourceList
+		v1    bool
+	}{
+		{"v1 and v1beta1", []*metav1.APIResourceList{
+			resources("gateway.networking.k8s.io/v1", "Gateway", "ReferenceGrant"),
+			resources("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
+		}, true},
+		{"v1 only", []*metav1.APIResourceList{resources("gateway.networking.k8s.io/v1", "Gateway", "ReferenceGrant")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := DetectAPIs(&fakediscovery.FakeDiscovery{Fake: &clienttesting.Fake{Resources: tc.lists}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.ReferenceGrant || a.ReferenceGrantV1 != tc.v1 {
+				t.Errorf("ReferenceGrant %v, ReferenceGrantV1 %v; want served, v1 %v", a.ReferenceGrant, a.ReferenceGrantV1, tc.v1)
+			}
+		})
 	}
 }

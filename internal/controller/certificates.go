@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
@@ -82,6 +81,18 @@ func certificateSecretRefs(gw *gwv1.Gateway) []string {
 	return sortedKeys(set)
 }
 
+// certificateNamespaces are the namespaces other than its own (sorted) that the Gateway's
+// certificateRefs name Secrets in.
+func certificateNamespaces(gw *gwv1.Gateway) []string {
+	set := map[string]bool{}
+	for _, k := range certificateSecretRefs(gw) {
+		if ns, _ := splitKey(k); ns != gw.Namespace {
+			set[ns] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
 func terminatesTLS(l gwv1.Listener) bool {
 	if l.TLS == nil || l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough {
 		return false
@@ -109,11 +120,11 @@ func (g *gatherer) secretGrants(ctx context.Context, s *snapshot.Snapshot, refs 
 			continue
 		}
 		listed[ns] = true
-		var list gwv1beta1.ReferenceGrantList
-		if err := g.reader.List(ctx, &list, client.InNamespace(ns)); err != nil {
-			return fmt.Errorf("listing ReferenceGrants in %s: %w", ns, err)
+		grants, err := listReferenceGrants(ctx, g.reader, g.apis, ns)
+		if err != nil {
+			return err
 		}
-		s.ReferenceGrants = append(s.ReferenceGrants, list.Items...)
+		s.ReferenceGrants = append(s.ReferenceGrants, grants...)
 	}
 	return nil
 }

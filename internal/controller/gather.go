@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/aws"
@@ -141,11 +140,11 @@ func (g *gatherer) referenceGrants(ctx context.Context, s *snapshot.Snapshot) er
 		}
 	}
 	for _, ns := range sortedKeys(set) {
-		var list gwv1beta1.ReferenceGrantList
-		if err := g.reader.List(ctx, &list, client.InNamespace(ns)); err != nil {
-			return fmt.Errorf("listing ReferenceGrants in %s: %w", ns, err)
+		grants, err := listReferenceGrants(ctx, g.reader, g.apis, ns)
+		if err != nil {
+			return err
 		}
-		s.ReferenceGrants = append(s.ReferenceGrants, list.Items...)
+		s.ReferenceGrants = append(s.ReferenceGrants, grants...)
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ const (
 	// indexGateway indexes routes by the namespace/name of the Gateways in their parentRefs and
 	// status.parents.
 	indexGateway = "elbgateway.gateway"
+	// indexCertificateNamespace indexes Gateways by the other namespaces that their listeners'
+	// tls.certificateRefs name Secrets in, so that a ReferenceGrant there re-evaluates them.
+	indexCertificateNamespace = "elbgateway.certificatenamespace"
 	// indexService indexes routes by the namespace/name of the Services they name.
 	indexService = "elbgateway.service"
 	// indexDefaultTGC indexes LoadBalancerConfigurations by the namespace/name of their default
@@ -39,6 +42,11 @@ func addIndexes(ctx context.Context, idx client.FieldIndexer, routeKinds []schem
 	}
 	if err := idx.IndexField(ctx, &gwv1.Gateway{}, indexLBC, func(o client.Object) []string {
 		return lbcOfGateway(o.(*gwv1.Gateway))
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &gwv1.Gateway{}, indexCertificateNamespace, func(o client.Object) []string {
+		return certificateNamespaces(o.(*gwv1.Gateway))
 	}); err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
@@ -132,7 +131,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route))
 	}
 	if apis.ReferenceGrant {
-		b = b.Watches(&gwv1beta1.ReferenceGrant{}, handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
+		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
 	}
 	b = b.WatchesRawSource(problemSource(o.Targets))
 	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {

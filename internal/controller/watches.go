@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 )
@@ -45,15 +44,22 @@ func (m *mapper) namespace(ctx context.Context, o client.Object) []reconcile.Req
 	return m.routesBy(ctx, client.InNamespace(o.GetName()))
 }
 
+// referenceGrant maps a ReferenceGrant (of either served version) to the Gateways it can
+// change: those of its from namespaces whose listeners' certificateRefs name Secrets in its
+// namespace (granted or revoked, the certificate must follow at once), and those that routes of
+// its from namespaces attach to (their cross-namespace backends).
 func (m *mapper) referenceGrant(ctx context.Context, o client.Object) []reconcile.Request {
-	rg, ok := o.(*gwv1beta1.ReferenceGrant)
+	spec, ok := referenceGrantSpec(o)
 	if !ok {
 		return nil
 	}
 	set := map[string]bool{}
 	var out []reconcile.Request
-	for _, from := range rg.Spec.From {
+	for _, from := range spec.From {
 		ns := string(from.Namespace)
+		if string(from.Group) == gwv1.GroupName && from.Kind == "Gateway" {
+			out = append(out, m.gatewaysBy(ctx, indexCertificateNamespace, o.GetNamespace(), client.InNamespace(ns))...)
+		}
 		if set[ns] {
 			continue
 		}
@@ -119,9 +125,9 @@ func (m *mapper) routesBy(ctx context.Context, opts ...client.ListOption) []reco
 	return keysToRequests(sortedKeys(set))
 }
 
-func (m *mapper) gatewaysBy(ctx context.Context, index, value string) []reconcile.Request {
+func (m *mapper) gatewaysBy(ctx context.Context, index, value string, opts ...client.ListOption) []reconcile.Request {
 	var gws gwv1.GatewayList
-	if err := m.reader.List(ctx, &gws, client.MatchingFields{index: value}); err != nil {
+	if err := m.reader.List(ctx, &gws, append(opts, client.MatchingFields{index: value})...); err != nil {
 		log.FromContext(ctx).Error(err, "listing Gateways", "index", index, "value", value)
 		return nil
 	}

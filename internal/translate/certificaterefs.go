@@ -37,6 +37,33 @@ func (t *translator) certificateRefs(l *listenerState) ([]model.Ref, *problem) {
 	return out, first
 }
 
+// checkCertificateRefs resolves the tls.certificateRefs of every accepted listener that
+// terminates TLS, whether or not a route attaches to it (a port without routes gets no AWS
+// listener, but its Gateway listener still reports on its own references): a ref that cannot be
+// used makes the listener ResolvedRefs=False, and a listener with no usable ref is served with
+// no certificate at all, never with another listener's or a discovered one.
+func (t *translator) checkCertificateRefs() {
+	for _, l := range t.listeners {
+		if !l.accepted() || !terminatesTLS(l.spec) || len(l.spec.TLS.CertificateRefs) == 0 {
+			continue
+		}
+		l.certificates, l.certificateProblem = t.certificateRefs(l)
+		l.certificatesChecked = true
+		if l.certificateProblem != nil {
+			l.unresolved = cmpFirst(l.unresolved, l.certificateProblem)
+		}
+	}
+}
+
+// terminatesTLS says whether a listener ends TLS on the load balancer: HTTPS, and TLS in mode
+// Terminate (the default).
+func terminatesTLS(l gwv1.Listener) bool {
+	if l.TLS == nil {
+		return false
+	}
+	return l.Protocol == gwv1.HTTPSProtocolType || l.Protocol == gwv1.TLSProtocolType && !passthrough(l)
+}
+
 // certificateRef checks one ref and reads its Secret.
 func (t *translator) certificateRef(field string, ref gwv1.SecretObjectReference) (model.Certificate, *problem) {
 	invalid := func(format string, args ...any) (model.Certificate, *problem) {

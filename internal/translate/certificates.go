@@ -46,6 +46,9 @@ func compareCertRefs(a, b model.Ref) int {
 
 // listenerCertificates are one Gateway listener's certificates, its preferred default first.
 func (t *translator) listenerCertificates(l *listenerState, lc *awsv1.ListenerConfiguration, port int32) ([]model.Ref, *problem) {
+	if l.certificatesChecked {
+		return l.certificates, l.certificateProblem
+	}
 	if l.spec.TLS != nil && len(l.spec.TLS.CertificateRefs) > 0 {
 		return t.certificateRefs(l)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/model"
 )
 
 // listenerState is one Gateway listener after validation.
@@ -23,6 +25,11 @@ type listenerState struct {
 	conflicted  *problem
 	unresolved  *problem
 	attached    int32
+	// certificates are what the listener's tls.certificateRefs resolved to, and the first ref
+	// that could not be used; resolved says they were resolved (see checkCertificateRefs).
+	certificates        []model.Ref
+	certificateProblem  *problem
+	certificatesChecked bool
 	// hostnames are the hostnames attached TLSRoutes share with the listener.
 	hostnames []string
 }
@@ -122,6 +129,10 @@ func routeKinds(l *listenerState) ([]gwv1.RouteGroupKind, *problem) {
 	lb := "NLB"
 	if l.alb {
 		allowed, lb = l7KindsFor[l.spec.Protocol], "ALB"
+	} else if passthrough(l.spec) {
+		// A passthrough listener never sees the stream in clear; only a TLSRoute, which routes by
+		// SNI, can describe it (the Gateway API dropped TCPRoute from TLS listeners in v1.5).
+		allowed = []string{kindTLSRoute}
 	}
 	group := gwv1.Group(gatewayAPIGroup)
 	if l.spec.AllowedRoutes == nil || len(l.spec.AllowedRoutes.Kinds) == 0 {

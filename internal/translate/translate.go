@@ -105,6 +105,7 @@ func (t *translator) run() {
 	}
 	t.listeners = validateListeners(t.gw, t.alb())
 	t.checkConfig(class)
+	t.checkCertificateRefs()
 	for _, r := range t.routes {
 		r.parents = t.attach(r.l4Route)
 		if t.alb() {
