@@ -9,7 +9,9 @@ package translate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -129,6 +131,11 @@ func (t *translator) checkConfig(class status.GatewayClass) {
 			t.s.GatewayClass.Name, p.message)}
 		return
 	}
+	if len(t.gw.Spec.Addresses) > 0 {
+		t.rejected = &problem{string(gwv1.GatewayReasonUnsupportedAddress),
+			"spec.addresses: static addresses are not supported (the load balancer's address is its DNS name, reported in status.addresses); remove spec.addresses, or pin addresses with LoadBalancerConfiguration spec.loadBalancerSubnets[].eipAllocation or privateIPv4Allocation"}
+		return
+	}
 	cfg, p := resolveConfig(t.s)
 	if p != nil {
 		t.rejected = p
@@ -154,10 +161,27 @@ func (t *translator) checkSpec() *problem {
 			"LoadBalancerConfiguration spec.scheme: %q is not a scheme; use internal or internet-facing", s)}
 	}
 	switch t.ipAddressType() {
-	case "ipv4", "dualstack", "dualstack-without-public-ipv4":
+	case "ipv4", "dualstack":
+	case "dualstack-without-public-ipv4":
+		// CreateLoadBalancer IpAddressType: "[Network Load Balancers and Gateway Load Balancers]
+		// The possible values are ipv4 (IPv4 addresses) and dualstack".
+		if !t.alb() {
+			return &problem{invalidParameters,
+				"LoadBalancerConfiguration spec.ipAddressType: dualstack-without-public-ipv4 is for Application Load Balancers only; use ipv4 or dualstack"}
+		}
 	default:
 		return &problem{invalidParameters, fmt.Sprintf(
 			"LoadBalancerConfiguration spec.ipAddressType: %q is not supported; use ipv4 or dualstack", t.ipAddressType())}
+	}
+	for i, a := range spec.LoadBalancerAttributes {
+		if err := model.CheckLoadBalancerAttribute(t.stack.Type, a.Key, a.Value); err != nil {
+			return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.loadBalancerAttributes[%d]: %v", i, err)}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+		if err := model.CheckTagKey(k); err != nil {
+			return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.tags: %v", err)}
+		}
 	}
 	for i, r := range spec.SourceRanges {
 		if _, err := netip.ParsePrefix(r); err != nil {
