@@ -61,6 +61,24 @@ func Gateway(s *snapshot.Snapshot) (*model.Stack, *status.Set) {
 	return stack, set
 }
 
+// HeldTargetGroups are the target groups, with their backends, that the Gateway's routes have
+// when the Gateway is translated as if it were accepted. A Gateway that translation rejects
+// keeps what it has in AWS (see the controller's hold); its target groups that exist keep being
+// fed from these, also after a restart, so their targets follow the pods.
+func HeldTargetGroups(s *snapshot.Snapshot) []model.TargetGroup {
+	if s == nil || s.Gateway == nil || s.Gateway.DeletionTimestamp != nil || s.GatewayClass == nil {
+		return nil
+	}
+	stack := &model.Stack{ID: s.Gateway.Namespace + "/" + s.Gateway.Name, Type: model.Network}
+	if s.Settings.ControllerName == controllerALB {
+		stack.Type = model.Application
+	}
+	t := &translator{s: s, gw: s.Gateway, stack: stack, set: &status.Set{}, cfg: &lbConfig{}, held: true}
+	t.run()
+	stack.Sort()
+	return stack.TargetGroups
+}
+
 // LoadBalancerName returns the deterministic name of a Gateway's load balancer: the
 // LoadBalancerConfiguration's loadBalancerName, else k8s-<ns8>-<name8>-<hash10> over the
 // cluster name, the Gateway's UID and the scheme. AWS facts are not needed.
@@ -91,6 +109,9 @@ type translator struct {
 	set      *status.Set
 	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
 	imported map[string]model.Certificate
+	// held builds the stack even when the Gateway is rejected, for its target groups only
+	// (see HeldTargetGroups).
+	held bool
 }
 
 // run is the translation, step by step.
@@ -116,7 +137,7 @@ func (t *translator) run() {
 		t.rejected = &problem{string(gwv1.GatewayReasonListenersNotValid),
 			"spec.listeners: no listener is valid; see each listener's conditions for the fix"}
 	}
-	if t.rejected == nil {
+	if t.rejected == nil || t.held {
 		t.buildStack()
 	}
 	t.reportGateway()
@@ -216,11 +237,11 @@ func (t *translator) anyListenerAccepted() bool {
 func (t *translator) buildStack() {
 	name, _ := t.lbName()
 	subnets, p := t.subnets(t.scheme())
-	if p != nil {
+	if p != nil && !t.held {
 		t.rejected = p
 		return
 	}
-	if t.alb() {
+	if t.alb() && !t.held {
 		if p := t.albSubnetsOK(subnets); p != nil {
 			t.rejected = p
 			return
