@@ -8,6 +8,7 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -33,6 +34,7 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	t.Run("a refused HTTPS listener leaves the HTTP listener serving", w.refusedHTTPSListener)
 	t.Run("a load balancer deleted out of band comes back", w.drift)
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
+	t.Run("the shared backend group stays while any load balancer carries it", w.backendGroupInUse)
 	stop()
 	t.Run("a held Gateway's targets follow its EndpointSlice after a restart", w.heldAfterRestart)
 }
@@ -267,4 +269,40 @@ func (w *faultWorld) loadBalancerOf(t *testing.T, tag, stack string) string {
 	}
 	t.Fatalf("no load balancer tagged %s=%s", tag, stack)
 	return ""
+}
+
+func (w *faultWorld) backendGroupInUse(t *testing.T) {
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	groups := securityGroups(t, tagFilter("elbv2.k8s.aws/cluster", faultClusterName), tagFilter("elbv2.k8s.aws/resource", "backend-sg"),
+		ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{w.vpc.VPCID}})
+	if len(groups) != 1 {
+		t.Fatalf("%d shared backend security groups, want 1", len(groups))
+	}
+	backend := awssdk.ToString(groups[0].GroupId)
+	// A load balancer that is not ours carries the group too.
+	foreign, err := env.elb.CreateLoadBalancer(context.Background(), &elbv2.CreateLoadBalancerInput{
+		Name: awssdk.String(fmt.Sprintf("foreign-%d", time.Now().UnixNano()%100000)), Type: elbtypes.LoadBalancerTypeEnumNetwork,
+		Subnets: w.vpc.PublicSubnets[:1], SecurityGroups: []string{backend},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignARN := awssdk.ToString(foreign.LoadBalancers[0].LoadBalancerArn)
+	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
+	if !groupExists(t, backend) {
+		t.Errorf("the cluster's last Gateway deleted the shared backend group %s while load balancer %s carries it", backend, foreignARN)
+	}
+	if _, err := env.elb.DeleteLoadBalancer(context.Background(), &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: &foreignARN}); err != nil {
+		t.Fatal(err)
+	}
+	// The next Gateway to go, now the last user, releases it.
+	ns = newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
+	if groupExists(t, backend) {
+		t.Errorf("shared backend group %s left after the last user went", backend)
+	}
 }
