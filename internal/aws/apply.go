@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -14,14 +15,95 @@ import (
 // desired has no load balancer). It is safe to run again after a partial failure: creates look
 // for an existing resource of the same name first, deletes accept "not found". The error names
 // the change that failed and why.
+//
+// A change AWS refuses does not stop the plan: the changes that do not depend on it run (see
+// plan.Waits), and the error is an *ApplyError listing what failed and what waited. Throttling
+// and a cancelled context stop the plan at once; what did not run is listed as not attempted.
 func (c *Cloud) Apply(ctx context.Context, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error) {
 	a := newApplier(c, desired, observed)
-	for _, ch := range changes {
-		if err := a.apply(ctx, ch); err != nil {
-			return a.result(), fmt.Errorf("%s %s %s: %w", ch.Op, ch.Kind, ch.ID, err)
+	var failed []plan.Change
+	var out ApplyError
+	for i, ch := range changes {
+		if d, wait := plan.WaitsOnFailed(failed, ch); wait {
+			failed = append(failed, ch)
+			out.Failures = append(out.Failures, ChangeFailure{Change: ch, WaitedOn: &d})
+			continue
+		}
+		err := a.apply(ctx, ch)
+		if err == nil {
+			continue
+		}
+		failed = append(failed, ch)
+		out.Failures = append(out.Failures, ChangeFailure{Change: ch, Err: err})
+		if isThrottle(err) || ctx.Err() != nil {
+			for _, rest := range changes[i+1:] {
+				out.Failures = append(out.Failures, ChangeFailure{Change: rest, NotAttempted: true})
+			}
+			break
 		}
 	}
+	if len(out.Failures) > 0 {
+		return a.result(), &out
+	}
 	return a.result(), nil
+}
+
+// ApplyError is a plan applied in part: the changes that failed, those that waited on them,
+// and those not attempted. Every change not listed was applied.
+type ApplyError struct {
+	Failures []ChangeFailure
+}
+
+// ChangeFailure is one change of a plan that did not happen.
+type ChangeFailure struct {
+	Change plan.Change
+	// Err is why AWS (or the client) refused the change; nil when it waited or was not attempted.
+	Err error
+	// WaitedOn is the failed change this one depends on.
+	WaitedOn *plan.Change
+	// NotAttempted says the plan stopped (throttling, cancellation) before this change.
+	NotAttempted bool
+}
+
+// Code is the AWS error code of the failure, or "".
+func (f ChangeFailure) Code() string { return errorCode(f.Err) }
+
+// Reason says in one line why the change did not happen.
+func (f ChangeFailure) Reason() string {
+	switch {
+	case f.Err != nil:
+		return fmt.Sprintf("%s %s %s: %v", f.Change.Op, f.Change.Kind, f.Change.ID, f.Err)
+	case f.WaitedOn != nil:
+		return fmt.Sprintf("%s %s %s waits for %s %s %s, which failed", f.Change.Op, f.Change.Kind, f.Change.ID,
+			f.WaitedOn.Op, f.WaitedOn.Kind, f.WaitedOn.ID)
+	}
+	return fmt.Sprintf("%s %s %s not attempted yet", f.Change.Op, f.Change.Kind, f.Change.ID)
+}
+
+func (e *ApplyError) Error() string {
+	var refused []string
+	for _, f := range e.Failures {
+		if f.Err != nil {
+			refused = append(refused, f.Reason())
+		}
+	}
+	held := len(e.Failures) - len(refused)
+	msg := strings.Join(refused, "; ")
+	if held > 0 {
+		msg += fmt.Sprintf(" (%d dependent or later changes not applied)", held)
+	}
+	return msg
+}
+
+// Unwrap returns the errors of the changes that failed.
+func (e *ApplyError) Unwrap() []error {
+	var out []error
+	for _, f := range e.Failures {
+		if f.Err != nil {
+			out = append(out, f.Err)
+		}
+	}
+	return out
 }
 
 // applier holds what is known of the stack's AWS identifiers while changes run.

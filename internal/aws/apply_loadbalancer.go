@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +20,7 @@ func (a *applier) loadBalancer(ctx context.Context, ch plan.Change) error {
 	case plan.OpUpdate:
 		return a.updateLoadBalancer(ctx, ch.Desired.LoadBalancer, ch.Observed.LoadBalancer, ch.Update)
 	case plan.OpDelete:
-		return a.deleteLoadBalancer(ctx, ch.Observed.LoadBalancer)
+		return a.deleteLoadBalancer(ctx, ch.Observed.LoadBalancer, ch.IsReplace())
 	}
 	return fmt.Errorf("unknown op %q", ch.Op)
 }
@@ -138,16 +139,31 @@ func (a *applier) updateLoadBalancer(ctx context.Context, want, have *model.Load
 	return a.updateELBTags(ctx, arn, u)
 }
 
-// deleteLoadBalancer deletes the load balancer with its listeners and rules. Deletion
-// protection left on after it left the configuration is turned off first, as the Gateway is
-// the load balancer's owner.
-func (a *applier) deleteLoadBalancer(ctx context.Context, lb *model.LoadBalancer) error {
+// ErrDeletionProtection is why a load balancer with deletion protection on is not deleted.
+var ErrDeletionProtection = errors.New("deletion protection is on")
+
+// deleteLoadBalancer deletes the load balancer with its listeners and rules. A load balancer
+// with deletion protection on (observed, or as DeleteLoadBalancer answers OperationNotPermitted:
+// "This operation is not allowed" while deletion_protection.enabled is true) is kept: someone
+// turned it on to keep it. Only a replacement (a scheme change the user asked for) turns it off
+// first.
+func (a *applier) deleteLoadBalancer(ctx context.Context, lb *model.LoadBalancer, replace bool) error {
+	protected := func() error {
+		return fmt.Errorf("load balancer %s: %w (deletion_protection.enabled=true); to delete it, turn it off: aws elbv2 modify-load-balancer-attributes --load-balancer-arn %s --attributes Key=deletion_protection.enabled,Value=false",
+			lb.Name, ErrDeletionProtection, lb.ARN)
+	}
+	if !replace && lb.Attributes["deletion_protection.enabled"] == "true" {
+		return protected()
+	}
 	del := func() error {
 		_, err := a.c.elb.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)})
 		return err
 	}
 	err := del()
 	if errorCode(err) == "OperationNotPermitted" {
+		if !replace {
+			return protected()
+		}
 		if err := a.setLoadBalancerAttributes(ctx, lb.ARN, map[string]string{"deletion_protection.enabled": "false"}); err != nil {
 			return err
 		}

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -106,6 +108,12 @@ func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
 	if err != nil || id == "" {
 		return err
 	}
+	// Gateways deleted together each think they are the last; a load balancer that still
+	// carries the group (ours, being deleted, or anyone's) keeps it, rules included. The one
+	// whose load balancer goes last finds none.
+	if user, err := c.loadBalancerUsing(ctx, id); err != nil || user != "" {
+		return err
+	}
 	if err := c.revokeReferences(ctx, id); err != nil {
 		return err
 	}
@@ -117,4 +125,22 @@ func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
 		return fmt.Errorf("deleting the shared backend security group %s: %w", id, err)
 	}
 	return nil
+}
+
+// loadBalancerUsing returns the ARN of a load balancer in the VPC that has security group id,
+// or "".
+func (c *Cloud) loadBalancerUsing(ctx context.Context, id string) (string, error) {
+	p := elbv2.NewDescribeLoadBalancersPaginator(c.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(c.listPageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("looking for load balancers that use security group %s: %w", id, err)
+		}
+		for _, lb := range page.LoadBalancers {
+			if (c.opts.VPCID == "" || aws.ToString(lb.VpcId) == c.opts.VPCID) && slices.Contains(lb.SecurityGroups, id) {
+				return aws.ToString(lb.LoadBalancerArn), nil
+			}
+		}
+	}
+	return "", nil
 }

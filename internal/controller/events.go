@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/plan"
 )
 
@@ -34,6 +36,9 @@ type changeEvent struct {
 // it did not run and get no event. When err names no change, nothing is known to have
 // succeeded: the reconcile's FailedApply event (statusWriter.failed) reports the error.
 func changeEvents(changes []plan.Change, err error) []changeEvent {
+	if fs := failuresOf(err); fs != nil {
+		return partialEvents(changes, fs)
+	}
 	failed := -1
 	if err != nil {
 		failed = failedChange(changes, err)
@@ -50,6 +55,26 @@ func changeEvents(changes []plan.Change, err error) []changeEvent {
 		}
 		out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
 			action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)})
+	}
+	return out
+}
+
+// partialEvents are the events of a plan applied in part: each applied change, and each
+// change AWS refused; changes that waited on a refused one are not events of their own.
+func partialEvents(changes []plan.Change, fs applyFailures) []changeEvent {
+	var out []changeEvent
+	for _, c := range changes {
+		i := slices.IndexFunc(fs, func(f aws.ChangeFailure) bool {
+			return f.Change.Op == c.Op && f.Change.Kind == c.Kind && f.Change.ID == c.ID
+		})
+		switch {
+		case i < 0:
+			out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
+				action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)})
+		case fs[i].Err != nil:
+			out = append(out, changeEvent{eventType: corev1.EventTypeWarning, reason: "Failed" + pascal(string(c.Op)) + string(c.Kind),
+				action: pascal(string(c.Op)), note: truncate(fs[i].Reason()), route: changeOwner(c)})
+		}
 	}
 	return out
 }

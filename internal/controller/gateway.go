@@ -16,6 +16,7 @@ import (
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 	"github.com/elbgateway/elbgateway/internal/status"
 	"github.com/elbgateway/elbgateway/internal/targets"
 	"github.com/elbgateway/elbgateway/internal/translate"
@@ -65,21 +66,28 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if desired.LoadBalancer == nil && desired != observed {
 		r.registry.Set(desired.ID, nil)
 	}
-	// 5. apply the changes (the only AWS writes).
-	result, err := r.apply(ctx, gw, desired, observed, changes)
-	if err != nil {
-		return r.writer.failed(ctx, gw, "apply", err)
+	// 5. apply the changes (the only AWS writes). A change AWS refuses does not stop the
+	//    others (aws.ApplyError): what was applied is reported and bound like a success.
+	result, applyErr := r.apply(ctx, gw, desired, observed, changes)
+	failures := failuresOf(applyErr)
+	if applyErr != nil && failures == nil {
+		return r.writer.failed(ctx, gw, "apply", applyErr)
 	}
 	//    The last Gateway to go releases the shared backend security group.
-	if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
-		return r.writer.failed(ctx, gw, "backend security group", err)
+	if failures == nil {
+		if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
+			return r.writer.failed(ctx, gw, "backend security group", err)
+		}
 	}
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
 	ingress := translate.NodeIngress(snap, desired)
 	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result,
-		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name)})
-	// 7. targets: hand the target groups to the targets loop.
-	r.bindTargets(desired, observed, result, ingress)
+		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name), failures: failures})
+	// 7. targets: hand the target groups that exist to the targets loop.
+	r.bindTargets(snap, desired, observed, result)
+	if err == nil && applyErr != nil {
+		err = applyErr // retried with backoff
+	}
 	return retryConflict(res, err)
 }
 
@@ -137,22 +145,46 @@ func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired
 	}
 	result, err := r.cloud.Apply(ctx, desired, observed, changes)
 	r.writer.applied(ctx, gw, changes, err)
-	if err != nil {
-		return nil, err
-	}
-	if result == nil {
+	if result == nil && err == nil {
 		return nil, errors.New("applying the plan returned no stack")
 	}
-	return result, nil
+	if result == nil || failuresOf(err) == nil {
+		return nil, err
+	}
+	return result, err
 }
 
-// bindTargets tells the targets loop which target groups the Gateway has and what feeds them.
-// A held stack (see hold) keeps the bindings it had.
-func (r *gatewayReconciler) bindTargets(desired, observed, result *model.Stack, ingress model.NodeIngress) {
-	if desired == observed {
+// bindTargets tells the targets loop which target groups the Gateway has and what feeds them:
+// every target group that exists, also when apply failed in part. A held stack (see hold) binds
+// the target groups it has in AWS to the backends its routes name now, so its targets follow
+// the pods also after a restart.
+func (r *gatewayReconciler) bindTargets(snap *snapshot.Snapshot, desired, observed, result *model.Stack) {
+	if result == nil {
 		return
 	}
+	if desired == observed {
+		desired = heldStack(translate.HeldTargetGroups(snap), observed)
+	}
+	ingress := translate.NodeIngress(snap, desired)
 	r.registry.Set(desired.ID, withNetwork(bindings(desired, result), desired, result, ingress))
+}
+
+// heldStack is the observed stack with the backends of the target groups the routes still
+// have, for binding; a target group keeps the target type AWS has.
+func heldStack(translated []model.TargetGroup, observed *model.Stack) *model.Stack {
+	held := *observed
+	held.TargetGroups = nil
+	byID := map[string]model.TargetGroup{}
+	for _, tg := range translated {
+		byID[tg.ID] = tg
+	}
+	for _, tg := range observed.TargetGroups {
+		if t, ok := byID[tg.ID]; ok && t.Backend != nil {
+			tg.Backend = t.Backend
+		}
+		held.TargetGroups = append(held.TargetGroups, tg)
+	}
+	return &held
 }
 
 // bindings pairs the desired target groups (which know their backends) with the ARNs AWS
@@ -213,6 +245,8 @@ type reportInput struct {
 	// rules; nodeRuleProblems are what it could not do (see nodesecuritygroups.go).
 	nodeRules        bool
 	nodeRuleProblems []targets.Problem
+	// failures are the changes of the plan that did not happen.
+	failures applyFailures
 }
 
 // recorder is the part of an event recorder the writer uses.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
 	"github.com/elbgateway/elbgateway/internal/status"
@@ -39,11 +41,16 @@ type statusWriter struct {
 // report writes the outcome of a successful reconcile and says when to look again.
 func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Result, error) {
 	gw := in.gateway
+	noteRouteFailures(in.statuses, in.result, in.failures)
 	if err := w.routes(ctx, gw, in.statuses); err != nil {
 		return reconcile.Result{}, err
 	}
 	deleting := gw.DeletionTimestamp != nil || !in.owned
 	if deleting {
+		if f := in.failures.gatewayFailure(); f != nil {
+			// The finalizer stays while the load balancer cannot go (deletion protection, …).
+			return reconcile.Result{}, w.deletionHeld(ctx, gw, f)
+		}
 		if !stackEmpty(in.result) {
 			return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 		}
@@ -83,6 +90,25 @@ func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string
 	return reconcile.Result{}, err
 }
 
+// deletionHeld reports on a Gateway being deleted why its load balancer is still there, and
+// returns the error so the deletion is retried with backoff; the finalizer stays.
+func (w *statusWriter) deletionHeld(ctx context.Context, gw *gwv1.Gateway, f *aws.ChangeFailure) error {
+	reason, msg := refused(f, string(gwv1.GatewayReasonInvalid), string(gwv1.GatewayReasonPending))
+	if errors.Is(f.Err, aws.ErrDeletionProtection) {
+		reason = "DeletionProtected"
+	}
+	st := *gw.Status.DeepCopy()
+	conds := append([]metav1.Condition(nil), st.Conditions...)
+	meta.RemoveStatusCondition(&conds, string(gwv1.GatewayConditionProgrammed))
+	conds = append(conds, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionFalse,
+		Reason: reason, ObservedGeneration: gw.Generation, Message: "the Gateway is being deleted but its load balancer is not: " + msg})
+	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
+	if err := w.writeGateway(ctx, gw, st); err != nil {
+		return err
+	}
+	return fmt.Errorf("deleting the load balancer of Gateway %s/%s: %s", gw.Namespace, gw.Name, f.Reason())
+}
+
 // applied records the AWS changes of a plan as events, one per change (see events.go).
 func (w *statusWriter) applied(ctx context.Context, gw *gwv1.Gateway, changes []plan.Change, err error) {
 	w.recordChanges(ctx, gw, changes, err)
@@ -101,14 +127,19 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 		listeners = set.Gateway.Listeners
 	}
 	prog := programmedCondition(gw, conds, result)
+	if f := in.failures.gatewayFailure(); f != nil && prog.Status != metav1.ConditionFalse {
+		prog.Status = metav1.ConditionFalse
+		prog.Reason, prog.Message = refused(f, string(gwv1.GatewayReasonInvalid), string(gwv1.GatewayReasonPending))
+	}
 	conds = append(conds, prog)
 	if in.nodeRules {
 		conds = append(conds, nodeSecurityGroupCondition(gw.Generation, in.nodeRuleProblems))
 	}
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
+	ports := listenerPorts(gw)
 	for _, l := range listeners {
 		l = *l.DeepCopy()
-		l.Conditions = append(l.Conditions, listenerProgrammed(l, prog, gw.Generation))
+		l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], prog, result, in.failures, gw.Generation))
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
 	}
@@ -141,22 +172,6 @@ func programmedCondition(gw *gwv1.Gateway, conds []metav1.Condition, result *mod
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), lb.ARN
 	default:
 		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, string(gwv1.GatewayReasonPending), "Waiting for load balancer to be active"
-	}
-	return c
-}
-
-// listenerProgrammed says whether one listener is programmed.
-func listenerProgrammed(l gwv1.ListenerStatus, gateway metav1.Condition, gen int64) metav1.Condition {
-	c := metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen}
-	if acc := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
-		return c
-	}
-	switch gateway.Status {
-	case metav1.ConditionTrue:
-		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed), "Listener is programmed"
-	default:
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(gwv1.ListenerReasonPending), "Listener is pending: the load balancer is not active yet"
 	}
 	return c
 }

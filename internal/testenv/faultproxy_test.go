@@ -157,3 +157,21 @@ func assertCounts(t *testing.T, got, want map[string]int) {
 		}
 	}
 }
+
+// FaultRefuse answers AWS's refusal for the calls whose body matches, and only those: the
+// refused call never reaches the emulator.
+func TestFaultProxyRefuseByBody(t *testing.T) {
+	p := startProxy(t)
+	ctx := testContext(t, time.Minute)
+	client := elbv2.NewFromConfig(AWSConfig(p.URL, testRegion))
+
+	p.SetFault(FaultRule{Kind: FaultRefuse, Action: "DescribeLoadBalancers", Code: "LoadBalancerNotFound", BodyContains: "Names.member.1=refused"})
+	_, err := client.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"refused"}})
+	assertAPIError(t, err, "LoadBalancerNotFound")
+	if _, err := client.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{}); err != nil {
+		t.Fatalf("DescribeLoadBalancers without the body the rule selects: %v", err)
+	}
+	if got := p.Injected(); got != 1 {
+		t.Errorf("Injected() = %d, want 1 (one refusal, not retried: a 400 is not retryable)", got)
+	}
+}

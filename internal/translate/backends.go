@@ -116,6 +116,12 @@ func (t *translator) resolveService(r *l4Route, ref gwv1.BackendRef, field strin
 		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
 			"%s: Service %s/%s not found; create it or fix the name", field, ns, name)}
 	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		// An ExternalName Service has no endpoints to register as targets.
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s: Service %s/%s is of type ExternalName, which a load balancer cannot send traffic to; refer to a Service with endpoints (ClusterIP, NodePort or LoadBalancer) or to a TargetGroupName backend",
+			field, ns, name)}
+	}
 	var port *corev1.ServicePort
 	var ports []string
 	for i := range svc.Spec.Ports {

@@ -104,7 +104,9 @@ func (t *translator) explicitSubnets() ([]model.SubnetMapping, *problem) {
 					field, other, found.ID, found.AvailabilityZone)}
 			}
 			zones[found.AvailabilityZone] = found.ID
-		case !strings.HasPrefix(sc.Identifier, "subnet-") || len(sc.Identifier) == len("subnet-"):
+		default:
+			// Every subnet of the VPC is gathered, so an ID that is not among them does not exist
+			// there: CreateLoadBalancer would answer SubnetNotFound.
 			return nil, &problem{string(invalidParameters), fmt.Sprintf(
 				"%s: no subnet of VPC %s has ID or Name tag %q; fix the identifier", field, t.s.Settings.VPCID, sc.Identifier)}
 		}

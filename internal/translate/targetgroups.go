@@ -2,6 +2,8 @@ package translate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,6 +61,9 @@ func (t *translator) targetGroup(r *l4Route, sb *serviceBackend, protocol string
 	name := t.defaultTargetGroupName(r, sb, protocol, "")
 	if sb.props.TargetGroupName != nil {
 		name = *sb.props.TargetGroupName
+	}
+	if p := t.checkTargetGroupProps(sb); p != nil {
+		return model.TargetGroup{}, p
 	}
 	hc, p := t.healthCheck(sb)
 	if p != nil {
@@ -168,14 +173,39 @@ func applyHealthCheckSettings(hc *model.HealthCheck, sb *serviceBackend, c *awsv
 		}
 		hc.Port = port
 	}
+	if field, err := model.CheckHealthCheck(*hc); err != nil {
+		return &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s.%s: %v, which AWS refuses; fix it", tgConfigField(sb, "healthCheckConfig"), field, err)}
+	}
+	return nil
+}
+
+// tgConfigField names a field of the TargetGroupConfiguration that configures a Service.
+func tgConfigField(sb *serviceBackend, field string) string {
+	return fmt.Sprintf("TargetGroupConfiguration for Service %s/%s spec.defaultConfiguration.%s", sb.svc.Namespace, sb.svc.Name, field)
+}
+
+// checkTargetGroupProps refuses the attributes and tags of a TargetGroupConfiguration that
+// AWS would refuse (see model/limits.go).
+func (t *translator) checkTargetGroupProps(sb *serviceBackend) *problem {
+	for i, a := range sb.props.TargetGroupAttributes {
+		if err := model.CheckTargetGroupAttribute(t.stack.Type, a.Key, a.Value); err != nil {
+			return &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+				"%s[%d]: %v", tgConfigField(sb, "targetGroupAttributes"), i, err)}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(sb.props.Tags)) {
+		if err := model.CheckTagKey(k); err != nil {
+			return &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf("%s: %v", tgConfigField(sb, "tags"), err)}
+		}
+	}
 	return nil
 }
 
 // healthCheckPort resolves a configured health check port: a number, traffic-port, or the name
 // of a Service port (its node port for instance targets, its numeric targetPort for ip).
 func healthCheckPort(sb *serviceBackend, value string, number int32) (string, *problem) {
-	where := fmt.Sprintf("TargetGroupConfiguration for Service %s/%s spec.defaultConfiguration.healthCheckConfig.healthCheckPort",
-		sb.svc.Namespace, sb.svc.Name)
+	where := tgConfigField(sb, "healthCheckConfig.healthCheckPort")
 	if value == "traffic-port" {
 		return value, nil
 	}

@@ -9,7 +9,9 @@ package translate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -59,6 +61,24 @@ func Gateway(s *snapshot.Snapshot) (*model.Stack, *status.Set) {
 	return stack, set
 }
 
+// HeldTargetGroups are the target groups, with their backends, that the Gateway's routes have
+// when the Gateway is translated as if it were accepted. A Gateway that translation rejects
+// keeps what it has in AWS (see the controller's hold); its target groups that exist keep being
+// fed from these, also after a restart, so their targets follow the pods.
+func HeldTargetGroups(s *snapshot.Snapshot) []model.TargetGroup {
+	if s == nil || s.Gateway == nil || s.Gateway.DeletionTimestamp != nil || s.GatewayClass == nil {
+		return nil
+	}
+	stack := &model.Stack{ID: s.Gateway.Namespace + "/" + s.Gateway.Name, Type: model.Network}
+	if s.Settings.ControllerName == controllerALB {
+		stack.Type = model.Application
+	}
+	t := &translator{s: s, gw: s.Gateway, stack: stack, set: &status.Set{}, cfg: &lbConfig{}, held: true}
+	t.run()
+	stack.Sort()
+	return stack.TargetGroups
+}
+
 // LoadBalancerName returns the deterministic name of a Gateway's load balancer: the
 // LoadBalancerConfiguration's loadBalancerName, else k8s-<ns8>-<name8>-<hash10> over the
 // cluster name, the Gateway's UID and the scheme. AWS facts are not needed.
@@ -92,6 +112,9 @@ type translator struct {
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
 	// load balancer's limits pick the rules that keep theirs (l7listeners.go).
 	l7Candidates []model.TargetGroup
+	// held builds the stack even when the Gateway is rejected, for its target groups only
+	// (see HeldTargetGroups).
+	held bool
 }
 
 // run is the translation, step by step.
@@ -118,7 +141,7 @@ func (t *translator) run() {
 		t.rejected = &problem{string(gwv1.GatewayReasonListenersNotValid),
 			"spec.listeners: no listener is valid; see each listener's conditions for the fix"}
 	}
-	if t.rejected == nil {
+	if t.rejected == nil || t.held {
 		t.buildStack()
 	}
 	t.reportGateway()
@@ -131,6 +154,11 @@ func (t *translator) checkConfig(class status.GatewayClass) {
 	if p := classAccepted(class); p != nil {
 		t.rejected = &problem{invalidReason, fmt.Sprintf("spec.gatewayClassName: GatewayClass %s is not accepted: %s",
 			t.s.GatewayClass.Name, p.message)}
+		return
+	}
+	if len(t.gw.Spec.Addresses) > 0 {
+		t.rejected = &problem{string(gwv1.GatewayReasonUnsupportedAddress),
+			"spec.addresses: static addresses are not supported (the load balancer's address is its DNS name, reported in status.addresses); remove spec.addresses, or pin addresses with LoadBalancerConfiguration spec.loadBalancerSubnets[].eipAllocation or privateIPv4Allocation"}
 		return
 	}
 	cfg, p := resolveConfig(t.s)
@@ -158,10 +186,27 @@ func (t *translator) checkSpec() *problem {
 			"LoadBalancerConfiguration spec.scheme: %q is not a scheme; use internal or internet-facing", s)}
 	}
 	switch t.ipAddressType() {
-	case "ipv4", "dualstack", "dualstack-without-public-ipv4":
+	case "ipv4", "dualstack":
+	case "dualstack-without-public-ipv4":
+		// CreateLoadBalancer IpAddressType: "[Network Load Balancers and Gateway Load Balancers]
+		// The possible values are ipv4 (IPv4 addresses) and dualstack".
+		if !t.alb() {
+			return &problem{invalidParameters,
+				"LoadBalancerConfiguration spec.ipAddressType: dualstack-without-public-ipv4 is for Application Load Balancers only; use ipv4 or dualstack"}
+		}
 	default:
 		return &problem{invalidParameters, fmt.Sprintf(
 			"LoadBalancerConfiguration spec.ipAddressType: %q is not supported; use ipv4 or dualstack", t.ipAddressType())}
+	}
+	for i, a := range spec.LoadBalancerAttributes {
+		if err := model.CheckLoadBalancerAttribute(t.stack.Type, a.Key, a.Value); err != nil {
+			return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.loadBalancerAttributes[%d]: %v", i, err)}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+		if err := model.CheckTagKey(k); err != nil {
+			return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.tags: %v", err)}
+		}
 	}
 	for i, r := range spec.SourceRanges {
 		if _, err := netip.ParsePrefix(r); err != nil {
@@ -196,11 +241,11 @@ func (t *translator) anyListenerAccepted() bool {
 func (t *translator) buildStack() {
 	name, _ := t.lbName()
 	subnets, p := t.subnets(t.scheme())
-	if p != nil {
+	if p != nil && !t.held {
 		t.rejected = p
 		return
 	}
-	if t.alb() {
+	if t.alb() && !t.held {
 		if p := t.albSubnetsOK(subnets); p != nil {
 			t.rejected = p
 			return

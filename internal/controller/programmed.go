@@ -1,0 +1,182 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/status"
+)
+
+// What apply did not do, told on the object that owns it: the load balancer and its security
+// groups on the Gateway, a listener on the Gateway's listeners of its port, a rule or target
+// group on its route. A listener is Programmed only when its AWS listener exists as desired.
+
+// applyFailures are the changes of a plan that did not happen (see aws.ApplyError).
+type applyFailures []aws.ChangeFailure
+
+func failuresOf(err error) applyFailures {
+	var ae *aws.ApplyError
+	if errors.As(err, &ae) {
+		return ae.Failures
+	}
+	return nil
+}
+
+// gatewayFailure is the first failure of a change the Gateway itself owns.
+func (fs applyFailures) gatewayFailure() *aws.ChangeFailure {
+	for i, f := range fs {
+		if f.Change.Kind == plan.KindLoadBalancer || f.Change.Kind == plan.KindSecurityGroup {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// listenerFailure is the first failure of the listener on port.
+func (fs applyFailures) listenerFailure(port int32) *aws.ChangeFailure {
+	for i, f := range fs {
+		if f.Change.Kind == plan.KindListener && f.Change.Port() == port && f.Change.Op != plan.OpDelete {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// refused is the reason and message of a condition for a change that did not happen: Invalid
+// with the AWS error code when AWS refused it, Pending when it waits or was not attempted.
+func refused(f *aws.ChangeFailure, invalid, pending string) (reason, message string) {
+	if f.Err != nil {
+		code := f.Code()
+		if code == "" {
+			code = "no AWS error code"
+		}
+		return invalid, truncate(fmt.Sprintf("AWS refused %s (%s); fix the cause, it is retried with backoff", f.Reason(), code))
+	}
+	return pending, truncate(f.Reason() + "; retrying with backoff")
+}
+
+// listenerPorts maps the Gateway's listener names to their ports.
+func listenerPorts(gw *gwv1.Gateway) map[gwv1.SectionName]int32 {
+	out := map[gwv1.SectionName]int32{}
+	for _, l := range gw.Spec.Listeners {
+		out[l.Name] = l.Port
+	}
+	return out
+}
+
+// listenerProgrammed says whether one listener is programmed: accepted, its AWS listener in
+// the result with an ARN, and no change of it left undone.
+func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condition, result *model.Stack, fs applyFailures, gen int64) metav1.Condition {
+	c := metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen, Status: metav1.ConditionFalse}
+	if acc := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
+		c.Reason, c.Message = string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
+		return c
+	}
+	if f := fs.listenerFailure(port); f != nil {
+		c.Reason, c.Message = refused(f, string(gwv1.ListenerReasonInvalid), string(gwv1.ListenerReasonPending))
+		return c
+	}
+	var aws *model.Listener
+	if result != nil {
+		if i := slices.IndexFunc(result.Listeners, func(x model.Listener) bool { return x.Port == port }); i >= 0 {
+			aws = &result.Listeners[i]
+		}
+	}
+	switch {
+	case aws == nil:
+		c.Reason = string(gwv1.ListenerReasonInvalid)
+		c.Message = fmt.Sprintf("no AWS listener is programmed on port %d", port)
+		if res := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionResolvedRefs)); res != nil && res.Status != metav1.ConditionTrue {
+			c.Message += ": " + res.Message
+		} else if gateway.Status != metav1.ConditionTrue {
+			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
+		}
+	case aws.ARN == "":
+		c.Reason, c.Message = string(gwv1.ListenerReasonPending), fmt.Sprintf("the AWS listener on port %d is not created yet", port)
+	case gateway.Status != metav1.ConditionTrue:
+		c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
+	default:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed), "Listener is programmed"
+	}
+	return c
+}
+
+// noteRouteFailures adds to the Accepted message of each route entry what of the route AWS
+// does not have: its rules or target groups that failed, and the listeners it is on that are
+// not programmed.
+func noteRouteFailures(set *status.Set, result *model.Stack, fs applyFailures) {
+	if set == nil || len(fs) == 0 {
+		return
+	}
+	notes := map[string][]string{}
+	add := func(owner, note string) {
+		if owner != "" && !slices.Contains(notes[owner], note) {
+			notes[owner] = append(notes[owner], note)
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		_, msg := refused(f, "", "")
+		switch d := f.Change.Desired; {
+		case d.Rule != nil:
+			add(d.Rule.Route, "rule "+f.Change.ID+" not programmed: "+msg)
+		case d.TargetGroup != nil:
+			add(d.TargetGroup.Route, "target group "+d.TargetGroup.Name+" not programmed: "+msg)
+		case f.Change.Kind == plan.KindListener && f.Change.Op != plan.OpDelete:
+			for _, owner := range listenerRoutes(result, f.Change.Port()) {
+				add(owner, fmt.Sprintf("not programmed on port %d: %s", f.Change.Port(), msg))
+			}
+		}
+	}
+	for i := range set.Routes {
+		r := &set.Routes[i]
+		n := notes[model.RouteOwner(r.Kind, r.Namespace, r.Name)]
+		if len(n) == 0 {
+			continue
+		}
+		for j := range r.Parents {
+			c := meta.FindStatusCondition(r.Parents[j].Conditions, string(gwv1.RouteConditionAccepted))
+			if c != nil && c.Status == metav1.ConditionTrue {
+				c.Message = truncate(c.Message + "; " + strings.Join(n, "; "))
+			}
+		}
+	}
+}
+
+// listenerRoutes are the routes whose rules or default-action target groups are on port.
+func listenerRoutes(s *model.Stack, port int32) []string {
+	if s == nil {
+		return nil
+	}
+	owners := map[string]string{}
+	for _, tg := range s.TargetGroups {
+		owners[tg.ID] = tg.Route
+	}
+	var out []string
+	for _, l := range s.Listeners {
+		if l.Port != port {
+			continue
+		}
+		for _, r := range l.Rules {
+			out = append(out, r.Route)
+		}
+		for _, a := range l.DefaultActions {
+			if a.Forward == nil {
+				continue
+			}
+			for _, tg := range a.Forward.TargetGroups {
+				out = append(out, owners[tg.TargetGroup.ID])
+			}
+		}
+	}
+	return out
+}

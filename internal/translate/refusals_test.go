@@ -1,0 +1,166 @@
+package translate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/status"
+)
+
+// TestRefusedBeforeCalling feeds translation inputs AWS is known to refuse. Each must end as
+// a condition on the object that owns the field, naming the field, and never reach the stack:
+// a refused Gateway has no load balancer (so no CreateLoadBalancer), a refused backend has no
+// target group.
+func TestRefusedBeforeCalling(t *testing.T) {
+	nlbLBC := func(s *snapshot.Snapshot) *awsv1.LoadBalancerConfigurationSpec {
+		return &s.LoadBalancerConfigurations[0].Spec
+	}
+	tgc := func(s *snapshot.Snapshot) *awsv1.TargetGroupProps {
+		return &s.TargetGroupConfigurations[0].Spec.DefaultConfiguration
+	}
+	cases := []struct {
+		name   string
+		base   string
+		mutate func(*snapshot.Snapshot)
+		// where is the key of the rejections map that must hold the refusal.
+		where  string
+		reason string
+		field  string
+		// noLoadBalancer says the whole Gateway is refused; else the backend's target group
+		// must be missing from the stack.
+		noLoadBalancer bool
+	}{{
+		name: "subnet ID not in the VPC", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			nlbLBC(s).LoadBalancerSubnets[0].Identifier = "subnet-0doesnotexist"
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true,
+		field: "spec.loadBalancerSubnets[0].identifier",
+	}, {
+		name: "spec.addresses", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Value: "10.0.0.10"}}
+		},
+		where: "Gateway Accepted", reason: "UnsupportedAddress", noLoadBalancer: true, field: "spec.addresses",
+	}, {
+		name: "load balancer attribute of the other type", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			nlbLBC(s).LoadBalancerAttributes = []awsv1.LoadBalancerAttribute{{Key: "idle_timeout.timeout_seconds", Value: "60"}}
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true,
+		field: "spec.loadBalancerAttributes[0]",
+	}, {
+		name: "load balancer attribute value out of range", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			nlbLBC(s).LoadBalancerAttributes = []awsv1.LoadBalancerAttribute{{Key: "secondary_ips.auto_assigned.per_subnet", Value: "9"}}
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true,
+		field: "spec.loadBalancerAttributes[0]",
+	}, {
+		name: "NLB ipAddressType", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			v := awsv1.LoadBalancerIPAddressType("dualstack-without-public-ipv4")
+			nlbLBC(s).IpAddressType = &v
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true, field: "spec.ipAddressType",
+	}, {
+		name: "tag key aws:", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) { nlbLBC(s).Tags = map[string]string{"aws:owner": "x"} },
+		where:  "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true, field: "spec.tags",
+	}, {
+		name: "health check timeout not below interval", base: "HTTPRouteTargetGroupConfigurationIPTargets",
+		mutate: func(s *snapshot.Snapshot) {
+			timeout := int32(10)
+			tgc(s).HealthCheckConfig.HealthCheckTimeout = &timeout
+		},
+		where: "HTTPRoute", reason: "UnsupportedValue", field: "healthCheckConfig.healthCheckTimeout",
+	}, {
+		name: "health check interval out of range", base: "HTTPRouteTargetGroupConfigurationIPTargets",
+		mutate: func(s *snapshot.Snapshot) {
+			interval := int32(301)
+			tgc(s).HealthCheckConfig.HealthCheckInterval = &interval
+		},
+		where: "HTTPRoute", reason: "UnsupportedValue", field: "healthCheckConfig.healthCheckInterval",
+	}, {
+		name: "target group attribute of NLB target groups on an ALB", base: "HTTPRouteTargetGroupConfigurationIPTargets",
+		mutate: func(s *snapshot.Snapshot) {
+			tgc(s).TargetGroupAttributes = append(tgc(s).TargetGroupAttributes,
+				awsv1.TargetGroupAttribute{Key: "proxy_protocol_v2.enabled", Value: "true"})
+		},
+		where: "HTTPRoute", reason: "UnsupportedValue", field: "targetGroupAttributes[1]",
+	}, {
+		name: "target group tag key aws:", base: "HTTPRouteTargetGroupConfigurationIPTargets",
+		mutate: func(s *snapshot.Snapshot) { tgc(s).Tags = map[string]string{"aws:cloudformation:stack": "x"} },
+		where:  "HTTPRoute", reason: "UnsupportedValue", field: "spec.defaultConfiguration.tags",
+	}, {
+		name: "ExternalName Service", base: "TCPRouteSimpleSameNamespace",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Services[0].Spec.Type = corev1.ServiceTypeExternalName
+			s.Services[0].Spec.ExternalName = "example.com"
+		},
+		where: "TCPRoute", reason: "UnsupportedValue", field: "spec.rules[0].backendRefs[0]",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSnapshot(t, filepath.Join("testdata", tc.base))
+			before, _ := Gateway(loadSnapshot(t, filepath.Join("testdata", tc.base)))
+			if before.LoadBalancer == nil || len(before.TargetGroups) == 0 {
+				t.Fatalf("base case %s must translate to a load balancer with target groups", tc.base)
+			}
+			tc.mutate(s)
+			stack, set := Gateway(s)
+			var found bool
+			for where, c := range refusals(set) {
+				if !strings.HasPrefix(where, tc.where) {
+					continue
+				}
+				found = true
+				if c.Reason != tc.reason || !strings.Contains(c.Message, tc.field) {
+					t.Errorf("%s: %s %s %q, want reason %s naming %s", where, c.Type, c.Reason, c.Message, tc.reason, tc.field)
+				}
+			}
+			if !found {
+				t.Fatalf("no refusal on %s; refusals: %v", tc.where, refusals(set))
+			}
+			if tc.noLoadBalancer {
+				if stack.LoadBalancer != nil {
+					t.Errorf("the refused Gateway still has a load balancer to create")
+				}
+				return
+			}
+			if stack.LoadBalancer == nil {
+				t.Fatalf("a refused backend must not refuse the Gateway")
+			}
+			if len(stack.TargetGroups) >= len(before.TargetGroups) {
+				t.Errorf("%d target groups, want fewer than %d: the refused backend's must be left out", len(stack.TargetGroups), len(before.TargetGroups))
+			}
+		})
+	}
+}
+
+// refusals are the rejections that refuse an input: Accepted or ResolvedRefs False, or a route's
+// PartiallyInvalid (a rule left out).
+func refusals(set *status.Set) map[string]metav1.Condition {
+	out := map[string]metav1.Condition{}
+	for where, c := range rejections(set) {
+		if c.Type == "Accepted" || c.Type == "ResolvedRefs" {
+			out[where] = c
+		}
+	}
+	for _, r := range set.Routes {
+		for i, p := range r.Parents {
+			if c := meta.FindStatusCondition(p.Conditions, "PartiallyInvalid"); c != nil && c.Status == metav1.ConditionTrue {
+				out[r.Kind+" "+r.Namespace+"/"+r.Name+" parent "+itoa(i)+" PartiallyInvalid"] = *c
+			}
+		}
+	}
+	return out
+}
