@@ -2,8 +2,12 @@ package aws
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
 )
 
 func TestFamily(t *testing.T) {
@@ -78,5 +82,24 @@ func TestAdaptiveLimits(t *testing.T) {
 		if got := a.rateOf(FamilyELBRule); got != want {
 			t.Errorf("after a quiet period the rate is %v, want %v", got, want)
 		}
+	}
+}
+
+func TestPermanent(t *testing.T) {
+	for code, want := range map[string]bool{
+		"ValidationError": true, "SubnetNotFound": true, "CertificateNotFound": true,
+		"TooManyLoadBalancers": true, "TooManyRules": true, "InvalidGroup.NotFound": true,
+		"RulesPerSecurityGroupLimitExceeded": true,
+		"Throttling":                         false, "ThrottlingException": false, "RequestLimitExceeded": false,
+		"ServiceUnavailable": false, "ResourceInUse": false, "DependencyViolation": false,
+		"LoadBalancerNotFound": false, "HealthUnavailable": false,
+	} {
+		err := fmt.Errorf("create load-balancer x: %w", &smithy.GenericAPIError{Code: code, Message: "m"})
+		if got := Permanent(err); got != want {
+			t.Errorf("Permanent(%s) = %v, want %v", code, got, want)
+		}
+	}
+	if Permanent(errors.New("connection reset")) {
+		t.Error("an error without a code is permanent")
 	}
 }

@@ -30,6 +30,7 @@ type gatewayReconciler struct {
 	writer     *statusWriter
 	registry   *targets.Registry
 	opts       Options
+	backoff    *backoff
 }
 
 // Reconcile is the whole life of one Gateway, in numbered steps.
@@ -41,21 +42,29 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
 
 	// 1. gather: the Gateway's world from the cache, and AWS facts.
+	key, fp := req.String(), ""
 	snap, err := r.gatherer.gather(ctx, gw, class)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "gather", err)
+		return r.failed(ctx, gw, key, fp, "gather", err)
 	}
 	//    The shared backend security group is made sure of here, the one AWS write before
 	//    apply: it belongs to the cluster, not to the stack (see backendsg.go).
 	if err := r.ensureBackendSecurityGroup(ctx, snap, class); err != nil {
-		return r.writer.failed(ctx, gw, "backend security group", err)
+		return r.failed(ctx, gw, key, fp, "backend security group", err)
 	}
 	// 2. translate: pure.
 	desired, statuses := translate.Gateway(snap)
+	//    A Gateway backing off after a failure calls AWS again only when its pause is over or
+	//    what it asks of AWS changed (backoff.go).
+	if fp = fingerprint(desired); r.backoff != nil {
+		if wait := r.backoff.waiting(key, fp); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+	}
 	// 3. observe what the stack has in AWS.
 	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "observe", err)
+		return r.failed(ctx, gw, key, fp, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
@@ -68,11 +77,11 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 5. apply the changes (the only AWS writes).
 	result, err := r.apply(ctx, gw, desired, observed, changes)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "apply", err)
+		return r.failed(ctx, gw, key, fp, "apply", err)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
-		return r.writer.failed(ctx, gw, "backend security group", err)
+		return r.failed(ctx, gw, key, fp, "backend security group", err)
 	}
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
 	ingress := translate.NodeIngress(snap, desired)
@@ -80,6 +89,9 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name)})
 	// 7. targets: hand the target groups to the targets loop.
 	r.bindTargets(desired, observed, result, ingress)
+	if err == nil && r.backoff != nil {
+		r.backoff.succeeded(key)
+	}
 	return retryConflict(res, err)
 }
 
@@ -136,7 +148,9 @@ func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired
 		}
 	}
 	result, err := r.cloud.Apply(ctx, desired, observed, changes)
-	r.writer.applied(ctx, gw, changes, err)
+	if r.applyWarned(gw.Namespace+"/"+gw.Name, err) {
+		r.writer.applied(ctx, gw, changes, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,9 @@ const (
 	// FaultLoseResponse forwards the call, so AWS acts on it, then closes the connection
 	// without passing the answer on: the caller cannot tell whether the call took effect.
 	FaultLoseResponse FaultKind = "lose-response"
+	// FaultRefuse answers FaultRule.Status (400 when zero) with the error FaultRule.Code, as AWS
+	// refuses a request it finds invalid ("ValidationError", "TooManyLoadBalancers").
+	FaultRefuse FaultKind = "refuse"
 )
 
 // FaultRule selects calls and says what to do to them. The zero rule forwards everything.
@@ -50,8 +53,12 @@ type FaultRule struct {
 	Times int
 	// Delay is how long FaultDelay waits.
 	Delay time.Duration
-	// Status is the HTTP status FaultServerError answers with (500–599).
+	// Status is the HTTP status FaultServerError (500–599) or FaultRefuse (400–499) answers with.
 	Status int
+	// Code is the AWS error code FaultRefuse answers with.
+	Code string
+	// BodyContains limits the rule to calls whose request body contains it (a name, a port).
+	BodyContains string
 }
 
 // FaultProxy is a reverse proxy on 127.0.0.1 in front of an AWS endpoint (moto) that counts
@@ -190,6 +197,12 @@ func (p *FaultProxy) handler(forward http.Handler) http.Handler {
 		case FaultLoseResponse:
 			forward.ServeHTTP(httptest.NewRecorder(), r)
 			drop(w)
+		case FaultRefuse:
+			status := rule.Status
+			if status < 400 || status > 499 {
+				status = http.StatusBadRequest
+			}
+			writeAWSError(w, call, status, rule.Code)
 		default:
 			forward.ServeHTTP(w, r)
 		}
@@ -217,6 +230,7 @@ func (r *ruleState) hits(c awsCall) bool {
 	if r.Kind == FaultNone ||
 		(r.Action != "" && r.Action != c.action) ||
 		(r.Service != "" && r.Service != c.service) ||
+		(r.BodyContains != "" && !strings.Contains(c.body, r.BodyContains)) ||
 		(r.Times > 0 && r.injected >= r.Times) {
 		return false
 	}
@@ -259,26 +273,31 @@ type awsCall struct {
 	service string // signing name from the SigV4 credential scope
 	action  string
 	json    bool // JSON protocol (X-Amz-Target), as ACM uses
+	body    string
 }
 
 // identify reads the action from X-Amz-Target or the form's Action, leaving r.Body readable.
 func identify(r *http.Request) (awsCall, error) {
 	c := awsCall{service: signingName(r.Header.Get("Authorization"))}
+	c.action = r.URL.Query().Get("Action")
+	if r.Body != nil && r.Method == http.MethodPost {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return c, fmt.Errorf("reading request body: %w", err)
+		}
+		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		c.body = string(body)
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.json = true
 		c.action = target[strings.LastIndex(target, ".")+1:]
 		return c, nil
 	}
-	c.action = r.URL.Query().Get("Action")
 	if r.Body == nil || r.Method != http.MethodPost {
 		return c, nil
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return c, fmt.Errorf("reading request body: %w", err)
-	}
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	body := []byte(c.body)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
 			c.action = form.Get("Action")
