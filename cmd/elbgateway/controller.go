@@ -43,6 +43,21 @@ type controllerFlags struct {
 	sgs         securityGroupFlags
 	workersNLB  int
 	workersALB  int
+	apiLimits   apiLimitsFlag
+}
+
+// apiLimitsFlag is --aws-api-limits: "family=perSecond:burst,…".
+type apiLimitsFlag struct{ limits aws.RateLimits }
+
+func (f *apiLimitsFlag) String() string { return f.limits.String() }
+
+func (f *apiLimitsFlag) Set(s string) error {
+	l, err := aws.ParseRateLimits(s)
+	if err != nil {
+		return err
+	}
+	f.limits = l
+	return nil
 }
 
 func (f *controllerFlags) register(fs *flag.FlagSet) {
@@ -58,8 +73,9 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, or ~/.kube/config)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	fs.Var(&f.defaultTags, "default-tags", "comma-separated key=value AWS tags put on every resource the controller creates")
-	fs.IntVar(&f.workersNLB, "nlb-gateway-max-concurrent-reconciles", 3, "how many NLB Gateways are reconciled at once")
-	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", 3, "how many ALB Gateways are reconciled at once")
+	fs.IntVar(&f.workersNLB, "nlb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many NLB Gateways are reconciled at once")
+	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
+	fs.Var(&f.apiLimits, "aws-api-limits", "client-side AWS call rates by family, family=perSecond:burst,… (default "+aws.DefaultLimits().String()+")")
 	f.leader.register(fs)
 	f.sgs.register(fs)
 	f.quotas.register(fs)
@@ -106,6 +122,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	cloud, err := aws.New(ctx, aws.Options{
 		Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Registerer: metrics.Registry,
+		RateLimits: f.apiLimits.limits,
 	})
 	if err != nil {
 		return err

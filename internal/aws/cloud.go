@@ -40,7 +40,8 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// MaxRetries bounds the retries of one call (throttling, 5xx, network errors). Default 5.
 	MaxRetries int
-	// RateLimits bound our call rate per operation class. Zero values take the defaults.
+	// RateLimits bound our call rate per family of operations (limits.go); families left out
+	// take DefaultLimits.
 	RateLimits RateLimits
 
 	// SubnetCacheTTL is how long the VPC's subnets are reused. Default 1m.

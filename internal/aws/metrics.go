@@ -10,47 +10,13 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 )
 
-// Limit is a token bucket: PerSecond calls on average, Burst at once.
-type Limit struct {
-	PerSecond float64
-	Burst     int
-}
-
-// RateLimits are the client-side limits per operation class. AWS throttles per account and
-// region, shared with everything else the account runs, so we stay well below its limits.
-type RateLimits struct {
-	// Read covers Describe*, Get* and List*. Default 50/s, burst 200.
-	Read Limit
-	// Write covers the other changes. Default 3/s, burst 20.
-	Write Limit
-	// Targets covers RegisterTargets and DeregisterTargets. Default 4/s, burst 20.
-	Targets Limit
-}
-
-func (r RateLimits) withDefaults() RateLimits {
-	def := func(l, d Limit) Limit {
-		if l.PerSecond <= 0 {
-			l.PerSecond = d.PerSecond
-		}
-		if l.Burst <= 0 {
-			l.Burst = d.Burst
-		}
-		return l
-	}
-	r.Read = def(r.Read, Limit{50, 200})
-	r.Write = def(r.Write, Limit{3, 20})
-	r.Targets = def(r.Targets, Limit{4, 20})
-	return r
-}
-
 // callCounter counts every attempt of every call, by service, operation and outcome, and makes
-// each attempt wait for its class's rate limiter first.
+// each attempt wait for its family's bucket first (limits.go).
 type callCounter struct {
-	vec      *prometheus.CounterVec
-	limiters map[string]*rate.Limiter
+	vec    *prometheus.CounterVec
+	limits *apiLimits
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -71,12 +37,8 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 		}
 	}
 	return &callCounter{
-		vec: vec,
-		limiters: map[string]*rate.Limiter{
-			"read":    rate.NewLimiter(rate.Limit(limits.Read.PerSecond), limits.Read.Burst),
-			"write":   rate.NewLimiter(rate.Limit(limits.Write.PerSecond), limits.Write.Burst),
-			"targets": rate.NewLimiter(rate.Limit(limits.Targets.PerSecond), limits.Targets.Burst),
-		},
+		vec:    vec,
+		limits: newAPILimits(limits),
 		counts: map[string]int{},
 	}, nil
 }
@@ -95,10 +57,13 @@ func (c *callCounter) apiOptions() func(*middleware.Stack) error {
 func (c *callCounter) handle(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 	service := serviceLabel(awsmiddleware.GetServiceID(ctx))
 	op := awsmiddleware.GetOperationName(ctx)
-	if err := c.limiters[operationClass(op)].Wait(ctx); err != nil {
+	if err := c.limits.wait(ctx, service, op); err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	out, md, err := next.HandleFinalize(ctx, in)
+	if isThrottle(err) {
+		c.limits.throttled(service, op)
+	}
 	c.vec.WithLabelValues(service, op, outcome(err)).Inc()
 	c.mu.Lock()
 	c.counts[service+":"+op]++
@@ -122,17 +87,6 @@ func serviceLabel(id string) string {
 		return "elbv2"
 	default:
 		return strings.ToLower(strings.ReplaceAll(id, " ", ""))
-	}
-}
-
-func operationClass(op string) string {
-	switch {
-	case strings.HasPrefix(op, "Describe"), strings.HasPrefix(op, "Get"), strings.HasPrefix(op, "List"):
-		return "read"
-	case op == "RegisterTargets", op == "DeregisterTargets":
-		return "targets"
-	default:
-		return "write"
 	}
 }
 

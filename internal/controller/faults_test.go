@@ -44,12 +44,13 @@ func TestFaultInjection(t *testing.T) {
 	t.Run("throttled and failing ELBv2 calls converge without duplicates", w.throttledAndFailing)
 	t.Run("a lost CreateLoadBalancer response leaves one load balancer", w.lostCreateResponse)
 	t.Run("DescribeTags throttled after a restart shows on the Gateways, then converges", w.describeTagsThrottled)
+	t.Run("a refused CreateLoadBalancer costs at most 10 calls in the next minute", w.refusedCreate)
 	if left := w.clusterLeftovers(t); len(left) != 0 {
 		t.Errorf("after every Gateway is gone, AWS still holds resources tagged with cluster %s: %v", faultClusterName, left)
 	}
 }
 
-func startFaultWorld(t *testing.T) *faultWorld {
+func startFaultWorld(t testing.TB) *faultWorld {
 	t.Helper()
 	ctx := context.Background()
 	cluster := startTestCluster(t, testenv.ClusterOptions{})
@@ -76,7 +77,7 @@ func startFaultWorld(t *testing.T) *faultWorld {
 // startController starts a controller (a fresh aws.Cloud: empty caches, as after a restart)
 // that reaches AWS through the proxy, and stops it when the test ends or stop is called.
 // maxRetries bounds the SDK's retries of one call; 0 keeps the product's default (5).
-func (w *faultWorld) startController(t *testing.T, maxRetries int) (stop func()) {
+func (w *faultWorld) startController(t testing.TB, maxRetries int) (stop func()) {
 	t.Helper()
 	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
 	co.MaxRetries = maxRetries
@@ -245,7 +246,7 @@ func (w *faultWorld) programmed(ns, name string) (*metav1.Condition, error) {
 }
 
 // waitProgrammed waits for Programmed=True and returns the load balancer ARN (its message).
-func (w *faultWorld) waitProgrammed(t *testing.T, ns, name string, timeout time.Duration) string {
+func (w *faultWorld) waitProgrammed(t testing.TB, ns, name string, timeout time.Duration) string {
 	t.Helper()
 	var arn string
 	eventually(t, timeout, "Gateway "+ns+"/"+name+" programmed", func() error {
@@ -263,7 +264,7 @@ func (w *faultWorld) waitProgrammed(t *testing.T, ns, name string, timeout time.
 }
 
 // deleteGateway deletes a Gateway and waits until the controller has let it go.
-func (w *faultWorld) deleteGateway(t *testing.T, ns, name string, timeout time.Duration) {
+func (w *faultWorld) deleteGateway(t testing.TB, ns, name string, timeout time.Duration) {
 	t.Helper()
 	gw := &gwv1.Gateway{}
 	gw.Namespace, gw.Name = ns, name

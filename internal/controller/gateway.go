@@ -31,6 +31,7 @@ type gatewayReconciler struct {
 	writer     *statusWriter
 	registry   *targets.Registry
 	opts       Options
+	backoff    *backoff
 }
 
 // Reconcile is the whole life of one Gateway, in numbered steps.
@@ -42,21 +43,29 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
 
 	// 1. gather: the Gateway's world from the cache, and AWS facts.
+	key, fp := req.String(), ""
 	snap, err := r.gatherer.gather(ctx, gw, class)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "gather", err)
+		return r.failed(ctx, gw, key, fp, "gather", err)
 	}
 	//    The shared backend security group is made sure of here, the one AWS write before
 	//    apply: it belongs to the cluster, not to the stack (see backendsg.go).
 	if err := r.ensureBackendSecurityGroup(ctx, snap, class); err != nil {
-		return r.writer.failed(ctx, gw, "backend security group", err)
+		return r.failed(ctx, gw, key, fp, "backend security group", err)
 	}
 	// 2. translate: pure.
 	desired, statuses := translate.Gateway(snap)
+	//    A Gateway backing off after a failure calls AWS again only when its pause is over or
+	//    what it asks of AWS changed (backoff.go).
+	if fp = fingerprint(desired); r.backoff != nil {
+		if wait := r.backoff.waiting(key, fp); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+	}
 	// 3. observe what the stack has in AWS.
 	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "observe", err)
+		return r.failed(ctx, gw, key, fp, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
@@ -71,12 +80,12 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	result, applyErr := r.apply(ctx, gw, desired, observed, changes)
 	failures := failuresOf(applyErr)
 	if applyErr != nil && failures == nil {
-		return r.writer.failed(ctx, gw, "apply", applyErr)
+		return r.failed(ctx, gw, key, fp, "apply", applyErr)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if failures == nil {
 		if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
-			return r.writer.failed(ctx, gw, "backend security group", err)
+			return r.failed(ctx, gw, key, fp, "backend security group", err)
 		}
 	}
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
@@ -86,7 +95,12 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 7. targets: hand the target groups that exist to the targets loop.
 	r.bindTargets(snap, desired, observed, result)
 	if err == nil && applyErr != nil {
-		err = applyErr // retried with backoff
+		// Refused changes are on their objects' status now; the Gateway backs off like any
+		// failure until the pause is over or what it asks of AWS changes.
+		return r.partlyFailed(key, fp, applyErr)
+	}
+	if err == nil && r.backoff != nil {
+		r.backoff.succeeded(key)
 	}
 	return retryConflict(res, err)
 }
@@ -144,11 +158,13 @@ func (r *gatewayReconciler) apply(ctx context.Context, gw *gwv1.Gateway, desired
 		}
 	}
 	result, err := r.cloud.Apply(ctx, desired, observed, changes)
-	r.writer.applied(ctx, gw, changes, err)
+	if r.applyWarned(gw.Namespace+"/"+gw.Name, err) {
+		r.writer.applied(ctx, gw, changes, err)
+	}
 	if result == nil && err == nil {
 		return nil, errors.New("applying the plan returned no stack")
 	}
-	if result == nil || failuresOf(err) == nil {
+	if err != nil && (result == nil || failuresOf(err) == nil) {
 		return nil, err
 	}
 	return result, err

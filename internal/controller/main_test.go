@@ -151,7 +151,7 @@ func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (
 
 // startTestController runs a manager with the controllers of o against cfg until the test ends
 // or stop is called, and returns a direct client.
-func startTestController(t *testing.T, cfg *rest.Config, o controller.Options) (stop func(), c client.Client) {
+func startTestController(t testing.TB, cfg *rest.Config, o controller.Options) (stop func(), c client.Client) {
 	t.Helper()
 	stopManager, c, err := startManager(context.Background(), cfg, o)
 	if err != nil {
@@ -164,7 +164,7 @@ func startTestController(t *testing.T, cfg *rest.Config, o controller.Options) (
 }
 
 // startTestCluster starts an API server of the test's own, stopped when the test ends.
-func startTestCluster(t *testing.T, o testenv.ClusterOptions) *testenv.Cluster {
+func startTestCluster(t testing.TB, o testenv.ClusterOptions) *testenv.Cluster {
 	t.Helper()
 	cluster, err := testenv.StartCluster(context.Background(), o)
 	if err != nil {
@@ -181,7 +181,7 @@ func newNamespace(t *testing.T) string {
 }
 
 // newNamespaceIn creates a namespace for one test in the cluster c reaches.
-func newNamespaceIn(t *testing.T, c client.Client) string {
+func newNamespaceIn(t testing.TB, c client.Client) string {
 	t.Helper()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(name) > 40 {
@@ -197,14 +197,14 @@ func newNamespaceIn(t *testing.T, c client.Client) string {
 
 // applyFiles creates the objects of example manifests (paths relative to the repository) in a
 // namespace. Cluster-scoped objects that exist already are left as they are.
-func applyFiles(t *testing.T, c client.Client, namespace string, files ...string) {
+func applyFiles(t testing.TB, c client.Client, namespace string, files ...string) {
 	t.Helper()
 	for _, f := range files {
 		applyYAML(t, c, namespace, readFile(t, filepath.Join(env.root, f)))
 	}
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -214,7 +214,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 // applyYAML creates the objects of a multi-document YAML text in a namespace.
-func applyYAML(t *testing.T, c client.Client, namespace, text string) {
+func applyYAML(t testing.TB, c client.Client, namespace, text string) {
 	t.Helper()
 	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
 	for {
@@ -246,7 +246,7 @@ func applyYAML(t *testing.T, c client.Client, namespace, text string) {
 
 // eventually polls check every 200ms until it returns nil, and fails the test with its last
 // error after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+func eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

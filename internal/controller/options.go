@@ -68,8 +68,10 @@ type Options struct {
 	// Resync is how often each Gateway is reconciled without events, to repair drift
 	// (default 10 minutes, with up to 10% jitter).
 	Resync time.Duration
-	// Workers is how many Gateways of each controller are reconciled at once (default 3 each),
-	// so one Gateway waiting on a throttled AWS call does not hold up the others.
+	// Workers is how many Gateways of each controller are reconciled at once (default
+	// DefaultWorkers each), so one Gateway waiting on a throttled AWS call or on its family's
+	// client-side bucket does not hold up the others. AWS calls are bounded by those buckets,
+	// not by the number of workers.
 	Workers Workers
 	// PendingRequeue is how soon a Gateway whose load balancer is not active yet is looked at
 	// again (default 15 seconds).
@@ -79,12 +81,15 @@ type Options struct {
 // Workers is a number of concurrent reconciles per controller.
 type Workers struct{ NLB, ALB int }
 
+// DefaultWorkers is the default of Workers.NLB and Workers.ALB.
+const DefaultWorkers = 10
+
 func (o *Options) defaults() {
 	if o.Workers.NLB <= 0 {
-		o.Workers.NLB = 3
+		o.Workers.NLB = DefaultWorkers
 	}
 	if o.Workers.ALB <= 0 {
-		o.Workers.ALB = 3
+		o.Workers.ALB = DefaultWorkers
 	}
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute

@@ -67,12 +67,16 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
 }
 
-// failed records a failed step on the Gateway (Programmed=False with the error) and returns the
-// error so the Gateway is retried with backoff.
-func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string, err error) (reconcile.Result, error) {
+// failed records a failed step on the Gateway (Programmed=False with the error and when it is
+// tried again) and says when to retry (see backoff.go). Its Warning event is recorded only when
+// retry.warn says the failure is new for the Gateway. Without a pause the error is returned,
+// for controller-runtime's own backoff.
+func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string, err error, retry retryInfo) (reconcile.Result, error) {
 	err = fmt.Errorf("%s: %w", step, err)
-	log.FromContext(ctx).Error(err, "reconciling Gateway failed")
-	w.events.Eventf(gw, nil, corev1.EventTypeWarning, "Failed"+strings.ToUpper(step[:1])+step[1:], "Reconcile", "%s", truncate(err.Error()))
+	log.FromContext(ctx).Error(err, "reconciling Gateway failed", "attempts", retry.attempts, "retryAfter", retry.after)
+	if retry.warn {
+		w.events.Eventf(gw, nil, corev1.EventTypeWarning, "Failed"+strings.ToUpper(step[:1])+step[1:], "Reconcile", "%s", truncate(err.Error()))
+	}
 	if gw.DeletionTimestamp == nil {
 		st := *gw.Status.DeepCopy()
 		conds := append([]metav1.Condition(nil), st.Conditions...)
@@ -80,12 +84,15 @@ func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string
 		conds = append(conds, metav1.Condition{
 			Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionFalse,
 			Reason: string(gwv1.GatewayReasonPending), ObservedGeneration: gw.Generation,
-			Message: truncate(fmt.Sprintf("%v; retrying with backoff", err)),
+			Message: truncate(fmt.Sprintf("%v; %s", err, retry)),
 		})
 		st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 		if werr := w.writeGateway(ctx, gw, st); werr != nil {
 			log.FromContext(ctx).Error(werr, "writing Gateway status")
 		}
+	}
+	if retry.after > 0 {
+		return reconcile.Result{RequeueAfter: retry.after}, nil
 	}
 	return reconcile.Result{}, err
 }

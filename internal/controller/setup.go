@@ -113,6 +113,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		writer:   w,
 		registry: o.Targets,
 		opts:     o,
+		backoff:  newBackoff(),
 	}
 	workers := o.Workers.NLB
 	if controllerName == ControllerALB {
@@ -121,21 +122,21 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 	b := builder.ControllerManagedBy(mgr).
 		Named("gateway-"+controllerName[len("gateway.k8s.aws/"):]).
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
-		For(&gwv1.Gateway{}).
-		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass)).
-		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.service)).
+		For(&gwv1.Gateway{}, builder.WithPredicates(specChanged())).
+		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass), builder.WithPredicates(specChanged())).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.service), builder.WithPredicates(specChanged())).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.namespace), builder.WithPredicates(namespaceLabelsChanged())).
-		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration)).
-		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration))
+		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration), builder.WithPredicates(specChanged())).
+		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration), builder.WithPredicates(specChanged()))
 	for _, gvk := range m.routeKinds {
-		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route))
+		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route), builder.WithPredicates(specChanged()))
 	}
 	if apis.ReferenceGrant {
-		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant))
+		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant), builder.WithPredicates(specChanged()))
 	}
 	b = b.WatchesRawSource(problemSource(o.Targets))
 	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {
-		b = b.Watches(&awsv1.ListenerRuleConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.listenerRuleConfiguration))
+		b = b.Watches(&awsv1.ListenerRuleConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.listenerRuleConfiguration), builder.WithPredicates(specChanged()))
 	}
 	// OIDC client secrets (ALB) and TLS certificate secrets (both) share the per-Secret watches.
 	secrets, err := newSecretWatcher(mgr.GetConfig(), mgr.GetHTTPClient())

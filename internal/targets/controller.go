@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -83,7 +84,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Named("targets").
 		WatchesRawSource(source.TypedChannel(bindings, enqueueARN())).
 		WatchesRawSource(source.TypedChannel(kicks, enqueueARN())).
-		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.mapEndpointSlice)).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.mapEndpointSlice), builder.WithPredicates(endpointSliceChanged())).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.mapNode), builder.WithPredicates(nodeChanged())).
 		Complete(r)
 }
@@ -175,6 +176,22 @@ func nodeChanged() predicate.Predicate {
 		}
 		return !maps.Equal(o.Labels, n.Labels) || o.Spec.ProviderID != n.Spec.ProviderID ||
 			nodeEligible(o) != nodeEligible(n)
+	}}
+}
+
+// endpointSliceChanged passes EndpointSlice events that can change targets: creation, deletion,
+// and updates of the endpoints, ports, address type or labels (the Service a slice belongs to);
+// a re-list or an annotation change alone is dropped.
+func endpointSliceChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*discoveryv1.EndpointSlice)
+		n, ok2 := e.ObjectNew.(*discoveryv1.EndpointSlice)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) ||
+			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
+			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}
 }
 

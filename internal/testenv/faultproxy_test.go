@@ -175,3 +175,31 @@ func TestFaultProxyRefuseByBody(t *testing.T) {
 		t.Errorf("Injected() = %d, want 1 (one refusal, not retried: a 400 is not retryable)", got)
 	}
 }
+
+// FaultRefuse without an Action or Status answers the code it is given with HTTP 400, only for
+// calls whose body holds BodyContains.
+func TestFaultProxyRefuseStatus(t *testing.T) {
+	p := startProxy(t)
+	ctx := testContext(t, time.Minute)
+	client := elbv2.NewFromConfig(AWSConfig(p.URL, testRegion))
+
+	p.SetFault(FaultRule{Kind: FaultRefuse, Code: "ValidationError", BodyContains: "refused-name"})
+	_, err := client.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"refused-name"}}, noRetries)
+	assertAPIError(t, err, "ValidationError")
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 400 {
+		t.Errorf("refused with %v, want HTTP 400", err)
+	}
+	_, err = client.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"other-name"}}, noRetries)
+	if isCode(err, "ValidationError") {
+		t.Errorf("a call without the body text was refused: %v", err)
+	}
+	if got := p.Injected(); got != 1 {
+		t.Errorf("Injected() = %d, want 1", got)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}

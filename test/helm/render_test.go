@@ -218,6 +218,8 @@ func TestChartRendersSeedValues(t *testing.T) {
 		"--aws-vpc-id=vpc-0123456789abcdef0",
 		"--feature-gates=ALBGatewayAPI=true,NLBGatewayAPI=true",
 		"--log-level=info",
+		"--nlb-gateway-max-concurrent-reconciles=10",
+		"--alb-gateway-max-concurrent-reconciles=10",
 		"--default-target-type=instance",
 		"--default-load-balancer-scheme=internal",
 		"--alb-rules-per-load-balancer=100",
