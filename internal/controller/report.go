@@ -108,7 +108,9 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 	for _, l := range listeners {
 		l = *l.DeepCopy()
-		l.Conditions = append(l.Conditions, listenerProgrammed(l, prog, gw.Generation))
+		if meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionProgrammed)) == nil { // translation may know already
+			l.Conditions = append(l.Conditions, listenerProgrammed(l, prog, gw.Generation))
+		}
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
 	}

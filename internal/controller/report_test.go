@@ -8,6 +8,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/status"
 )
 
 func TestKeepTimes(t *testing.T) {
@@ -68,5 +69,36 @@ func TestBindingsPairDesiredBackendsWithARNs(t *testing.T) {
 	got := bindings(desired, result)
 	if len(got) != 1 || got[0].TargetGroupARN != "arn:a" || got[0].Backend.Service != "svc" {
 		t.Errorf("bindings %+v, want only arn:a with its backend", got)
+	}
+}
+
+// TestListenerProgrammedFromTranslationKept: a listener that translation already knows is not
+// served (no usable certificate) stays Programmed=False on an active load balancer; the others
+// follow the load balancer.
+func TestListenerProgrammedFromTranslationKept(t *testing.T) {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+	accepted := metav1.Condition{Type: "Accepted", Status: metav1.ConditionTrue, ObservedGeneration: 2}
+	set := &status.Set{Gateway: &status.Gateway{
+		Conditions: []metav1.Condition{accepted},
+		Listeners: []gwv1.ListenerStatus{
+			{Name: "https", Conditions: []metav1.Condition{accepted,
+				{Type: "Programmed", Status: metav1.ConditionFalse, Reason: "Invalid", ObservedGeneration: 2}}},
+			{Name: "http", Conditions: []metav1.Condition{accepted}},
+		},
+	}}
+	w := &statusWriter{now: time.Now}
+	_, st := w.gatewayStatus(gw, reportInput{gateway: gw, owned: true, statuses: set,
+		result: &model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"}}})
+	want := map[gwv1.SectionName]metav1.ConditionStatus{"https": metav1.ConditionFalse, "http": metav1.ConditionTrue}
+	for _, l := range st.Listeners {
+		var programmed []metav1.Condition
+		for _, c := range l.Conditions {
+			if c.Type == "Programmed" {
+				programmed = append(programmed, c)
+			}
+		}
+		if len(programmed) != 1 || programmed[0].Status != want[l.Name] || programmed[0].ObservedGeneration != 2 {
+			t.Errorf("listener %s: Programmed conditions %+v, want one %s of generation 2", l.Name, programmed, want[l.Name])
+		}
 	}
 }

@@ -117,6 +117,11 @@ func listenerStatus(l *listenerState, gen int64) gwv1.ListenerStatus {
 		res = condition(string(gwv1.ListenerConditionResolvedRefs), false, l.unresolved.reason, l.unresolved.message, gen)
 	}
 	ls.Conditions = []metav1.Condition{acc, con, res}
+	if l.accepted() && l.certificatesChecked && len(l.certificates) == 0 {
+		// Known now: the listener is not served, whatever AWS does (see checkCertificateRefs).
+		ls.Conditions = append(ls.Conditions, condition(string(gwv1.ListenerConditionProgrammed), false,
+			string(gwv1.ListenerReasonInvalid), l.field("tls.certificateRefs")+": none can be used, so the listener is not programmed; see ResolvedRefs", gen))
+	}
 	return ls
 }
 
