@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +102,31 @@ func TestListenerProgrammedFromTranslationKept(t *testing.T) {
 		if len(programmed) != 1 || programmed[0].Status != want[l.Name] || programmed[0].ObservedGeneration != 2 {
 			t.Errorf("listener %s: Programmed conditions %+v, want one %s of generation 2", l.Name, programmed, want[l.Name])
 		}
+	}
+}
+
+// TestNotEvaluatedRefreshesStaleConditions: after a failed reconcile, no condition speaks of an
+// older generation (or none, as the CRD's defaults do): those become Unknown for the current
+// one and say why; current ones stay as they are.
+func TestNotEvaluatedRefreshesStaleConditions(t *testing.T) {
+	conds := []metav1.Condition{
+		{Type: "Accepted", Status: metav1.ConditionUnknown, Reason: "Pending"}, // the CRD's default
+		{Type: "Programmed", Status: metav1.ConditionFalse, Reason: "Pending", ObservedGeneration: 4, Message: "gather: boom"},
+		{Type: "Custom", Status: metav1.ConditionTrue, Reason: "Fine", ObservedGeneration: 3},
+	}
+	got := notEvaluated(conds, 4, errors.New("gather: boom"))
+	for _, c := range got {
+		if c.ObservedGeneration != 4 {
+			t.Errorf("%s: observedGeneration %d, want 4", c.Type, c.ObservedGeneration)
+		}
+	}
+	if got[0].Status != metav1.ConditionUnknown || got[0].Reason != "Pending" || !strings.Contains(got[0].Message, "gather: boom") {
+		t.Errorf("defaulted Accepted became %+v, want Unknown/Pending naming the failure", got[0])
+	}
+	if got[1] != conds[1] {
+		t.Errorf("the current Programmed changed: %+v", got[1])
+	}
+	if got[2].Status != metav1.ConditionUnknown {
+		t.Errorf("a condition of generation 3 stays %s at generation 4, want Unknown", got[2].Status)
 	}
 }
