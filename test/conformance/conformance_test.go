@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -79,8 +80,9 @@ func TestStatusConformance(t *testing.T) {
 
 // runClass runs the status-only tests of one class against a cluster of its own.
 func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
+	// The suite's parallel tests run after runClass returns, before the cleanups.
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	clusterName := "conformance-" + c.name
 	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, region, clusterName)
 	if err != nil {
@@ -166,6 +168,14 @@ func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
 		opts.BaseManifests = "elbgateway/" + c.name + "-base.yaml"
 		opts.ManifestFS = append(opts.ManifestFS, fstest.MapFS{opts.BaseManifests: &fstest.MapFile{Data: base}})
 	}
+	// The table says which tests pass; each of those must have run, not been skipped.
+	var mu sync.Mutex
+	ran := map[string]bool{}
+	opts.Hook = func(st *testing.T, test suite.ConformanceTest, _ *suite.ConformanceTestSuite) {
+		mu.Lock()
+		defer mu.Unlock()
+		ran[test.ShortName] = !st.Skipped()
+	}
 	cSuite, err := suite.NewConformanceTestSuite(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +185,15 @@ func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
 	if err := cSuite.Run(t, run); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // after the parallel tests
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ct := range run {
+			if c.outcome(ct) == "passes" && !ran[ct.ShortName] {
+				t.Errorf("%s was skipped, but the conformance table says it passes in the %s class", ct.ShortName, c.name)
+			}
+		}
+	})
 }
 
 // selectTests keeps the tests named in names, in the suite's order.
