@@ -86,21 +86,26 @@ var classes = []class{
 		name: "alb", gatewayClass: "elbgateway-alb", controller: "gateway.k8s.aws/alb",
 		profiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName, suite.GatewayGRPCConformanceProfileName},
 		features: []features.FeatureName{
+			features.SupportGatewayInfrastructure,
 			features.SupportGatewayPort8080,
 			features.SupportHTTPRouteParentRefPort,
 		},
-		skip: map[string]string{},
+		skip: map[string]string{
+			"GatewayInfrastructureMetadata": noInfrastructureObjects,
+		},
 	},
 	{
 		name: "nlb", gatewayClass: "elbgateway-nlb", controller: "gateway.k8s.aws/nlb", baseManifests: nlbBaseManifests,
 		profiles: []suite.ConformanceProfileName{suite.GatewayTCPConformanceProfileName, suite.GatewayUDPConformanceProfileName,
 			suite.GatewayTLSConformanceProfileName},
 		features: []features.FeatureName{
+			features.SupportGatewayInfrastructure,
 			features.SupportTLSRouteModeTerminate,
 		},
 		// Their Gateways have only HTTP and HTTPS listeners (the base Gateways too, see
 		// nlbBaseManifests); the ALB class runs them.
 		skip: map[string]string{
+			"GatewayInfrastructureMetadata":             noInfrastructureObjects,
 			"GatewayInvalidRouteKind":                   nlbNoHTTP,
 			"GatewayInvalidTLSConfiguration":            nlbNoHTTP,
 			"GatewayListenerUnsupportedProtocol":        nlbNoHTTP,
@@ -117,6 +122,13 @@ var classes = []class{
 		},
 	},
 }
+
+// noInfrastructureObjects is why GatewayInfrastructureMetadata is skipped: it looks for the
+// ServiceAccounts and Pods a Gateway's data plane runs as, to check that they carry
+// spec.infrastructure's labels and annotations. A Gateway's data plane here is an AWS load
+// balancer; no Kubernetes object is made for it. (spec.infrastructure.parametersRef is
+// supported: GatewayInvalidParametersRef runs.)
+const noInfrastructureObjects = "it checks the labels of the Pods and ServiceAccounts a Gateway's data plane runs as; here the data plane is an AWS load balancer, and no Kubernetes object is made for it"
 
 // nlbNoHTTP and nlbWaitsForHTTP are why the NLB class skips tests whose Gateways listen on
 // HTTP or HTTPS only. CreateListener: "For Network Load Balancers, the supported protocols are
