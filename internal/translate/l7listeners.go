@@ -126,11 +126,6 @@ func (t *translator) ruleUnits(port int32, protocol string, ls []*listenerState,
 	var out []*ruleUnit
 	for _, r := range routes {
 		hosts := r.hostsOn(t.listeners, port)
-		if len(hosts) == 0 {
-			r.notes = append(r.notes, fmt.Sprintf(
-				"not programmed on port %d: the listeners it attaches to there have no usable certificate; see the Gateway's listener conditions", port))
-			continue
-		}
 		for _, rule := range r.l7 {
 			if rule.rejected != nil {
 				continue

@@ -37,11 +37,12 @@ type ruleProblem struct {
 	problem
 }
 
-// attachedOn says whether the route is attached to a listener on the port.
-func (r *routeState) attachedOn(listeners []*listenerState, port int32) bool {
+// attachedOn says whether the route is attached to a listener on the port (one that can be
+// served, with servableOnly).
+func (r *routeState) attachedOn(listeners []*listenerState, port int32, servableOnly bool) bool {
 	for _, p := range r.parents {
 		for _, li := range p.listeners {
-			if listeners[li].spec.Port == port {
+			if listeners[li].spec.Port == port && (!servableOnly || listeners[li].servable()) {
 				return true
 			}
 		}
