@@ -50,12 +50,18 @@ test: bin/kube-apiserver bin/etcd ## Vet, run every test against envtest + moto 
 	$(GO_STATIC) vet $(PKGS)
 	$(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(MAKE) --no-print-directory test-helm
+	$(MAKE) --no-print-directory test-conformance
 	$(GO_STATIC) build -o /dev/null ./cmd/elbgateway
 
 .PHONY: test-helm
 test-helm: bin/kube-apiserver bin/etcd ## Render the chart with the walkthrough's values, install it on kube-apiserver, run the walkthrough.
 	cd test/helm && $(TEST_ENV) $(GO_STATIC) vet ./...
 	cd test/helm && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: test-conformance
+test-conformance: bin/kube-apiserver bin/etcd ## Run the upstream Gateway API status conformance tests against the controller, both classes.
+	cd test/conformance && $(GO_STATIC) vet ./...
+	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
 bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.

@@ -206,6 +206,21 @@ func (w *faultWorld) describeTagsThrottled(t *testing.T) {
 			return nil
 		})
 	}
+	// Gateway B never got through a reconcile: none of its conditions may still be the CRD's
+	// defaults (no observedGeneration), as if nothing had looked at it.
+	var gwB gwv1.Gateway
+	if err := w.client.Get(context.Background(), types.NamespacedName{Namespace: nsB, Name: "aws-tcp-gateway"}, &gwB); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range gwB.Status.Conditions {
+		if c.ObservedGeneration != gwB.Generation {
+			t.Errorf("Gateway %s condition %s is of generation %d after a failed reconcile of generation %d", nsB, c.Type, c.ObservedGeneration, gwB.Generation)
+		}
+	}
+	if c := meta.FindStatusCondition(gwB.Status.Conditions, string(gwv1.GatewayConditionAccepted)); c == nil ||
+		c.Status != metav1.ConditionUnknown || !strings.Contains(c.Message, "DescribeTags") {
+		t.Errorf("Gateway %s Accepted %+v after a failed first reconcile, want Unknown naming the failure", nsB, c)
+	}
 	throttled := w.proxy.Counts()
 	w.proxy.SetFaults()
 	t.Logf("calls in %s of throttled DescribeTags: %s", time.Since(faultStart).Round(time.Second), countsText(throttled))

@@ -86,7 +86,10 @@ func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string
 			Reason: string(gwv1.GatewayReasonPending), ObservedGeneration: gw.Generation,
 			Message: truncate(fmt.Sprintf("%v; %s", err, retry)),
 		})
-		st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
+		st.Conditions = w.keepTimes(gw.Status.Conditions, notEvaluated(conds, gw.Generation, err))
+		for i := range st.Listeners {
+			st.Listeners[i].Conditions = w.keepTimes(st.Listeners[i].Conditions, notEvaluated(st.Listeners[i].Conditions, gw.Generation, err))
+		}
 		if werr := w.writeGateway(ctx, gw, st); werr != nil {
 			log.FromContext(ctx).Error(werr, "writing Gateway status")
 		}
@@ -114,6 +117,21 @@ func (w *statusWriter) deletionHeld(ctx context.Context, gw *gwv1.Gateway, f *aw
 		return err
 	}
 	return fmt.Errorf("deleting the load balancer of Gateway %s/%s: %s", gw.Namespace, gw.Name, f.Reason())
+}
+
+// notEvaluated makes every condition that speaks of an older generation (or of none: the CRD's
+// defaults) Unknown for this one, saying why: a failed reconcile has not evaluated it, and a
+// condition must never pass for the current spec's when it is not.
+func notEvaluated(conds []metav1.Condition, gen int64, err error) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(conds))
+	for _, c := range conds {
+		if c.ObservedGeneration != gen {
+			c = metav1.Condition{Type: c.Type, Status: metav1.ConditionUnknown, Reason: string(gwv1.GatewayReasonPending),
+				ObservedGeneration: gen, Message: truncate(fmt.Sprintf("not evaluated for generation %d yet: %v", gen, err))}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // applied records the AWS changes of a plan as events, one per change (see events.go).
@@ -146,7 +164,9 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	ports := listenerPorts(gw)
 	for _, l := range listeners {
 		l = *l.DeepCopy()
-		l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], prog, result, in.failures, gw.Generation))
+		if meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionProgrammed)) == nil { // translation may know already
+			l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], prog, result, in.failures, gw.Generation))
+		}
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
 	}

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/status"
 )
 
 func TestKeepTimes(t *testing.T) {
@@ -68,5 +71,62 @@ func TestBindingsPairDesiredBackendsWithARNs(t *testing.T) {
 	got := bindings(desired, result)
 	if len(got) != 1 || got[0].TargetGroupARN != "arn:a" || got[0].Backend.Service != "svc" {
 		t.Errorf("bindings %+v, want only arn:a with its backend", got)
+	}
+}
+
+// TestListenerProgrammedFromTranslationKept: a listener that translation already knows is not
+// served (no usable certificate) stays Programmed=False on an active load balancer; the others
+// follow the load balancer.
+func TestListenerProgrammedFromTranslationKept(t *testing.T) {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+	accepted := metav1.Condition{Type: "Accepted", Status: metav1.ConditionTrue, ObservedGeneration: 2}
+	set := &status.Set{Gateway: &status.Gateway{
+		Conditions: []metav1.Condition{accepted},
+		Listeners: []gwv1.ListenerStatus{
+			{Name: "https", Conditions: []metav1.Condition{accepted,
+				{Type: "Programmed", Status: metav1.ConditionFalse, Reason: "Invalid", ObservedGeneration: 2}}},
+			{Name: "http", Conditions: []metav1.Condition{accepted}},
+		},
+	}}
+	w := &statusWriter{now: time.Now}
+	_, st := w.gatewayStatus(gw, reportInput{gateway: gw, owned: true, statuses: set,
+		result: &model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"}}})
+	want := map[gwv1.SectionName]metav1.ConditionStatus{"https": metav1.ConditionFalse, "http": metav1.ConditionTrue}
+	for _, l := range st.Listeners {
+		var programmed []metav1.Condition
+		for _, c := range l.Conditions {
+			if c.Type == "Programmed" {
+				programmed = append(programmed, c)
+			}
+		}
+		if len(programmed) != 1 || programmed[0].Status != want[l.Name] || programmed[0].ObservedGeneration != 2 {
+			t.Errorf("listener %s: Programmed conditions %+v, want one %s of generation 2", l.Name, programmed, want[l.Name])
+		}
+	}
+}
+
+// TestNotEvaluatedRefreshesStaleConditions: after a failed reconcile, no condition speaks of an
+// older generation (or none, as the CRD's defaults do): those become Unknown for the current
+// one and say why; current ones stay as they are.
+func TestNotEvaluatedRefreshesStaleConditions(t *testing.T) {
+	conds := []metav1.Condition{
+		{Type: "Accepted", Status: metav1.ConditionUnknown, Reason: "Pending"}, // the CRD's default
+		{Type: "Programmed", Status: metav1.ConditionFalse, Reason: "Pending", ObservedGeneration: 4, Message: "gather: boom"},
+		{Type: "Custom", Status: metav1.ConditionTrue, Reason: "Fine", ObservedGeneration: 3},
+	}
+	got := notEvaluated(conds, 4, errors.New("gather: boom"))
+	for _, c := range got {
+		if c.ObservedGeneration != 4 {
+			t.Errorf("%s: observedGeneration %d, want 4", c.Type, c.ObservedGeneration)
+		}
+	}
+	if got[0].Status != metav1.ConditionUnknown || got[0].Reason != "Pending" || !strings.Contains(got[0].Message, "gather: boom") {
+		t.Errorf("defaulted Accepted became %+v, want Unknown/Pending naming the failure", got[0])
+	}
+	if got[1] != conds[1] {
+		t.Errorf("the current Programmed changed: %+v", got[1])
+	}
+	if got[2].Status != metav1.ConditionUnknown {
+		t.Errorf("a condition of generation 3 stays %s at generation 4, want Unknown", got[2].Status)
 	}
 }

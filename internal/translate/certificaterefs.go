@@ -55,6 +55,13 @@ func (t *translator) checkCertificateRefs() {
 	}
 }
 
+// servable says whether a listener can be served: not when it names certificateRefs and none
+// of them can be used. Its routes then get no rules on its port, even when another listener
+// there has a certificate: they would be answered with a certificate that is not theirs.
+func (l *listenerState) servable() bool {
+	return !l.certificatesChecked || len(l.certificates) > 0
+}
+
 // terminatesTLS says whether a listener ends TLS on the load balancer: HTTPS, and TLS in mode
 // Terminate (the default).
 func terminatesTLS(l gwv1.Listener) bool {

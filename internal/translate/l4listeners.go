@@ -52,8 +52,14 @@ func (t *translator) portGroups() []portGroup {
 	for _, port := range slices.Sorted(maps.Keys(byPort)) {
 		g := portGroup{port: port, listeners: byPort[port]}
 		for _, rs := range t.routes {
-			if rs.attachedOn(t.listeners, port) {
+			switch {
+			case rs.attachedOn(t.listeners, port, true):
 				g.routes = append(g.routes, rs)
+			case rs.attachedOn(t.listeners, port, false):
+				// Only through listeners without a usable certificate: another listener's
+				// certificate must not answer for them (see checkCertificateRefs).
+				rs.notes = append(rs.notes, fmt.Sprintf(
+					"not programmed on port %d: the listeners it attaches to there have no usable certificate; see the Gateway's listener conditions", port))
 			}
 		}
 		if len(g.routes) > 0 {

@@ -247,7 +247,7 @@ func (r *routeState) hostsOn(listeners []*listenerState, port int32) []string {
 	for _, p := range r.parents {
 		for _, li := range p.listeners {
 			l := listeners[li]
-			if l.spec.Port != port {
+			if l.spec.Port != port || !l.servable() {
 				continue
 			}
 			hs, _ := intersectHostnames(l.spec.Hostname, r.hostnames)

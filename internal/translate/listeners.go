@@ -62,8 +62,8 @@ var l7KindsFor = map[gwv1.ProtocolType][]string{
 	gwv1.HTTPSProtocolType: {kindHTTPRoute, kindGRPCRoute},
 }
 
-// validateListeners checks every listener in spec order; a later listener loses a conflict
-// with an earlier accepted one on the same port. alb picks the ALB's protocols and kinds.
+// validateListeners checks every listener in spec order, then the conflicts between those
+// valid on their own: no listener of a conflict wins. alb picks the ALB's protocols and kinds.
 func validateListeners(gw *gwv1.Gateway, alb bool) []*listenerState {
 	var out []*listenerState
 	for i, spec := range gw.Spec.Listeners {
@@ -84,13 +84,26 @@ func validateListeners(gw *gwv1.Gateway, alb bool) []*listenerState {
 			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
 				"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS, or a GatewayClass with controllerName %s for HTTP and HTTPS",
 				l.field("protocol"), spec.Protocol, controllerALB)}
-		default:
-			l.conflicted = conflict(l, out)
-			if l.conflicted != nil {
-				l.notAccepted = l.conflicted
-			}
 		}
 		out = append(out, l)
+	}
+	// Every listener of an indistinct set is conflicted: the Gateway API says "The
+	// implementation MUST NOT pick one conflicting Listener as the winner. ALL indistinct
+	// Listeners must not be accepted for processing."
+	conflicts := make([]*problem, len(out))
+	for i, l := range out {
+		if l.notAccepted == nil {
+			conflicts[i] = conflict(l, out)
+		}
+	}
+	for i, l := range out {
+		if conflicts[i] != nil {
+			l.conflicted, l.notAccepted = conflicts[i], conflicts[i]
+		}
+		if l.notAccepted != nil {
+			// A listener that is not accepted admits no route.
+			l.supported = []gwv1.RouteGroupKind{}
+		}
 	}
 	return out
 }
@@ -103,20 +116,21 @@ func protocolKey(l gwv1.Listener) string {
 	return string(l.Protocol)
 }
 
-func conflict(l *listenerState, earlier []*listenerState) *problem {
-	for _, o := range earlier {
-		if !o.accepted() || o.spec.Port != l.spec.Port {
+// conflict returns why l is indistinct from another listener that is valid otherwise, if it is.
+func conflict(l *listenerState, all []*listenerState) *problem {
+	for _, o := range all {
+		if o == l || !o.accepted() || o.spec.Port != l.spec.Port {
 			continue
 		}
 		a, b := protocolKey(o.spec), protocolKey(l.spec)
 		if a != b && !(a == "TCP" && b == "UDP" || a == "UDP" && b == "TCP") {
 			return &problem{string(gwv1.ListenerReasonProtocolConflict), fmt.Sprintf(
-				"%s: port %d is already used by listener %s with protocol %s; use another port, or the same protocol",
+				"%s: port %d is also used by listener %s with protocol %s, and neither is served; use another port, or the same protocol",
 				l.field("protocol"), l.spec.Port, o.spec.Name, a)}
 		}
 		if a == b && l.spec.Hostname != nil && o.spec.Hostname != nil && *l.spec.Hostname == *o.spec.Hostname {
 			return &problem{string(gwv1.ListenerReasonHostnameConflict), fmt.Sprintf(
-				"%s: listener %s already serves hostname %s on port %d; use another hostname or port",
+				"%s: listener %s also serves hostname %s on port %d, and neither is served; use another hostname or port",
 				l.field("hostname"), o.spec.Name, *l.spec.Hostname, l.spec.Port)}
 		}
 	}

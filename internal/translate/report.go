@@ -37,11 +37,12 @@ type ruleProblem struct {
 	problem
 }
 
-// attachedOn says whether the route is attached to a listener on the port.
-func (r *routeState) attachedOn(listeners []*listenerState, port int32) bool {
+// attachedOn says whether the route is attached to a listener on the port (one that can be
+// served, with servableOnly).
+func (r *routeState) attachedOn(listeners []*listenerState, port int32, servableOnly bool) bool {
 	for _, p := range r.parents {
 		for _, li := range p.listeners {
-			if listeners[li].spec.Port == port {
+			if listeners[li].spec.Port == port && (!servableOnly || listeners[li].servable()) {
 				return true
 			}
 		}
@@ -117,6 +118,11 @@ func listenerStatus(l *listenerState, gen int64) gwv1.ListenerStatus {
 		res = condition(string(gwv1.ListenerConditionResolvedRefs), false, l.unresolved.reason, l.unresolved.message, gen)
 	}
 	ls.Conditions = []metav1.Condition{acc, con, res}
+	if l.accepted() && l.certificatesChecked && len(l.certificates) == 0 {
+		// Known now: the listener is not served, whatever AWS does (see checkCertificateRefs).
+		ls.Conditions = append(ls.Conditions, condition(string(gwv1.ListenerConditionProgrammed), false,
+			string(gwv1.ListenerReasonInvalid), l.field("tls.certificateRefs")+": none can be used, so the listener is not programmed; see ResolvedRefs", gen))
+	}
 	return ls
 }
 
