@@ -42,21 +42,22 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
 
 	// 1. gather: the Gateway's world from the cache, and AWS facts.
+	//    Every failure below still gives the Gateway's routes a status (failedWith).
 	snap, err := r.gatherer.gather(ctx, gw, class)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "gather", err)
+		return r.writer.failedWith(ctx, gw, translate.Unreconciled(snap, err.Error()), "gather", err)
 	}
 	//    The shared backend security group is made sure of here, the one AWS write before
 	//    apply: it belongs to the cluster, not to the stack (see backendsg.go).
 	if err := r.ensureBackendSecurityGroup(ctx, snap, class); err != nil {
-		return r.writer.failed(ctx, gw, "backend security group", err)
+		return r.writer.failedWith(ctx, gw, translate.Unreconciled(snap, err.Error()), "backend security group", err)
 	}
 	// 2. translate: pure.
 	desired, statuses := translate.Gateway(snap)
 	// 3. observe what the stack has in AWS.
 	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
 	if err != nil {
-		return r.writer.failed(ctx, gw, "observe", err)
+		return r.writer.failedWith(ctx, gw, statuses, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
@@ -71,7 +72,7 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	result, applyErr := r.apply(ctx, gw, desired, observed, changes)
 	failures := failuresOf(applyErr)
 	if applyErr != nil && failures == nil {
-		return r.writer.failed(ctx, gw, "apply", applyErr)
+		return r.writer.failedWith(ctx, gw, statuses, "apply", applyErr)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if failures == nil {

@@ -47,7 +47,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 	}
 	for _, step := range steps {
 		if err := step(ctx, s); err != nil {
-			return nil, err
+			return s, err // what was read so far, for the routes' statuses
 		}
 	}
 	return s, nil
@@ -72,10 +72,11 @@ func (g *gatherer) loadBalancerConfigurations(ctx context.Context, s *snapshot.S
 	return nil
 }
 
-// routes reads the routes that name the Gateway or carry a status entry for it.
+// routes reads the routes that name the Gateway or carry a status entry for it, of every kind:
+// those of the other load balancer type are told that no listener admits them.
 func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	key := s.Gateway.Namespace + "/" + s.Gateway.Name
-	for _, gvk := range g.apis.routeKindsOf(g.controller) {
+	for _, gvk := range g.apis.allRouteKinds() {
 		list := newRouteList(gvk)
 		if err := g.reader.List(ctx, list, client.MatchingFields{indexGateway: key}); err != nil {
 			return fmt.Errorf("listing %ss of Gateway %s: %w", gvk.Kind, key, err)

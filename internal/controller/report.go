@@ -67,6 +67,14 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
 }
 
+// failedWith writes the routes' statuses, then records the failed step (see failed).
+func (w *statusWriter) failedWith(ctx context.Context, gw *gwv1.Gateway, routes *status.Set, step string, err error) (reconcile.Result, error) {
+	if werr := w.routes(ctx, gw, routes); werr != nil {
+		log.FromContext(ctx).Error(werr, "writing route status")
+	}
+	return w.failed(ctx, gw, step, err)
+}
+
 // failed records a failed step on the Gateway (Programmed=False with the error) and returns the
 // error so the Gateway is retried with backoff.
 func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string, err error) (reconcile.Result, error) {

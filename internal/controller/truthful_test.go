@@ -35,6 +35,7 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	t.Run("a load balancer deleted out of band comes back", w.drift)
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
 	t.Run("the shared backend group stays while any load balancer carries it", w.backendGroupInUse)
+	t.Run("a route gets a status while AWS cannot be read", w.routeStatusWhileAWSFails)
 	stop()
 	t.Run("a held Gateway's targets follow its EndpointSlice after a restart", w.heldAfterRestart)
 }
@@ -305,4 +306,23 @@ func (w *faultWorld) backendGroupInUse(t *testing.T) {
 	if groupExists(t, backend) {
 		t.Errorf("shared backend group %s left after the last user went", backend)
 	}
+}
+
+func (w *faultWorld) routeStatusWhileAWSFails(t *testing.T) {
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	// Every ELB call refused from now on: gathering the facts or observing the stack fails.
+	w.proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultRefuse, Service: "elasticloadbalancing", Code: "AccessDenied", Status: 403})
+	applyYAML(t, w.client, ns, strings.Replace(readFile(t, env.root+"/examples/seed-l4/tcproute.yaml"), "name: tcp-backend-aws", "name: late", 1))
+	eventually(t, 30*time.Second, "the route created during the failure has a status entry", func() error {
+		_, err := parentConditionOf(w.client, "gateway.k8s.aws/nlb", routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "TCPRoute", ns: ns, name: "late"}, "Accepted")
+		return err
+	})
+	c, err := w.programmed(ns, "aws-tcp-gateway")
+	if err != nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "AccessDenied") {
+		t.Errorf("Gateway Programmed %+v, %v: want False with the AWS error", c, err)
+	}
+	w.proxy.SetFaults()
+	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
 }
