@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -32,7 +34,7 @@ type gatherer struct {
 
 // gather reads everything translate.Gateway may need.
 func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.GatewayClass) (*snapshot.Snapshot, error) {
-	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw}
+	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw, Now: metav1.NewTime(time.Now().Truncate(time.Second))}
 	steps := []func(context.Context, *snapshot.Snapshot) error{
 		g.loadBalancerConfigurations,
 		g.routes,
