@@ -31,6 +31,7 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	w := startFaultWorld(t)
 	stop := w.startTruthfulController(t)
 	t.Run("nonexistent subnet IDs are refused before any call", w.nonexistentSubnets)
+	t.Run("refused inputs cost no call", w.refusals)
 	t.Run("a refused HTTPS listener leaves the HTTP listener serving", w.refusedHTTPSListener)
 	t.Run("a load balancer deleted out of band comes back", w.drift)
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
