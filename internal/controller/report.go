@@ -51,7 +51,8 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 			// The finalizer stays while the load balancer cannot go (deletion protection, …).
 			return reconcile.Result{}, w.deletionHeld(ctx, gw, f)
 		}
-		if !stackEmpty(in.result) {
+		if len(in.failures) > 0 || !stackEmpty(in.result) {
+			// Something of the stack may be left (a change failed): the finalizer stays.
 			return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 		}
 		return reconcile.Result{}, w.removeFinalizer(ctx, gw, finalizer(w.controller))

@@ -12,6 +12,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -37,6 +38,7 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
 	t.Run("the shared backend group stays while any load balancer carries it", w.backendGroupInUse)
 	t.Run("a route gets a status while AWS cannot be read", w.routeStatusWhileAWSFails)
+	t.Run("a refused delete keeps the finalizer", w.refusedDelete)
 	stop()
 	t.Run("a held Gateway's targets follow its EndpointSlice after a restart", w.heldAfterRestart)
 }
@@ -326,4 +328,39 @@ func (w *faultWorld) routeStatusWhileAWSFails(t *testing.T) {
 	}
 	w.proxy.SetFaults()
 	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
+}
+
+func (w *faultWorld) refusedDelete(t *testing.T) {
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	lbARN := w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	w.proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultRefuse, Action: "DeleteTargetGroup", Code: "AccessDenied", Status: 403})
+	defer w.proxy.SetFaults()
+	gw := &gwv1.Gateway{}
+	gw.Namespace, gw.Name = ns, "aws-tcp-gateway"
+	if err := w.client.Delete(context.Background(), gw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the load balancer deleted", func() error { return loadBalancerGone(lbARN) })
+	eventually(t, 30*time.Second, "a refused DeleteTargetGroup", func() error {
+		if w.proxy.Injected() == 0 {
+			return fmt.Errorf("no DeleteTargetGroup yet")
+		}
+		return nil
+	})
+	time.Sleep(time.Second)
+	if err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: gw.Name}, gw); err != nil {
+		t.Fatalf("the Gateway went while its target group could not be deleted: %v", err)
+	}
+	w.proxy.SetFaults()
+	eventually(t, 2*time.Minute, "the Gateway gone once the delete is let through", func() error {
+		err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: gw.Name}, gw)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
+	if left := stackLeftovers(t, ns+"/aws-tcp-gateway"); len(left) != 0 {
+		t.Errorf("after the Gateway went, AWS still holds %v", left)
+	}
 }
