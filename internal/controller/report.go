@@ -135,7 +135,10 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 		conds = append(conds, set.Gateway.Conditions...)
 		listeners = set.Gateway.Listeners
 	}
-	prog := programmedCondition(gw, conds, result)
+	// A refused change of the load balancer makes the Gateway not Programmed; its listeners
+	// that exist as desired still are (they follow the load balancer's state, lbProg).
+	lbProg := programmedCondition(gw, conds, result)
+	prog := lbProg
 	if f := in.failures.gatewayFailure(); f != nil && prog.Status != metav1.ConditionFalse {
 		prog.Status = metav1.ConditionFalse
 		prog.Reason, prog.Message = refused(f, string(gwv1.GatewayReasonInvalid), string(gwv1.GatewayReasonPending))
@@ -148,7 +151,7 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	ports := listenerPorts(gw)
 	for _, l := range listeners {
 		l = *l.DeepCopy()
-		l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], prog, result, in.failures, gw.Generation))
+		l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], lbProg, result, in.failures, gw.Generation))
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
 	}
