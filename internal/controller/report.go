@@ -171,6 +171,9 @@ func programmedCondition(gw *gwv1.Gateway, conds []metav1.Condition, result *mod
 	if acc := meta.FindStatusCondition(conds, string(gwv1.GatewayConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
 		c.Status, c.Reason = metav1.ConditionFalse, string(gwv1.GatewayReasonInvalid)
 		c.Message = "Gateway is not accepted: " + acc.Message
+		if result != nil && result.LoadBalancer != nil && result.LoadBalancer.ARN != "" && gw.DeletionTimestamp == nil {
+			c.Message += "; load balancer " + result.LoadBalancer.ARN + " keeps what it has in AWS until this is fixed"
+		}
 		return c
 	}
 	lb := (*model.LoadBalancer)(nil)
