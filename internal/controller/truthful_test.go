@@ -106,10 +106,16 @@ func (w *faultWorld) refusedHTTPSListener(t *testing.T) {
 		}
 		return nil
 	})
-	web, err := parentConditionOf(w.client, albController, routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ns: ns, name: "web"}, "Accepted")
-	if err != nil || web.Status != metav1.ConditionTrue || strings.Contains(web.Message, "not programmed") {
-		t.Errorf("route web on the http listener: %+v, %v; want Accepted without a failure note", web, err)
-	}
+	eventually(t, 30*time.Second, "the route on http accepted without a failure note", func() error {
+		web, err := parentConditionOf(w.client, albController, routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ns: ns, name: "web"}, "Accepted")
+		if err != nil {
+			return err
+		}
+		if web.Status != metav1.ConditionTrue || strings.Contains(web.Message, "not programmed") {
+			return fmt.Errorf("Accepted %s %q", web.Status, web.Message)
+		}
+		return nil
+	})
 	lbARN := w.loadBalancerOf(t, "gateway.k8s.aws.alb/stack", ns+"/gw")
 	if got := listenerSummary(listeners(t, lbARN)); got != "HTTP:80" {
 		t.Errorf("listeners %q, want HTTP:80 only while HTTPS is refused", got)
@@ -322,10 +328,17 @@ func (w *faultWorld) routeStatusWhileAWSFails(t *testing.T) {
 		_, err := parentConditionOf(w.client, "gateway.k8s.aws/nlb", routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "TCPRoute", ns: ns, name: "late"}, "Accepted")
 		return err
 	})
-	c, err := w.programmed(ns, "aws-tcp-gateway")
-	if err != nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "AccessDenied") {
-		t.Errorf("Gateway Programmed %+v, %v: want False with the AWS error", c, err)
-	}
+	// The routes are written first, then the Gateway.
+	eventually(t, 30*time.Second, "the Gateway Programmed=False with the AWS error", func() error {
+		c, err := w.programmed(ns, "aws-tcp-gateway")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "AccessDenied") {
+			return fmt.Errorf("Programmed %s %q", c.Status, c.Message)
+		}
+		return nil
+	})
 	w.proxy.SetFaults()
 	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
 }
