@@ -26,7 +26,7 @@ func (c *Cloud) Apply(ctx context.Context, desired, observed *model.Stack, chang
 	for i, ch := range changes {
 		if d, wait := plan.WaitsOnFailed(failed, ch); wait {
 			failed = append(failed, ch)
-			out.Failures = append(out.Failures, ChangeFailure{Change: ch, WaitedOn: &d})
+			out.Failures = append(out.Failures, ChangeFailure{Change: ch, WaitedOn: &d, Cause: out.causeOf(d)})
 			continue
 		}
 		err := a.apply(ctx, ch)
@@ -59,14 +59,34 @@ type ChangeFailure struct {
 	Change plan.Change
 	// Err is why AWS (or the client) refused the change; nil when it waited or was not attempted.
 	Err error
-	// WaitedOn is the failed change this one depends on.
+	// WaitedOn is the failed change this one depends on, and Cause the refusal at the root of
+	// the wait.
 	WaitedOn *plan.Change
+	Cause    error
 	// NotAttempted says the plan stopped (throttling, cancellation) before this change.
 	NotAttempted bool
 }
 
-// Code is the AWS error code of the failure, or "".
-func (f ChangeFailure) Code() string { return errorCode(f.Err) }
+// Code is the AWS error code of the failure (of its cause when it waited), or "".
+func (f ChangeFailure) Code() string {
+	if f.Err == nil {
+		return errorCode(f.Cause)
+	}
+	return errorCode(f.Err)
+}
+
+// causeOf is the refusal behind the failure of change d.
+func (e *ApplyError) causeOf(d plan.Change) error {
+	for _, f := range e.Failures {
+		if f.Change.Op == d.Op && f.Change.Kind == d.Kind && f.Change.ID == d.ID {
+			if f.Err != nil {
+				return f.Err
+			}
+			return f.Cause
+		}
+	}
+	return nil
+}
 
 // Reason says in one line why the change did not happen.
 func (f ChangeFailure) Reason() string {
@@ -74,8 +94,8 @@ func (f ChangeFailure) Reason() string {
 	case f.Err != nil:
 		return fmt.Sprintf("%s %s %s: %v", f.Change.Op, f.Change.Kind, f.Change.ID, f.Err)
 	case f.WaitedOn != nil:
-		return fmt.Sprintf("%s %s %s waits for %s %s %s, which failed", f.Change.Op, f.Change.Kind, f.Change.ID,
-			f.WaitedOn.Op, f.WaitedOn.Kind, f.WaitedOn.ID)
+		return fmt.Sprintf("%s %s %s waits for %s %s %s, which failed: %v", f.Change.Op, f.Change.Kind, f.Change.ID,
+			f.WaitedOn.Op, f.WaitedOn.Kind, f.WaitedOn.ID, f.Cause)
 	}
 	return fmt.Sprintf("%s %s %s not attempted yet", f.Change.Op, f.Change.Kind, f.Change.ID)
 }

@@ -332,10 +332,14 @@ spec:
 		return oidcRule(t, listener, "client-1")
 	})
 	waitRouteCondition(t, "HTTPRoute", ns, "private", string(gwv1.RouteConditionAccepted), metav1.ConditionTrue, "")
-	if _, err := parentCondition(albController, "gateway.networking.k8s.io/v1", "HTTPRoute", ns, "private",
-		string(gwv1.RouteConditionPartiallyInvalid)); err == nil {
-		t.Errorf("the route is still PartiallyInvalid with its configuration and Secret in place")
-	}
+	// The rule exists once apply ran; the route's status is written after it.
+	eventually(t, 30*timeoutScale, "the route no longer PartiallyInvalid with its configuration and Secret in place", func() error {
+		if _, err := parentCondition(albController, "gateway.networking.k8s.io/v1", "HTTPRoute", ns, "private",
+			string(gwv1.RouteConditionPartiallyInvalid)); err == nil {
+			return fmt.Errorf("still PartiallyInvalid")
+		}
+		return nil
+	})
 
 	secret.StringData = map[string]string{"clientID": "client-2"}
 	if err := env.client.Update(ctx, secret); err != nil {

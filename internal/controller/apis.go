@@ -140,6 +140,12 @@ func (a APIs) Restrict(g Gates) (Gates, []string) {
 	return g, notes
 }
 
+// allRouteKinds returns every served route kind: a Gateway reads those of the other load
+// balancer type too, to tell them no listener admits them.
+func (a APIs) allRouteKinds() []schema.GroupVersionKind {
+	return append(a.routeKindsOf(ControllerNLB), a.routeKindsOf(ControllerALB)...)
+}
+
 // routeKindsOf returns the served route kinds of a controller, sorted.
 func (a APIs) routeKindsOf(controllerName string) []schema.GroupVersionKind {
 	kinds := l4RouteKinds

@@ -18,6 +18,7 @@ import (
 
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/status"
 )
 
 // A Gateway whose reconcile fails is retried after a pause of its own that starts at
@@ -159,9 +160,9 @@ func (r retryInfo) String() string {
 
 // failed backs the Gateway off after a failed step and reports it (statusWriter.failed).
 // A write conflict (the cache was behind) is retried at once and does not count.
-func (r *gatewayReconciler) failed(ctx context.Context, gw *gwv1.Gateway, key, fp, step string, err error) (reconcile.Result, error) {
+func (r *gatewayReconciler) failed(ctx context.Context, gw *gwv1.Gateway, routes *status.Set, key, fp, step string, err error) (reconcile.Result, error) {
 	if r.backoff == nil {
-		return r.writer.failed(ctx, gw, step, err, retryInfo{warn: true})
+		return r.writer.failedWith(ctx, gw, routes, step, err, retryInfo{warn: true})
 	}
 	if apierrors.IsConflict(errors.Unwrap(err)) || apierrors.IsConflict(err) {
 		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
@@ -169,7 +170,7 @@ func (r *gatewayReconciler) failed(ctx context.Context, gw *gwv1.Gateway, key, f
 	info := retryInfo{permanent: aws.Permanent(err), code: aws.ErrorCode(err)}
 	info.after, info.attempts = r.backoff.failed(key, fp, info.permanent)
 	info.warn = r.backoff.warn(key, "Failed"+step, err.Error())
-	return r.writer.failed(ctx, gw, step, err, info)
+	return r.writer.failedWith(ctx, gw, routes, step, err, info)
 }
 
 // applyWarned says whether the events of a failed apply are new for the Gateway: a plan that

@@ -43,15 +43,16 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
 
 	// 1. gather: the Gateway's world from the cache, and AWS facts.
+	//    Every failure below still gives the Gateway's routes a status (failedWith).
 	key, fp := req.String(), ""
 	snap, err := r.gatherer.gather(ctx, gw, class)
 	if err != nil {
-		return r.failed(ctx, gw, key, fp, "gather", err)
+		return r.failed(ctx, gw, translate.Unreconciled(snap, err.Error()), key, fp, "gather", err)
 	}
 	//    The shared backend security group is made sure of here, the one AWS write before
 	//    apply: it belongs to the cluster, not to the stack (see backendsg.go).
 	if err := r.ensureBackendSecurityGroup(ctx, snap, class); err != nil {
-		return r.failed(ctx, gw, key, fp, "backend security group", err)
+		return r.failed(ctx, gw, translate.Unreconciled(snap, err.Error()), key, fp, "backend security group", err)
 	}
 	// 2. translate: pure.
 	desired, statuses := translate.Gateway(snap)
@@ -65,7 +66,7 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 3. observe what the stack has in AWS.
 	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
 	if err != nil {
-		return r.failed(ctx, gw, key, fp, "observe", err)
+		return r.failed(ctx, gw, statuses, key, fp, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
@@ -80,12 +81,12 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	result, applyErr := r.apply(ctx, gw, desired, observed, changes)
 	failures := failuresOf(applyErr)
 	if applyErr != nil && failures == nil {
-		return r.failed(ctx, gw, key, fp, "apply", applyErr)
+		return r.failed(ctx, gw, statuses, key, fp, "apply", applyErr)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if failures == nil {
 		if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
-			return r.failed(ctx, gw, key, fp, "backend security group", err)
+			return r.failed(ctx, gw, statuses, key, fp, "backend security group", err)
 		}
 	}
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -31,7 +33,7 @@ type gatherer struct {
 
 // gather reads everything translate.Gateway may need.
 func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.GatewayClass) (*snapshot.Snapshot, error) {
-	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw}
+	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw, Now: metav1.NewTime(time.Now().Truncate(time.Second))}
 	steps := []func(context.Context, *snapshot.Snapshot) error{
 		g.loadBalancerConfigurations,
 		g.routes,
@@ -46,7 +48,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 	}
 	for _, step := range steps {
 		if err := step(ctx, s); err != nil {
-			return nil, err
+			return s, err // what was read so far, for the routes' statuses
 		}
 	}
 	return s, nil
@@ -71,10 +73,11 @@ func (g *gatherer) loadBalancerConfigurations(ctx context.Context, s *snapshot.S
 	return nil
 }
 
-// routes reads the routes that name the Gateway or carry a status entry for it.
+// routes reads the routes that name the Gateway or carry a status entry for it, of every kind:
+// those of the other load balancer type are told that no listener admits them.
 func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	key := s.Gateway.Namespace + "/" + s.Gateway.Name
-	for _, gvk := range g.apis.routeKindsOf(g.controller) {
+	for _, gvk := range g.apis.allRouteKinds() {
 		list := newRouteList(gvk)
 		if err := g.reader.List(ctx, list, client.MatchingFields{indexGateway: key}); err != nil {
 			return fmt.Errorf("listing %ss of Gateway %s: %w", gvk.Kind, key, err)

@@ -95,10 +95,13 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 	case aws == nil:
 		c.Reason = string(gwv1.ListenerReasonInvalid)
 		c.Message = fmt.Sprintf("no AWS listener is programmed on port %d", port)
-		if res := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionResolvedRefs)); res != nil && res.Status != metav1.ConditionTrue {
+		switch res := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionResolvedRefs)); {
+		case res != nil && res.Status != metav1.ConditionTrue:
 			c.Message += ": " + res.Message
-		} else if gateway.Status != metav1.ConditionTrue {
+		case gateway.Status != metav1.ConditionTrue:
 			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
+		default:
+			c.Message += "; a port gets one once a route with a usable backend is attached to it"
 		}
 	case aws.ARN == "":
 		c.Reason, c.Message = string(gwv1.ListenerReasonPending), fmt.Sprintf("the AWS listener on port %d is not created yet", port)

@@ -51,7 +51,8 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 			// The finalizer stays while the load balancer cannot go (deletion protection, …).
 			return reconcile.Result{}, w.deletionHeld(ctx, gw, f)
 		}
-		if !stackEmpty(in.result) {
+		if len(in.failures) > 0 || !stackEmpty(in.result) {
+			// Something of the stack may be left (a change failed): the finalizer stays.
 			return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 		}
 		return reconcile.Result{}, w.removeFinalizer(ctx, gw, finalizer(w.controller))
@@ -65,6 +66,14 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
+}
+
+// failedWith writes the routes' statuses, then records the failed step (see failed).
+func (w *statusWriter) failedWith(ctx context.Context, gw *gwv1.Gateway, routes *status.Set, step string, err error, retry retryInfo) (reconcile.Result, error) {
+	if werr := w.routes(ctx, gw, routes); werr != nil {
+		log.FromContext(ctx).Error(werr, "writing route status")
+	}
+	return w.failed(ctx, gw, step, err, retry)
 }
 
 // failed records a failed step on the Gateway (Programmed=False with the error and when it is
@@ -151,7 +160,10 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 		conds = append(conds, set.Gateway.Conditions...)
 		listeners = set.Gateway.Listeners
 	}
-	prog := programmedCondition(gw, conds, result)
+	// A refused change of the load balancer makes the Gateway not Programmed; its listeners
+	// that exist as desired still are (they follow the load balancer's state, lbProg).
+	lbProg := programmedCondition(gw, conds, result)
+	prog := lbProg
 	if f := in.failures.gatewayFailure(); f != nil && prog.Status != metav1.ConditionFalse {
 		prog.Status = metav1.ConditionFalse
 		prog.Reason, prog.Message = refused(f, string(gwv1.GatewayReasonInvalid), string(gwv1.GatewayReasonPending))
@@ -165,7 +177,7 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	for _, l := range listeners {
 		l = *l.DeepCopy()
 		if meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionProgrammed)) == nil { // translation may know already
-			l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], prog, result, in.failures, gw.Generation))
+			l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], lbProg, result, in.failures, gw.Generation))
 		}
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
@@ -186,6 +198,9 @@ func programmedCondition(gw *gwv1.Gateway, conds []metav1.Condition, result *mod
 	if acc := meta.FindStatusCondition(conds, string(gwv1.GatewayConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
 		c.Status, c.Reason = metav1.ConditionFalse, string(gwv1.GatewayReasonInvalid)
 		c.Message = "Gateway is not accepted: " + acc.Message
+		if result != nil && result.LoadBalancer != nil && result.LoadBalancer.ARN != "" && gw.DeletionTimestamp == nil {
+			c.Message += "; load balancer " + result.LoadBalancer.ARN + " keeps what it has in AWS until this is fixed"
+		}
 		return c
 	}
 	lb := (*model.LoadBalancer)(nil)

@@ -54,6 +54,11 @@ func TestProgrammedCondition(t *testing.T) {
 			t.Errorf("%s: %s/%s gen %d, want %s/%s gen 3", tt.name, c.Status, c.Reason, c.ObservedGeneration, tt.status, tt.reason)
 		}
 	}
+	held := programmedCondition(gw, []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionFalse, Message: "bad"}},
+		&model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"}})
+	if held.Status != metav1.ConditionFalse || !strings.Contains(held.Message, "arn:lb keeps what it has") {
+		t.Errorf("held Gateway: Programmed %s %q, want False saying its load balancer keeps what it has", held.Status, held.Message)
+	}
 	c := programmedCondition(gw, accepted, &model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"}})
 	if c.Message != "arn:lb" {
 		t.Errorf("programmed message %q, want the load balancer ARN (Gateway chaining reads it)", c.Message)

@@ -60,14 +60,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, nil
 	}
 
-	var routeKinds = apis.routeKindsOf(ControllerNLB)
-	if !gates.NLB {
-		routeKinds = nil
-	}
-	if gates.ALB {
-		routeKinds = append(routeKinds, apis.routeKindsOf(ControllerALB)...)
-	}
-	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), routeKinds); err != nil {
+	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), apis.allRouteKinds()); err != nil {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
 	if err := addLRCIndex(context.Background(), mgr.GetFieldIndexer(), apis.routeKindsOf(ControllerALB)); gates.ALB && err != nil {
@@ -128,7 +121,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.namespace), builder.WithPredicates(namespaceLabelsChanged())).
 		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration), builder.WithPredicates(specChanged())).
 		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration), builder.WithPredicates(specChanged()))
-	for _, gvk := range m.routeKinds {
+	for _, gvk := range apis.allRouteKinds() {
 		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route), builder.WithPredicates(specChanged()))
 	}
 	if apis.ReferenceGrant {

@@ -12,6 +12,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -31,10 +32,13 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	w := startFaultWorld(t)
 	stop := w.startTruthfulController(t)
 	t.Run("nonexistent subnet IDs are refused before any call", w.nonexistentSubnets)
+	t.Run("refused inputs cost no call", w.refusals)
 	t.Run("a refused HTTPS listener leaves the HTTP listener serving", w.refusedHTTPSListener)
 	t.Run("a load balancer deleted out of band comes back", w.drift)
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
 	t.Run("the shared backend group stays while any load balancer carries it", w.backendGroupInUse)
+	t.Run("a route gets a status while AWS cannot be read", w.routeStatusWhileAWSFails)
+	t.Run("a refused delete keeps the finalizer", w.refusedDelete)
 	stop()
 	t.Run("a held Gateway's targets follow its EndpointSlice after a restart", w.heldAfterRestart)
 }
@@ -102,10 +106,16 @@ func (w *faultWorld) refusedHTTPSListener(t *testing.T) {
 		}
 		return nil
 	})
-	web, err := parentConditionOf(w.client, albController, routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ns: ns, name: "web"}, "Accepted")
-	if err != nil || web.Status != metav1.ConditionTrue || strings.Contains(web.Message, "not programmed") {
-		t.Errorf("route web on the http listener: %+v, %v; want Accepted without a failure note", web, err)
-	}
+	eventually(t, 30*time.Second, "the route on http accepted without a failure note", func() error {
+		web, err := parentConditionOf(w.client, albController, routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", ns: ns, name: "web"}, "Accepted")
+		if err != nil {
+			return err
+		}
+		if web.Status != metav1.ConditionTrue || strings.Contains(web.Message, "not programmed") {
+			return fmt.Errorf("Accepted %s %q", web.Status, web.Message)
+		}
+		return nil
+	})
 	lbARN := w.loadBalancerOf(t, "gateway.k8s.aws.alb/stack", ns+"/gw")
 	if got := listenerSummary(listeners(t, lbARN)); got != "HTTP:80" {
 		t.Errorf("listeners %q, want HTTP:80 only while HTTPS is refused", got)
@@ -304,5 +314,66 @@ func (w *faultWorld) backendGroupInUse(t *testing.T) {
 	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
 	if groupExists(t, backend) {
 		t.Errorf("shared backend group %s left after the last user went", backend)
+	}
+}
+
+func (w *faultWorld) routeStatusWhileAWSFails(t *testing.T) {
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	// Every ELB call refused from now on: gathering the facts or observing the stack fails.
+	w.proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultRefuse, Service: "elasticloadbalancing", Code: "AccessDenied", Status: 403})
+	applyYAML(t, w.client, ns, strings.Replace(readFile(t, env.root+"/examples/seed-l4/tcproute.yaml"), "name: tcp-backend-aws", "name: late", 1))
+	eventually(t, 30*time.Second, "the route created during the failure has a status entry", func() error {
+		_, err := parentConditionOf(w.client, "gateway.k8s.aws/nlb", routeRef{apiVersion: "gateway.networking.k8s.io/v1", kind: "TCPRoute", ns: ns, name: "late"}, "Accepted")
+		return err
+	})
+	// The routes are written first, then the Gateway.
+	eventually(t, 30*time.Second, "the Gateway Programmed=False with the AWS error", func() error {
+		c, err := w.programmed(ns, "aws-tcp-gateway")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "AccessDenied") {
+			return fmt.Errorf("Programmed %s %q", c.Status, c.Message)
+		}
+		return nil
+	})
+	w.proxy.SetFaults()
+	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
+}
+
+func (w *faultWorld) refusedDelete(t *testing.T) {
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, seedFiles...)
+	lbARN := w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
+	w.proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultRefuse, Action: "DeleteTargetGroup", Code: "AccessDenied", Status: 403})
+	defer w.proxy.SetFaults()
+	gw := &gwv1.Gateway{}
+	gw.Namespace, gw.Name = ns, "aws-tcp-gateway"
+	if err := w.client.Delete(context.Background(), gw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the load balancer deleted", func() error { return loadBalancerGone(lbARN) })
+	eventually(t, 30*time.Second, "a refused DeleteTargetGroup", func() error {
+		if w.proxy.Injected() == 0 {
+			return fmt.Errorf("no DeleteTargetGroup yet")
+		}
+		return nil
+	})
+	time.Sleep(time.Second)
+	if err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: gw.Name}, gw); err != nil {
+		t.Fatalf("the Gateway went while its target group could not be deleted: %v", err)
+	}
+	w.proxy.SetFaults()
+	eventually(t, 2*time.Minute, "the Gateway gone once the delete is let through", func() error {
+		err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: gw.Name}, gw)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
+	if left := stackLeftovers(t, ns+"/aws-tcp-gateway"); len(left) != 0 {
+		t.Errorf("after the Gateway went, AWS still holds %v", left)
 	}
 }

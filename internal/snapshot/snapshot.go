@@ -6,6 +6,7 @@ package snapshot
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
@@ -58,6 +59,10 @@ type Snapshot struct {
 
 	// AWS holds the facts read from AWS.
 	AWS AWSFacts `json:"aws"`
+
+	// Now is when the snapshot was gathered: translation's only clock (certificate validity
+	// windows). The zero time checks no window.
+	Now metav1.Time `json:"now,omitempty"`
 }
 
 // Settings are controller-wide settings.

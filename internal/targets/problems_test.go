@@ -196,3 +196,55 @@ func TestSelectionErrorReasons(t *testing.T) {
 		}
 	}
 }
+
+// unbindingNetwork unbinds a Gateway while the pass reads the worker-node rules, as a Gateway
+// deleted during a pass does.
+type unbindingNetwork struct {
+	*fakeNetwork
+	unbind func()
+}
+
+func (u *unbindingNetwork) NodeRules(ctx context.Context, ids []string) (map[string][]model.NodeRule, error) {
+	u.unbind()
+	return u.fakeNetwork.NodeRules(ctx, ids)
+}
+
+// TestRulesOfAnUnboundSourceAreNotAuthorized: a stack deleted during a pass has revoked its
+// rules and is deleting its security group; the pass must not authorize a rule from it again.
+func TestRulesOfAnUnboundSourceAreNotAuthorized(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	ports := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr[int32](8080)}}
+	es := slice("web-1", "web", ports, endpoint(ptr(true), true, "127.0.0.10"))
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&es).Build()
+	reg := NewRegistry()
+	bind := func() {
+		reg.Set("default/gw", []Binding{{TargetGroupARN: "arn:tg/web", TargetType: TargetTypeIP,
+			Backend: model.Backend{Namespace: "default", Service: "web", Port: 80, PortName: "http"},
+			Network: &Network{SourceGroupID: "sg-lb", Protocol: "TCP", HealthCheckPort: "traffic-port"}}})
+	}
+	bind()
+	base := &fakeNetwork{byIP: map[string]model.ENI{"127.0.0.10": {ID: "eni-1", SecurityGroups: []model.ENISecurityGroup{{ID: "sg-pods"}}}},
+		rules: map[string][]model.NodeRule{}}
+	net := &unbindingNetwork{fakeNetwork: base, unbind: func() { reg.Set("default/gw", nil) }}
+	r := &Reconciler{reader: reader, registry: reg, nodeRules: NodeRuleOptions{Network: net, ClusterName: "c1"},
+		sg: sgState{groups: map[string]bool{}, sources: map[string]bool{}}}
+	if err := r.syncSecurityGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := base.rules["sg-pods"]; len(got) != 0 {
+		t.Errorf("rules %+v authorized from a source no stack binds any more, want none", got)
+	}
+	// Bound, the same pass authorizes the rule.
+	net.unbind = func() {}
+	bind()
+	if err := r.syncSecurityGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := base.rules["sg-pods"]; len(got) != 1 || got[0].SourceGroupID != "sg-lb" {
+		t.Errorf("rules %+v while bound, want the one rule from sg-lb", got)
+	}
+}

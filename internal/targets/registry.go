@@ -81,6 +81,18 @@ func (r *Registry) Set(gateway string, bindings []Binding) {
 	}
 }
 
+// SourceInUse says whether a bound target group still takes traffic from security group id.
+func (r *Registry) SourceInUse(id string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, b := range r.byARN {
+		if b.Network != nil && b.Network.SourceGroupID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // Get returns the binding of a target group.
 func (r *Registry) Get(arn string) (Binding, bool) {
 	r.mu.RLock()

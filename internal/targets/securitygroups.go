@@ -99,6 +99,11 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 			}
 		}
 		add, remove := DiffNodeRules(want[g], ours)
+		// A stack deleted while this pass ran has revoked its rules and is deleting its
+		// security group: a rule from that group is not authorized again.
+		add = slices.DeleteFunc(add, func(x model.NodeRule) bool {
+			return x.SourceGroupID != "" && !r.registry.SourceInUse(x.SourceGroupID)
+		})
 		if err := o.Network.AuthorizeNodeRules(ctx, g, add); err != nil {
 			return err
 		}

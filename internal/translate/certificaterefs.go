@@ -111,6 +111,9 @@ func (t *translator) certificateRef(field string, ref gwv1.SecretObjectReference
 		return invalid("Secret %s has type %q; use a Secret of type %s with tls.crt and tls.key", key, secret.Type, secretTypeTLS)
 	}
 	pair, err := parseKeyPair(secret.Certificate, secret.PrivateKey)
+	if err == nil {
+		err = pair.validAt(t.s.Now.Time)
+	}
 	if err != nil {
 		return invalid("Secret %s: %v", key, err)
 	}

@@ -42,6 +42,17 @@ func FuzzGateway(f *testing.F) {
 		if LoadBalancerName(&s) == "" && s.Gateway != nil {
 			t.Fatal("LoadBalancerName is empty for a Gateway")
 		}
+		// The held and failed-reconcile entry points take the same input.
+		for _, tg := range HeldTargetGroups(&s) {
+			if tg.ID == "" {
+				t.Fatal("a held target group without a logical ID")
+			}
+		}
+		for _, r := range Unreconciled(&s, "fuzz").Routes {
+			if len(r.Parents) == 0 {
+				t.Fatal("Unreconciled lists a route without entries")
+			}
+		}
 	})
 }
 

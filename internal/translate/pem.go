@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // keyPair is a validated certificate and key, split the way ACM imports them.
@@ -20,12 +21,14 @@ type keyPair struct {
 	body, chain, key string
 	names            []string
 	hash             string
+	// notBefore and notAfter are the leaf's validity window.
+	notBefore, notAfter time.Time
 }
 
 // parseKeyPair checks tls.crt and tls.key the way ACM will: PEM certificates (the leaf first),
 // an unencrypted private key that belongs to the leaf, and a key type ACM imports (RSA 1024 to
-// 4096 bits, ECDSA P-256, P-384 or P-521). Expiry is not checked here (translation has no
-// clock); ACM refuses an expired certificate and the error surfaces on the Gateway.
+// 4096 bits, ECDSA P-256, P-384 or P-521). The validity window is checked against the
+// snapshot's clock by the caller (validAt).
 // Error messages never contain key material.
 func parseKeyPair(certPEM, keyPEM string) (keyPair, error) {
 	if strings.TrimSpace(certPEM) == "" {
@@ -67,6 +70,7 @@ func parseKeyPair(certPEM, keyPEM string) (keyPair, error) {
 		p.chain += string(b)
 	}
 	p.names = certificateNames(certs[0])
+	p.notBefore, p.notAfter = certs[0].NotBefore, certs[0].NotAfter
 	sum := sha256.Sum256([]byte(p.body + "\x00" + p.chain + "\x00" + p.key))
 	p.hash = hex.EncodeToString(sum[:])
 	return p, nil
@@ -108,4 +112,19 @@ func certificateNames(c *x509.Certificate) []string {
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// validAt refuses a certificate outside its validity window at now (the snapshot's clock; the
+// zero time checks nothing). ImportCertificate: ACM refuses a certificate that "has expired or
+// is not yet valid" (ValidationException), and a listener cannot serve it.
+func (p keyPair) validAt(now time.Time) error {
+	switch {
+	case now.IsZero():
+		return nil
+	case now.Before(p.notBefore):
+		return fmt.Errorf("tls.crt is not valid before %s; wait, or put a certificate that is valid now in it", p.notBefore.UTC().Format(time.RFC3339))
+	case now.After(p.notAfter):
+		return fmt.Errorf("tls.crt expired at %s; renew the certificate and put the new one in it", p.notAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

@@ -1,9 +1,12 @@
 package translate
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -163,4 +166,46 @@ func refusals(set *status.Set) map[string]metav1.Condition {
 		}
 	}
 	return out
+}
+
+// TestCertificateValidityWindow checks a Secret's certificate against the snapshot's clock: an
+// expired or not yet valid one is refused on its listener (ACM would refuse the import), a
+// valid one is imported, and a snapshot without a clock checks no window.
+func TestCertificateValidityWindow(t *testing.T) {
+	base := loadSnapshot(t, filepath.Join("testdata", "CertificateRefsSameNamespace"))
+	block, _ := pem.Decode([]byte(base.TLSSecrets["gateway-conformance-infra/secure-tls"].Certificate))
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want string // "" for no refusal
+	}{
+		{"no clock", time.Time{}, ""},
+		{"valid", leaf.NotBefore.Add(time.Hour), ""},
+		{"expired", leaf.NotAfter.Add(time.Hour), "expired at"},
+		{"not yet valid", leaf.NotBefore.Add(-time.Hour), "is not valid before"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSnapshot(t, filepath.Join("testdata", "CertificateRefsSameNamespace"))
+			s.Now = metav1.NewTime(tc.now)
+			stack, set := Gateway(s)
+			c := meta.FindStatusCondition(set.Gateway.Listeners[0].Conditions, "ResolvedRefs")
+			if tc.want == "" {
+				if c.Status != metav1.ConditionTrue || len(stack.Certificates) != 1 {
+					t.Fatalf("ResolvedRefs %s %q, %d certificates to import; want True and 1", c.Status, c.Message, len(stack.Certificates))
+				}
+				return
+			}
+			if c.Status != metav1.ConditionFalse || c.Reason != "InvalidCertificateRef" || !strings.Contains(c.Message, tc.want) ||
+				!strings.Contains(c.Message, "certificateRefs[0]") {
+				t.Errorf("ResolvedRefs %s %s %q; want False InvalidCertificateRef naming the field and %q", c.Status, c.Reason, c.Message, tc.want)
+			}
+			if len(stack.Certificates) != 0 {
+				t.Errorf("%d certificates to import, want none", len(stack.Certificates))
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 	"github.com/elbgateway/elbgateway/internal/status"
 )
 
@@ -27,6 +28,9 @@ type routeState struct {
 	// ruleProblems are rules of an HTTPRoute or GRPCRoute that are not programmed, in full or
 	// on some ports (PartiallyInvalid, or Accepted=False when no rule is left).
 	ruleProblems []ruleProblem
+	// foreign says the route's kind belongs to the other load balancer type: it is only
+	// attached (which every listener refuses), never compiled.
+	foreign bool
 }
 
 // ruleProblem is why a rule of an HTTPRoute or GRPCRoute is not programmed. everywhere says it
@@ -51,13 +55,16 @@ func (r *routeState) attachedOn(listeners []*listenerState, port int32, servable
 }
 
 // collectRoutes keeps the routes that name this Gateway now, or did in a status entry of ours.
+// Routes of the other layer's kinds (an HTTPRoute on an NLB Gateway, a TCPRoute on an ALB
+// Gateway) are kept too: no listener admits them, and their status says so.
 func (t *translator) collectRoutes() {
-	routes := l4Routes(t.s)
+	routes, foreign := l4Routes(t.s), l7Routes(t.s)
 	if t.alb() {
-		routes = l7Routes(t.s)
+		routes, foreign = foreign, routes
 	}
-	for _, r := range routes {
-		rs := &routeState{l4Route: r}
+	n := len(routes)
+	for i, r := range append(routes, foreign...) {
+		rs := &routeState{l4Route: r, foreign: i >= n}
 		names := slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool { return namesGateway(ref, r.namespace, t.gw) })
 		for _, ps := range r.statusParents {
 			if string(ps.ControllerName) != t.controller() || !namesGateway(ps.ParentRef, r.namespace, t.gw) {
@@ -192,6 +199,39 @@ func uniqueProblems(in []problem) []problem {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// Unreconciled is the route status of a Gateway whose reconcile failed before AWS was read
+// (AWS facts could not be gathered): every route that names the Gateway and has no entry of
+// ours yet gets one, Accepted=Unknown with reason Pending and why; routes with an entry keep
+// it until a reconcile gets through.
+func Unreconciled(s *snapshot.Snapshot, why string) *status.Set {
+	out := &status.Set{}
+	if s == nil || s.Gateway == nil {
+		return out
+	}
+	_, set := Gateway(s)
+	known := map[string]bool{}
+	for _, r := range append(l4Routes(s), l7Routes(s)...) {
+		for _, ps := range r.statusParents {
+			if string(ps.ControllerName) == s.Settings.ControllerName && namesGateway(ps.ParentRef, r.namespace, s.Gateway) {
+				known[r.key()] = true
+			}
+		}
+	}
+	for _, r := range set.Routes {
+		if len(r.Parents) == 0 || known[r.Kind+"/"+r.Namespace+"/"+r.Name] {
+			continue
+		}
+		for i := range r.Parents {
+			c := condition(string(gwv1.RouteConditionAccepted), false, string(gwv1.RouteReasonPending), fmt.Sprintf(
+				"spec.parentRefs: Gateway %s/%s could not be reconciled yet: %s; retrying", s.Gateway.Namespace, s.Gateway.Name, why), r.Generation)
+			c.Status = metav1.ConditionUnknown
+			r.Parents[i].Conditions = []metav1.Condition{c}
+		}
+		out.Routes = append(out.Routes, r)
 	}
 	return out
 }

@@ -131,6 +131,10 @@ func (t *translator) run() {
 	t.checkCertificateRefs()
 	for _, r := range t.routes {
 		r.parents = t.attach(r.l4Route)
+		if r.foreign {
+			t.refuseForeign(r)
+			continue
+		}
 		if t.alb() {
 			t.compileL7Route(r)
 			continue
@@ -152,7 +156,11 @@ func (t *translator) run() {
 // rejects the Gateway.
 func (t *translator) checkConfig(class status.GatewayClass) {
 	if p := classAccepted(class); p != nil {
-		t.rejected = &problem{invalidReason, fmt.Sprintf("spec.gatewayClassName: GatewayClass %s is not accepted: %s",
+		reason := invalidReason
+		if p.reason == invalidParameters {
+			reason = invalidParameters // the class's parametersRef: the Gateway's parameters too
+		}
+		t.rejected = &problem{reason, fmt.Sprintf("spec.gatewayClassName: GatewayClass %s is not accepted: %s",
 			t.s.GatewayClass.Name, p.message)}
 		return
 	}
@@ -260,4 +268,20 @@ func (t *translator) buildStack() {
 	t.limitCertificates()
 	t.keepImportedCertificates()
 	t.securityGroups()
+}
+
+// refuseForeign refuses every parentRef of a route whose kind the Gateway's load balancer type
+// cannot serve, naming the class it needs.
+func (t *translator) refuseForeign(r *routeState) {
+	lb, kinds, other := "a Network Load Balancer", "TCPRoute, UDPRoute and TLSRoute", controllerALB
+	if t.alb() {
+		lb, kinds, other = "an Application Load Balancer", "HTTPRoute and GRPCRoute", controllerNLB
+	}
+	for i := range r.parents {
+		p := &r.parents[i]
+		p.listeners = nil
+		p.accepted = &problem{string(gwv1.RouteReasonNotAllowedByListeners), fmt.Sprintf(
+			"spec.parentRefs[%d]: Gateway %s/%s is %s, whose listeners take %s only; attach the %s to a Gateway whose GatewayClass has controllerName %s",
+			p.index, t.gw.Namespace, t.gw.Name, lb, kinds, r.kind, other)}
+	}
 }
