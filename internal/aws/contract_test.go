@@ -3,6 +3,7 @@ package aws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -491,6 +492,45 @@ func TestNoAdoptionOfDeletedTargetGroup(t *testing.T) {
 		t.Errorf("%d CreateTargetGroup calls, want 0", n)
 	}
 	c.deletedTGs.forget(old)
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// TestRegisterTargetsAroundAnInvalidOne: AWS refuses a whole RegisterTargets call when one
+// instance is not running; the running ones are registered anyway and the refused one comes
+// back in an InvalidTargetsError.
+func TestRegisterTargetsAroundAnInvalidOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/invalid-target"
+	desired := nlbStack(stack, "invtgt", vpcID, subnets)
+	desired.TargetGroups[0] = targetGroup(stack, tg1, "k8s-tg1-invtgt", "instance", 30080, vpcID)
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := observed.TargetGroups[0].ARN
+	running, other, stopped := runInstance(t, subnets[0]), runInstance(t, subnets[1]), runInstance(t, subnets[2])
+	e, _ := rawClients(t)
+	if _, err := e.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{stopped}}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.CallCounts()
+	err = c.RegisterTargets(ctx, arn, []model.Target{{ID: running, Port: 30080}, {ID: stopped, Port: 30080}, {ID: other, Port: 30080}})
+	var invalid *InvalidTargetsError
+	if !errors.As(err, &invalid) || len(invalid.Targets) != 1 || invalid.Targets[0].ID != stopped || !strings.Contains(invalid.Message, stopped) {
+		t.Fatalf("RegisterTargets = %v, want an InvalidTargetsError naming only %s", err, stopped)
+	}
+	if n := c.CallCounts()["elbv2:RegisterTargets"] - before["elbv2:RegisterTargets"]; n != 2 {
+		t.Errorf("%d RegisterTargets calls, want 2 (the refused one, then the others together)", n)
+	}
+	got := registeredZones(t, arn)
+	if _, ok := got[stopped]; len(got) != 2 || ok {
+		t.Errorf("registered %v, want %s and %s", got, running, other)
+	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
 }

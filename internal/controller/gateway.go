@@ -77,7 +77,8 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
 	ingress := translate.NodeIngress(snap, desired)
 	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result,
-		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name)})
+		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name),
+		refusedTargets: r.registry.Refused(gw.Namespace + "/" + gw.Name)})
 	// 7. targets: hand the target groups to the targets loop.
 	r.bindTargets(desired, observed, result, ingress)
 	return retryConflict(res, err)
@@ -213,6 +214,8 @@ type reportInput struct {
 	// rules; nodeRuleProblems are what it could not do (see nodesecuritygroups.go).
 	nodeRules        bool
 	nodeRuleProblems []targets.Problem
+	// refusedTargets are the targets AWS refused to register (see targetsregistered.go).
+	refusedTargets []targets.Problem
 }
 
 // recorder is the part of an event recorder the writer uses.

@@ -29,6 +29,8 @@ type Registry struct {
 	// problems and subscribers: see problems.go.
 	problems    map[string][]Problem
 	subscribers []chan string
+	// refused holds the targets AWS refused, by target group ARN (refused.go).
+	refused map[string][]Problem
 }
 
 // NewRegistry returns an empty registry.
@@ -38,6 +40,7 @@ func NewRegistry() *Registry {
 		byARN:     map[string]Binding{},
 		changes:   make(chan []string, 1024),
 		problems:  map[string][]Problem{},
+		refused:   map[string][]Problem{},
 	}
 }
 
@@ -63,6 +66,7 @@ func (r *Registry) Set(gateway string, bindings []Binding) {
 	for arn := range prev {
 		if _, ok := next[arn]; !ok {
 			delete(r.byARN, arn)
+			delete(r.refused, arn)
 			changed = append(changed, arn)
 		}
 	}
