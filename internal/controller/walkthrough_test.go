@@ -251,7 +251,9 @@ func TestSeedWalkthroughInstanceTargets(t *testing.T) {
 			applyYAML(t, env.client, "", fmt.Sprintf("apiVersion: v1\nkind: Node\nmetadata: {name: %s}\nspec: {providerID: 'aws:///%s/%s'}\n",
 				name, env.vpc.Zones[i+1], id))
 			markNodeReady(t, name)
-			t.Cleanup(func() { _ = env.client.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}) })
+			t.Cleanup(func() {
+				_ = env.client.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
+			})
 		}
 		eventually(t, 30*timeoutScale, "the running nodes registered", func() error {
 			got := targetSummary(t, tgARN)
