@@ -3,10 +3,18 @@ package aws
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -533,4 +541,100 @@ func TestRegisterTargetsAroundAnInvalidOne(t *testing.T) {
 	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// rsaKeyPair is a self-signed RSA 2048 certificate for host and its key, as PEM.
+func rsaKeyPair(t *testing.T, host string) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+}
+
+// TestCertificateKeyChangeReplacesIt: ACM refuses to re-import a certificate whose key
+// algorithm differs from the original's; the new content is imported as a new certificate,
+// the listener moves to it (its default with ModifyListener, an extra one with Add- and
+// RemoveListenerCertificates), and the old one is deleted. (An HTTPS listener: moto ignores
+// a TLS listener's new certificates, docs/moto-notes.md.)
+func TestCertificateKeyChangeReplacesIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "certs/key-change"
+	def := importedCertificate(t, stack, "certs", "default", "key.example.com")
+	extra := importedCertificate(t, stack, "certs", "extra", "extra.example.com")
+	for _, cert := range []*model.Certificate{&def, &extra} {
+		cert.Tags = albTags(stack, cert.ID)
+	}
+	desired := &model.Stack{ID: stack, Type: model.Application,
+		SecurityGroups: []model.SecurityGroup{{ID: model.ManagedSecurityGroupID, Name: "k8s-sg-keychg", Description: "[k8s] Managed SecurityGroup for LoadBalancer",
+			Ingress: []model.IngressRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "0.0.0.0/0"}}, Tags: albTags(stack, model.ManagedSecurityGroupID)}},
+		LoadBalancer: &model.LoadBalancer{Name: "k8s-lb-keychg", Scheme: "internal", IPAddressType: "ipv4",
+			SecurityGroups: []model.Ref{{ID: model.ManagedSecurityGroupID}}, Tags: albTags(stack, model.LoadBalancerID)},
+		Listeners: []model.Listener{{Port: 443, Protocol: "HTTPS", Tags: albTags(stack, "443"), SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+			Certificates:   []model.Ref{{ID: def.ID}, {ID: extra.ID}},
+			DefaultActions: []model.Action{{Type: model.ActionFixedResponse, FixedResponse: &model.FixedResponseAction{StatusCode: "404", ContentType: "text/plain"}}}}},
+		Certificates: []model.Certificate{def, extra},
+	}
+	for _, id := range subnets {
+		desired.LoadBalancer.Subnets = append(desired.LoadBalancer.Subnets, model.SubnetMapping{SubnetID: id})
+	}
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Application)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]string{}
+	for _, cert := range observed.Certificates {
+		old[cert.ID] = cert.ARN
+	}
+
+	rotate := func(cert model.Certificate, host string) model.Certificate {
+		body, key := rsaKeyPair(t, host)
+		sum := sha256.Sum256([]byte(body + key))
+		cert.Body, cert.PrivateKey, cert.Hash = body, model.NewSecret(key), hex.EncodeToString(sum[:])
+		return cert
+	}
+	desired.Certificates = []model.Certificate{rotate(def, "key.example.com"), rotate(extra, "extra.example.com")}
+	converge(t, c, desired)
+
+	o, err := c.Observe(ctx, stack, model.Application)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := map[string]string{}
+	for _, cert := range o.Certificates {
+		now[cert.ID] = cert.ARN
+	}
+	for id, arn := range old {
+		if now[id] == "" || now[id] == arn {
+			t.Errorf("certificate %s after a key change: %q, want a new ARN (old %s)", id, now[id], arn)
+		}
+		if _, err := rawACM().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)}); errorCode(err) != "ResourceNotFoundException" {
+			t.Errorf("old certificate %s still exists (err %v)", arn, err)
+		}
+	}
+	_, elb := rawClients(t)
+	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{o.Listeners[0].ARN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(ls.Listeners[0].Certificates[0].CertificateArn); got != now[def.ID] {
+		t.Errorf("listener's default certificate %s, want the new %s", got, now[def.ID])
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Application})
+	assertNothingTaggedFor(t, "gateway.k8s.aws.alb/stack", stack)
 }
