@@ -638,3 +638,35 @@ func TestCertificateKeyChangeReplacesIt(t *testing.T) {
 	converge(t, c, &model.Stack{ID: stack, Type: model.Application})
 	assertNothingTaggedFor(t, "gateway.k8s.aws.alb/stack", stack)
 }
+
+// TestNLBWithoutSecurityGroupsGetsReplaced: AWS refuses SetSecurityGroups on an NLB created
+// without security groups; wanting groups replaces the load balancer instead.
+func TestNLBWithoutSecurityGroupsGetsReplaced(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/nlb-add-sgs"
+	bare := nlbStack(stack, "addsgs", vpcID, subnets)
+	bare.SecurityGroups, bare.LoadBalancer.SecurityGroups = nil, nil
+	converge(t, c, bare)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.CallCounts()
+	converge(t, c, nlbStack(stack, "addsgs", vpcID, subnets))
+	after := c.CallCounts()
+	if n := after["elbv2:SetSecurityGroups"] - before["elbv2:SetSecurityGroups"]; n != 0 {
+		t.Errorf("%d SetSecurityGroups calls on an NLB created without groups, want 0", n)
+	}
+	again, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.LoadBalancer.ARN == observed.LoadBalancer.ARN || len(again.LoadBalancer.SecurityGroups) != 1 {
+		t.Errorf("load balancer %s with groups %v, want a new one (not %s) with the managed group", again.LoadBalancer.ARN, again.LoadBalancer.SecurityGroups, observed.LoadBalancer.ARN)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
