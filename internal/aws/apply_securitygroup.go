@@ -38,8 +38,17 @@ func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGro
 		groupID := aws.ToString(existing.GroupId)
 		a.sgIDs[sg.ID] = groupID
 		// Left over from an interrupted create: make sure it has the desired rules and tags;
-		// the next plan revokes rules that should not be there.
-		return a.updateSecurityGroup(ctx, groupID, &plan.Update{Fields: []plan.Field{plan.FieldIngress, plan.FieldTags}, AddTags: sg.Tags, AddIngress: sg.Ingress})
+		// the next plan revokes rules that should not be there. Only the tags it lacks are
+		// written: the policy lets the controller retag its groups only without the cluster
+		// tag in the request (docs/iam-policy.json, RetagOwnedSecurityGroupsKeepingTheClusterTag),
+		// and the ownership tags are there already.
+		missing := model.Tags{}
+		for k, v := range sg.Tags {
+			if tags[k] != v {
+				missing[k] = v
+			}
+		}
+		return a.updateSecurityGroup(ctx, groupID, &plan.Update{Fields: []plan.Field{plan.FieldIngress, plan.FieldTags}, AddTags: missing, AddIngress: sg.Ingress})
 	}
 	resp, err := a.c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:   aws.String(sg.Name),

@@ -670,3 +670,43 @@ func TestNLBWithoutSecurityGroupsGetsReplaced(t *testing.T) {
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
 }
+
+// TestAdoptedSecurityGroupIsRetaggedWithoutTheClusterTag: a security group left over from an
+// interrupted create is adopted; only the tags it lacks are written, never the cluster tag,
+// which the IAM policy allows only at creation (RetagOwnedSecurityGroupsKeepingTheClusterTag).
+func TestAdoptedSecurityGroupIsRetaggedWithoutTheClusterTag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	rec := newRecorder(t)
+	c := newCloudAt(t, vpcID, rec.URL)
+	const stack = "default/sg-adopt"
+	desired := nlbStack(stack, "sgadopt", vpcID, subnets)
+	sg := desired.SecurityGroups[0]
+	e, _ := rawClients(t)
+	if _, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(sg.Name), Description: aws.String(sg.Description),
+		VpcId: aws.String(vpcID), TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: toEC2Tags(sg.Tags)}}}); err != nil {
+		t.Fatal(err)
+	}
+	desired.SecurityGroups[0].Tags = maps.Clone(sg.Tags)
+	desired.SecurityGroups[0].Tags["team"] = "payments"
+	nothing := &model.Stack{ID: stack, Type: model.Network}
+	if _, err := c.Apply(ctx, desired, nothing, plan.Diff(desired, nothing)); err != nil {
+		t.Fatal(err)
+	}
+	forms := rec.forms("CreateTags")
+	if len(forms) != 1 {
+		t.Fatalf("%d CreateTags calls, want 1 (the missing tag of the adopted group)", len(forms))
+	}
+	var keys []string
+	for k, v := range forms[0] {
+		if strings.HasPrefix(k, "Tag.") && strings.HasSuffix(k, ".Key") {
+			keys = append(keys, v[0])
+		}
+	}
+	if !slices.Equal(keys, []string{"team"}) {
+		t.Errorf("CreateTags wrote keys %v, want only [team]", keys)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
