@@ -36,6 +36,7 @@ import (
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // Tests of the controller against AWS's API contract where it differs from what an emulator
@@ -709,4 +710,47 @@ func TestAdoptedSecurityGroupIsRetaggedWithoutTheClusterTag(t *testing.T) {
 	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// TestNewSecurityGroupNotListedYet: EC2 may not list a group for a moment after creating it.
+// The reconcile after the create does not see the group, plans it again, finds its name taken
+// (InvalidGroup.Duplicate), looks again briefly and adopts it: no second group, no error.
+// (Its own moto: the layer's knobs apply to every client.)
+func TestNewSecurityGroupNotListedYet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	own, err := testenv.StartMoto(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(own.Stop)
+	own.Strict.SetKnobs(testenv.StrictKnobs{SecurityGroupDescribeDelayMS: 1500})
+	e := ec2.NewFromConfig(aws.Config{Region: testRegion, Credentials: testCreds}, func(o *ec2.Options) { o.BaseEndpoint = aws.String(own.Endpoint) })
+	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.200.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	c := newCloudAt(t, vpcID, own.Endpoint)
+	c.opts.ConsistencyRetryInterval = 100 * time.Millisecond
+	const stack = "default/sg-not-listed"
+	desired := &model.Stack{ID: stack, Type: model.Network, SecurityGroups: nlbStack(stack, "notlisted", vpcID, nil).SecurityGroups}
+	nothing := &model.Stack{ID: stack, Type: model.Network}
+	create := []plan.Change{{Op: plan.OpCreate, Kind: plan.KindSecurityGroup, ID: model.ManagedSecurityGroupID,
+		Desired: plan.Resource{SecurityGroup: &desired.SecurityGroups[0]}}}
+	for i := range 2 {
+		// The second reconcile does not see the group yet either, and plans it again.
+		if _, err := c.Apply(ctx, desired, nothing, create); err != nil {
+			t.Fatalf("reconcile %d: %v", i+1, err)
+		}
+	}
+	time.Sleep(1600 * time.Millisecond)
+	groups, err := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{desired.SecurityGroups[0].Name}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups.SecurityGroups) != 1 {
+		t.Errorf("%d groups named %s, want 1", len(groups.SecurityGroups), desired.SecurityGroups[0].Name)
+	}
 }
