@@ -8,14 +8,15 @@ import (
 
 // AWS limits a stack must respect (default quotas where AWS lets an account raise them).
 const (
-	MaxNameLength                  = 32
-	MaxSecurityGroupNameLength     = 255
-	MaxListenersPerLoadBalancer    = 50
-	MaxTargetGroupsPerForward      = 5
-	MaxWeight                      = 999
-	MaxConditionValuesPerRule      = 5
-	MaxRulePriority                = 50000
-	MaxTargetGroupsPerLoadBalancer = 100
+	MaxNameLength                    = 32
+	MaxSecurityGroupNameLength       = 255
+	MaxListenersPerLoadBalancer      = 50
+	MaxTargetGroupsPerForward        = 5
+	MaxWeight                        = 999
+	MaxConditionValuesPerRule        = 5
+	MaxRulePriority                  = 50000
+	MaxTargetGroupsPerLoadBalancer   = 100
+	MaxSecurityGroupsPerLoadBalancer = 5
 )
 
 var listenerProtocols = map[LoadBalancerType]map[string]bool{
@@ -95,6 +96,11 @@ func (v *validator) loadBalancer() {
 	case "ipv4", "dualstack", "dualstack-without-public-ipv4":
 	default:
 		v.fail("load balancer ipAddressType %q: must be ipv4, dualstack or dualstack-without-public-ipv4", lb.IPAddressType)
+	}
+	// CreateLoadBalancer / SetSecurityGroups: at most 5 security groups per load balancer
+	// (Elastic Load Balancing quotas: "Security groups per load balancer: 5").
+	if len(lb.SecurityGroups) > MaxSecurityGroupsPerLoadBalancer {
+		v.fail("load balancer %s: %d security groups, at most %d", lb.Name, len(lb.SecurityGroups), MaxSecurityGroupsPerLoadBalancer)
 	}
 	if len(lb.Subnets) == 0 {
 		v.fail("load balancer %s: needs at least one subnet", lb.Name)

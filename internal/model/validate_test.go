@@ -60,6 +60,11 @@ func TestValidateRejects(t *testing.T) {
 		"dangling cert ref":     {func(s *Stack) { s.Listeners[1].Certificates[0] = Ref{ID: CertificateID("ns", "tls")} }, "Certificate/ns/tls is not in the stack"},
 		"ref with both":         {func(s *Stack) { s.LoadBalancer.SecurityGroups[0].External = "sg-1" }, "exactly one of id and external"},
 		"internal- name prefix": {func(s *Stack) { s.LoadBalancer.Name = "internal-x" }, "internal-"},
+		"six security groups": {func(s *Stack) {
+			for _, id := range []string{"sg-1", "sg-2", "sg-3", "sg-4", "sg-5"} {
+				s.LoadBalancer.SecurityGroups = append(s.LoadBalancer.SecurityGroups, Ref{External: id})
+			}
+		}, "6 security groups, at most 5"},
 	}
 	for name, c := range cases {
 		s := validStack()
