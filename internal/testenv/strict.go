@@ -372,16 +372,6 @@ func queryStrings(form url.Values, prefix string) []string {
 	return out
 }
 
-// hasPrefixKey reports whether any parameter starts with prefix.
-func hasPrefixKey(form url.Values, prefix string) bool {
-	for k := range form {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // mustRead turns an error of the layer's own moto read into a server error the caller sees,
 // rather than letting a request through unchecked.
 func mustRead(err error) *apiError {

@@ -21,9 +21,9 @@ var acmRules = []strictRule{
 // certificateInUse: DeleteCertificate — "You cannot delete an ACM certificate that is being
 // used by another Amazon Web Services service. To delete a certificate that is in use, you must
 // first remove the certificate association using the console or the CLI for the associated
-// service." The refusal is ResourceInUseException ("The certificate is in use by another AWS
-// service in the caller's account"). moto keeps no InUseBy, so the layer looks for the
-// certificate on every listener of the region.
+// service." The refusal is ResourceInUseException: "The certificate is in use by another Amazon
+// Web Services service in the caller's account. Remove the association and try again." moto
+// keeps no InUseBy, so the layer looks for the certificate on every listener of the region.
 func certificateInUse(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 	var in struct{ CertificateArn string }
 	if err := r.decodeJSON(&in); err != nil || in.CertificateArn == "" {

@@ -54,7 +54,11 @@ var elbRules = []strictRule{
 	{svcELB, "SetSecurityGroups", securityGroupsPerLoadBalancer},
 	{svcELB, "CreateLoadBalancer", securityGroupsPerLoadBalancer},
 	{svcELB, "DeleteLoadBalancer", deletionProtection},
+	{svcELB, "DescribeTags", describeTagsAtMost20},
 	{svcELB, "DescribeTags", describeTagsAllExist},
+	{svcELB, "CreateListener", listenerCertificate},
+	{svcELB, "CreateLoadBalancer", loadBalancerName},
+	{svcELB, "CreateTargetGroup", targetGroupName},
 	{svcELB, "ModifyTargetGroupAttributes", targetGroupAttributesApply},
 }
 
@@ -68,9 +72,11 @@ var elbAnswers = []strictAnswer{
 // target type of the target group is instance or alb." and "If the target type is ip and the IP
 // address is in a subnet of the VPC for the target group, the Availability Zone is
 // automatically detected and this parameter is optional. If the IP address is outside the
-// VPC, this parameter is required." For Network Load Balancers "If the IP address is outside
-// the VPC ... specify all" (NLB: register targets); an IP inside the VPC "cannot have its
-// Availability Zone overridden to 'all'" (AWS's ValidationError message).
+// VPC, this parameter is required." An IP inside the VPC given "all" is AWS's ValidationError
+// "The IP address '...' is within the VPC, and cannot have its Availability Zone overridden to
+// 'all'". That an IP outside the VPC takes only "all" on a Network Load Balancer group (ALB
+// groups may name a zone: "this should be an Availability Zone inside the VPC") is assumed, and
+// listed in docs/aws-contract.md among the rules a real account settles.
 func targetZoneByType(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 	tg, e := describeTargetGroup(ctx, r, r.form.Get("TargetGroupArn"))
 	if e != nil || tg == nil {
@@ -116,9 +122,8 @@ func targetZoneByType(ctx context.Context, s *Strict, r *strictRequest) *apiErro
 }
 
 // targetIPFamily: CreateTargetGroup IpAddressType — "The IP address type. The default value is
-// ipv4." A target group registers IP targets of its own family only (ELB user guide, target
-// group IP address type: "the IP address type of your target group determines the IP version
-// of your targets").
+// ipv4." An ip target group takes addresses of its own family only; AWS refuses the others with
+// ValidationError (assumed code, docs/aws-contract.md).
 func targetIPFamily(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 	tg, e := describeTargetGroup(ctx, r, r.form.Get("TargetGroupArn"))
 	if e != nil || tg == nil || tg.TargetType != elbtypes.TargetTypeEnumIp {
@@ -443,6 +448,64 @@ func describeTagsAllExist(ctx context.Context, s *Strict, r *strictRequest) *api
 			}
 			return mustRead(err)
 		}
+	}
+	return nil
+}
+
+// describeTagsAtMost20: DescribeTags ResourceArns — "You can specify up to 20 resources in a
+// single call."
+func describeTagsAtMost20(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	if n := len(queryStrings(r.form, "ResourceArns.member")); n > 20 {
+		return refuse("ValidationError",
+			"1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20 (%d given)", n)
+	}
+	return nil
+}
+
+// listenerCertificate: CreateListener Certificates — "[HTTPS and TLS listeners] The default
+// certificate for the listener. You must provide exactly one certificate."
+func listenerCertificate(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	protocol := r.form.Get("Protocol")
+	if protocol != string(elbtypes.ProtocolEnumHttps) && protocol != string(elbtypes.ProtocolEnumTls) {
+		return nil
+	}
+	if n := len(queryList(r.form, "Certificates.member")); n != 1 {
+		return refuse("ValidationError", "A %s listener needs exactly one certificate, but %d were specified", protocol, n)
+	}
+	return nil
+}
+
+// loadBalancerName: CreateLoadBalancer Name — "This name must be unique per region per account,
+// can have a maximum of 32 characters, must contain only alphanumeric characters or hyphens,
+// must not begin or end with a hyphen, and must not begin with "internal-"."
+func loadBalancerName(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	name := r.form.Get("Name")
+	if e := elbName("load balancer", name); e != nil {
+		return e
+	}
+	if strings.HasPrefix(name, "internal-") {
+		return refuse("ValidationError", "Load balancer name '%s' cannot begin with 'internal-'", name)
+	}
+	return nil
+}
+
+// targetGroupName: CreateTargetGroup Name — "This name must be unique per region per account, can
+// have a maximum of 32 characters, must contain only alphanumeric characters or hyphens, and
+// must not begin or end with a hyphen."
+func targetGroupName(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	return elbName("target group", r.form.Get("Name"))
+}
+
+var elbNameChars = regexp.MustCompile(`^[A-Za-z0-9-]*$`)
+
+func elbName(kind, name string) *apiError {
+	switch {
+	case len(name) > 32:
+		return refuse("ValidationError", "The %s name '%s' cannot be longer than 32 characters", kind, name)
+	case !elbNameChars.MatchString(name):
+		return refuse("ValidationError", "The %s name '%s' can only contain characters that are alphanumeric characters or hyphens(-)", kind, name)
+	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
+		return refuse("ValidationError", "The %s name '%s' cannot begin or end with a hyphen", kind, name)
 	}
 	return nil
 }

@@ -222,3 +222,41 @@ func TestStrictCertificatesPerLoadBalancer(t *testing.T) {
 		t.Fatalf("plain moto refuses the 26th certificate (%s): the rule needs no copy", code)
 	}
 }
+
+func TestStrictNamesAndListeners(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	long := strings.Repeat("n", 33)
+	f.refused("ValidationError", "elbv2", "create-target-group", "--name", long, "--protocol", "TCP", "--port", "80", "--vpc-id", f.vpc)
+	if _, code := f.cliDirect("elbv2", "create-load-balancer", "--name", long, "--subnets", f.subnets[0], f.subnets[1]); code != "" {
+		t.Fatalf("plain moto refuses a 33-character name (%s): the rule needs no copy", code)
+	}
+	f.refused("ValidationError", "elbv2", "create-load-balancer", "--name", long+"x", "--subnets", f.subnets[0], f.subnets[1])
+	f.refused("ValidationError", "elbv2", "create-load-balancer", "--name", "internal-"+f.name("lb"), "--subnets", f.subnets[0], f.subnets[1])
+	f.accepted("elbv2", "create-target-group", "--name", long[:32], "--protocol", "TCP", "--port", "80", "--vpc-id", f.vpc)
+
+	lb := f.loadBalancer("lsn", elbtypes.LoadBalancerTypeEnumApplication)
+	tg := f.targetGroup("lsn", elbtypes.ProtocolEnumHttp, elbtypes.TargetTypeEnumIp)
+	certs := f.certificates(2, "ec")
+	listener := func(port string, certificates ...string) []string {
+		args := []string{"elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTPS", "--port", port,
+			"--default-actions", "Type=forward,TargetGroupArn=" + tg}
+		if len(certificates) > 0 {
+			args = append(args, "--certificates")
+			for _, c := range certificates {
+				args = append(args, "CertificateArn="+c)
+			}
+		}
+		return args
+	}
+	f.refused("ValidationError", listener("443")...)
+	f.refused("ValidationError", listener("443", certs...)...)
+	f.accepted(listener("443", certs[0])...)
+
+	var arns []string
+	for range 21 {
+		arns = append(arns, tg)
+	}
+	f.refused("ValidationError", append([]string{"elbv2", "describe-tags", "--resource-arns"}, arns...)...)
+	f.accepted(append([]string{"elbv2", "describe-tags", "--resource-arns"}, arns[:20]...)...)
+}
