@@ -102,7 +102,11 @@ func (t *translator) buildListeners() {
 		t.stack.Listeners = append(t.stack.Listeners, listener)
 		t.stack.TargetGroups = append(t.stack.TargetGroups, tgs...)
 		if lc != nil && deref(lc.TargetGroupStickiness) {
-			t.stickyTargetGroups(forward)
+			if skipped := t.stickyTargetGroups(forward); skipped {
+				winner.notes = append(winner.notes, fmt.Sprintf(
+					"port %d: targetGroupStickiness does not apply to TLS target groups (AWS: \"Sticky sessions are not supported with TLS listeners and TLS target groups\"); they are not sticky",
+					port))
+			}
 		}
 	}
 }
@@ -112,8 +116,10 @@ func (t *translator) buildListeners() {
 // no TargetGroupStickinessConfig (that is ALB's group stickiness): on an NLB, stickiness is
 // the target group attributes stickiness.enabled and stickiness.type=source_ip
 // (TargetGroupAttribute reference: "source_ip for Network Load Balancers"). Values a
-// TargetGroupConfiguration sets win.
-func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
+// TargetGroupConfiguration sets win. TLS target groups take no stickiness ("Sticky sessions
+// are not supported with TLS listeners and TLS target groups"): it reports whether it left
+// one out.
+func (t *translator) stickyTargetGroups(f *model.ForwardAction) (skippedTLS bool) {
 	for _, w := range f.TargetGroups {
 		if w.TargetGroup.ID == "" {
 			continue // an existing target group, by ARN, is never modified
@@ -121,6 +127,10 @@ func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
 		for i := range t.stack.TargetGroups {
 			tg := &t.stack.TargetGroups[i]
 			if tg.ID != w.TargetGroup.ID {
+				continue
+			}
+			if tg.Protocol == "TLS" {
+				skippedTLS = true
 				continue
 			}
 			if tg.Attributes == nil {
@@ -132,6 +142,7 @@ func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
 			}
 		}
 	}
+	return skippedTLS
 }
 
 // listenerSettings applies the listener configuration: SSL and ALPN policies of a TLS
