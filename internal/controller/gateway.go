@@ -171,7 +171,7 @@ func bindings(desired, result *model.Stack) []targets.Binding {
 		if tg.Backend == nil || arns[tg.ID] == "" {
 			continue
 		}
-		out = append(out, targets.Binding{TargetGroupARN: arns[tg.ID], TargetType: tg.TargetType, Backend: *tg.Backend})
+		out = append(out, targets.Binding{TargetGroupARN: arns[tg.ID], TargetType: tg.TargetType, IPAddressType: tg.IPAddressType, Backend: *tg.Backend})
 	}
 	return out
 }

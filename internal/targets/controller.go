@@ -158,7 +158,7 @@ func (r *Reconciler) desired(ctx context.Context, b Binding) ([]model.Target, er
 		client.MatchingLabels{discoveryv1.LabelServiceName: b.Backend.Service}); err != nil {
 		return nil, err
 	}
-	return FromEndpointSlices(b.Backend, slices.Items), nil
+	return OfFamily(FromEndpointSlices(b.Backend, slices.Items), b.IPAddressType), nil
 }
 
 func (r *Reconciler) mapEndpointSlice(_ context.Context, o client.Object) []reconcile.Request {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -90,5 +91,35 @@ func TestRefusedTargetIsReported(t *testing.T) {
 	}
 	if got := <-sub; got != "default/gw" {
 		t.Errorf("clearing announced %q, want default/gw", got)
+	}
+}
+
+// TestIPTargetsOfTheGroupsFamily: a dual-stack Service has IPv4 and IPv6 endpoints; AWS
+// refuses the whole RegisterTargets call for a target of the other family than the target
+// group's, so only the group's family is registered.
+func TestIPTargetsOfTheGroupsFamily(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	ports := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr[int32](8080)}}
+	v4 := slice("web-v4", "web", ports, endpoint(ptr(true), true, "10.0.0.7"))
+	v6 := slice("web-v6", "web", ports, endpoint(ptr(true), true, "2600:1f14::7"))
+	v6.AddressType = discoveryv1.AddressTypeIPv6
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&v4, &v6).Build()
+	for _, tt := range []struct{ family, want string }{{"ipv4", "10.0.0.7"}, {"ipv6", "2600:1f14::7"}} {
+		reg := NewRegistry()
+		arn := "arn:tg/" + tt.family
+		reg.Set("default/gw", []Binding{{TargetGroupARN: arn, TargetType: TargetTypeIP, IPAddressType: tt.family,
+			Backend: model.Backend{Namespace: "default", Service: "web", Port: 80, PortName: "http"}}})
+		cloud := &refusingCloud{}
+		r := &Reconciler{reader: reader, cloud: cloud, registry: reg, resync: 1e9, kick: func() {}}
+		if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: arn}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := cloud.registered; len(got) != 1 || got[0].ID != tt.want {
+			t.Errorf("%s target group: registered %v, want only %s", tt.family, got, tt.want)
+		}
 	}
 }

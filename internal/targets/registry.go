@@ -13,7 +13,10 @@ type Binding struct {
 	TargetGroupARN string
 	// TargetType is ip or instance; other types (alb) are not filled by this loop.
 	TargetType string
-	Backend    model.Backend
+	// IPAddressType is the target group's (ipv4 or ipv6): ip targets of the other family are
+	// left out, AWS refuses them. Empty: no filter.
+	IPAddressType string
+	Backend       model.Backend
 	// Network, if set, is where the target group's traffic comes from: the worker-node
 	// security groups of its targets get rules for it (see securitygroups.go).
 	Network *Network
@@ -127,7 +130,7 @@ func (r *Registry) match(keep func(Binding) bool) []string {
 }
 
 func sameBinding(a, b Binding) bool {
-	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType || !sameNetwork(a.Network, b.Network) {
+	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType || a.IPAddressType != b.IPAddressType || !sameNetwork(a.Network, b.Network) {
 		return false
 	}
 	x, y := a.Backend, b.Backend
