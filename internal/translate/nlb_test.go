@@ -1,0 +1,74 @@
+package translate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+)
+
+// TestNLBStickiness: targetGroupStickiness on an NLB listener becomes source-IP stickiness
+// attributes of its target groups, never a stickiness setting of the forward action; a TLS
+// target group takes none (AWS supports no sticky sessions with TLS target groups) and the
+// route says so.
+func TestNLBStickiness(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "LoadBalancerConfigurationMergePreferGateway"))
+	stack, _ := Gateway(s)
+	if err := stack.Validate(); err != nil {
+		t.Fatalf("stack does not validate: %v", err)
+	}
+	if f := stack.Listeners[0].DefaultActions[0].Forward; f.Stickiness != nil {
+		t.Errorf("NLB forward action carries stickiness %+v", f.Stickiness)
+	}
+	if a := stack.TargetGroups[0].Attributes; a["stickiness.enabled"] != "true" || a["stickiness.type"] != "source_ip" {
+		t.Errorf("target group attributes %v, want stickiness.enabled=true and stickiness.type=source_ip", a)
+	}
+
+	s = loadSnapshot(t, filepath.Join("testdata", "TLSRouteSimpleSameNamespace"))
+	s.LoadBalancerConfigurations[0].Spec.ListenerConfigurations[0].TargetGroupStickiness = ptr(true)
+	stack, _ = Gateway(s)
+	for _, tg := range stack.TargetGroups {
+		if tg.Protocol == "TLS" && tg.Attributes["stickiness.enabled"] != "" {
+			t.Errorf("TLS target group %s got stickiness attributes %v", tg.Name, tg.Attributes)
+		}
+	}
+	if msg := routeMessages(t, s, s.TLSRoutes[0].Name); !strings.Contains(msg, "targetGroupStickiness does not apply to TLS target groups") {
+		t.Errorf("route conditions do not explain the ignored stickiness:\n%s", msg)
+	}
+}
+
+// TestDualstackUDPNeedsIPv6TargetGroups: a UDP listener on a dualstack NLB forwards to IPv6
+// target groups only; an IPv4 Service is reported on the route instead of a listener AWS
+// refuses, and an IPv6 one is programmed.
+func TestDualstackUDPNeedsIPv6TargetGroups(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "UDPRouteSimpleSameNamespace"))
+	dual := awsv1.LoadBalancerIPAddressTypeDualstack
+	s.LoadBalancerConfigurations = append(s.LoadBalancerConfigurations, awsv1.LoadBalancerConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "dual", Namespace: s.Gateway.Namespace},
+		Spec:       awsv1.LoadBalancerConfigurationSpec{IpAddressType: &dual}})
+	s.Gateway.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
+		Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "dual"}}
+	stack, _ := Gateway(s)
+	if stack.LoadBalancer == nil || stack.LoadBalancer.IPAddressType != "dualstack" {
+		t.Fatalf("load balancer %+v, want a dualstack one", stack.LoadBalancer)
+	}
+	if len(stack.Listeners) != 0 || len(stack.TargetGroups) != 0 {
+		t.Errorf("listeners %d, target groups %d for an IPv4 Service behind a dualstack UDP listener, want none", len(stack.Listeners), len(stack.TargetGroups))
+	}
+	if msg := routeMessages(t, s, s.UDPRoutes[0].Name); !strings.Contains(msg, "forwards only to IPv6 target groups") {
+		t.Errorf("route conditions do not explain the IPv4 Service:\n%s", msg)
+	}
+
+	for i := range s.Services {
+		s.Services[i].Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	}
+	stack, _ = Gateway(s)
+	if len(stack.Listeners) != 1 || len(stack.TargetGroups) != 1 || stack.TargetGroups[0].IPAddressType != "ipv6" {
+		t.Errorf("with an IPv6 Service: %d listeners, target groups %+v, want one listener and an ipv6 target group", len(stack.Listeners), stack.TargetGroups)
+	}
+}
