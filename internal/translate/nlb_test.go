@@ -72,3 +72,24 @@ func TestDualstackUDPNeedsIPv6TargetGroups(t *testing.T) {
 		t.Errorf("with an IPv6 Service: %d listeners, target groups %+v, want one listener and an ipv6 target group", len(stack.Listeners), stack.TargetGroups)
 	}
 }
+
+// TestAtMostFiveSecurityGroups: a load balancer takes at most 5 security groups; a
+// configuration that names more is refused with the count, instead of a CreateLoadBalancer
+// AWS refuses.
+func TestAtMostFiveSecurityGroups(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "ExplicitSecurityGroupsAndLoadBalancerName"))
+	cfg := &s.LoadBalancerConfigurations[0].Spec
+	cfg.SecurityGroups = []string{"sg-01", "sg-02", "sg-03", "sg-04", "sg-05"}
+	stack, _ := Gateway(s)
+	if stack.LoadBalancer == nil || len(stack.LoadBalancer.SecurityGroups) != 5 {
+		t.Fatalf("five groups: load balancer %+v, want it with the five", stack.LoadBalancer)
+	}
+	cfg.SecurityGroups = append(cfg.SecurityGroups, "sg-06")
+	stack, set := Gateway(s)
+	if stack.LoadBalancer != nil {
+		t.Errorf("six groups: a load balancer was built")
+	}
+	if c := set.Gateway.Conditions[0]; c.Status != "False" || !strings.Contains(c.Message, "6 security groups") || !strings.Contains(c.Message, "at most 5") {
+		t.Errorf("Gateway Accepted = %s %q, want False naming 6 groups and the limit of 5", c.Status, c.Message)
+	}
+}
