@@ -204,6 +204,15 @@ expect_refusal "RegisterTargets: instance target with an AvailabilityZone" Valid
 expect_success "RegisterTargets: instance target without a zone" \
 	aws elbv2 register-targets --target-group-arn "$instance_tg" --targets "Id=$instance"
 
+target_group es-ip TCP ip
+ip_tg="$created"
+expect_refusal "RegisterTargets: ip target outside the VPC with a zone on an NLB group" ValidationError \
+	aws elbv2 register-targets --target-group-arn "$ip_tg" --targets "Id=192.168.7.7,AvailabilityZone=$zone_a"
+expect_success "RegisterTargets: ip target outside the VPC with AvailabilityZone=all" \
+	aws elbv2 register-targets --target-group-arn "$ip_tg" --targets "Id=192.168.7.7,AvailabilityZone=all"
+expect_refusal "RegisterTargets: IPv6 address on an IPv4 group" ValidationError \
+	aws elbv2 register-targets --target-group-arn "$ip_tg" --targets "Id=2600:1f14::9,AvailabilityZone=all"
+
 # --- checks on the load balancers ---------------------------------------------------------------
 aws elbv2 wait load-balancer-available --load-balancer-arns "$nlb" "$alb"
 
@@ -235,6 +244,16 @@ expect_refusal "AddListenerCertificates with two certificates" ValidationError \
 	--certificates "CertificateArn=$extra1" "CertificateArn=$extra2"
 expect_success "AddListenerCertificates with one certificate" \
 	aws elbv2 add-listener-certificates --listener-arn "$listener" --certificates "CertificateArn=$extra1"
+expect_refusal "DeleteCertificate of a listener's additional certificate" ResourceInUseException \
+	aws acm delete-certificate --certificate-arn "$extra1"
+
+hosts='"a.example.com","b.example.com","c.example.com"'
+expect_refusal "CreateRule with four host names in one condition" ValidationError \
+	aws elbv2 create-rule --listener-arn "$listener" --priority 1 --actions "Type=forward,TargetGroupArn=$http" \
+	--conditions "[{\"Field\":\"host-header\",\"HostHeaderConfig\":{\"Values\":[$hosts,\"d.example.com\"]}}]"
+expect_success "CreateRule with three host names in one condition" \
+	aws elbv2 create-rule --listener-arn "$listener" --priority 2 --actions "Type=forward,TargetGroupArn=$http" \
+	--conditions "[{\"Field\":\"host-header\",\"HostHeaderConfig\":{\"Values\":[$hosts]}}]"
 
 if ((failures)); then
 	echo "$failures check(s) differ from what the strict layer assumes: update internal/testenv and docs/aws-contract.md"

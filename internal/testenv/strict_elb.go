@@ -25,11 +25,10 @@ const (
 	quotaCertificatesPerLB = 25
 	// "Security groups per load balancer: 5" (ALB quotas).
 	quotaSecurityGroupsPerLB = 5
-	// "A rule can only have '5' condition values" (ValidationError); "You can specify up to
-	// five match evaluations per rule" (ALB listener rules).
+	// "You can specify up to three comparison strings per condition and up to five per rule."
+	// (ALB listener rules); AWS: "A rule can only have '5' condition values" (ValidationError).
 	quotaConditionValuesPerRule = 5
-	// "You can specify up to three match evaluations per condition" (ALB listener rules).
-	quotaValuesPerCondition = 3
+	quotaValuesPerCondition     = 3
 	// "The maximum length of each string is 128 characters" (HostHeaderConditionConfig,
 	// PathPatternConditionConfig, HttpHeaderConditionConfig, QueryStringKeyValuePair).
 	maxConditionValueLen = 128
@@ -239,9 +238,11 @@ func rulesPerLoadBalancer(ctx context.Context, s *Strict, r *strictRequest) *api
 
 // conditionLimits: the limits of a rule's conditions (ALB listener rules, RuleCondition and its
 // *ConditionConfig types):
-//   - "You can specify up to five match evaluations per rule." AWS: "A rule can only have '5'
-//     condition values".
-//   - "You can specify up to three match evaluations per condition."
+//   - "You can specify up to three comparison strings per condition and up to five per rule."
+//     AWS: "A rule can only have '5' condition values".
+//   - "Each rule can include zero or one of the following conditions: host-header,
+//     http-request-method, path-pattern, and source-ip, and zero or more of the following
+//     conditions: http-header and query-string."
 //   - "The maximum length of each string is 128 characters."
 //   - HttpHeaderName: "The maximum length is 40 characters." and "You can't use an HTTP header
 //     condition to specify the host header. Instead, use a host condition."
@@ -255,6 +256,14 @@ func conditionLimits(ctx context.Context, s *Strict, r *strictRequest) *apiError
 	}
 	if total > quotaConditionValuesPerRule {
 		return refuse("ValidationError", "A rule can only have '%d' condition values", quotaConditionValuesPerRule)
+	}
+	seen := map[string]bool{}
+	for _, c := range conditions {
+		field := c.Get("Field")
+		if singleCondition[field] && seen[field] {
+			return refuse("ValidationError", "A rule can only have one '%s' condition", field)
+		}
+		seen[field] = true
 	}
 	for i, c := range conditions {
 		field := c.Get("Field")
@@ -278,7 +287,10 @@ func conditionLimits(ctx context.Context, s *Strict, r *strictRequest) *apiError
 	return nil
 }
 
-// conditionValues lists the match evaluations of one Query-encoded RuleCondition: its values
+// singleCondition are the condition fields a rule has at most one of.
+var singleCondition = map[string]bool{"host-header": true, "http-request-method": true, "path-pattern": true, "source-ip": true}
+
+// conditionValues lists the comparison strings of one Query-encoded RuleCondition: its values
 // and regex values in every config, and each query-string key/value pair once.
 func conditionValues(c url.Values) []string {
 	var out []string

@@ -61,6 +61,8 @@ func TestStrictConditionLimits(t *testing.T) {
 		{"40 characters per header name",
 			conditionsJSON(t, header(strings.Repeat("h", maxHeaderNameLen+1), "v")),
 			conditionsJSON(t, header(strings.Repeat("h", maxHeaderNameLen), "v"))},
+		{"one path-pattern condition",
+			conditionsJSON(t, paths("/a"), paths("/b")), conditionsJSON(t, paths("/a"), header("X-A", "b"), header("X-B", "c"))},
 		{"no Host header condition",
 			conditionsJSON(t, header("HOST", "a.example.com")), conditionsJSON(t, header("X-Host", "a.example.com"))},
 	}
