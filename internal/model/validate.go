@@ -17,6 +17,7 @@ const (
 	MaxRulePriority                  = 50000
 	MaxTargetGroupsPerLoadBalancer   = 100
 	MaxSecurityGroupsPerLoadBalancer = 5
+	MaxIngressRulesPerFamily         = 60
 )
 
 var listenerProtocols = map[LoadBalancerType]map[string]bool{
@@ -137,8 +138,23 @@ func (v *validator) securityGroupList() {
 			v.fail("security group name %s used twice", sg.Name)
 		}
 		names[sg.Name] = true
+		v4, v6 := 0, 0
 		for _, r := range sg.Ingress {
 			v.ingress(sg.ID, r)
+			switch {
+			case strings.Contains(r.CIDR, ":"):
+				v6++
+			case r.CIDR != "":
+				v4++
+			default: // a prefix list counts in both (at least once: its max entries are AWS's to know)
+				v4++
+				v6++
+			}
+		}
+		// VPC quotas: "Inbound or outbound rules per security group: 60", for IPv4 and IPv6
+		// separately.
+		if v4 > MaxIngressRulesPerFamily || v6 > MaxIngressRulesPerFamily {
+			v.fail("security group %s: %d IPv4 and %d IPv6 inbound rules, at most %d of each", sg.ID, v4, v6, MaxIngressRulesPerFamily)
 		}
 	}
 	if lb := v.stack.LoadBalancer; lb != nil {
