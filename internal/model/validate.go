@@ -138,22 +138,10 @@ func (v *validator) securityGroupList() {
 			v.fail("security group name %s used twice", sg.Name)
 		}
 		names[sg.Name] = true
-		v4, v6 := 0, 0
 		for _, r := range sg.Ingress {
 			v.ingress(sg.ID, r)
-			switch {
-			case strings.Contains(r.CIDR, ":"):
-				v6++
-			case r.CIDR != "":
-				v4++
-			default: // a prefix list counts in both (at least once: its max entries are AWS's to know)
-				v4++
-				v6++
-			}
 		}
-		// VPC quotas: "Inbound or outbound rules per security group: 60", for IPv4 and IPv6
-		// separately.
-		if v4 > MaxIngressRulesPerFamily || v6 > MaxIngressRulesPerFamily {
+		if v4, v6 := IngressRuleCounts(sg.Ingress); v4 > MaxIngressRulesPerFamily || v6 > MaxIngressRulesPerFamily {
 			v.fail("security group %s: %d IPv4 and %d IPv6 inbound rules, at most %d of each", sg.ID, v4, v6, MaxIngressRulesPerFamily)
 		}
 	}
@@ -402,4 +390,22 @@ func CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// IngressRuleCounts counts inbound rules per address family as the VPC quota "Inbound or
+// outbound rules per security group: 60" does, IPv4 and IPv6 apart; a prefix list counts in
+// both (at least once: its max entries are AWS's to know).
+func IngressRuleCounts(rules []IngressRule) (v4, v6 int) {
+	for _, r := range rules {
+		switch {
+		case strings.Contains(r.CIDR, ":"):
+			v6++
+		case r.CIDR != "":
+			v4++
+		default:
+			v4++
+			v6++
+		}
+	}
+	return v4, v6
 }

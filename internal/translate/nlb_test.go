@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/status"
 )
 
 // TestNLBStickiness: targetGroupStickiness on an NLB listener becomes source-IP stickiness
@@ -91,5 +94,61 @@ func TestAtMostFiveSecurityGroups(t *testing.T) {
 	}
 	if c := set.Gateway.Conditions[0]; c.Status != "False" || !strings.Contains(c.Message, "6 security groups") || !strings.Contains(c.Message, "at most 5") {
 		t.Errorf("Gateway Accepted = %s %q, want False naming 6 groups and the limit of 5", c.Status, c.Message)
+	}
+}
+
+// TestSecurityGroupRuleQuota: a managed security group within 60 inbound rules per family is
+// left as it is; over it, consecutive listener ports become port ranges (no port opened that
+// was not), and when that is still too many every listener says why.
+func TestSecurityGroupRuleQuota(t *testing.T) {
+	withPorts := func(ports []int32, ranges []string) (*model.Stack, *status.Set) {
+		s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+		s.Gateway.Spec.Listeners = nil
+		for _, p := range ports {
+			s.Gateway.Spec.Listeners = append(s.Gateway.Spec.Listeners, gwv1.Listener{
+				Name: gwv1.SectionName(fmt.Sprintf("tcp-%d", p)), Protocol: gwv1.TCPProtocolType, Port: gwv1.PortNumber(p)})
+		}
+		s.TCPRoutes[0].Spec.ParentRefs[0].SectionName = nil
+		s.LoadBalancerConfigurations = append(s.LoadBalancerConfigurations, awsv1.LoadBalancerConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "ranges", Namespace: s.Gateway.Namespace},
+			Spec:       awsv1.LoadBalancerConfigurationSpec{SourceRanges: ranges}})
+		s.Gateway.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
+			Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "ranges"}}
+		return Gateway(s)
+	}
+	ingress := func(st *model.Stack) []model.IngressRule {
+		for _, sg := range st.SecurityGroups {
+			if sg.ID == model.ManagedSecurityGroupID {
+				return sg.Ingress
+			}
+		}
+		t.Fatal("no managed security group")
+		return nil
+	}
+	var consecutive, spread []int32
+	for i := range int32(40) {
+		consecutive = append(consecutive, 10000+i)
+		spread = append(spread, 10000+2*i)
+	}
+	two := []string{"10.0.0.0/8", "192.168.0.0/16"}
+
+	stack, _ := withPorts(consecutive[:30], two)
+	if n := len(ingress(stack)); n != 60 {
+		t.Errorf("30 ports × 2 ranges: %d rules, want 60 (one per port and range, as within the quota)", n)
+	}
+	stack, set := withPorts(consecutive, two)
+	rules := ingress(stack)
+	if len(rules) != 2 || rules[0].FromPort != 10000 || rules[0].ToPort != 10039 {
+		t.Errorf("40 consecutive ports × 2 ranges: rules %+v, want one 10000-10039 range per source", rules)
+	}
+	if err := stack.Validate(); err != nil {
+		t.Errorf("stack does not validate: %v", err)
+	}
+	if c := set.Gateway.Listeners[0].Conditions[2]; c.Status != "True" {
+		t.Errorf("listener ResolvedRefs %s %q, want True", c.Status, c.Message)
+	}
+	_, set = withPorts(spread, two)
+	if c := set.Gateway.Listeners[0].Conditions[2]; c.Status != "False" || !strings.Contains(c.Message, "80 IPv4 and 0 IPv6 inbound rules") {
+		t.Errorf("40 spread ports × 2 ranges: listener ResolvedRefs %s %q, want False naming 80 rules", c.Status, c.Message)
 	}
 }
