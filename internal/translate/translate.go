@@ -92,6 +92,8 @@ type translator struct {
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
 	// load balancer's limits pick the rules that keep theirs (l7listeners.go).
 	l7Candidates []model.TargetGroup
+	// l7CandidateByID and l7CandidateByName index l7Candidates (1-based).
+	l7CandidateByID, l7CandidateByName map[string]int
 }
 
 // run is the translation, step by step.
