@@ -222,7 +222,7 @@ expect_refusal "NLB listener forward with TargetGroupStickinessConfig Enabled=fa
 	aws elbv2 create-listener --load-balancer-arn "$nlb" --protocol TCP --port 80 --default-actions \
 	"[{\"Type\":\"forward\",\"ForwardConfig\":{\"TargetGroups\":[{\"TargetGroupArn\":\"$tcp\"}],\"TargetGroupStickinessConfig\":{\"Enabled\":false}}}]"
 expect_success "NLB listener forward without TargetGroupStickinessConfig" \
-	aws elbv2 create-listener --load-balancer-arn "$nlb" --protocol TCP --port 80 \
+	aws elbv2 create-listener --load-balancer-arn "$nlb" --protocol TCP --port 81 \
 	--default-actions "Type=forward,TargetGroupArn=$tcp"
 
 expect_refusal "SetSecurityGroups on an NLB created without security groups" ValidationError \
