@@ -192,7 +192,7 @@ func planTargets(s *model.Stack, in *loaded) map[string][]model.Target {
 		if tg.TargetType == "instance" {
 			ts = targets.FromNodes(*tg.Backend, nodes)
 		} else {
-			ts = targets.FromEndpointSlices(*tg.Backend, slices)
+			ts = targets.OfFamily(targets.FromEndpointSlices(*tg.Backend, slices), tg.IPAddressType)
 		}
 		if len(ts) > 0 {
 			out[tg.ID] = ts

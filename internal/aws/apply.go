@@ -132,6 +132,7 @@ type applier struct {
 	stackID  string
 	typ      model.LoadBalancerType
 	desired  *model.Stack
+	observed *model.Stack
 	sgIDs    map[string]string // logical ID → group ID
 	tgARNs   map[string]string // logical ID → ARN
 	lb       *model.LoadBalancer
@@ -141,7 +142,7 @@ type applier struct {
 }
 
 func newApplier(c *Cloud, desired, observed *model.Stack) *applier {
-	a := &applier{c: c, desired: desired, sgIDs: map[string]string{}, tgARNs: map[string]string{},
+	a := &applier{c: c, desired: desired, observed: observed, sgIDs: map[string]string{}, tgARNs: map[string]string{},
 		lisARNs: map[int32]string{}, ruleARNs: map[string]string{}, certARNs: map[string]string{}}
 	for _, s := range []*model.Stack{observed, desired} {
 		if s != nil && a.stackID == "" {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -66,7 +69,12 @@ func (a *applier) updateCertificate(ctx context.Context, want, have *model.Certi
 	arn := have.ARN
 	add := maps.Clone(u.AddTags)
 	if u.Has(plan.FieldContent) {
-		if _, err := a.c.acm.client.ImportCertificate(ctx, importInput(want, aws.String(arn), nil)); err != nil {
+		_, err := a.c.acm.client.ImportCertificate(ctx, importInput(want, aws.String(arn), nil))
+		if errorCode(err) == "ValidationException" {
+			// ACM refuses a re-import whose key algorithm or size differs from the original's.
+			return a.replaceCertificate(ctx, want, have, err)
+		}
+		if err != nil {
 			return fmt.Errorf("re-importing the certificate of Secret %s into ACM as %s: %w", want.SecretRef, arn, err)
 		}
 		a.c.acm.domains.forget(arn)
@@ -94,6 +102,44 @@ func (a *applier) updateCertificate(ctx context.Context, want, have *model.Certi
 	}
 	a.c.acm.tags.update(arn, add, u.RemoveTags, a.c.now())
 	return nil
+}
+
+// replaceCertificate imports new content as a new certificate when ACM refused to re-import it
+// under the old ARN (a key of another algorithm or size), moves the listeners that use the old
+// one to it, and deletes the old one. A refusal for another reason fails the import of the new
+// one the same way, and is reported with both errors.
+func (a *applier) replaceCertificate(ctx context.Context, want, have *model.Certificate, refused error) error {
+	if err := a.importCertificate(ctx, want); err != nil {
+		return fmt.Errorf("ACM refused to re-import the certificate of Secret %s as %s (%v), and importing it anew failed: %w",
+			want.SecretRef, have.ARN, refused, err)
+	}
+	next := a.certARNs[want.ID]
+	if a.observed != nil {
+		for _, l := range a.observed.Listeners {
+			i := slices.Index(l.Certificates, model.Ref{ID: want.ID})
+			if i < 0 || l.ARN == "" {
+				continue
+			}
+			if err := a.moveListenerCertificate(ctx, l.ARN, i == 0, have.ARN, next); err != nil {
+				return fmt.Errorf("moving listener on port %d from certificate %s to %s: %w", l.Port, have.ARN, next, err)
+			}
+		}
+	}
+	return a.deleteCertificate(ctx, have)
+}
+
+// moveListenerCertificate points a listener at a new certificate: its default with
+// ModifyListener, an extra one with Add- then RemoveListenerCertificates.
+func (a *applier) moveListenerCertificate(ctx context.Context, listenerARN string, isDefault bool, from, to string) error {
+	if isDefault {
+		_, err := a.c.elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(listenerARN),
+			Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(to)}}})
+		return err
+	}
+	if err := a.addCertificates(ctx, listenerARN, []string{to}); err != nil {
+		return err
+	}
+	return a.removeCertificates(ctx, listenerARN, []string{from})
 }
 
 // deleteCertificate deletes an imported certificate, retrying while a listener that just

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -30,17 +31,61 @@ func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGro
 		return err
 	}
 	if existing != nil {
-		tags := fromEC2Tags(existing.Tags)
-		if id, ok := a.c.owned(tags, a.stackID, a.typ); !ok || id != sg.ID {
-			return fmt.Errorf("security group %s (%s) already exists in VPC %s and is not this Gateway's; delete or rename it",
-				sg.Name, aws.ToString(existing.GroupId), a.c.opts.VPCID)
-		}
-		groupID := aws.ToString(existing.GroupId)
-		a.sgIDs[sg.ID] = groupID
-		// Left over from an interrupted create: make sure it has the desired rules and tags;
-		// the next plan revokes rules that should not be there.
-		return a.updateSecurityGroup(ctx, groupID, &plan.Update{Fields: []plan.Field{plan.FieldIngress, plan.FieldTags}, AddTags: sg.Tags, AddIngress: sg.Ingress})
+		return a.adoptSecurityGroup(ctx, sg, existing)
 	}
+	groupID, err := a.newSecurityGroup(ctx, sg)
+	if errorCode(err) == "InvalidGroup.Duplicate" {
+		// EC2 is eventually consistent: a group created moments ago (by the previous
+		// reconcile) may not be listed yet although its name is taken. Look again briefly.
+		err = a.c.retryBriefly(ctx, func() error {
+			existing, err := a.securityGroupByName(ctx, sg.Name)
+			if err == nil && existing == nil {
+				return &smithy.GenericAPIError{Code: "InvalidGroup.NotFound", Message: "security group " + sg.Name + " not listed yet"}
+			}
+			if err != nil {
+				return err
+			}
+			return a.adoptSecurityGroup(ctx, sg, existing)
+		}, "InvalidGroup.NotFound")
+		if err != nil {
+			return fmt.Errorf("creating security group %s: its name is taken, and the group is not found: %w", sg.Name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.sgIDs[sg.ID] = groupID
+	// EC2 is eventually consistent: a group just created may not be found yet by the next
+	// call ("InvalidGroup.NotFound"); retry that briefly.
+	return a.c.retryBriefly(ctx, func() error { return a.authorize(ctx, groupID, sg.Ingress) }, "InvalidGroup.NotFound")
+}
+
+// adoptSecurityGroup takes over a group of this stack's name found in the VPC: left over from
+// an interrupted create, or created by the previous reconcile and not listed by tag yet.
+func (a *applier) adoptSecurityGroup(ctx context.Context, sg *model.SecurityGroup, existing *ec2types.SecurityGroup) error {
+	tags := fromEC2Tags(existing.Tags)
+	if id, ok := a.c.owned(tags, a.stackID, a.typ); !ok || id != sg.ID {
+		return fmt.Errorf("security group %s (%s) already exists in VPC %s and is not this Gateway's; delete or rename it",
+			sg.Name, aws.ToString(existing.GroupId), a.c.opts.VPCID)
+	}
+	groupID := aws.ToString(existing.GroupId)
+	a.sgIDs[sg.ID] = groupID
+	// Make sure it has the desired rules and tags; the next plan revokes rules that should not
+	// be there. Only the tags it lacks are written: the policy lets the controller retag its
+	// groups only without the cluster tag in the request (docs/iam-policy.json,
+	// RetagOwnedSecurityGroupsKeepingTheClusterTag), and the ownership tags are there already.
+	missing := model.Tags{}
+	for k, v := range sg.Tags {
+		if tags[k] != v {
+			missing[k] = v
+		}
+	}
+	return a.updateSecurityGroup(ctx, groupID, &plan.Update{Fields: []plan.Field{plan.FieldIngress, plan.FieldTags}, AddTags: missing, AddIngress: sg.Ingress})
+}
+
+// newSecurityGroup creates the group with its tags and returns its ID.
+func (a *applier) newSecurityGroup(ctx context.Context, sg *model.SecurityGroup) (string, error) {
 	resp, err := a.c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:   aws.String(sg.Name),
 		Description: aws.String(sg.Description),
@@ -51,13 +96,9 @@ func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGro
 		}},
 	})
 	if err != nil {
-		return fmt.Errorf("creating security group %s: %w", sg.Name, err)
+		return "", fmt.Errorf("creating security group %s: %w", sg.Name, err)
 	}
-	groupID := aws.ToString(resp.GroupId)
-	a.sgIDs[sg.ID] = groupID
-	// EC2 is eventually consistent: a group just created may not be found yet by the next
-	// call ("InvalidGroup.NotFound"); retry that briefly.
-	return a.c.retryBriefly(ctx, func() error { return a.authorize(ctx, groupID, sg.Ingress) }, "InvalidGroup.NotFound")
+	return aws.ToString(resp.GroupId), nil
 }
 
 func (a *applier) securityGroupByName(ctx context.Context, name string) (*ec2types.SecurityGroup, error) {

@@ -3,9 +3,18 @@ package aws
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -27,6 +36,7 @@ import (
 
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // Tests of the controller against AWS's API contract where it differs from what an emulator
@@ -493,4 +503,254 @@ func TestNoAdoptionOfDeletedTargetGroup(t *testing.T) {
 	c.deletedTGs.forget(old)
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// TestRegisterTargetsAroundAnInvalidOne: AWS refuses a whole RegisterTargets call when one
+// instance is not running; the running ones are registered anyway and the refused one comes
+// back in an InvalidTargetsError.
+func TestRegisterTargetsAroundAnInvalidOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/invalid-target"
+	desired := nlbStack(stack, "invtgt", vpcID, subnets)
+	desired.TargetGroups[0] = targetGroup(stack, tg1, "k8s-tg1-invtgt", "instance", 30080, vpcID)
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := observed.TargetGroups[0].ARN
+	running, other, stopped := runInstance(t, subnets[0]), runInstance(t, subnets[1]), runInstance(t, subnets[2])
+	e, _ := rawClients(t)
+	if _, err := e.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{stopped}}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.CallCounts()
+	err = c.RegisterTargets(ctx, arn, []model.Target{{ID: running, Port: 30080}, {ID: stopped, Port: 30080}, {ID: other, Port: 30080}})
+	var invalid *InvalidTargetsError
+	if !errors.As(err, &invalid) || len(invalid.Targets) != 1 || invalid.Targets[0].ID != stopped || !strings.Contains(invalid.Message, stopped) {
+		t.Fatalf("RegisterTargets = %v, want an InvalidTargetsError naming only %s", err, stopped)
+	}
+	if n := c.CallCounts()["elbv2:RegisterTargets"] - before["elbv2:RegisterTargets"]; n != 2 {
+		t.Errorf("%d RegisterTargets calls, want 2 (the refused one, then the others together)", n)
+	}
+	got := registeredZones(t, arn)
+	if _, ok := got[stopped]; len(got) != 2 || ok {
+		t.Errorf("registered %v, want %s and %s", got, running, other)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// rsaKeyPair is a self-signed RSA 2048 certificate for host and its key, as PEM.
+func rsaKeyPair(t *testing.T, host string) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+}
+
+// TestCertificateKeyChangeReplacesIt: ACM refuses to re-import a certificate whose key
+// algorithm differs from the original's; the new content is imported as a new certificate,
+// the listener moves to it (its default with ModifyListener, an extra one with Add- and
+// RemoveListenerCertificates), and the old one is deleted. (An HTTPS listener: moto ignores
+// a TLS listener's new certificates, docs/moto-notes.md.)
+func TestCertificateKeyChangeReplacesIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "certs/key-change"
+	def := importedCertificate(t, stack, "certs", "default", "key.example.com")
+	extra := importedCertificate(t, stack, "certs", "extra", "extra.example.com")
+	for _, cert := range []*model.Certificate{&def, &extra} {
+		cert.Tags = albTags(stack, cert.ID)
+	}
+	desired := &model.Stack{ID: stack, Type: model.Application,
+		SecurityGroups: []model.SecurityGroup{{ID: model.ManagedSecurityGroupID, Name: "k8s-sg-keychg", Description: "[k8s] Managed SecurityGroup for LoadBalancer",
+			Ingress: []model.IngressRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "0.0.0.0/0"}}, Tags: albTags(stack, model.ManagedSecurityGroupID)}},
+		LoadBalancer: &model.LoadBalancer{Name: "k8s-lb-keychg", Scheme: "internal", IPAddressType: "ipv4",
+			SecurityGroups: []model.Ref{{ID: model.ManagedSecurityGroupID}}, Tags: albTags(stack, model.LoadBalancerID)},
+		Listeners: []model.Listener{{Port: 443, Protocol: "HTTPS", Tags: albTags(stack, "443"), SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+			Certificates:   []model.Ref{{ID: def.ID}, {ID: extra.ID}},
+			DefaultActions: []model.Action{{Type: model.ActionFixedResponse, FixedResponse: &model.FixedResponseAction{StatusCode: "404", ContentType: "text/plain"}}}}},
+		Certificates: []model.Certificate{def, extra},
+	}
+	for _, id := range subnets {
+		desired.LoadBalancer.Subnets = append(desired.LoadBalancer.Subnets, model.SubnetMapping{SubnetID: id})
+	}
+	converge(t, c, desired)
+	observed, err := c.Observe(ctx, stack, model.Application)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]string{}
+	for _, cert := range observed.Certificates {
+		old[cert.ID] = cert.ARN
+	}
+
+	rotate := func(cert model.Certificate, host string) model.Certificate {
+		body, key := rsaKeyPair(t, host)
+		sum := sha256.Sum256([]byte(body + key))
+		cert.Body, cert.PrivateKey, cert.Hash = body, model.NewSecret(key), hex.EncodeToString(sum[:])
+		return cert
+	}
+	desired.Certificates = []model.Certificate{rotate(def, "key.example.com"), rotate(extra, "extra.example.com")}
+	converge(t, c, desired)
+
+	o, err := c.Observe(ctx, stack, model.Application)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := map[string]string{}
+	for _, cert := range o.Certificates {
+		now[cert.ID] = cert.ARN
+	}
+	for id, arn := range old {
+		if now[id] == "" || now[id] == arn {
+			t.Errorf("certificate %s after a key change: %q, want a new ARN (old %s)", id, now[id], arn)
+		}
+		if _, err := rawACM().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)}); errorCode(err) != "ResourceNotFoundException" {
+			t.Errorf("old certificate %s still exists (err %v)", arn, err)
+		}
+	}
+	_, elb := rawClients(t)
+	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{o.Listeners[0].ARN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(ls.Listeners[0].Certificates[0].CertificateArn); got != now[def.ID] {
+		t.Errorf("listener's default certificate %s, want the new %s", got, now[def.ID])
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Application})
+	assertNothingTaggedFor(t, "gateway.k8s.aws.alb/stack", stack)
+}
+
+// TestNLBWithoutSecurityGroupsGetsReplaced: AWS refuses SetSecurityGroups on an NLB created
+// without security groups; wanting groups replaces the load balancer instead.
+func TestNLBWithoutSecurityGroupsGetsReplaced(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/nlb-add-sgs"
+	bare := nlbStack(stack, "addsgs", vpcID, subnets)
+	bare.SecurityGroups, bare.LoadBalancer.SecurityGroups = nil, nil
+	converge(t, c, bare)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.CallCounts()
+	converge(t, c, nlbStack(stack, "addsgs", vpcID, subnets))
+	after := c.CallCounts()
+	if n := after["elbv2:SetSecurityGroups"] - before["elbv2:SetSecurityGroups"]; n != 0 {
+		t.Errorf("%d SetSecurityGroups calls on an NLB created without groups, want 0", n)
+	}
+	again, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.LoadBalancer.ARN == observed.LoadBalancer.ARN || len(again.LoadBalancer.SecurityGroups) != 1 {
+		t.Errorf("load balancer %s with groups %v, want a new one (not %s) with the managed group", again.LoadBalancer.ARN, again.LoadBalancer.SecurityGroups, observed.LoadBalancer.ARN)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// TestAdoptedSecurityGroupIsRetaggedWithoutTheClusterTag: a security group left over from an
+// interrupted create is adopted; only the tags it lacks are written, never the cluster tag,
+// which the IAM policy allows only at creation (RetagOwnedSecurityGroupsKeepingTheClusterTag).
+func TestAdoptedSecurityGroupIsRetaggedWithoutTheClusterTag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	rec := newRecorder(t)
+	c := newCloudAt(t, vpcID, rec.URL)
+	const stack = "default/sg-adopt"
+	desired := nlbStack(stack, "sgadopt", vpcID, subnets)
+	sg := desired.SecurityGroups[0]
+	e, _ := rawClients(t)
+	if _, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(sg.Name), Description: aws.String(sg.Description),
+		VpcId: aws.String(vpcID), TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: toEC2Tags(sg.Tags)}}}); err != nil {
+		t.Fatal(err)
+	}
+	desired.SecurityGroups[0].Tags = maps.Clone(sg.Tags)
+	desired.SecurityGroups[0].Tags["team"] = "payments"
+	nothing := &model.Stack{ID: stack, Type: model.Network}
+	if _, err := c.Apply(ctx, desired, nothing, plan.Diff(desired, nothing)); err != nil {
+		t.Fatal(err)
+	}
+	forms := rec.forms("CreateTags")
+	if len(forms) != 1 {
+		t.Fatalf("%d CreateTags calls, want 1 (the missing tag of the adopted group)", len(forms))
+	}
+	var keys []string
+	for k, v := range forms[0] {
+		if strings.HasPrefix(k, "Tag.") && strings.HasSuffix(k, ".Key") {
+			keys = append(keys, v[0])
+		}
+	}
+	if !slices.Equal(keys, []string{"team"}) {
+		t.Errorf("CreateTags wrote keys %v, want only [team]", keys)
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
+}
+
+// TestNewSecurityGroupNotListedYet: EC2 may not list a group for a moment after creating it.
+// The reconcile after the create does not see the group, plans it again, finds its name taken
+// (InvalidGroup.Duplicate), looks again briefly and adopts it: no second group, no error.
+// (Its own moto: the layer's knobs apply to every client.)
+func TestNewSecurityGroupNotListedYet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	own, err := testenv.StartMoto(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(own.Stop)
+	own.Strict.SetKnobs(testenv.StrictKnobs{SecurityGroupDescribeDelayMS: 1500})
+	e := ec2.NewFromConfig(aws.Config{Region: testRegion, Credentials: testCreds}, func(o *ec2.Options) { o.BaseEndpoint = aws.String(own.Endpoint) })
+	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.200.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	c := newCloudAt(t, vpcID, own.Endpoint)
+	c.opts.ConsistencyRetryInterval = 100 * time.Millisecond
+	const stack = "default/sg-not-listed"
+	desired := &model.Stack{ID: stack, Type: model.Network, SecurityGroups: nlbStack(stack, "notlisted", vpcID, nil).SecurityGroups}
+	nothing := &model.Stack{ID: stack, Type: model.Network}
+	create := []plan.Change{{Op: plan.OpCreate, Kind: plan.KindSecurityGroup, ID: model.ManagedSecurityGroupID,
+		Desired: plan.Resource{SecurityGroup: &desired.SecurityGroups[0]}}}
+	for i := range 2 {
+		// The second reconcile does not see the group yet either, and plans it again.
+		if _, err := c.Apply(ctx, desired, nothing, create); err != nil {
+			t.Fatalf("reconcile %d: %v", i+1, err)
+		}
+	}
+	time.Sleep(1600 * time.Millisecond)
+	groups, err := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{desired.SecurityGroups[0].Name}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups.SecurityGroups) != 1 {
+		t.Errorf("%d groups named %s, want 1", len(groups.SecurityGroups), desired.SecurityGroups[0].Name)
+	}
 }

@@ -109,6 +109,15 @@ func isThrottle(err error) bool {
 }
 
 // errorCode is the AWS error code of err, or "".
+// errorMessage is the message of an AWS API error ("" for other errors).
+func errorMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
 func errorCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -49,17 +50,98 @@ func compareTargets(a, b model.Target) int {
 
 // RegisterTargets registers targets with a target group, at most 500 per call. The zone of
 // each target is AWS's to decide (see targetZones); a zone the caller set is ignored.
+//
+// AWS refuses a whole call with InvalidTarget when one target cannot be registered (an
+// instance that is not running, or does not exist). The others are then registered without
+// it, and the refused ones come back in an *InvalidTargetsError.
 func (c *Cloud) RegisterTargets(ctx context.Context, tgARN string, targets []model.Target) error {
 	targets, err := c.targetZones(ctx, targets)
 	if err != nil {
 		return err
 	}
+	var refused []model.Target
+	var messages []string
 	for chunk := range slices.Chunk(targets, targetsPerCall) {
-		if _, err := c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(chunk)}); err != nil {
+		bad, msgs, err := c.registerChunk(ctx, tgARN, chunk)
+		if err != nil {
 			return fmt.Errorf("registering %d targets with %s: %w", len(chunk), tgARN, err)
 		}
+		refused, messages = append(refused, bad...), append(messages, msgs...)
+	}
+	if len(refused) > 0 {
+		slices.SortFunc(refused, compareTargets)
+		slices.Sort(messages)
+		return &InvalidTargetsError{TargetGroupARN: tgARN, Targets: refused, Message: strings.Join(slices.Compact(messages), "; ")}
 	}
 	return nil
+}
+
+// InvalidTargetsError says which targets AWS refused (InvalidTarget) while the others of the
+// same request were registered.
+type InvalidTargetsError struct {
+	TargetGroupARN string
+	Targets        []model.Target
+	// Message is AWS's explanation.
+	Message string
+}
+
+func (e *InvalidTargetsError) Error() string {
+	ids := make([]string, 0, len(e.Targets))
+	for _, t := range e.Targets {
+		ids = append(ids, fmt.Sprintf("%s:%d", t.ID, t.Port))
+	}
+	return fmt.Sprintf("target group %s refused targets %s: %s", e.TargetGroupARN, strings.Join(ids, ", "), e.Message)
+}
+
+// quoted finds the 'quoted' target IDs of an InvalidTarget message ("The following targets are
+// not in a running state and cannot be registered: 'i-0123'").
+var quoted = regexp.MustCompile(`'([^']+)'`)
+
+// registerChunk registers up to 500 targets, leaving out the ones AWS refuses: first the ones
+// its InvalidTarget message names, else (a message that names none) one target per call.
+func (c *Cloud) registerChunk(ctx context.Context, tgARN string, chunk []model.Target) (refused []model.Target, messages []string, err error) {
+	register := func(ts []model.Target) error {
+		_, err := c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(ts)})
+		return err
+	}
+	pending := chunk
+	for len(pending) > 0 {
+		err := register(pending)
+		if err == nil {
+			return refused, messages, nil
+		}
+		if errorCode(err) != "InvalidTarget" {
+			return nil, nil, err
+		}
+		msg := errorMessage(err)
+		named := map[string]bool{}
+		for _, m := range quoted.FindAllStringSubmatch(msg, -1) {
+			named[m[1]] = true
+		}
+		rest := slices.DeleteFunc(slices.Clone(pending), func(t model.Target) bool { return named[t.ID] })
+		if len(rest) == len(pending) {
+			break // the message names none of them: find them one by one
+		}
+		for _, t := range pending {
+			if named[t.ID] {
+				refused = append(refused, t)
+			}
+		}
+		messages = append(messages, msg)
+		pending = rest
+	}
+	for _, t := range pending {
+		err := register([]model.Target{t})
+		switch {
+		case err == nil:
+		case errorCode(err) == "InvalidTarget":
+			refused = append(refused, t)
+			messages = append(messages, errorMessage(err))
+		default:
+			return nil, nil, err
+		}
+	}
+	return refused, messages, nil
 }
 
 // DeregisterTargets deregisters targets from a target group, at most 500 per call, with the

@@ -53,8 +53,13 @@ func changeEvents(changes []plan.Change, err error) []changeEvent {
 		if err != nil && failed < 0 {
 			break
 		}
-		out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
-			action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)})
+		ev := changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
+			action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)}
+		if c.Kind == plan.KindLoadBalancer && c.Op == plan.OpDelete && c.IsReplace() {
+			// A replaced load balancer gets a new DNS name: clients must follow.
+			ev.eventType = corev1.EventTypeWarning
+		}
+		out = append(out, ev)
 	}
 	return out
 }

@@ -42,3 +42,21 @@ func TestChangeEvents(t *testing.T) {
 		t.Errorf("event note %q action %q", got[0].note, got[0].action)
 	}
 }
+
+// TestLoadBalancerReplacementIsAWarning: replacing a load balancer (for instance an NLB created
+// without security groups that now wants some) changes its DNS name: the deletion of the old
+// one is a Warning naming why.
+func TestLoadBalancerReplacementIsAWarning(t *testing.T) {
+	why := "replace: securityGroups: an NLB created without security groups (disableSecurityGroup) cannot be given any"
+	got := changeEvents([]plan.Change{
+		{Op: plan.OpDelete, Kind: plan.KindLoadBalancer, ID: "LoadBalancer", Reason: why},
+		{Op: plan.OpCreate, Kind: plan.KindLoadBalancer, ID: "LoadBalancer", Reason: why},
+		{Op: plan.OpDelete, Kind: plan.KindLoadBalancer, ID: "LoadBalancer", Reason: "no longer desired"},
+	}, nil)
+	if len(got) != 3 || got[0].eventType != "Warning" || got[0].reason != "DeletedLoadBalancer" || got[0].note != "delete LoadBalancer LoadBalancer: "+why {
+		t.Errorf("replacement events %+v, want a Warning DeletedLoadBalancer naming disableSecurityGroup", got)
+	}
+	if got[1].eventType != "Normal" || got[2].eventType != "Normal" {
+		t.Errorf("the new load balancer and a plain deletion are %s and %s, want Normal", got[1].eventType, got[2].eventType)
+	}
+}

@@ -92,7 +92,8 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
 	ingress := translate.NodeIngress(snap, desired)
 	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result,
-		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name), failures: failures})
+		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name), failures: failures,
+		refusedTargets: r.registry.Refused(gw.Namespace + "/" + gw.Name)})
 	// 7. targets: hand the target groups that exist to the targets loop.
 	r.bindTargets(snap, desired, observed, result)
 	if err == nil && applyErr != nil {
@@ -219,7 +220,7 @@ func bindings(desired, result *model.Stack) []targets.Binding {
 		if tg.Backend == nil || arns[tg.ID] == "" {
 			continue
 		}
-		out = append(out, targets.Binding{TargetGroupARN: arns[tg.ID], TargetType: tg.TargetType, Backend: *tg.Backend})
+		out = append(out, targets.Binding{TargetGroupARN: arns[tg.ID], TargetType: tg.TargetType, IPAddressType: tg.IPAddressType, Backend: *tg.Backend})
 	}
 	return out
 }
@@ -264,6 +265,8 @@ type reportInput struct {
 	nodeRuleProblems []targets.Problem
 	// failures are the changes of the plan that did not happen.
 	failures applyFailures
+	// refusedTargets are the targets AWS refused to register (see targetsregistered.go).
+	refusedTargets []targets.Problem
 }
 
 // recorder is the part of an event recorder the writer uses.

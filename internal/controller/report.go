@@ -62,6 +62,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{}, err
 	}
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
+	w.targetsRegisteredEvent(gw, gw.Status.Conditions, st.Conditions)
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
@@ -171,6 +172,9 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	conds = append(conds, prog)
 	if in.nodeRules {
 		conds = append(conds, nodeSecurityGroupCondition(gw.Generation, in.nodeRuleProblems))
+	}
+	if c := targetsRegisteredCondition(gw.Generation, in.refusedTargets); c != nil {
+		conds = append(conds, *c)
 	}
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 	ports := listenerPorts(gw)

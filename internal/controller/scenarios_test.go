@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -115,15 +116,20 @@ spec:
   selector: {app: backend}
 `+"---"+route("TCPRoute", "tcp", "tcp", "", "nodeport", 80))
 	nodeName := ns + "-node"
+	// A running instance: AWS refuses to register one that does not exist.
+	instance := runTestInstance(t, env.vpc.PrivateSubnets[0])
 	applyYAML(t, env.client, "", fmt.Sprintf(`
 apiVersion: v1
 kind: Node
 metadata:
   name: %s
 spec:
-  providerID: aws:///us-east-1a/i-0123456789abcdef0
-`, nodeName))
+  providerID: aws:///%s/%s
+`, nodeName, env.vpc.Zones[0], instance))
 	markNodeReady(t, nodeName)
+	t.Cleanup(func() {
+		_ = env.client.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}})
+	})
 	_, lbARN := programmedGateway(t, env.client, ns, "gw")
 	waitListeners(t, lbARN, "TCP:9000")
 	tgs := targetGroups(t, lbARN)
@@ -132,7 +138,7 @@ spec:
 	}
 	eventually(t, 30*timeoutScale, "the node registered", func() error {
 		got := targetSummary(t, *tgs[0].TargetGroupArn)
-		if !strings.HasPrefix(got, "i-0123456789abcdef0:") || strings.Contains(got, ",") {
+		if !strings.HasPrefix(got, instance+":") || strings.Contains(got, ",") {
 			return fmt.Errorf("targets %q", got)
 		}
 		return nil

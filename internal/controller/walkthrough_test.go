@@ -7,11 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/controller"
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
@@ -186,4 +192,119 @@ func hasString(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestSeedWalkthroughInstanceTargets is the seed walkthrough with targetType: instance (the
+// AWS Load Balancer Controller's default), its Service a NodePort: the node's EC2 instance
+// is registered on the node port, without an availability zone (AWS refuses one for instance
+// target groups), and a stopped node's instance does not keep it out: it is reported on the
+// Gateway instead.
+func TestSeedWalkthroughInstanceTargets(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	var files []string
+	for _, f := range seedFiles {
+		if !strings.HasSuffix(f, "tgconfig.yaml") && !strings.HasSuffix(f, "backend-service.yaml") {
+			files = append(files, f)
+		}
+	}
+	applyFiles(t, env.client, ns, files...)
+	applyYAML(t, env.client, ns, strings.Replace(readFile(t, env.root+"/examples/seed-l4/tgconfig.yaml"), "targetType: ip", "targetType: instance", 1))
+	applyYAML(t, env.client, ns, strings.Replace(readFile(t, env.root+"/examples/seed-l4/backend-service.yaml"), "spec:\n  ports:", "spec:\n  type: NodePort\n  ports:", 1))
+
+	instance := runTestInstance(t, env.vpc.PrivateSubnets[0])
+	nodeName := ns + "-node"
+	applyYAML(t, env.client, "", fmt.Sprintf("apiVersion: v1\nkind: Node\nmetadata: {name: %s}\nspec: {providerID: 'aws:///%s/%s'}\n",
+		nodeName, env.vpc.Zones[0], instance))
+	markNodeReady(t, nodeName)
+
+	_, lbARN := programmedGateway(t, env.client, ns, "aws-tcp-gateway")
+	waitListeners(t, lbARN, "TCP:8080")
+	tgs := targetGroups(t, lbARN)
+	if len(tgs) != 1 || tgs[0].TargetType != "instance" {
+		t.Fatalf("target groups %+v, want one instance target group", tgs)
+	}
+	tgARN := awssdk.ToString(tgs[0].TargetGroupArn)
+	var svc corev1.Service
+	if err := env.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "backend"}, &svc); err != nil {
+		t.Fatal(err)
+	}
+	nodePort := svc.Spec.Ports[0].NodePort
+	if awssdk.ToInt32(tgs[0].Port) != nodePort {
+		t.Errorf("target group port %d, want the node port %d", awssdk.ToInt32(tgs[0].Port), nodePort)
+	}
+	eventually(t, 30*timeoutScale, "the node's instance registered", func() error {
+		if got := targetSummary(t, tgARN); !strings.Contains(got, fmt.Sprintf("%s:%d", instance, nodePort)) {
+			return fmt.Errorf("targets %q", got)
+		}
+		return nil
+	})
+
+	t.Run("a stopped node is reported, the others stay registered", func(t *testing.T) {
+		stopped := runTestInstance(t, env.vpc.PrivateSubnets[1])
+		if _, err := env.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{stopped}}); err != nil {
+			t.Fatal(err)
+		}
+		second := runTestInstance(t, env.vpc.PrivateSubnets[2])
+		for i, id := range []string{stopped, second} {
+			name := fmt.Sprintf("%s-node-%d", ns, i)
+			applyYAML(t, env.client, "", fmt.Sprintf("apiVersion: v1\nkind: Node\nmetadata: {name: %s}\nspec: {providerID: 'aws:///%s/%s'}\n",
+				name, env.vpc.Zones[i+1], id))
+			markNodeReady(t, name)
+			t.Cleanup(func() {
+				_ = env.client.Delete(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
+			})
+		}
+		eventually(t, 30*timeoutScale, "the running nodes registered", func() error {
+			got := targetSummary(t, tgARN)
+			if !strings.Contains(got, fmt.Sprintf("%s:%d", second, nodePort)) || !strings.Contains(got, fmt.Sprintf("%s:%d", instance, nodePort)) {
+				return fmt.Errorf("targets %q", got)
+			}
+			if strings.Contains(got, stopped) {
+				return fmt.Errorf("the stopped instance is registered: %q", got)
+			}
+			return nil
+		})
+		eventually(t, 30*timeoutScale, "the Gateway names the stopped instance", func() error {
+			var gw gwv1.Gateway
+			if err := env.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "aws-tcp-gateway"}, &gw); err != nil {
+				return err
+			}
+			c := meta.FindStatusCondition(gw.Status.Conditions, controller.ConditionTargetsRegistered)
+			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != "InvalidTarget" || !strings.Contains(c.Message, stopped) {
+				return fmt.Errorf("condition %+v", c)
+			}
+			return nil
+		})
+	})
+
+	t.Run("deleting the Gateway leaves nothing", func(t *testing.T) {
+		gw := &gwv1.Gateway{}
+		gw.Namespace, gw.Name = ns, "aws-tcp-gateway"
+		if err := env.client.Delete(ctx, gw); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 60*timeoutScale, "Gateway gone", func() error {
+			err := env.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: gw.Name}, &gwv1.Gateway{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("still there (%v)", err)
+		})
+		if left := stackLeftovers(t, ns+"/aws-tcp-gateway"); len(left) != 0 {
+			t.Errorf("left in AWS: %v", left)
+		}
+		_ = env.client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}})
+	})
+}
+
+// runTestInstance starts an EC2 instance in a subnet of the test VPC and returns its ID.
+func runTestInstance(t *testing.T, subnet string) string {
+	t.Helper()
+	run, err := env.ec2.RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: awssdk.String("ami-12c6146b"),
+		MinCount: awssdk.Int32(1), MaxCount: awssdk.Int32(1), SubnetId: awssdk.String(subnet)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awssdk.ToString(run.Instances[0].InstanceId)
 }

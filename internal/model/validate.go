@@ -8,14 +8,16 @@ import (
 
 // AWS limits a stack must respect (default quotas where AWS lets an account raise them).
 const (
-	MaxNameLength                  = 32
-	MaxSecurityGroupNameLength     = 255
-	MaxListenersPerLoadBalancer    = 50
-	MaxTargetGroupsPerForward      = 5
-	MaxWeight                      = 999
-	MaxConditionValuesPerRule      = 5
-	MaxRulePriority                = 50000
-	MaxTargetGroupsPerLoadBalancer = 100
+	MaxNameLength                    = 32
+	MaxSecurityGroupNameLength       = 255
+	MaxListenersPerLoadBalancer      = 50
+	MaxTargetGroupsPerForward        = 5
+	MaxWeight                        = 999
+	MaxConditionValuesPerRule        = 5
+	MaxRulePriority                  = 50000
+	MaxTargetGroupsPerLoadBalancer   = 100
+	MaxSecurityGroupsPerLoadBalancer = 5
+	MaxIngressRulesPerFamily         = 60
 )
 
 var listenerProtocols = map[LoadBalancerType]map[string]bool{
@@ -96,6 +98,11 @@ func (v *validator) loadBalancer() {
 	default:
 		v.fail("load balancer ipAddressType %q: must be ipv4, dualstack or dualstack-without-public-ipv4", lb.IPAddressType)
 	}
+	// CreateLoadBalancer / SetSecurityGroups: at most 5 security groups per load balancer
+	// (Elastic Load Balancing quotas: "Security groups per load balancer: 5").
+	if len(lb.SecurityGroups) > MaxSecurityGroupsPerLoadBalancer {
+		v.fail("load balancer %s: %d security groups, at most %d", lb.Name, len(lb.SecurityGroups), MaxSecurityGroupsPerLoadBalancer)
+	}
 	if len(lb.Subnets) == 0 {
 		v.fail("load balancer %s: needs at least one subnet", lb.Name)
 	}
@@ -133,6 +140,9 @@ func (v *validator) securityGroupList() {
 		names[sg.Name] = true
 		for _, r := range sg.Ingress {
 			v.ingress(sg.ID, r)
+		}
+		if v4, v6 := IngressRuleCounts(sg.Ingress); v4 > MaxIngressRulesPerFamily || v6 > MaxIngressRulesPerFamily {
+			v.fail("security group %s: %d IPv4 and %d IPv6 inbound rules, at most %d of each", sg.ID, v4, v6, MaxIngressRulesPerFamily)
 		}
 	}
 	if lb := v.stack.LoadBalancer; lb != nil {
@@ -380,4 +390,22 @@ func CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// IngressRuleCounts counts inbound rules per address family as the VPC quota "Inbound or
+// outbound rules per security group: 60" does, IPv4 and IPv6 apart; a prefix list counts in
+// both (at least once: its max entries are AWS's to know).
+func IngressRuleCounts(rules []IngressRule) (v4, v6 int) {
+	for _, r := range rules {
+		switch {
+		case strings.Contains(r.CIDR, ":"):
+			v6++
+		case r.CIDR != "":
+			v4++
+		default:
+			v4++
+			v6++
+		}
+	}
+	return v4, v6
 }

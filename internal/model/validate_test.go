@@ -60,6 +60,16 @@ func TestValidateRejects(t *testing.T) {
 		"dangling cert ref":     {func(s *Stack) { s.Listeners[1].Certificates[0] = Ref{ID: CertificateID("ns", "tls")} }, "Certificate/ns/tls is not in the stack"},
 		"ref with both":         {func(s *Stack) { s.LoadBalancer.SecurityGroups[0].External = "sg-1" }, "exactly one of id and external"},
 		"internal- name prefix": {func(s *Stack) { s.LoadBalancer.Name = "internal-x" }, "internal-"},
+		"61 IPv4 inbound rules": {func(s *Stack) {
+			for port := range int32(60) {
+				s.SecurityGroups[0].Ingress = append(s.SecurityGroups[0].Ingress, IngressRule{Protocol: "tcp", FromPort: 1000 + port, ToPort: 1000 + port, CIDR: "10.0.0.0/8"})
+			}
+		}, "62 IPv4 and 0 IPv6 inbound rules, at most 60 of each"},
+		"six security groups": {func(s *Stack) {
+			for _, id := range []string{"sg-1", "sg-2", "sg-3", "sg-4", "sg-5"} {
+				s.LoadBalancer.SecurityGroups = append(s.LoadBalancer.SecurityGroups, Ref{External: id})
+			}
+		}, "6 security groups, at most 5"},
 	}
 	for name, c := range cases {
 		s := validStack()

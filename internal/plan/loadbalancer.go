@@ -43,6 +43,12 @@ func (d *differ) loadBalancerImmutableDiff(want, have *model.LoadBalancer) strin
 	if d.observed.typ != "" {
 		why.field("type", string(d.desired.typ), string(d.observed.typ))
 	}
+	// SetSecurityGroups reference: "You can't perform this operation on a Network Load
+	// Balancer unless you specified a security group for the load balancer when you created
+	// it" (one created with disableSecurityGroup): only a new load balancer can have them.
+	if d.stackType == model.Network && len(have.SecurityGroups) == 0 && len(want.SecurityGroups) > 0 {
+		why.add("securityGroups: an NLB created without security groups (disableSecurityGroup) cannot be given any")
+	}
 	return why.String()
 }
 

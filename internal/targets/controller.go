@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/model"
 )
 
@@ -113,12 +115,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	add, remove := Diff(desired, registered)
 	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
+	var refused []Problem
 	if len(add) > 0 {
-		if err := r.cloud.RegisterTargets(ctx, arn, add); err != nil {
+		err := r.cloud.RegisterTargets(ctx, arn, add)
+		var invalid *aws.InvalidTargetsError
+		switch {
+		case errors.As(err, &invalid):
+			// The others are registered; the refused ones are reported on the Gateway and
+			// tried again when nodes or endpoints change, or at the next resync.
+			var ids []string
+			for _, t := range invalid.Targets {
+				ids = append(ids, fmt.Sprintf("%s:%d", t.ID, t.Port))
+			}
+			refused = refusedProblems(arn, ids, invalid.Message)
+			logger.Info("AWS refused targets", "targets", ids, "reason", invalid.Message)
+		case err != nil:
 			return reconcile.Result{}, fmt.Errorf("registering %d targets in %s: %w", len(add), arn, err)
+		default:
+			logger.Info("registered targets", "targets", add)
 		}
-		logger.Info("registered targets", "targets", add)
 	}
+	r.registry.SetRefused(arn, refused)
 	if len(remove) > 0 {
 		if err := r.cloud.DeregisterTargets(ctx, arn, remove); err != nil {
 			return reconcile.Result{}, fmt.Errorf("deregistering %d targets from %s: %w", len(remove), arn, err)
@@ -142,7 +159,7 @@ func (r *Reconciler) desired(ctx context.Context, b Binding) ([]model.Target, er
 		client.MatchingLabels{discoveryv1.LabelServiceName: b.Backend.Service}); err != nil {
 		return nil, err
 	}
-	return FromEndpointSlices(b.Backend, slices.Items), nil
+	return OfFamily(FromEndpointSlices(b.Backend, slices.Items), b.IPAddressType), nil
 }
 
 func (r *Reconciler) mapEndpointSlice(_ context.Context, o client.Object) []reconcile.Request {

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -48,6 +49,25 @@ func FromEndpointSlices(b model.Backend, slices []discoveryv1.EndpointSlice) []m
 		}
 	}
 	return sortedTargets(seen)
+}
+
+// OfFamily keeps the ip targets a target group of ipAddressType takes: RegisterTargets refuses
+// the whole call for a target whose family is not the group's (CreateTargetGroup
+// IpAddressType: "The IP address type. The default value is ipv4"; a dual-stack Service has
+// endpoints of both families). An empty type keeps every target.
+func OfFamily(targets []model.Target, ipAddressType string) []model.Target {
+	if ipAddressType == "" {
+		return targets
+	}
+	want6 := ipAddressType == "ipv6"
+	out := targets[:0:0]
+	for _, t := range targets {
+		addr, err := netip.ParseAddr(t.ID)
+		if err != nil || addr.Unmap().Is6() == want6 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // slicePort finds the port of a slice that carries the Service port called name.

@@ -13,7 +13,10 @@ type Binding struct {
 	TargetGroupARN string
 	// TargetType is ip or instance; other types (alb) are not filled by this loop.
 	TargetType string
-	Backend    model.Backend
+	// IPAddressType is the target group's (ipv4 or ipv6): ip targets of the other family are
+	// left out, AWS refuses them. Empty: no filter.
+	IPAddressType string
+	Backend       model.Backend
 	// Network, if set, is where the target group's traffic comes from: the worker-node
 	// security groups of its targets get rules for it (see securitygroups.go).
 	Network *Network
@@ -29,6 +32,8 @@ type Registry struct {
 	// problems and subscribers: see problems.go.
 	problems    map[string][]Problem
 	subscribers []chan string
+	// refused holds the targets AWS refused, by target group ARN (refused.go).
+	refused map[string][]Problem
 }
 
 // NewRegistry returns an empty registry.
@@ -38,6 +43,7 @@ func NewRegistry() *Registry {
 		byARN:     map[string]Binding{},
 		changes:   make(chan []string, 1024),
 		problems:  map[string][]Problem{},
+		refused:   map[string][]Problem{},
 	}
 }
 
@@ -63,6 +69,7 @@ func (r *Registry) Set(gateway string, bindings []Binding) {
 	for arn := range prev {
 		if _, ok := next[arn]; !ok {
 			delete(r.byARN, arn)
+			delete(r.refused, arn)
 			changed = append(changed, arn)
 		}
 	}
@@ -135,7 +142,7 @@ func (r *Registry) match(keep func(Binding) bool) []string {
 }
 
 func sameBinding(a, b Binding) bool {
-	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType || !sameNetwork(a.Network, b.Network) {
+	if a.TargetGroupARN != b.TargetGroupARN || a.TargetType != b.TargetType || a.IPAddressType != b.IPAddressType || !sameNetwork(a.Network, b.Network) {
 		return false
 	}
 	x, y := a.Backend, b.Backend

@@ -108,7 +108,11 @@ func (t *translator) buildListeners() {
 		t.stack.Listeners = append(t.stack.Listeners, listener)
 		t.stack.TargetGroups = append(t.stack.TargetGroups, tgs...)
 		if lc != nil && deref(lc.TargetGroupStickiness) {
-			t.stickyTargetGroups(forward)
+			if skipped := t.stickyTargetGroups(forward); skipped {
+				winner.notes = append(winner.notes, fmt.Sprintf(
+					"port %d: targetGroupStickiness does not apply to TLS target groups (AWS: \"Sticky sessions are not supported with TLS listeners and TLS target groups\"); they are not sticky",
+					port))
+			}
 		}
 	}
 }
@@ -118,8 +122,10 @@ func (t *translator) buildListeners() {
 // no TargetGroupStickinessConfig (that is ALB's group stickiness): on an NLB, stickiness is
 // the target group attributes stickiness.enabled and stickiness.type=source_ip
 // (TargetGroupAttribute reference: "source_ip for Network Load Balancers"). Values a
-// TargetGroupConfiguration sets win.
-func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
+// TargetGroupConfiguration sets win. TLS target groups take no stickiness ("Sticky sessions
+// are not supported with TLS listeners and TLS target groups"): it reports whether it left
+// one out.
+func (t *translator) stickyTargetGroups(f *model.ForwardAction) (skippedTLS bool) {
 	for _, w := range f.TargetGroups {
 		if w.TargetGroup.ID == "" {
 			continue // an existing target group, by ARN, is never modified
@@ -127,6 +133,10 @@ func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
 		for i := range t.stack.TargetGroups {
 			tg := &t.stack.TargetGroups[i]
 			if tg.ID != w.TargetGroup.ID {
+				continue
+			}
+			if tg.Protocol == "TLS" {
+				skippedTLS = true
 				continue
 			}
 			if tg.Attributes == nil {
@@ -138,6 +148,7 @@ func (t *translator) stickyTargetGroups(f *model.ForwardAction) {
 			}
 		}
 	}
+	return skippedTLS
 }
 
 // listenerSettings applies the listener configuration: SSL and ALPN policies of a TLS
@@ -227,6 +238,12 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 			tg, p := t.targetGroup(r.l4Route, b.service, tgProtocol)
 			if p == nil {
 				tg, p = t.uniqueTargetGroup(tg, pending, b.field)
+			}
+			if p == nil && protocol == "UDP" && t.ipAddressType() != string(awsv1.LoadBalancerIPAddressTypeIPv4) && tg.IPAddressType != "ipv6" {
+				// AWS: a UDP listener on a dualstack NLB forwards to IPv6 target groups.
+				p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+					"%s: a UDP listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it ipFamilies [IPv6] (or IPv6 first), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
+					b.field)}
 			}
 			if p != nil {
 				r.problems = append(r.problems, *p)

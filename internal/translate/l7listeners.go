@@ -75,12 +75,26 @@ func (t *translator) l7Listener(port int32, ls []*listenerState, routes []*route
 	slices.SortFunc(units, func(a, b *ruleUnit) int { return comparePrecedence(&a.prec, &b.prec) })
 	for _, u := range units {
 		for _, tg := range u.tgs {
-			if !slices.ContainsFunc(t.l7Candidates, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
-				t.l7Candidates = append(t.l7Candidates, tg)
-			}
+			t.addCandidate(tg)
 		}
 	}
 	return &l7Port{listener: listener, units: units}, true
+}
+
+// addCandidate remembers a target group of a port built, by ID and name (1-based indexes into
+// t.l7Candidates), for the ports after it (addTargetGroup).
+func (t *translator) addCandidate(tg model.TargetGroup) {
+	if t.l7CandidateByID == nil {
+		t.l7CandidateByID, t.l7CandidateByName = map[string]int{}, map[string]int{}
+	}
+	if t.l7CandidateByID[tg.ID] > 0 {
+		return
+	}
+	t.l7Candidates = append(t.l7Candidates, tg)
+	t.l7CandidateByID[tg.ID] = len(t.l7Candidates)
+	if t.l7CandidateByName[tg.Name] == 0 {
+		t.l7CandidateByName[tg.Name] = len(t.l7Candidates)
+	}
 }
 
 // numberRules gives the kept units of a port their priorities and turns them into rules.

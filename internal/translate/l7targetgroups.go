@@ -95,16 +95,21 @@ func (t *translator) l7HealthCheck(sb *serviceBackend, protocol, version string)
 // here a target group whose protocol or version differs gets an ID of its own.
 func (t *translator) addTargetGroup(tg model.TargetGroup, pending *[]model.TargetGroup, field string) (string, *problem) {
 	// The stack's and this route's target groups, walked in place: copying them on every call
-	// made translation quadratic in memory for Gateways with many routes.
-	// t.l7Candidates are the target groups of the ports built before this one, not yet in the
-	// stack (withinLimits adds the ones whose rules fit).
-	groups := [3][]model.TargetGroup{t.stack.TargetGroups, t.l7Candidates, *pending}
+	// made translation quadratic in memory for Gateways with many routes. The target groups of
+	// the ports built before this one (t.l7Candidates, not in the stack yet: withinLimits adds
+	// the ones whose rules fit) are found through their index, as there can be thousands.
+	groups := [2][]model.TargetGroup{t.stack.TargetGroups, *pending}
 	find := func(match func(x *model.TargetGroup) bool) *model.TargetGroup {
 		for _, g := range groups {
 			for i := range g {
 				if match(&g[i]) {
 					return &g[i]
 				}
+			}
+		}
+		for _, i := range []int{t.l7CandidateByID[tg.ID], t.l7CandidateByName[tg.Name]} {
+			if i > 0 && match(&t.l7Candidates[i-1]) {
+				return &t.l7Candidates[i-1]
 			}
 		}
 		return nil
@@ -123,7 +128,7 @@ func (t *translator) addTargetGroup(tg model.TargetGroup, pending *[]model.Targe
 			"%s: target group name %s is already used by %s; give each target group its own targetGroupName in the TargetGroupConfiguration",
 			field, tg.Name, x.ID)}
 	}
-	if len(groups[0])+len(groups[2]) >= model.MaxTargetGroupsPerLoadBalancer {
+	if len(groups[0])+len(groups[1]) >= model.MaxTargetGroupsPerLoadBalancer {
 		return "", &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
 			"%s: a load balancer has at most %d target groups and other rules took them; spread the routes over more Gateways",
 			field, model.MaxTargetGroupsPerLoadBalancer)}

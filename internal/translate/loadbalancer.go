@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -142,7 +144,7 @@ func (t *translator) securityGroups() {
 			rules[model.IngressRule{Protocol: "icmpv6", FromPort: 2, ToPort: 0, CIDR: c}] = true
 		}
 	}
-	sg.Ingress = slices.Collect(maps.Keys(rules))
+	sg.Ingress = t.withinRuleQuota(slices.Collect(maps.Keys(rules)))
 	t.stack.SecurityGroups = append(t.stack.SecurityGroups, sg)
 	lb.SecurityGroups = append(lb.SecurityGroups, model.Ref{ID: model.ManagedSecurityGroupID})
 }
@@ -159,3 +161,54 @@ func ingressProtocols(listener string) []string {
 }
 
 func portString(p int32) string { return strconv.Itoa(int(p)) }
+
+// withinRuleQuota keeps the managed group's inbound rules within AWS's 60 per address family
+// ("Inbound or outbound rules per security group: 60", IPv4 and IPv6 counted apart; a prefix
+// list counts in both). A group within the quota is left as it is. Over it, listener ports
+// that follow each other are merged into port ranges for the same protocol and source, which
+// opens no port that was not open; when that is still too many, every listener says why (the
+// group cannot be written as it is).
+func (t *translator) withinRuleQuota(rules []model.IngressRule) []model.IngressRule {
+	if fitsRuleQuota(rules) {
+		return rules
+	}
+	type key struct{ proto, cidr, prefixList string }
+	ports := map[key][]int32{}
+	var out []model.IngressRule
+	for _, r := range rules {
+		if r.FromPort != r.ToPort || r.Protocol == "icmp" || r.Protocol == "icmpv6" {
+			out = append(out, r)
+			continue
+		}
+		k := key{r.Protocol, r.CIDR, r.PrefixListID}
+		ports[k] = append(ports[k], r.FromPort)
+	}
+	for k, ps := range ports {
+		slices.Sort(ps)
+		for i := 0; i < len(ps); {
+			j := i
+			for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
+				j++
+			}
+			out = append(out, model.IngressRule{Protocol: k.proto, FromPort: ps[i], ToPort: ps[j], CIDR: k.cidr, PrefixListID: k.prefixList})
+			i = j + 1
+		}
+	}
+	if !fitsRuleQuota(out) {
+		v4, v6 := model.IngressRuleCounts(out)
+		p := &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"spec.listeners: the managed security group needs %d IPv4 and %d IPv6 inbound rules (listener ports × sourceRanges and securityGroupPrefixes), AWS allows %d of each; use fewer sourceRanges or prefix lists, consecutive ports, or your own spec.securityGroups",
+			v4, v6, model.MaxIngressRulesPerFamily)}
+		for _, l := range t.listeners {
+			if l.accepted() {
+				l.unresolved = cmpFirst(l.unresolved, p)
+			}
+		}
+	}
+	return out
+}
+
+func fitsRuleQuota(rules []model.IngressRule) bool {
+	v4, v6 := model.IngressRuleCounts(rules)
+	return v4 <= model.MaxIngressRulesPerFamily && v6 <= model.MaxIngressRulesPerFamily
+}

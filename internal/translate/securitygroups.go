@@ -126,6 +126,16 @@ func (t *translator) checkSecurityGroups() *problem {
 				i, t.s.Settings.VPCID, g)}
 		}
 	}
+	if n := len(t.explicitSecurityGroups()); n > 0 {
+		if _, ok := t.backendSecurityGroup(); ok {
+			n++
+		}
+		if n > model.MaxSecurityGroupsPerLoadBalancer {
+			return &problem{invalidParameters, fmt.Sprintf(
+				"LoadBalancerConfiguration spec.securityGroups: %d security groups (with the shared backend group), a load balancer takes at most %d; name fewer",
+				n, model.MaxSecurityGroupsPerLoadBalancer)}
+		}
+	}
 	if len(spec.SecurityGroups) > 0 && isTrue(spec.ManageBackendSecurityGroupRules) && t.s.AWS.BackendSecurityGroupID == "" {
 		return &problem{invalidParameters,
 			"LoadBalancerConfiguration spec.manageBackendSecurityGroupRules: needs the shared backend security group, which the controller does not use " +

@@ -115,6 +115,8 @@ type translator struct {
 	// held builds the stack even when the Gateway is rejected, for its target groups only
 	// (see HeldTargetGroups).
 	held bool
+	// l7CandidateByID and l7CandidateByName index l7Candidates (1-based).
+	l7CandidateByID, l7CandidateByName map[string]int
 }
 
 // run is the translation, step by step.

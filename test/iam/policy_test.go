@@ -410,3 +410,30 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestPolicyTagsCertificatesOnlyOwnedOrAtImport: acm:AddTagsToCertificate is allowed on a
+// certificate that carries the cluster tag, or with the cluster tag in the request on one that
+// carries none (the tags of an import; ImportCertificate with tags needs this permission).
+// Never on a certificate tagged for another purpose with the cluster tag in the request.
+// What IAM cannot express: an AddTagsToCertificate that is part of an import is not told apart
+// from one on an existing certificate without the cluster tag; the controller only tags
+// certificates it imported (docs/install.md).
+func TestPolicyTagsCertificatesOnlyOwnedOrAtImport(t *testing.T) {
+	p := readPolicy(t)
+	found := 0
+	for _, s := range p.Statement {
+		if !contains(s.Action, "acm:AddTagsToCertificate") {
+			continue
+		}
+		found++
+		null := s.Condition["Null"]
+		owned := null["aws:ResourceTag/elbv2.k8s.aws/cluster"] == "false"
+		atImport := null["aws:RequestTag/elbv2.k8s.aws/cluster"] == "false" && null["aws:ResourceTag/elbv2.k8s.aws/cluster"] == "true"
+		if !owned && !atImport {
+			t.Errorf("%s allows acm:AddTagsToCertificate with conditions %v: want the cluster tag on the certificate, or in the request on a certificate without it", s.Sid, s.Condition)
+		}
+	}
+	if found == 0 {
+		t.Errorf("no statement allows acm:AddTagsToCertificate; importing with tags needs it")
+	}
+}
