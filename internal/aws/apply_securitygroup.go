@@ -25,9 +25,12 @@ func (a *applier) securityGroup(ctx context.Context, ch plan.Change) error {
 }
 
 func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGroup) error {
-	existing, err := a.securityGroupByName(ctx, sg.Name)
-	if err != nil {
-		return err
+	var existing *ec2types.SecurityGroup
+	if a.c.uncertain.mayExist("securitygroup", sg.Name) {
+		var err error
+		if existing, err = a.securityGroupByName(ctx, sg.Name); err != nil {
+			return err
+		}
 	}
 	if existing != nil {
 		tags := fromEC2Tags(existing.Tags)
@@ -51,8 +54,10 @@ func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGro
 		}},
 	})
 	if err != nil {
+		a.c.uncertain.failed("securitygroup", sg.Name, err)
 		return fmt.Errorf("creating security group %s: %w", sg.Name, err)
 	}
+	a.c.uncertain.settled("securitygroup", sg.Name)
 	groupID := aws.ToString(resp.GroupId)
 	a.sgIDs[sg.ID] = groupID
 	return a.authorize(ctx, groupID, sg.Ingress)

@@ -90,7 +90,8 @@ func TestALBRouteChangesWriteOnlyTheirRules(t *testing.T) {
 		got := writeCalls(before, quiet(t))
 		moves := got["elbv2:SetRulePriorities"]
 		delete(got, "elbv2:SetRulePriorities")
-		if want := map[string]int{"elbv2:CreateRule": 3, "elbv2:CreateTargetGroup": 1}; !reflect.DeepEqual(got, want) || moves > 1 {
+		// AddTags records the applied stack on the load balancer (internal/controller/restart.go).
+		if want := map[string]int{"elbv2:CreateRule": 3, "elbv2:CreateTargetGroup": 1, "elbv2:AddTags": 1}; !reflect.DeepEqual(got, want) || moves > 1 {
 			t.Errorf("AWS writes %v and %d SetRulePriorities, want %v and at most one SetRulePriorities", got, moves, want)
 		}
 	})
@@ -122,6 +123,11 @@ func TestALBRouteChangesWriteOnlyTheirRules(t *testing.T) {
 		got := writeCalls(before, quiet(t))
 		moves := got["elbv2:SetRulePriorities"]
 		delete(got, "elbv2:SetRulePriorities")
+		// AddTags records the applied stack on the load balancer (internal/controller/restart.go).
+		if got["elbv2:AddTags"] != 1 {
+			t.Errorf("AddTags called %d times, want once, for the applied-stack record", got["elbv2:AddTags"])
+		}
+		delete(got, "elbv2:AddTags")
 		ruleWrites := got["elbv2:CreateRule"] + got["elbv2:ModifyRule"] + got["elbv2:DeleteRule"]
 		for op := range got {
 			if op != "elbv2:CreateRule" && op != "elbv2:ModifyRule" && op != "elbv2:DeleteRule" {

@@ -62,13 +62,16 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		}
 	}
 	// 3. observe what the stack has in AWS.
-	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
+	observed, known, err := r.observe(ctx, gw, desired, fp)
 	if err != nil {
 		return r.failed(ctx, gw, key, fp, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
 	changes := plan.Diff(desired, observed)
+	if known {
+		changes = nil
+	}
 	//    A stack that goes away stops feeding its targets' security groups before its own
 	//    security groups are deleted.
 	if desired.LoadBalancer == nil && desired != observed {
@@ -78,6 +81,9 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	result, err := r.apply(ctx, gw, desired, observed, changes)
 	if err != nil {
 		return r.failed(ctx, gw, key, fp, "apply", err)
+	}
+	if desired != observed {
+		r.recordApplied(ctx, gw, desired, result, fp)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if err := r.releaseBackendSecurityGroup(ctx, gw, desired); err != nil {
