@@ -14,27 +14,34 @@ import (
 	"github.com/elbgateway/elbgateway/internal/model"
 )
 
-// A new process reconciles every Gateway once, and most stacks are exactly as their Gateway
-// wants them. Reading each stack in full (attributes of every target group, listener and the
-// load balancer, rules and their tags) would cost about 15 calls a Gateway. Instead, after a
-// reconcile leaves a stack exactly as desired, its load balancer carries appliedTagKey: a hash
-// of the desired stack (the caller's fingerprint). The first reconcile of a stack in a process
-// whose desired stack hashes the same trusts it: the load balancer, its tags and the target
-// groups come from the region-wide listing that finds every stack anyway, the security groups
-// and listeners from one call each, and nothing else is read. For appliedTrust after that, a
-// reconcile with the same hash gets the same answer without a call; any other reconcile of the
-// stack (a changed Gateway, the periodic resync) observes it in full, so drift is still found.
+// Most reconciles find a stack exactly as the last apply left it. Reading it in full
+// (attributes of every target group, listener and the load balancer, rules and their tags)
+// costs about 15 calls a Gateway, and ELB allows an account 10 describe calls a second.
+//
+//   - After an apply succeeds in full, the process keeps its result (the desired stack with the
+//     identifiers AWS assigned) for appliedTrust and plans the next reconciles of the stack
+//     against it instead of reading AWS: a Gateway whose routes arrive one by one costs one
+//     read, not one per route.
+//   - The load balancer carries appliedTagKey: a hash of that desired stack (the caller's
+//     fingerprint). The first reconcile of a stack in a new process whose desired stack hashes
+//     the same takes the stack as applied: the load balancer, its tags and the target groups
+//     come from the region-wide listing that finds every stack anyway, the security groups and
+//     listeners from one call each.
+//
+// Any other reconcile (appliedTrust later, the periodic resync among them) observes in full,
+// so drift is still found and repaired.
 
 // appliedTagKey is the load balancer tag that holds the hash of the stack last applied in full.
 const appliedTagKey = "elbgateway.k8s.aws/applied-stack"
 
-// appliedTrust is how long a stack taken as applied is answered from memory for the same hash:
-// the reconciles that follow a restart (one per route, Service and class event) cost nothing,
-// and the periodic resync, long after, observes in full.
+// appliedTrust is how long a stack applied or taken as applied is answered from memory: the
+// reconciles that follow an apply or a restart (one per route, Service and class event) read
+// nothing, and the periodic resync, long after, observes in full.
 const appliedTrust = 2 * time.Minute
 
-// appliedEntry is what this process knows of a stack: taken as applied (stack, hash, until)
-// or observed in full (stack nil).
+// appliedEntry is what this process knows of a stack: applied or taken as applied (stack,
+// the hash of the desired stack it holds, until when it is trusted), or observed in full
+// (stack nil).
 type appliedEntry struct {
 	hash  string
 	stack *model.Stack
@@ -67,22 +74,30 @@ func (a *appliedState) put(k stackKey, e appliedEntry) {
 // applied again in this process.
 func (a *appliedState) mark(k stackKey) { a.put(k, appliedEntry{}) }
 
-// ObserveApplied answers the first Observe of a stack in this process from desired when the
-// stack's load balancer says desired (by hash) was applied in full: desired with the ARNs, group
-// IDs, DNS name and state AWS holds. ok is false when it cannot answer (the stack was observed
-// before, the hash differs, a resource is missing or extra, the stack imports certificates);
-// the caller then observes in full.
-func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash string) (s *model.Stack, ok bool, err error) {
-	if desired == nil || desired.LoadBalancer == nil || hash == "" || len(desired.Certificates) > 0 {
+// ObserveApplied answers Observe from memory when it can. Within appliedTrust of an apply that
+// succeeded in full (RecordApplied) it returns that apply's result; same is true when desired
+// hashes as the stack applied then, and the caller needs no plan. Otherwise, the first time in
+// this process, when the stack's load balancer says desired (by hash) was applied in full, it
+// returns desired with the ARNs, group IDs, DNS name and state AWS holds, and same is true. s is
+// nil when it cannot answer (the stack was observed in full before, the hash on AWS differs, a
+// resource is missing or extra, the stack imports certificates): the caller observes in full.
+func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash string) (s *model.Stack, same bool, err error) {
+	if desired == nil || desired.LoadBalancer == nil || hash == "" {
 		return nil, false, nil
 	}
 	key := stackKey{desired.Type, desired.ID}
 	if e, seen := c.applied.get(key); seen {
-		if e.stack == nil || e.hash != hash || !c.now().Before(e.until) {
+		if e.stack == nil || !c.now().Before(e.until) {
 			return nil, false, nil
 		}
 		s, err := copyStack(e.stack)
-		return s, err == nil, err
+		if err != nil {
+			return nil, false, err
+		}
+		return s, e.hash == hash, nil
+	}
+	if len(desired.Certificates) > 0 {
+		return nil, false, nil
 	}
 	lbARNs, err := c.inventoryARNs(ctx, key, kindLoadBalancer)
 	if err != nil || len(lbARNs) != 1 {
@@ -181,12 +196,24 @@ func (c *Cloud) fillListenerARNs(ctx context.Context, lbARN string, s *model.Sta
 	return true, nil
 }
 
-// RecordApplied tags the stack's load balancer with hash, the fingerprint of the desired stack
-// that result now holds in full, unless it carries it already (one AddTags per change of the
-// stack, none in steady state).
+// RecordApplied remembers result, the stack an apply that succeeded in full left (or the one
+// observed when there was nothing to change), for appliedTrust, and tags the stack's load
+// balancer with hash, the fingerprint of the desired stack it holds, unless it carries it
+// already (one AddTags per change of the stack, none in steady state). A load balancer that is
+// not active yet is not remembered: its state is what the next reconciles look at.
 func (c *Cloud) RecordApplied(ctx context.Context, result *model.Stack, hash string) error {
 	if result == nil || result.LoadBalancer == nil || result.LoadBalancer.ARN == "" || hash == "" {
 		return nil
+	}
+	key := stackKey{result.Type, result.ID}
+	if e, ok := c.applied.get(key); !ok || e.stack == nil || e.hash != hash {
+		if result.LoadBalancer.State == string(elbtypes.LoadBalancerStateEnumActive) {
+			kept, err := copyStack(result)
+			if err != nil {
+				return err
+			}
+			c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(appliedTrust)})
+		}
 	}
 	arn := result.LoadBalancer.ARN
 	tags, err := c.elbTags(ctx, []string{arn})

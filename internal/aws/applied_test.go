@@ -47,8 +47,8 @@ func TestObserveAppliedAfterRestart(t *testing.T) {
 	}
 
 	restarted, _ := newCloud(t, vpcID)
-	if _, ok, err := restarted.ObserveApplied(ctx, desired, "other-hash"); err != nil || ok {
-		t.Errorf("ObserveApplied with another hash: ok %v, err %v; want a full observe", ok, err)
+	if s, _, err := restarted.ObserveApplied(ctx, desired, "other-hash"); err != nil || s != nil {
+		t.Errorf("ObserveApplied with another hash: stack %v, err %v; want a full observe", s != nil, err)
 	}
 	restarted, _ = newCloud(t, vpcID)
 	before = restarted.CallCounts()
@@ -82,7 +82,7 @@ func TestObserveAppliedAfterRestart(t *testing.T) {
 	}
 	later := restarted.now().Add(appliedTrust)
 	restarted.now = func() time.Time { return later }
-	if _, ok, _ := restarted.ObserveApplied(ctx, desired, "hash-1"); ok {
+	if s, _, _ := restarted.ObserveApplied(ctx, desired, "hash-1"); s != nil {
 		t.Errorf("ObserveApplied %s after a restart still trusts the tag: drift would never be found", appliedTrust)
 	}
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
@@ -97,4 +97,80 @@ func callDiff(before, after map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// After an apply that succeeded in full, the next reconciles plan against its result without
+// reading AWS, whatever they want; a failed apply forgets it.
+func TestObserveAppliedAfterApply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, subnets := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const stack = "default/after-apply"
+	desired := nlbStack(stack, "afterapply", vpcID, subnets)
+	observed, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result, err := c.Apply(ctx, desired, observed, plan.Diff(desired, observed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordApplied(ctx, result, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if result.LoadBalancer.State != "active" {
+		if s, _, _ := c.ObserveApplied(ctx, desired, "h1"); s != nil {
+			t.Fatalf("a load balancer in state %s is answered from memory", result.LoadBalancer.State)
+		}
+		// The next reconcile reads it, active now.
+		if result, err = c.Observe(ctx, stack, model.Network); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.RecordApplied(ctx, result, "h1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := c.CallCounts()
+	s, same, err := c.ObserveApplied(ctx, desired, "h1")
+	if err != nil || s == nil || !same {
+		t.Fatalf("ObserveApplied right after the apply: stack %v, same %v, err %v", s != nil, same, err)
+	}
+	changed := nlbStack(stack, "afterapply", vpcID, subnets)
+	changed.Listeners[0].Port = 8081
+	s, same, err = c.ObserveApplied(ctx, changed, "h2")
+	if err != nil || s == nil || same {
+		t.Fatalf("ObserveApplied for a changed stack: stack %v, same %v, err %v; want the last result to plan against", s != nil, same, err)
+	}
+	if d := callDiff(before, c.CallCounts()); len(d) != 0 {
+		t.Errorf("ObserveApplied within %s called %v", appliedTrust, d)
+	}
+	changes := plan.Diff(changed, s)
+	if got := ops(changes); len(got) == 0 {
+		t.Fatal("no changes planned against the last result")
+	}
+	result, err = c.Apply(ctx, changed, s, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordApplied(ctx, result, "h2"); err != nil {
+		t.Fatal(err)
+	}
+	full, err := c.Observe(ctx, stack, model.Network)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := plan.Diff(changed, full); len(again) != 0 {
+		t.Errorf("AWS does not hold what was planned against the last result:\n%s", lines(again))
+	}
+	// A failed apply: the next reconcile reads AWS.
+	if _, err := c.Apply(ctx, desired, full, []plan.Change{{Op: plan.OpCreate, Kind: plan.KindListener, ID: "broken",
+		Desired: plan.Resource{Listener: &model.Listener{Port: 1, Protocol: "NOPE"}, ListenerPort: 1}}}); err == nil {
+		t.Fatal("the broken change applied")
+	}
+	if s, _, _ := c.ObserveApplied(ctx, changed, "h2"); s != nil {
+		t.Error("after a failed apply, ObserveApplied still answers from memory")
+	}
+	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
+	assertNothingTagged(t, stack)
 }

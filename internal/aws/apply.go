@@ -18,6 +18,8 @@ func (c *Cloud) Apply(ctx context.Context, desired, observed *model.Stack, chang
 	a := newApplier(c, desired, observed)
 	for _, ch := range changes {
 		if err := a.apply(ctx, ch); err != nil {
+			// What AWS holds now is known only by reading it (see applied.go).
+			c.applied.mark(stackKey{a.typ, a.stackID})
 			return a.result(), fmt.Errorf("%s %s %s: %w", ch.Op, ch.Kind, ch.ID, err)
 		}
 	}

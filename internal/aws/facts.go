@@ -102,8 +102,9 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 	return slices.Clone(out), nil
 }
 
-// existingLoadBalancer finds the stack's load balancer through the inventory: as the last
-// listing saw it when we have not changed it since, else described by ARN. A name look-up
+// existingLoadBalancer finds the stack's load balancer as the last apply left it (applied.go),
+// else through the inventory: as the last listing saw it when we have not changed it since,
+// else described by ARN. A name look-up
 // happens only after a create of that name that may have half-succeeded (uncertain.go).
 func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*snapshot.ExistingLoadBalancer, error) {
 	if req.LoadBalancerName != "" && c.uncertain.mayExist("loadbalancer", req.LoadBalancerName) {
@@ -121,7 +122,18 @@ func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*sn
 			}
 		}
 	}
-	arns, err := c.inventoryARNs(ctx, stackKey{req.Type, req.StackID}, kindLoadBalancer)
+	key := stackKey{req.Type, req.StackID}
+	if e, ok := c.applied.get(key); ok && e.stack != nil && e.stack.LoadBalancer != nil && c.now().Before(e.until) {
+		// The last apply left it so (applied.go).
+		lb := e.stack.LoadBalancer
+		out := &snapshot.ExistingLoadBalancer{Scheme: lb.Scheme}
+		for _, sm := range lb.Subnets {
+			out.Subnets = append(out.Subnets, sm.SubnetID)
+		}
+		slices.Sort(out.Subnets)
+		return out, nil
+	}
+	arns, err := c.inventoryARNs(ctx, key, kindLoadBalancer)
 	if err != nil || len(arns) == 0 {
 		return nil, err
 	}

@@ -9,22 +9,23 @@ import (
 	"github.com/elbgateway/elbgateway/internal/model"
 )
 
-// A restart costs few AWS calls per Gateway: a stack applied in full carries the fingerprint of
-// its desired stack on its load balancer (Cloud.RecordApplied), and the first reconcile of a
-// process whose desired stack has the same fingerprint takes the stack as applied
-// (Cloud.ObserveApplied) instead of reading it in full. Later reconciles, the periodic resync
-// among them, observe in full and repair drift.
+// Reconciles that find a stack as the last apply left it read little from AWS: the process
+// plans against the result of its last full apply for a while, and a stack applied in full
+// carries the fingerprint of its desired stack on its load balancer, so that the first
+// reconcile of a new process whose desired stack has the same fingerprint takes it as applied
+// (Cloud.ObserveApplied, Cloud.RecordApplied). Later reconciles, the periodic resync among
+// them, observe in full and repair drift.
 
-// observe reads the stack; known is true when it was taken as applied and needs no plan. A
-// Gateway being deleted reads only what the delete needs.
+// observe reads the stack; known is true when it holds exactly what desired asks and needs no
+// plan. A Gateway being deleted reads only what the delete needs.
 func (r *gatewayReconciler) observe(ctx context.Context, gw *gwv1.Gateway, desired *model.Stack, fp string) (*model.Stack, bool, error) {
 	if gw.DeletionTimestamp == nil && desired.LoadBalancer != nil {
-		s, ok, err := r.cloud.ObserveApplied(ctx, desired, fp)
+		s, same, err := r.cloud.ObserveApplied(ctx, desired, fp)
 		if err != nil {
 			return nil, false, err
 		}
-		if ok {
-			return s, true, nil
+		if s != nil {
+			return s, same, nil
 		}
 	}
 	if gw.DeletionTimestamp != nil && desired.LoadBalancer == nil {
