@@ -21,6 +21,7 @@ func BenchmarkHealthyBesideRefused(b *testing.B) {
 	w := startFaultWorld(b)
 	for b.Loop() {
 		stop := w.startALBController(b)
+		w.timeSeedGateway(b, "warm-up") // the first Gateway also lists the region and makes the shared groups
 		alone := w.timeSeedGateway(b, "alone")
 
 		w.proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultRefuse, Action: "CreateLoadBalancer", Code: "ValidationError", BodyContains: "refused-"})
