@@ -20,7 +20,7 @@ import (
 // BenchmarkScale is the issue's scale scenario, on a cluster, VPC and controller of its own whose
 // AWS calls all pass through a counting proxy: scaleGateways ALB Gateways with one HTTP
 // listener, each with scaleRoutes HTTPRoutes to a Service of their own (ip targets, one
-// endpoint). It reports, for one run:
+// endpoint in the VPC's first subnet). It reports, for one run:
 //
 //   - apply-s, apply-calls: from creating every object until all Gateways are Programmed, and
 //     the AWS calls until the controller is quiet;
@@ -210,7 +210,7 @@ metadata:
 addressType: IPv4
 ports: [{name: http, port: 3000, protocol: TCP}]
 endpoints:
-- addresses: [192.0.2.%[2]d]
+- addresses: [10.0.0.%[2]d]
   conditions: {ready: true, serving: true, terminating: false}
 `, j, 10+j)
 }
