@@ -26,12 +26,34 @@ func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalance
 	return c.observe(ctx, stackID, t, true)
 }
 
-// ObserveForDelete reads what deleting a stack needs: its load balancer (with its attributes:
-// deletion protection), target groups, security groups and imported certificates, by their
-// identifiers. Listeners and rules go with their load balancer, and target group attributes do
-// not matter to a delete, so none of them is read.
+// ObserveForDelete reads what deleting a stack needs: its load balancer (as the last listing saw
+// it when we have not changed it since) with its attributes (deletion protection), target
+// groups, security groups and imported certificates, by their identifiers. Listeners and rules
+// go with their load balancer, and target group attributes do not matter to a delete, so none
+// of them is read.
 func (c *Cloud) ObserveForDelete(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
 	return c.observe(ctx, stackID, t, false)
+}
+
+// listedOwnedLoadBalancer is the stack's one load balancer as the last listing saw it, when we
+// have not changed it since; none otherwise.
+func (c *Cloud) listedOwnedLoadBalancer(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.LoadBalancer, []model.Tags, error) {
+	arns, err := c.inventoryARNs(ctx, stackKey{t, stackID}, kindLoadBalancer)
+	if err != nil || len(arns) != 1 {
+		return nil, nil, err
+	}
+	lb, ok := c.inv.listedLoadBalancer(arns[0])
+	if !ok {
+		return nil, nil, nil
+	}
+	tags, err := c.elbTags(ctx, arns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if id, mine := c.owned(tags[arns[0]], stackID, t); !mine || id != model.LoadBalancerID {
+		return nil, nil, nil
+	}
+	return []elbtypes.LoadBalancer{lb}, []model.Tags{tags[arns[0]]}, nil
 }
 
 func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalancerType, full bool) (*model.Stack, error) {
@@ -52,7 +74,14 @@ func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalance
 	}
 	s.Certificates = certs
 	refs := newRefIndex(s)
-	lbs, lbTags, err := c.ownedLoadBalancers(ctx, stackID, t)
+	var lbs []elbtypes.LoadBalancer
+	var lbTags []model.Tags
+	if !full {
+		lbs, lbTags, err = c.listedOwnedLoadBalancer(ctx, stackID, t)
+	}
+	if len(lbs) == 0 && err == nil {
+		lbs, lbTags, err = c.ownedLoadBalancers(ctx, stackID, t)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("observing load balancer of %s: %w", stackID, err)
 	}
