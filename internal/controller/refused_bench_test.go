@@ -48,6 +48,7 @@ func BenchmarkHealthyBesideRefused(b *testing.B) {
 				return nil
 			})
 		}
+		w.quietCalls(b) // their first attempts are over; they back off
 		beside := w.timeSeedGateway(b, "beside")
 		counts := w.proxy.ServiceCounts()
 		w.proxy.SetFaults()

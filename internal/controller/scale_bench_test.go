@@ -84,6 +84,13 @@ func runScale(b *testing.B) {
 	stop()
 	w.proxy.ResetCounts()
 	stop = w.startALBController(b)
+	// Until the targets loop has looked at every target group again, then quiet.
+	eventually(b, 5*time.Minute, "every target group synced after the restart", func() error {
+		if n := w.proxy.ServiceCounts()["elasticloadbalancing:DescribeTargetHealth"]; n < scaleGateways*scaleRoutes {
+			return fmt.Errorf("%d target groups synced", n)
+		}
+		return nil
+	})
 	restartCalls := w.quietCalls(b)
 
 	w.proxy.ResetCounts()
@@ -169,7 +176,7 @@ func (w *faultWorld) waitEdited(tb testing.TB, ns string) {
 	})
 }
 
-// quietCalls waits until the proxy has seen no call for 3 s and returns the counts.
+// quietCalls waits until the proxy has seen no call for 5 s and returns the counts.
 func (w *faultWorld) quietCalls(tb testing.TB) map[string]int {
 	tb.Helper()
 	last, since := total(w.proxy.ServiceCounts()), time.Now()
@@ -177,7 +184,7 @@ func (w *faultWorld) quietCalls(tb testing.TB) map[string]int {
 		if n := total(w.proxy.ServiceCounts()); n != last {
 			last, since = n, time.Now()
 		}
-		if time.Since(since) < 3*time.Second {
+		if time.Since(since) < 5*time.Second {
 			return fmt.Errorf("%d calls so far", last)
 		}
 		return nil
