@@ -34,8 +34,8 @@ const (
 	// FaultLoseResponse forwards the call, so AWS acts on it, then closes the connection
 	// without passing the answer on: the caller cannot tell whether the call took effect.
 	FaultLoseResponse FaultKind = "lose-response"
-	// FaultRefuse answers FaultRule.Status (400 when zero) with the error FaultRule.Code, as AWS
-	// refuses a request it finds invalid ("ValidationError", "TooManyLoadBalancers").
+	// FaultRefuse answers FaultRule.Status (400 when zero) with the AWS error FaultRule.Code,
+	// as AWS refuses an input: the call does not reach the emulator.
 	FaultRefuse FaultKind = "refuse"
 )
 
@@ -53,11 +53,13 @@ type FaultRule struct {
 	Times int
 	// Delay is how long FaultDelay waits.
 	Delay time.Duration
-	// Status is the HTTP status FaultServerError (500–599) or FaultRefuse (400–499) answers with.
+	// Status is the HTTP status FaultServerError answers with (500–599), or FaultRefuse (400
+	// when zero).
 	Status int
-	// Code is the AWS error code FaultRefuse answers with.
+	// Code is the AWS error code FaultRefuse answers with ("CertificateNotFound").
 	Code string
-	// BodyContains limits the rule to calls whose request body contains it (a name, a port).
+	// BodyContains limits the rule to calls whose request body contains it (a form field such
+	// as "Protocol=HTTPS", as the query protocols encode it).
 	BodyContains string
 }
 
@@ -194,15 +196,15 @@ func (p *FaultProxy) handler(forward http.Handler) http.Handler {
 			}
 		case FaultDrop:
 			drop(w)
-		case FaultLoseResponse:
-			forward.ServeHTTP(httptest.NewRecorder(), r)
-			drop(w)
 		case FaultRefuse:
 			status := rule.Status
-			if status < 400 || status > 499 {
+			if status == 0 {
 				status = http.StatusBadRequest
 			}
 			writeAWSError(w, call, status, rule.Code)
+		case FaultLoseResponse:
+			forward.ServeHTTP(httptest.NewRecorder(), r)
+			drop(w)
 		default:
 			forward.ServeHTTP(w, r)
 		}
@@ -294,12 +296,8 @@ func identify(r *http.Request) (awsCall, error) {
 		c.action = target[strings.LastIndex(target, ".")+1:]
 		return c, nil
 	}
-	if r.Body == nil || r.Method != http.MethodPost {
-		return c, nil
-	}
-	body := []byte(c.body)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+		if form, err := url.ParseQuery(c.body); err == nil && form.Get("Action") != "" {
 			c.action = form.Get("Action")
 		}
 	}
