@@ -92,3 +92,21 @@ func TestDemo(t *testing.T) {
 		t.Errorf("Gateway not shown as programmed:\n%s", out)
 	}
 }
+
+func TestAWSAPILimitsFlag(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run([]string{"controller", "--aws-api-limits", "elbv2.rules=10:40"}, &stderr, &stderr); code != 2 && code != 1 {
+		t.Errorf("unknown family: exit code %d", code)
+	}
+	if !strings.Contains(stderr.String(), `unknown family "elbv2.rules"`) {
+		t.Errorf("unknown family output: %s", stderr.String())
+	}
+	var f controllerFlags
+	if err := parseFlags("controller", []string{"--cluster-name", "c", "--aws-region", "r", "--aws-vpc-id", "v",
+		"--aws-api-limits", "elbv2.rule=10:40,elbv2.targets=2:10"}, &stderr, &f, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.apiLimits.limits.String(); got != "elbv2.rule=10:40,elbv2.targets=2:10" {
+		t.Errorf("--aws-api-limits parsed as %q", got)
+	}
+}

@@ -43,6 +43,8 @@ func (c *Cloud) Apply(ctx context.Context, desired, observed *model.Stack, chang
 		}
 	}
 	if len(out.Failures) > 0 {
+		// What AWS holds now is known only by reading it (see applied.go).
+		c.applied.mark(stackKey{a.typ, a.stackID})
 		return a.result(), &out
 	}
 	return a.result(), nil

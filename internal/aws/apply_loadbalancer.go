@@ -18,17 +18,22 @@ func (a *applier) loadBalancer(ctx context.Context, ch plan.Change) error {
 	case plan.OpCreate:
 		return a.createLoadBalancer(ctx, ch.Desired.LoadBalancer)
 	case plan.OpUpdate:
+		a.c.inv.changed(ch.Observed.LoadBalancer.ARN)
 		return a.updateLoadBalancer(ctx, ch.Desired.LoadBalancer, ch.Observed.LoadBalancer, ch.Update)
 	case plan.OpDelete:
+		a.c.inv.changed(ch.Observed.LoadBalancer.ARN)
 		return a.deleteLoadBalancer(ctx, ch.Observed.LoadBalancer, ch.IsReplace())
 	}
 	return fmt.Errorf("unknown op %q", ch.Op)
 }
 
 func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer) error {
-	existing, err := a.c.loadBalancerByName(ctx, lb.Name)
-	if err != nil {
-		return fmt.Errorf("looking up load balancer %s: %w", lb.Name, err)
+	var existing *elbtypes.LoadBalancer
+	if a.c.uncertain.mayExist("loadbalancer", lb.Name) {
+		var err error
+		if existing, err = a.c.loadBalancerByName(ctx, lb.Name); err != nil {
+			return fmt.Errorf("looking up load balancer %s: %w", lb.Name, err)
+		}
 	}
 	if existing != nil {
 		arn := aws.ToString(existing.LoadBalancerArn)
@@ -57,14 +62,21 @@ func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 		}
 		resp, err := a.c.elb.CreateLoadBalancer(ctx, in)
 		if err != nil {
+			a.c.uncertain.failed("loadbalancer", lb.Name, err)
 			return fmt.Errorf("creating load balancer %s: %w", lb.Name, err)
 		}
 		if len(resp.LoadBalancers) == 0 {
 			return fmt.Errorf("creating load balancer %s: AWS returned no load balancer", lb.Name)
 		}
 		existing = &resp.LoadBalancers[0]
+		// CreateLoadBalancer returns an existing load balancer of the same name and settings
+		// instead of failing; one the last listing saw was there before this call.
+		if err := a.notSomeoneElses(ctx, aws.ToString(existing.LoadBalancerArn), lb.Name); err != nil {
+			return err
+		}
 		a.c.tags.put(aws.ToString(existing.LoadBalancerArn), lb.Tags, a.c.now())
 	}
+	a.c.uncertain.settled("loadbalancer", lb.Name)
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindLoadBalancer, aws.ToString(existing.LoadBalancerArn))
 	a.lb = &model.LoadBalancer{ARN: aws.ToString(existing.LoadBalancerArn), DNSName: aws.ToString(existing.DNSName)}
 	if existing.State != nil {
@@ -73,6 +85,22 @@ func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 	a.lisARNs, a.ruleARNs = map[int32]string{}, map[string]string{}
 	if len(lb.Attributes) > 0 {
 		return a.setLoadBalancerAttributes(ctx, a.lb.ARN, lb.Attributes)
+	}
+	return nil
+}
+
+// notSomeoneElses fails when CreateLoadBalancer answered with a load balancer that existed
+// before and does not carry this stack's tags.
+func (a *applier) notSomeoneElses(ctx context.Context, arn, name string) error {
+	if !a.c.inv.listedBefore(arn) {
+		return nil
+	}
+	tags, err := a.c.elbTags(ctx, []string{arn})
+	if err != nil {
+		return err
+	}
+	if id, ok := a.c.owned(tags[arn], a.stackID, a.typ); !ok || id != model.LoadBalancerID {
+		return fmt.Errorf("load balancer name %s is taken by %s, which is not this Gateway's; delete it or set another loadBalancerName", name, arn)
 	}
 	return nil
 }

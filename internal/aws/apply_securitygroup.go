@@ -26,9 +26,12 @@ func (a *applier) securityGroup(ctx context.Context, ch plan.Change) error {
 }
 
 func (a *applier) createSecurityGroup(ctx context.Context, sg *model.SecurityGroup) error {
-	existing, err := a.securityGroupByName(ctx, sg.Name)
-	if err != nil {
-		return err
+	var existing *ec2types.SecurityGroup
+	if a.c.uncertain.mayExist("securitygroup", sg.Name) {
+		var err error
+		if existing, err = a.securityGroupByName(ctx, sg.Name); err != nil {
+			return err
+		}
 	}
 	if existing != nil {
 		return a.adoptSecurityGroup(ctx, sg, existing)
@@ -96,8 +99,10 @@ func (a *applier) newSecurityGroup(ctx context.Context, sg *model.SecurityGroup)
 		}},
 	})
 	if err != nil {
+		a.c.uncertain.failed("securitygroup", sg.Name, err)
 		return "", fmt.Errorf("creating security group %s: %w", sg.Name, err)
 	}
+	a.c.uncertain.settled("securitygroup", sg.Name)
 	return aws.ToString(resp.GroupId), nil
 }
 

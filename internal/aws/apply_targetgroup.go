@@ -26,9 +26,12 @@ func (a *applier) targetGroup(ctx context.Context, ch plan.Change) error {
 }
 
 func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) error {
-	arn, err := a.adoptTargetGroup(ctx, tg)
-	if err != nil {
-		return err
+	var arn string
+	if a.c.uncertain.mayExist("targetgroup", tg.Name) {
+		var err error
+		if arn, err = a.adoptTargetGroup(ctx, tg); err != nil {
+			return err
+		}
 	}
 	if arn == "" {
 		in := &elbv2.CreateTargetGroupInput{
@@ -52,14 +55,27 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		})
 		resp, err := a.c.elb.CreateTargetGroup(ctx, in)
 		if err != nil {
+			a.c.uncertain.failed("targetgroup", tg.Name, err)
 			return fmt.Errorf("creating target group %s: %w", tg.Name, err)
 		}
 		if len(resp.TargetGroups) == 0 {
 			return fmt.Errorf("creating target group %s: AWS returned no target group", tg.Name)
 		}
 		arn = aws.ToString(resp.TargetGroups[0].TargetGroupArn)
+		// CreateTargetGroup returns an existing target group of the same name and settings;
+		// one the last listing saw was there before this call and must be this stack's.
+		if a.c.inv.listedBefore(arn) {
+			tags, err := a.c.elbTags(ctx, []string{arn})
+			if err != nil {
+				return err
+			}
+			if id, ok := a.c.owned(tags[arn], a.stackID, a.typ); !ok || id != tg.ID {
+				return fmt.Errorf("target group name %s is taken by %s, which is not this Gateway's %q; delete it or choose another targetGroupName", tg.Name, arn, tg.ID)
+			}
+		}
 		a.c.tags.put(arn, tg.Tags, a.c.now())
 	}
+	a.c.uncertain.settled("targetgroup", tg.Name)
 	a.tgARNs[tg.ID] = arn
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
 	if len(tg.Attributes) > 0 {

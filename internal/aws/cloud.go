@@ -85,6 +85,9 @@ type Cloud struct {
 	acm       *acmState
 	network   networkState
 	inv       *inventory
+	applied   appliedState
+	// uncertain are names whose create may have half-succeeded (uncertain.go).
+	uncertain uncertainNames
 	now       func() time.Time
 	// listPageSize is the page size of the inventory's region-wide listings.
 	listPageSize int32

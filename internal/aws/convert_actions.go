@@ -70,9 +70,12 @@ func toForward(f *model.ForwardAction, tg func(model.Ref) (string, error)) (*elb
 		}
 		fc.TargetGroups = append(fc.TargetGroups, elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(w.Weight)})
 	}
-	if s := f.Stickiness; s != nil {
-		fc.TargetGroupStickinessConfig = &elbtypes.TargetGroupStickinessConfig{Enabled: aws.Bool(s.Enabled)}
-		if s.Enabled && s.DurationSeconds > 0 {
+	// Disabled stickiness is AWS's default, and a Network Load Balancer refuses the setting even
+	// disabled ("Target group stickiness is not supported for load balancers of type
+	// 'network'"): only enabled stickiness is sent. Observe reads disabled as none.
+	if s := f.Stickiness; s != nil && s.Enabled {
+		fc.TargetGroupStickinessConfig = &elbtypes.TargetGroupStickinessConfig{Enabled: aws.Bool(true)}
+		if s.DurationSeconds > 0 {
 			fc.TargetGroupStickinessConfig.DurationSeconds = aws.Int32(s.DurationSeconds)
 		}
 	}

@@ -182,3 +182,25 @@ func TestMutualAuthenticationRoundTrip(t *testing.T) {
 		t.Errorf("an HTTP listener got mTLS %+v", sdk)
 	}
 }
+
+// Disabled stickiness is not sent: it is AWS's default, and a Network Load Balancer refuses the
+// setting even disabled.
+func TestDisabledStickinessIsNotSent(t *testing.T) {
+	arn := func(model.Ref) (string, error) { return "arn:tg", nil }
+	fc, err := toForward(&model.ForwardAction{Stickiness: &model.Stickiness{},
+		TargetGroups: []model.WeightedTargetGroup{{TargetGroup: model.Ref{ID: "tg"}, Weight: 1}}}, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.TargetGroupStickinessConfig != nil {
+		t.Errorf("disabled stickiness sent as %+v", fc.TargetGroupStickinessConfig)
+	}
+	fc, err = toForward(&model.ForwardAction{Stickiness: &model.Stickiness{Enabled: true, DurationSeconds: 60},
+		TargetGroups: []model.WeightedTargetGroup{{TargetGroup: model.Ref{ID: "tg"}, Weight: 1}}}, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fc.TargetGroupStickinessConfig; s == nil || !*s.Enabled || *s.DurationSeconds != 60 {
+		t.Errorf("enabled stickiness sent as %+v", s)
+	}
+}

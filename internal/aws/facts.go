@@ -102,8 +102,12 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 	return slices.Clone(out), nil
 }
 
+// existingLoadBalancer finds the stack's load balancer as the last apply left it (applied.go),
+// else through the inventory: as the last listing saw it when we have not changed it since,
+// else described by ARN. A name look-up
+// happens only after a create of that name that may have half-succeeded (uncertain.go).
 func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*snapshot.ExistingLoadBalancer, error) {
-	if req.LoadBalancerName != "" {
+	if req.LoadBalancerName != "" && c.uncertain.mayExist("loadbalancer", req.LoadBalancerName) {
 		lb, err := c.loadBalancerByName(ctx, req.LoadBalancerName)
 		if err != nil {
 			return nil, err
@@ -114,6 +118,32 @@ func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*sn
 				return nil, err
 			}
 			if id, ok := c.owned(tags[aws.ToString(lb.LoadBalancerArn)], req.StackID, req.Type); ok && id == model.LoadBalancerID {
+				return existingOf(lb.Scheme, lb.AvailabilityZones), nil
+			}
+		}
+	}
+	key := stackKey{req.Type, req.StackID}
+	if e, ok := c.applied.get(key); ok && e.stack != nil && e.stack.LoadBalancer != nil && c.now().Before(e.until) {
+		// The last apply left it so (applied.go).
+		lb := e.stack.LoadBalancer
+		out := &snapshot.ExistingLoadBalancer{Scheme: lb.Scheme}
+		for _, sm := range lb.Subnets {
+			out.Subnets = append(out.Subnets, sm.SubnetID)
+		}
+		slices.Sort(out.Subnets)
+		return out, nil
+	}
+	arns, err := c.inventoryARNs(ctx, key, kindLoadBalancer)
+	if err != nil || len(arns) == 0 {
+		return nil, err
+	}
+	if len(arns) == 1 {
+		if lb, ok := c.inv.listedLoadBalancer(arns[0]); ok {
+			tags, err := c.elbTags(ctx, arns)
+			if err != nil {
+				return nil, err
+			}
+			if id, ok := c.owned(tags[arns[0]], req.StackID, req.Type); ok && id == model.LoadBalancerID {
 				return existingOf(lb.Scheme, lb.AvailabilityZones), nil
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -54,6 +55,33 @@ type inventory struct {
 	flight    *inventoryFlight
 	journal   []inventoryEdit
 	refreshes int // completed listings
+	// listed are the load balancers of the last listing, by ARN (see ObserveApplied), less the
+	// ones we changed since; listedTGs the ARNs of its target groups.
+	listed    map[string]elbtypes.LoadBalancer
+	listedTGs map[string]bool
+}
+
+// listedBefore says whether the last listing saw arn (a load balancer or target group).
+func (inv *inventory) listedBefore(arn string) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	_, lb := inv.listed[arn]
+	return lb || inv.listedTGs[arn]
+}
+
+// listedLoadBalancer is the load balancer as the last listing saw it, if we did not change it since.
+func (inv *inventory) listedLoadBalancer(arn string) (elbtypes.LoadBalancer, bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	lb, ok := inv.listed[arn]
+	return lb, ok
+}
+
+// changed forgets the listed state of a load balancer we are changing.
+func (inv *inventory) changed(arn string) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	delete(inv.listed, arn)
 }
 
 // inventoryFlight is a listing under way; every Observe that needs it waits for the same one.
@@ -77,6 +105,9 @@ func (inv *inventory) remove(kind resourceKind, arn string) {
 func (inv *inventory) edit(e inventoryEdit) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if e.remove {
+		delete(inv.listed, e.arn)
+	}
 	applyEdit(inv.index, e)
 	if inv.flight != nil {
 		inv.journal = append(inv.journal, e)
@@ -173,6 +204,8 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 		lbType model.LoadBalancerType // "" for target groups
 	}
 	all := map[string]found{}
+	listed := map[string]elbtypes.LoadBalancer{}
+	listedTGs := map[string]bool{}
 	lbs := elbv2.NewDescribeLoadBalancersPaginator(c.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(c.listPageSize)})
 	for lbs.HasMorePages() {
 		page, err := lbs.NextPage(ctx)
@@ -182,6 +215,7 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 		for _, lb := range page.LoadBalancers {
 			if c.inVPC(aws.ToString(lb.VpcId)) {
 				all[aws.ToString(lb.LoadBalancerArn)] = found{kindLoadBalancer, model.LoadBalancerType(lb.Type)}
+				listed[aws.ToString(lb.LoadBalancerArn)] = lb
 			}
 		}
 	}
@@ -194,6 +228,7 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 		for _, tg := range page.TargetGroups {
 			if c.inVPC(aws.ToString(tg.VpcId)) {
 				all[aws.ToString(tg.TargetGroupArn)] = found{kind: kindTargetGroup}
+				listedTGs[aws.ToString(tg.TargetGroupArn)] = true
 			}
 		}
 	}
@@ -217,6 +252,9 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 			}
 		}
 	}
+	c.inv.mu.Lock()
+	c.inv.listed, c.inv.listedTGs = listed, listedTGs
+	c.inv.mu.Unlock()
 	return index, nil
 }
 

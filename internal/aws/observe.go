@@ -23,13 +23,47 @@ import (
 // Load balancers and target groups are found through the inventory (inventory.go) and described
 // by ARN; Observe fails rather than answer from a failed listing.
 func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
+	return c.observe(ctx, stackID, t, true)
+}
+
+// ObserveForDelete reads what deleting a stack needs: its load balancer (as the last listing saw
+// it when we have not changed it since) with its attributes (deletion protection), target
+// groups, security groups and imported certificates, by their identifiers. Listeners and rules
+// go with their load balancer, and target group attributes do not matter to a delete, so none
+// of them is read.
+func (c *Cloud) ObserveForDelete(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
+	return c.observe(ctx, stackID, t, false)
+}
+
+// listedOwnedLoadBalancer is the stack's one load balancer as the last listing saw it, when we
+// have not changed it since; none otherwise.
+func (c *Cloud) listedOwnedLoadBalancer(ctx context.Context, stackID string, t model.LoadBalancerType) ([]elbtypes.LoadBalancer, []model.Tags, error) {
+	arns, err := c.inventoryARNs(ctx, stackKey{t, stackID}, kindLoadBalancer)
+	if err != nil || len(arns) != 1 {
+		return nil, nil, err
+	}
+	lb, ok := c.inv.listedLoadBalancer(arns[0])
+	if !ok {
+		return nil, nil, nil
+	}
+	tags, err := c.elbTags(ctx, arns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if id, mine := c.owned(tags[arns[0]], stackID, t); !mine || id != model.LoadBalancerID {
+		return nil, nil, nil
+	}
+	return []elbtypes.LoadBalancer{lb}, []model.Tags{tags[arns[0]]}, nil
+}
+
+func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalancerType, full bool) (*model.Stack, error) {
 	s := &model.Stack{ID: stackID, Type: t}
 	sgs, err := c.observeSecurityGroups(ctx, stackID, t)
 	if err != nil {
 		return nil, fmt.Errorf("observing security groups of %s: %w", stackID, err)
 	}
 	s.SecurityGroups = sgs
-	tgs, err := c.observeTargetGroups(ctx, stackID, t)
+	tgs, err := c.observeTargetGroups(ctx, stackID, t, full)
 	if err != nil {
 		return nil, fmt.Errorf("observing target groups of %s: %w", stackID, err)
 	}
@@ -40,18 +74,29 @@ func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalance
 	}
 	s.Certificates = certs
 	refs := newRefIndex(s)
-	lbs, lbTags, err := c.ownedLoadBalancers(ctx, stackID, t)
+	var lbs []elbtypes.LoadBalancer
+	var lbTags []model.Tags
+	if !full {
+		lbs, lbTags, err = c.listedOwnedLoadBalancer(ctx, stackID, t)
+	}
+	if len(lbs) == 0 && err == nil {
+		lbs, lbTags, err = c.ownedLoadBalancers(ctx, stackID, t)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("observing load balancer of %s: %w", stackID, err)
 	}
 	if len(lbs) == 0 {
 		return s, nil
 	}
-	lb, err := c.observeLoadBalancer(ctx, lbs[0], lbTags[0], refs)
+	c.applied.mark(stackKey{t, stackID})
+	lb, err := c.observeLoadBalancer(ctx, lbs[0], withoutAppliedTag(lbTags[0]), refs)
 	if err != nil {
 		return nil, fmt.Errorf("observing load balancer %s of %s: %w", aws.ToString(lbs[0].LoadBalancerName), stackID, err)
 	}
 	s.LoadBalancer = lb
+	if !full {
+		return s, nil
+	}
 	listeners, err := c.observeListeners(ctx, lb.ARN, t, refs)
 	if err != nil {
 		return nil, fmt.Errorf("observing listeners of %s: %w", stackID, err)
@@ -119,7 +164,7 @@ func (c *Cloud) observeSecurityGroups(ctx context.Context, stackID string, t mod
 	return out, nil
 }
 
-func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.TargetGroup, error) {
+func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model.LoadBalancerType, attributes bool) ([]model.TargetGroup, error) {
 	tgs, tags, err := c.ownedTargetGroups(ctx, stackID, t)
 	if err != nil {
 		return nil, err
@@ -129,6 +174,10 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 		id, _ := c.owned(tags[i], stackID, t)
 		m := fromTargetGroup(tg)
 		m.ID, m.Tags = id, tags[i]
+		if !attributes {
+			out = append(out, m)
+			continue
+		}
 		attrs, err := c.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
 		if err != nil {
 			return nil, fmt.Errorf("target group %s: %w", m.Name, err)

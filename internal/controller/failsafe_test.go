@@ -46,15 +46,8 @@ func (w *faultWorld) refusedCreate(t *testing.T) {
 	time.Sleep(time.Minute)
 	after := w.proxy.ServiceCounts()
 	t.Logf("calls in the minute after the refusal: %s", countsText(after))
-	total := 0
-	for k, v := range after {
-		if !strings.Contains(k, ":") {
-			continue
-		}
-		total += v
-	}
-	if total > 10 {
-		t.Errorf("%d AWS calls in the minute after a refused CreateLoadBalancer, want at most 10: %s", total, countsText(after))
+	if n := total(after); n > 10 {
+		t.Errorf("%d AWS calls in the minute after a refused CreateLoadBalancer, want at most 10: %s", n, countsText(after))
 	}
 	if got := after["elasticloadbalancing:CreateLoadBalancer"]; got != 0 {
 		t.Errorf("CreateLoadBalancer retried %d times within a minute of a ValidationError", got)

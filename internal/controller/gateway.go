@@ -64,13 +64,16 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		}
 	}
 	// 3. observe what the stack has in AWS.
-	observed, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
+	observed, known, err := r.observe(ctx, gw, desired, fp)
 	if err != nil {
 		return r.failed(ctx, gw, statuses, key, fp, "observe", err)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
 	changes := plan.Diff(desired, observed)
+	if known {
+		changes = nil
+	}
 	//    A stack that goes away stops feeding its targets' security groups before its own
 	//    security groups are deleted.
 	if desired.LoadBalancer == nil && desired != observed {
@@ -82,6 +85,10 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	failures := failuresOf(applyErr)
 	if applyErr != nil && failures == nil {
 		return r.failed(ctx, gw, statuses, key, fp, "apply", applyErr)
+	}
+	//    Only a stack applied in full is recorded as such (restart.go).
+	if applyErr == nil && desired != observed {
+		r.recordApplied(ctx, gw, desired, result, fp)
 	}
 	//    The last Gateway to go releases the shared backend security group.
 	if failures == nil {

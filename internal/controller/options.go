@@ -38,6 +38,12 @@ type Gates struct {
 type Cloud interface {
 	Facts(ctx context.Context, req aws.FactsRequest) (snapshot.AWSFacts, error)
 	Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
+	// ObserveApplied and RecordApplied let a new process skip reading stacks that are exactly
+	// as desired (see restart.go).
+	ObserveApplied(ctx context.Context, desired *model.Stack, hash string) (*model.Stack, bool, error)
+	RecordApplied(ctx context.Context, result *model.Stack, hash string) error
+	// ObserveForDelete reads only what deleting the stack needs.
+	ObserveForDelete(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
 	Apply(ctx context.Context, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error)
 	targets.Cloud
 	// The shared backend security group and the worker-node rules (backendsg.go).

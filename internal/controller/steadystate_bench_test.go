@@ -231,7 +231,11 @@ func waitQuiet(quiet time.Duration) error {
 }
 
 // nlbReconciles is controller-runtime's count of finished reconciles of the NLB Gateway controller.
-func nlbReconciles() int {
+func nlbReconciles() int { return reconciles("gateway-nlb") }
+
+// reconciles is controller-runtime's count of finished reconciles of a controller of this
+// process ("gateway-nlb", "gateway-alb"), whichever manager ran them.
+func reconciles(controllerName string) int {
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		return 0
@@ -243,7 +247,7 @@ func nlbReconciles() int {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == "gateway-nlb" {
+				if l.GetName() == "controller" && l.GetValue() == controllerName {
 					n += m.GetCounter().GetValue()
 				}
 			}

@@ -7,12 +7,14 @@ import (
 	"github.com/elbgateway/elbgateway/internal/model"
 )
 
-// rules plans the rules of one listener that exists and stays. Rules are paired in three steps:
+// rules plans the rules of one listener that exists and stays. Rules are paired in four steps:
 //
 //  1. by content (conditions, actions and transforms, normalized): a pair at another priority
 //     becomes a priority move, and every move of the listener is one RulePriorities change;
-//  2. the rest by priority: a pair whose content differs is modified in place;
-//  3. the rest are created or deleted.
+//  2. by actions and transforms alone, when exactly one rule on each side has them: the
+//     conditions changed (a path edit), the rule is modified in place and moved if need be;
+//  3. the rest by priority: a pair whose content differs is modified in place;
+//  4. the rest are created or deleted.
 //
 // Rules that forward to a target group replaced under its name are deleted first and created
 // again (AWS keeps a target group in use); those forwarding to one replaced under a new name are
@@ -132,7 +134,28 @@ func matchRules(desired, observed []model.Rule, recreate func(*model.Rule) bool)
 			}
 		}
 	}
-	// 2. By priority.
+	// 2. By what they do: a rule whose conditions changed (a path edit) and whose actions and
+	//    transforms are those of exactly one unpaired observed rule is that rule, modified in
+	//    place (one ModifyRule) rather than deleted and created.
+	actionsOf := func(r *model.Rule) string { return describeActions(r.Actions) + " " + describeTransforms(r.Transforms) }
+	byActions := map[string][]*model.Rule{}
+	for _, h := range have {
+		if !paired[h] {
+			byActions[actionsOf(h)] = append(byActions[actionsOf(h)], h)
+		}
+	}
+	wantsByActions := map[string]int{}
+	for _, w := range want {
+		if !paired[w] {
+			wantsByActions[actionsOf(w)]++
+		}
+	}
+	for _, w := range want {
+		if k := actionsOf(w); !paired[w] && wantsByActions[k] == 1 && len(byActions[k]) == 1 {
+			pair(w, byActions[k][0])
+		}
+	}
+	// 3. By priority.
 	free := map[int32]*model.Rule{}
 	for _, h := range have {
 		if !paired[h] {
@@ -144,7 +167,7 @@ func matchRules(desired, observed []model.Rule, recreate func(*model.Rule) bool)
 			pair(w, h)
 		}
 	}
-	// 3. The rest.
+	// 4. The rest.
 	for _, w := range want {
 		if !paired[w] {
 			m.creates = append(m.creates, w)

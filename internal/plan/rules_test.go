@@ -207,3 +207,38 @@ func TestMovedRuleKeepsItsResourceTag(t *testing.T) {
 		t.Errorf("want only team rewritten, got %+v", u)
 	}
 }
+
+// TestPathEditModifiesTheRule: a rule whose path changed and whose forward is its own is
+// modified in place, also when its priority changes, never deleted and created.
+func TestPathEditModifiesTheRule(t *testing.T) {
+	rule := func(prio int32, path, tg string) model.Rule {
+		return model.Rule{Priority: prio,
+			Conditions: []model.Condition{{Field: "path-pattern", Values: []string{path}}},
+			Actions:    []model.Action{forward(tg)}}
+	}
+	have := []model.Rule{rule(1, "/a", "tg-a"), rule(2, "/b", "tg-b"), rule(3, "/c", "tg-c")}
+	for _, c := range []struct {
+		name string
+		want []model.Rule
+	}{
+		{"same priority", []model.Rule{rule(1, "/a", "tg-a"), rule(2, "/b-edited", "tg-b"), rule(3, "/c", "tg-c")}},
+		{"new priority", []model.Rule{rule(1, "/b-edited", "tg-b"), rule(2, "/a", "tg-a"), rule(3, "/c", "tg-c")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := matchRules(c.want, have, func(*model.Rule) bool { return false })
+			if len(m.creates)+len(m.deletes) != 0 || len(m.pairs) != 3 {
+				t.Fatalf("creates %d, deletes %d, pairs %d; want 3 pairs", len(m.creates), len(m.deletes), len(m.pairs))
+			}
+			for _, p := range m.pairs {
+				if describeActions(p.want.Actions) != describeActions(p.have.Actions) {
+					t.Errorf("rule %s paired with %s", ruleContent(p.want), ruleContent(p.have))
+				}
+			}
+		})
+	}
+}
+
+func forward(tg string) model.Action {
+	return model.Action{Type: model.ActionForward, Forward: &model.ForwardAction{
+		TargetGroups: []model.WeightedTargetGroup{{TargetGroup: model.Ref{ID: tg}, Weight: 1}}}}
+}

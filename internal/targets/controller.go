@@ -197,8 +197,9 @@ func nodeChanged() predicate.Predicate {
 }
 
 // endpointSliceChanged passes EndpointSlice events that can change targets: creation, deletion,
-// and updates of the endpoints, ports, address type or labels (the Service a slice belongs to);
-// a re-list or an annotation change alone is dropped.
+// and updates of the endpoints, ports, address type or labels (the Service a slice belongs to),
+// or of its annotations (a deliberate nudge to look again); an update that changes none of
+// these (a re-list) is dropped.
 func endpointSliceChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*discoveryv1.EndpointSlice)
@@ -206,7 +207,7 @@ func endpointSliceChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) ||
+		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
 			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}

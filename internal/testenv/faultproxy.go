@@ -200,7 +200,7 @@ func (p *FaultProxy) handler(forward http.Handler) http.Handler {
 			drop(w)
 		case FaultRefuse:
 			status := rule.Status
-			if status < 400 || status > 499 {
+			if status == 0 {
 				status = http.StatusBadRequest
 			}
 			writeAWSError(w, call, status, rule.Code, faultMessage, faultRequestID)
