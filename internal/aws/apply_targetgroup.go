@@ -54,12 +54,24 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 			healthy: &in.HealthyThresholdCount, unhealthy: &in.UnhealthyThresholdCount, matcher: &in.Matcher,
 		})
 		resp, err := a.c.elb.CreateTargetGroup(ctx, in)
+		if err == nil && len(resp.TargetGroups) == 0 {
+			return fmt.Errorf("creating target group %s: AWS returned no target group", tg.Name)
+		}
+		if errorCode(err) == "DuplicateTargetGroupName" || (err == nil && a.c.recentlyDeleted(aws.ToString(resp.TargetGroups[0].TargetGroupArn))) {
+			// The name is taken: by a group of this stack's from an earlier attempt, or by
+			// one we deleted to replace it that AWS still lists; adoptTargetGroup tells.
+			adopted, aerr := a.adoptTargetGroup(ctx, tg)
+			if aerr != nil {
+				return aerr
+			}
+			if adopted == "" {
+				return fmt.Errorf("creating target group %s: the name is taken but no target group of that name is listed; the next reconcile tries again", tg.Name)
+			}
+			resp, err = &elbv2.CreateTargetGroupOutput{TargetGroups: []elbtypes.TargetGroup{{TargetGroupArn: aws.String(adopted)}}}, nil
+		}
 		if err != nil {
 			a.c.uncertain.failed("targetgroup", tg.Name, err)
 			return fmt.Errorf("creating target group %s: %w", tg.Name, err)
-		}
-		if len(resp.TargetGroups) == 0 {
-			return fmt.Errorf("creating target group %s: AWS returned no target group", tg.Name)
 		}
 		arn = aws.ToString(resp.TargetGroups[0].TargetGroupArn)
 		// CreateTargetGroup returns an existing target group of the same name and settings;
