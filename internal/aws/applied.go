@@ -36,7 +36,8 @@ const appliedTagKey = "elbgateway.k8s.aws/applied-stack"
 
 // appliedTrust is how long a stack applied or taken as applied is answered from memory: the
 // reconciles that follow an apply or a restart (one per route, Service and class event) read
-// nothing, and the periodic resync, long after, observes in full.
+// nothing, and the periodic resync, long after, observes in full. It is the default of
+// Options.AppliedTrust.
 const appliedTrust = 2 * time.Minute
 
 // appliedEntry is what this process knows of a stack: applied or taken as applied (stack,
@@ -163,7 +164,7 @@ func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash s
 	if err != nil {
 		return nil, false, err
 	}
-	c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(appliedTrust)})
+	c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(c.opts.AppliedTrust)})
 	return s, true, nil
 }
 
@@ -212,7 +213,7 @@ func (c *Cloud) RecordApplied(ctx context.Context, result *model.Stack, hash str
 			if err != nil {
 				return err
 			}
-			c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(appliedTrust)})
+			c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(c.opts.AppliedTrust)})
 		}
 	}
 	arn := result.LoadBalancer.ARN

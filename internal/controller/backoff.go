@@ -52,8 +52,12 @@ type backoff struct {
 	cap   time.Duration
 }
 
-func newBackoff() *backoff {
-	return &backoff{state: map[string]*failureState{}, now: time.Now, base: backoffBase, cap: backoffCap}
+// newBackoff pauses failing Gateways up to limit (backoffCap when zero).
+func newBackoff(limit time.Duration) *backoff {
+	if limit <= 0 {
+		limit = backoffCap
+	}
+	return &backoff{state: map[string]*failureState{}, now: time.Now, base: backoffBase, cap: limit}
 }
 
 // waiting says how long a Gateway must still wait before it may call AWS again: positive only

@@ -14,7 +14,7 @@ import (
 
 func TestBackoffDoublesToTheCapAndResetsOnNewInputs(t *testing.T) {
 	now := time.Unix(0, 0)
-	b := newBackoff()
+	b := newBackoff(0)
 	b.now = func() time.Time { return now }
 	var got []time.Duration
 	for range 12 {
@@ -43,7 +43,7 @@ func TestBackoffDoublesToTheCapAndResetsOnNewInputs(t *testing.T) {
 }
 
 func TestBackoffPermanentWaitsTheCap(t *testing.T) {
-	b := newBackoff()
+	b := newBackoff(0)
 	d, _ := b.failed("ns/gw", "fp", true)
 	if d < backoffCap*4/5 || d > backoffCap {
 		t.Errorf("a permanent failure waits %s, want about %s", d, backoffCap)
@@ -51,7 +51,7 @@ func TestBackoffPermanentWaitsTheCap(t *testing.T) {
 }
 
 func TestBackoffWarnsOncePerDistinctFailure(t *testing.T) {
-	b := newBackoff()
+	b := newBackoff(0)
 	msg := func(id string) string {
 		return "operation error Elastic Load Balancing v2: CreateLoadBalancer, https response error StatusCode: 400, RequestID: " + id + ", api error ValidationError: bad"
 	}

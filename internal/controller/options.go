@@ -82,6 +82,9 @@ type Options struct {
 	// PendingRequeue is how soon a Gateway whose load balancer is not active yet is looked at
 	// again (default 15 seconds).
 	PendingRequeue time.Duration
+	// RetryCap is the longest pause of a failing Gateway before it calls AWS again, and the
+	// pause of a refusal AWS will repeat (see backoff.go; default 5 minutes).
+	RetryCap time.Duration
 }
 
 // Workers is a number of concurrent reconciles per controller.
@@ -102,6 +105,9 @@ func (o *Options) defaults() {
 	}
 	if o.PendingRequeue == 0 {
 		o.PendingRequeue = 15 * time.Second
+	}
+	if o.RetryCap <= 0 {
+		o.RetryCap = backoffCap
 	}
 	if o.Targets == nil {
 		o.Targets = targets.NewRegistry()

@@ -81,9 +81,12 @@ func TestBindingsPairDesiredBackendsWithARNs(t *testing.T) {
 
 // TestListenerProgrammedFromTranslationKept: a listener that translation already knows is not
 // served (no usable certificate) stays Programmed=False on an active load balancer; the others
-// follow the load balancer.
+// follow their AWS listeners.
 func TestListenerProgrammedFromTranslationKept(t *testing.T) {
-	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Generation: 2}, Spec: gwv1.GatewaySpec{Listeners: []gwv1.Listener{
+		{Name: "https", Protocol: gwv1.HTTPSProtocolType, Port: 443},
+		{Name: "http", Protocol: gwv1.HTTPProtocolType, Port: 80},
+	}}}
 	accepted := metav1.Condition{Type: "Accepted", Status: metav1.ConditionTrue, ObservedGeneration: 2}
 	set := &status.Set{Gateway: &status.Gateway{
 		Conditions: []metav1.Condition{accepted},
@@ -95,7 +98,8 @@ func TestListenerProgrammedFromTranslationKept(t *testing.T) {
 	}}
 	w := &statusWriter{now: time.Now}
 	_, st := w.gatewayStatus(gw, reportInput{gateway: gw, owned: true, statuses: set,
-		result: &model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"}}})
+		result: &model.Stack{LoadBalancer: &model.LoadBalancer{State: "active", ARN: "arn:lb"},
+			Listeners: []model.Listener{{Port: 80, Protocol: "HTTP", ARN: "arn:listener"}}}})
 	want := map[gwv1.SectionName]metav1.ConditionStatus{"https": metav1.ConditionFalse, "http": metav1.ConditionTrue}
 	for _, l := range st.Listeners {
 		var programmed []metav1.Condition

@@ -106,7 +106,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		writer:   w,
 		registry: o.Targets,
 		opts:     o,
-		backoff:  newBackoff(),
+		backoff:  newBackoff(o.RetryCap),
 	}
 	workers := o.Workers.NLB
 	if controllerName == ControllerALB {

@@ -47,12 +47,17 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 // seconds (the drift repair period).
 func (w *faultWorld) startTruthfulController(t *testing.T) (stop func()) {
 	t.Helper()
-	cloud, err := aws.New(context.Background(), cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL))
+	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co.AppliedTrust = time.Second // below the resync, as in production
+	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := controllerOptions(faultClusterName, cloud)
 	o.VPCID, o.Resync = w.vpc.VPCID, 3*time.Second
+	// These tests check where failures show and that they heal; how seldom a refusal is
+	// retried is TestFaultInjection's, at the default cap.
+	o.RetryCap = 3 * time.Second
 	stop, _ = startTestController(t, w.cluster.Config, o)
 	return stop
 }
@@ -185,10 +190,16 @@ func (w *faultWorld) deletionProtection(t *testing.T) {
 		t.Fatal("the protected load balancer was deleted")
 	}
 	setProtection("false")
-	eventually(t, 2*time.Minute, "Gateway gone once protection is off", func() error {
+	eventually(t, 2*time.Minute, "load balancer gone once protection is off", func() error {
 		return loadBalancerGone(lbARN)
 	})
-	w.deleteGateway(t, ns, "aws-tcp-gateway", time.Minute)
+	eventually(t, time.Minute, "Gateway gone with its load balancer", func() error {
+		err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "aws-tcp-gateway"}, gw)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
 }
 
 func (w *faultWorld) heldAfterRestart(t *testing.T) {
