@@ -98,7 +98,7 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	}
 	// 6. report: statuses (with the targets loop's worker-node problems), finalizer, events.
 	ingress := translate.NodeIngress(snap, desired)
-	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, result: result,
+	res, err := r.writer.report(ctx, reportInput{gateway: gw, owned: r.owns(class), statuses: statuses, desired: desired, result: result,
 		nodeRules: ingress.Managed(), nodeRuleProblems: r.registry.Problems(gw.Namespace + "/" + gw.Name), failures: failures,
 		refusedTargets: r.registry.Refused(gw.Namespace + "/" + gw.Name)})
 	// 7. targets: hand the target groups that exist to the targets loop.
@@ -270,6 +270,8 @@ type reportInput struct {
 	// rules; nodeRuleProblems are what it could not do (see nodesecuritygroups.go).
 	nodeRules        bool
 	nodeRuleProblems []targets.Problem
+	// desired is the stack asked of AWS (nil when translation did not run).
+	desired *model.Stack
 	// failures are the changes of the plan that did not happen.
 	failures applyFailures
 	// refusedTargets are the targets AWS refused to register (see targetsregistered.go).

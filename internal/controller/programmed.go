@@ -74,8 +74,11 @@ func listenerPorts(gw *gwv1.Gateway) map[gwv1.SectionName]int32 {
 }
 
 // listenerProgrammed says whether one listener is programmed: accepted, its AWS listener in
-// the result with an ARN, and no change of it left undone.
-func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condition, result *model.Stack, fs applyFailures, gen int64) metav1.Condition {
+// the result with an ARN, and no change of it left undone. A port the desired stack has no
+// AWS listener for (no route with a usable backend yet) is programmed as desired once the load
+// balancer is: there is nothing of it to program, and the message says the port refuses
+// connections until then.
+func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condition, desired, result *model.Stack, fs applyFailures, gen int64) metav1.Condition {
 	c := metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen, Status: metav1.ConditionFalse}
 	if acc := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
 		c.Reason, c.Message = string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
@@ -100,6 +103,9 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 			c.Message += ": " + res.Message
 		case gateway.Status != metav1.ConditionTrue:
 			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
+		case desired != nil && !slices.ContainsFunc(desired.Listeners, func(x model.Listener) bool { return x.Port == port }):
+			c.Status, c.Reason = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed)
+			c.Message = fmt.Sprintf("Listener is programmed: no route with a usable backend is attached, so the load balancer has no listener on port %d and refuses connections to it", port)
 		default:
 			c.Message += "; a port gets one once a route with a usable backend is attached to it"
 		}
