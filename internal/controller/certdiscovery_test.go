@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"fmt"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +41,16 @@ spec:
   - backendRefs: [{name: app, port: 80}]
 `)
 			_, lbARN := programmedGateway(t, env.client, ns, tt.gateway)
+			// The account's certificate list is reused for a minute (internal/aws certListTTL) and
+			// another test may have just read it: a listener without a certificate looks again a
+			// minute later (certificateRecheck), so a certificate imported since is found then.
+			eventually(t, 150*timeoutScale, "listener https ResolvedRefs=True", func() error {
+				c, err := listenerCondition(ns, tt.gateway, "https", string(gwv1.ListenerConditionResolvedRefs))
+				if err == nil && c.Status != metav1.ConditionTrue {
+					err = fmt.Errorf("ResolvedRefs=%s/%s %q", c.Status, c.Reason, c.Message)
+				}
+				return err
+			})
 			waitListeners(t, lbARN, "HTTPS:443")
 			var ls struct {
 				Listeners []struct {
@@ -49,13 +60,6 @@ spec:
 			cliJSON(t, &ls, "elbv2", "describe-listeners", "--load-balancer-arn", lbARN)
 			if len(ls.Listeners) != 1 || len(ls.Listeners[0].Certificates) != 1 || ls.Listeners[0].Certificates[0].CertificateArn != tt.want {
 				t.Errorf("listeners %+v, want HTTPS:443 with %s only", ls.Listeners, tt.want)
-			}
-			c, err := listenerCondition(ns, tt.gateway, "https", string(gwv1.ListenerConditionResolvedRefs))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Status != metav1.ConditionTrue {
-				t.Errorf("listener https ResolvedRefs=%s/%s %q, want True", c.Status, c.Reason, c.Message)
 			}
 		})
 	}
