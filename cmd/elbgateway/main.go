@@ -5,7 +5,7 @@
 // Usage:
 //
 //	elbgateway controller --cluster-name NAME [flags]   run the controller
-//	elbgateway plan -f FILE|DIR [-o yaml]                show the AWS resources manifests would produce
+//	elbgateway plan -f FILE|DIR|- [-o yaml|json]        show the AWS resources manifests would produce
 //	elbgateway demo [--exit-after-ready]                 walk through an NLB Gateway locally
 //	elbgateway version                                   print the version
 package main
