@@ -68,8 +68,11 @@ bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures
 	$(TEST_ENV) $(GO_STATIC) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) $(PKGS)
 
 .PHONY: demo
+# Built, then exec'd: the demo is make's own child, so SIGTERM sent to make reaches it (a `go run`
+# in between would die and leave the demo running), and the demo watches make for the rest.
 demo: bin/kube-apiserver bin/etcd ## Start kube-apiserver, etcd and moto, and walk through an NLB Gateway.
-	$(TEST_ENV) $(GO_STATIC) run ./cmd/elbgateway demo $(DEMO_ARGS)
+	$(GO_STATIC) build -o bin/elbgateway ./cmd/elbgateway
+	$(TEST_ENV) exec bin/elbgateway demo $(DEMO_ARGS)
 
 # --- Code generation ---
 

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
@@ -34,6 +37,22 @@ const (
 var demoFiles = []string{"lbconfig.yaml", "tgconfig.yaml", "gwc-nlb.yaml", "gw-public-nlb.yaml", "backend-service.yaml", "tcproute.yaml"}
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// SIGINT and SIGTERM already cancel ctx; a closed terminal (SIGHUP) and a parent that
+	// goes away or is told to stop end the demo the same way (see demoparent.go).
+	ctx, stopHUP := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stopHUP()
+	ctx, stopWatch := watchParent(ctx)
+	defer stopWatch()
+	err := demo(ctx, args, stdout, stderr)
+	if ctx.Err() != nil {
+		// Every process and directory the demo started is gone by now: demo's defers ran.
+		fmt.Fprintf(stdout, "==> stopped: %v\n", context.Cause(ctx))
+		return nil
+	}
+	return err
+}
+
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("elbgateway demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	exitAfterReady := fs.Bool("exit-after-ready", false, "stop everything once the Gateway is programmed and printed")
@@ -67,14 +86,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer func() { _ = cluster.Stop() }()
 
 	cloud, err := aws.New(ctx, aws.Options{
-		Region: demoRegion, VPCID: vpc.VPCID, ClusterName: demoCluster, Endpoint: moto.Endpoint,
+		Region: demoRegion, VPCID: vpc.VPCID, ClusterName: demoCluster, Endpoint: moto.Endpoint, Registerer: metrics.Registry,
 		Credentials: credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
 	})
 	if err != nil {
 		return err
 	}
+	metricsPort, err := testenv.FreePort()
+	if err != nil {
+		return err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", metricsPort)
 	flags := controllerFlags{clusterName: demoCluster, region: demoRegion, vpcID: vpc.VPCID, targetType: "instance",
-		scheme: "internal", metricsAddr: "0", probeAddr: "0"}
+		scheme: "internal", metricsAddr: metricsAddr, probeAddr: "0"}
 	flags.gates.gates = controller.Gates{NLB: true, ALB: true}
 	mgr, err := newManager(cluster.Config, managerOptions{flags: flags, cloud: cloud, inProcess: true})
 	if err != nil {
@@ -84,6 +108,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mgrDone := make(chan error, 1)
 	go func() { mgrDone <- mgr.Start(mgrCtx) }()
 	defer func() { stopMgr(); <-mgrDone }()
+	step("controller started; its metrics: http://%s/metrics", metricsAddr)
 
 	step("applying examples/seed-l4")
 	if err := applySeed(ctx, mgr.GetClient(), stdout); err != nil {
@@ -105,8 +130,9 @@ While the demo runs, point your tools at the API server and the AWS emulator:
   kubectl get gateway,tcproute -A
   export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s
   aws --endpoint-url %s elbv2 describe-load-balancers
+  curl -s http://%s/metrics | grep ^elbgateway_
 
-`, cluster.KubeconfigPath, testenv.TestAccessKeyID, testenv.TestSecretAccessKey, demoRegion, moto.Endpoint)
+`, cluster.KubeconfigPath, testenv.TestAccessKeyID, testenv.TestSecretAccessKey, demoRegion, moto.Endpoint, metricsAddr)
 	if *exitAfterReady {
 		step("done (--exit-after-ready)")
 		return nil

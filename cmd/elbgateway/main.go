@@ -5,7 +5,7 @@
 // Usage:
 //
 //	elbgateway controller --cluster-name NAME [flags]   run the controller
-//	elbgateway plan -f FILE|DIR [-o yaml]                show the AWS resources manifests would produce
+//	elbgateway plan -f FILE|DIR|- [-o yaml|json]        show the AWS resources manifests would produce
 //	elbgateway demo [--exit-after-ready]                 walk through an NLB Gateway locally
 //	elbgateway version                                   print the version
 package main
@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -58,6 +59,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, errRejected) {
 		return 1
+	}
+	if errors.Is(err, errPartial) {
+		return 3
+	}
+	if errors.Is(err, errUsage) {
+		fmt.Fprintln(stderr, "elbgateway:", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "elbgateway:", err)

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/controller"
@@ -22,8 +28,17 @@ import (
 	"github.com/elbgateway/elbgateway/internal/translate"
 )
 
-// errRejected makes plan exit 1 after it printed everything: a manifest was rejected.
-var errRejected = errors.New("rejected")
+// Plan's exit codes (docs/plan.md): 0 the manifests plan cleanly; 1 a manifest is rejected
+// (or cannot be read); 2 usage; 3 nothing is rejected but something is dropped or partly
+// invalid (a conflicted listener, a route rule beyond a quota, PartiallyInvalid).
+var (
+	// errRejected makes plan exit 1 after it printed everything.
+	errRejected = errors.New("rejected")
+	// errPartial makes plan exit 3 after it printed everything.
+	errPartial = errors.New("partially applied")
+	// errUsage wraps a command-line mistake: exit 2.
+	errUsage = errors.New("usage")
+)
 
 // planFlags are the flags of `elbgateway plan`.
 type planFlags struct {
@@ -44,8 +59,8 @@ type planFlags struct {
 
 func (f *planFlags) register(fs *flag.FlagSet) {
 	f.gates.gates = controller.Gates{NLB: true, ALB: true}
-	fs.Var(&f.files, "f", "manifest file or directory (repeatable); directories are read recursively")
-	fs.StringVar(&f.output, "o", "table", "output format: table or yaml")
+	fs.Var(&f.files, "f", "manifest file or directory (repeatable); directories are read recursively; - reads standard input")
+	fs.StringVar(&f.output, "o", "table", "output format: table, yaml or json")
 	fs.StringVar(&f.namespace, "namespace", "default", "namespace of namespaced objects that name none")
 	fs.StringVar(&f.clusterName, "cluster-name", "demo", "cluster name, as --cluster-name of the controller")
 	fs.StringVar(&f.vpcID, "vpc-id", "vpc-0123456789abcdef0", "VPC of the load balancers and target groups")
@@ -64,8 +79,11 @@ func (f *planFlags) validate() error {
 	if len(f.files) == 0 {
 		problems = append(problems, "-f is required: a manifest file or directory")
 	}
-	if f.output != "table" && f.output != "yaml" {
-		problems = append(problems, fmt.Sprintf("-o %q: use table or yaml", f.output))
+	if f.output != "table" && f.output != "yaml" && f.output != "json" {
+		problems = append(problems, fmt.Sprintf("-o %q: use table, yaml or json", f.output))
+	}
+	if n := slices.Index(f.files, stdinPath); n >= 0 && slices.Index(f.files[n+1:], stdinPath) >= 0 {
+		problems = append(problems, "-f - is given twice: standard input is read once")
 	}
 	if f.targetType != "instance" && f.targetType != "ip" {
 		problems = append(problems, fmt.Sprintf("--default-target-type %q: use instance or ip", f.targetType))
@@ -93,6 +111,9 @@ type gatewayPlan struct {
 	Status         *status.Set               `json:"status"`
 	Targets        map[string][]model.Target `json:"targets,omitempty"`
 	Changes        []string                  `json:"changes,omitempty"`
+	// ResolvedAtApplyTime lists, offline, what the stack uses that only AWS can tell (a
+	// certificate discovered by hostname, a target group or security group by name).
+	ResolvedAtApplyTime []string `json:"resolvedAtApplyTime,omitempty"`
 	// Observed says whether Changes were computed against AWS.
 	Observed bool `json:"observed,omitempty"`
 }
@@ -100,7 +121,10 @@ type gatewayPlan struct {
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f planFlags
 	if err := parseFlags("plan", args, stderr, &f, " (pass manifests with -f)"); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	in, err := loadManifests(f.files, f.namespace)
 	if err != nil {
@@ -109,7 +133,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, s := range in.skipped {
 		fmt.Fprintf(stderr, "skipped %s\n", s)
 	}
-	facts, cloud, err := f.factsSource(ctx)
+	facts, cloud, err := f.factsSource(ctx, in.objects)
 	if err != nil {
 		return err
 	}
@@ -136,11 +160,18 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printPlans(stdout, f.output, plans); err != nil {
 		return err
 	}
-	if rejections := rejections(plans); len(rejections) > 0 {
-		for _, r := range rejections {
-			fmt.Fprintln(stderr, "rejected:", r)
-		}
+	rejected, partial := rejections(plans)
+	for _, r := range rejected {
+		fmt.Fprintln(stderr, "rejected:", r)
+	}
+	for _, r := range partial {
+		fmt.Fprintln(stderr, "dropped:", r)
+	}
+	switch {
+	case len(rejected) > 0:
 		return errRejected
+	case len(partial) > 0:
+		return errPartial
 	}
 	return nil
 }
@@ -156,6 +187,7 @@ func planGateway(ctx context.Context, s *snapshot.Snapshot, in *loaded, cloud *a
 		Targets:        planTargets(desired, in),
 	}
 	if cloud == nil {
+		p.ResolvedAtApplyTime = pendingLookups(desired)
 		return p, nil
 	}
 	observed, err := cloud.Observe(ctx, desired.ID, desired.Type)
@@ -205,13 +237,13 @@ func planTargets(s *model.Stack, in *loaded) map[string][]model.Target {
 }
 
 // factsSource returns synthetic facts, or a Cloud that reads them from --aws-endpoint.
-func (f *planFlags) factsSource(ctx context.Context) (controller.FactsSource, *aws.Cloud, error) {
+func (f *planFlags) factsSource(ctx context.Context, objs []client.Object) (controller.FactsSource, *aws.Cloud, error) {
 	if f.awsEndpoint == "" {
 		subnets, err := syntheticSubnets(f.subnets, f.region, f.clusterName)
 		if err != nil {
 			return nil, nil, err
 		}
-		return staticFacts{subnets: subnets}, nil, nil
+		return staticFacts{subnets: subnets, region: f.region, hosts: manifestHostnames(objs)}, nil, nil
 	}
 	cloud, err := aws.New(ctx, aws.Options{Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Endpoint: f.awsEndpoint})
 	if err != nil {
@@ -220,14 +252,109 @@ func (f *planFlags) factsSource(ctx context.Context) (controller.FactsSource, *a
 	return cloud, cloud, nil
 }
 
-// staticFacts are the AWS facts of a VPC that exists only on paper: its subnets, no load
-// balancer yet, no out-of-band target groups, no certificates.
+// staticFacts are the AWS facts of a VPC that exists only on paper: its subnets and no load
+// balancer yet. What the controller looks up by name (out-of-band target groups, security
+// groups by Name tag, ACM certificates by hostname) cannot be known without AWS: each look-up
+// gets a placeholder (pendingRef) that the plan shows as resolved at apply time.
 type staticFacts struct {
 	subnets []snapshot.Subnet
+	region  string
+	// hosts are the hostnames of the manifests' listeners and routes, which discovery may
+	// look certificates up for.
+	hosts []string
 }
 
-func (s staticFacts) Facts(context.Context, aws.FactsRequest) (snapshot.AWSFacts, error) {
-	return snapshot.AWSFacts{Subnets: append([]snapshot.Subnet(nil), s.subnets...)}, nil
+func (s staticFacts) Facts(_ context.Context, req aws.FactsRequest) (snapshot.AWSFacts, error) {
+	f := snapshot.AWSFacts{Subnets: append([]snapshot.Subnet(nil), s.subnets...)}
+	for _, name := range req.TargetGroupNames {
+		if f.TargetGroupARNs == nil {
+			f.TargetGroupARNs = map[string]string{}
+		}
+		f.TargetGroupARNs[name] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:000000000000:targetgroup/%s/%s", s.region, pendingMark, name)
+	}
+	for _, name := range req.SecurityGroupNames {
+		if f.SecurityGroupIDs == nil {
+			f.SecurityGroupIDs = map[string]string{}
+		}
+		f.SecurityGroupIDs[name] = "sg-" + pendingMark + "/" + name
+	}
+	if req.Certificates {
+		for _, h := range s.hosts {
+			f.Certificates = append(f.Certificates, snapshot.Certificate{
+				ARN: fmt.Sprintf("arn:aws:acm:%s:000000000000:certificate/%s/%s", s.region, pendingMark, h), DomainNames: []string{h}})
+		}
+	}
+	return f, nil
+}
+
+// pendingMark is in every placeholder staticFacts answers with.
+const pendingMark = "resolved-at-apply-time"
+
+var pendingRE = regexp.MustCompile(`"([^"]*` + pendingMark + `/[^"]*)"`)
+
+// pendingText says what a placeholder stands for; false when s is none.
+func pendingText(s string) (string, bool) {
+	before, name, ok := strings.Cut(s, pendingMark+"/")
+	switch {
+	case !ok:
+		return s, false
+	case strings.HasSuffix(before, ":certificate/"):
+		return "the issued ACM certificate that best covers " + name + " (resolved at apply time)", true
+	case strings.HasSuffix(before, ":targetgroup/"):
+		return "target group " + name + " (ARN resolved at apply time)", true
+	case before == "sg-":
+		return "security group named " + name + " (ID resolved at apply time)", true
+	}
+	return s, false
+}
+
+// pendingLookups lists, sorted, what the stack uses that only AWS can answer.
+func pendingLookups(stack *model.Stack) []string {
+	if stack == nil {
+		return nil
+	}
+	js, err := json.Marshal(stack)
+	if err != nil {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, m := range pendingRE.FindAllStringSubmatch(string(js), -1) {
+		if text, ok := pendingText(m[1]); ok {
+			set[text] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// manifestHostnames are the hostnames of the Gateways' listeners and of the routes, sorted.
+func manifestHostnames(objs []client.Object) []string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		switch x := o.(type) {
+		case *gwv1.Gateway:
+			for _, l := range x.Spec.Listeners {
+				if l.Hostname != nil && *l.Hostname != "" {
+					set[strings.ToLower(string(*l.Hostname))] = true
+				}
+			}
+		case *unstructured.Unstructured:
+			hosts, _, _ := unstructured.NestedStringSlice(x.Object, "spec", "hostnames")
+			for _, h := range hosts {
+				set[strings.ToLower(h)] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for h := range set {
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // syntheticSubnets parses --subnets (ID=ZONE,...) or makes three subnets in zones a, b, c.

@@ -272,14 +272,18 @@ spec:
 }
 
 // TestPlanRuleQuotaFlag: --alb-rules-per-load-balancer bounds the rules of the whole load
-// balancer, across its listeners, and a quota below 1 is refused.
+// balancer, across its listeners; rules beyond it make plan exit 3 (dropped, the rest is
+// served), and a quota below 1 is a usage error (exit 2).
 func TestPlanRuleQuotaFlag(t *testing.T) {
 	dir := albManyRules(t, 8)
-	count := func(args ...string) int {
+	count := func(wantCode int, args ...string) int {
 		t.Helper()
 		code, out, errOut := runPlanCmd(append([]string{"-f", dir, "-o", "yaml"}, args...)...)
-		if code != 0 {
-			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		if code != wantCode {
+			t.Fatalf("exit %d, want %d\n%s%s", code, wantCode, out, errOut)
+		}
+		if wantCode == 3 && !strings.Contains(errOut, "dropped: HTTPRoute default/many (Gateway default/web): PartiallyInvalid=True") {
+			t.Errorf("stderr does not say which route lost rules:\n%s", errOut)
 		}
 		var doc struct {
 			Gateways []gatewayPlan `json:"gateways"`
@@ -292,14 +296,14 @@ func TestPlanRuleQuotaFlag(t *testing.T) {
 		}
 		return doc.Gateways[0].Stack.RuleCount()
 	}
-	if n := count(); n != 16 {
+	if n := count(0); n != 16 {
 		t.Errorf("8 rules on two listeners planned %d rules, want 16", n)
 	}
-	if n := count("--alb-rules-per-load-balancer", "10"); n != 10 {
+	if n := count(3, "--alb-rules-per-load-balancer", "10"); n != 10 {
 		t.Errorf("with --alb-rules-per-load-balancer 10, %d rules, want 10 for the whole load balancer", n)
 	}
 	code, _, errOut := runPlanCmd("-f", dir, "--alb-rules-per-load-balancer", "0")
-	if code != 1 || !strings.Contains(errOut, "--alb-rules-per-load-balancer 0: a quota is at least 1") {
-		t.Errorf("quota 0: exit %d, stderr %q; want exit 1 naming the flag", code, errOut)
+	if code != 2 || !strings.Contains(errOut, "--alb-rules-per-load-balancer 0: a quota is at least 1") {
+		t.Errorf("quota 0: exit %d, stderr %q; want exit 2 naming the flag", code, errOut)
 	}
 }

@@ -136,6 +136,10 @@ func manifestFiles(paths []string) ([]string, error) {
 	}
 	var out []string
 	for _, p := range paths {
+		if p == stdinPath {
+			out = append(out, p)
+			continue
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, err
@@ -169,9 +173,26 @@ func manifestFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// stdinPath is the -f value that reads the manifests from standard input (once).
+const stdinPath = "-"
+
+// planStdin is what -f - reads; tests replace it.
+var planStdin io.Reader = os.Stdin
+
+func readManifestFile(path string) ([]byte, error) {
+	if path != stdinPath {
+		return os.ReadFile(path)
+	}
+	raw, err := io.ReadAll(planStdin)
+	if err != nil {
+		return nil, fmt.Errorf("reading standard input: %w", err)
+	}
+	return raw, nil
+}
+
 // splitDocuments returns the non-empty documents of a file as JSON.
 func splitDocuments(path string) ([]document, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readManifestFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -16,13 +17,18 @@ import (
 
 // printPlans writes the plans as tables or as one YAML document.
 func printPlans(w io.Writer, format string, plans []gatewayPlan) error {
-	if format == "yaml" {
+	switch format {
+	case "yaml":
 		out, err := yaml.Marshal(map[string]any{"gateways": plans})
 		if err != nil {
 			return err
 		}
 		_, err = w.Write(out)
 		return err
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"gateways": plans})
 	}
 	for i, p := range plans {
 		if i > 0 {
@@ -70,6 +76,13 @@ func printPlan(w io.Writer, p gatewayPlan) {
 		if len(sgs) > 0 {
 			section(w, "SECURITY GROUPS", []string{"NAME", "INGRESS"}, sgs)
 		}
+	}
+	if len(p.ResolvedAtApplyTime) > 0 {
+		var rows [][]string
+		for _, r := range p.ResolvedAtApplyTime {
+			rows = append(rows, []string{r})
+		}
+		section(w, "RESOLVED AT APPLY TIME (needs AWS: plan --aws-endpoint, or the controller)", []string{"LOOK-UP"}, rows)
 	}
 	section(w, "STATUS", []string{"OBJECT", "PARENT / LISTENER", "CONDITION", "STATUS", "REASON", "MESSAGE"}, statusRows(p))
 }
@@ -127,22 +140,30 @@ func statusRows(p gatewayPlan) [][]string {
 
 // rejections lists the conditions that say an object (or part of one) was refused: a condition
 // of positive polarity that is False, or Conflicted / OverlappingTLSConfig that is True.
-func rejections(plans []gatewayPlan) []string {
-	var out []string
+func rejections(plans []gatewayPlan) (rejected, partial []string) {
 	for _, p := range plans {
 		for _, row := range statusRows(p) {
 			typ, st := row[2], row[3]
-			negative := typ == string(gwv1.ListenerConditionConflicted) || typ == string(gwv1.ListenerConditionOverlappingTLSConfig)
+			negative := typ == string(gwv1.ListenerConditionConflicted) || typ == string(gwv1.ListenerConditionOverlappingTLSConfig) ||
+				typ == string(gwv1.RouteConditionPartiallyInvalid)
 			if (!negative && st == string(metav1.ConditionFalse)) || (negative && st == string(metav1.ConditionTrue)) {
 				where := row[0]
 				if row[1] != "-" {
 					where += " (" + row[1] + ")"
 				}
-				out = append(out, fmt.Sprintf("%s: %s=%s %s: %s", where, typ, st, row[4], row[5]))
+				line := fmt.Sprintf("%s: %s=%s %s: %s", where, typ, st, row[4], row[5])
+				// Refused objects and references are the manifests' fault; anything else
+				// (a conflict, a rule beyond a quota, a listener left unprogrammed) means the
+				// rest is served without it.
+				if typ == string(gwv1.GatewayConditionAccepted) || typ == string(gwv1.GatewayConditionResolvedRefs) {
+					rejected = append(rejected, line)
+				} else {
+					partial = append(partial, line)
+				}
 			}
 		}
 	}
-	return out
+	return rejected, partial
 }
 
 func sortedConditions(cs []metav1.Condition) []metav1.Condition {
@@ -189,7 +210,8 @@ func refList(refs []model.Ref, names map[string]string) string {
 	for _, r := range refs {
 		switch {
 		case r.External != "":
-			parts = append(parts, r.External)
+			text, _ := pendingText(r.External)
+			parts = append(parts, text)
 		case names[r.ID] != "":
 			parts = append(parts, names[r.ID])
 		default:

@@ -151,10 +151,12 @@ func secretGranted(grants []gwv1beta1.ReferenceGrant, gwNamespace, ns, name stri
 
 // needsCertificateDiscovery says whether a secure listener may discover its certificate in
 // ACM: it names no certificateRefs and no LoadBalancerConfiguration sets certificates for its
-// PROTOCOL:PORT.
+// PROTOCOL:PORT. An HTTPS listener without a tls block is one (the API server accepts it, and
+// it is how seed 000 asks for discovery); so is a tls block with options and no certificateRefs.
 func needsCertificateDiscovery(s *snapshot.Snapshot) bool {
 	for _, l := range s.Gateway.Spec.Listeners {
-		if !terminatesTLS(l) || len(l.TLS.CertificateRefs) > 0 {
+		noTLS := l.TLS == nil && l.Protocol == gwv1.HTTPSProtocolType
+		if !noTLS && (!terminatesTLS(l) || len(l.TLS.CertificateRefs) > 0) {
 			continue
 		}
 		if !configuredCertificates(s, string(l.Protocol)+":"+strconv.Itoa(int(l.Port))) {

@@ -66,6 +66,9 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
+	if awaitsDiscoveredCertificate(gw, st.Listeners) {
+		return reconcile.Result{RequeueAfter: min(certificateRecheck, jitter(w.opts.Resync))}, nil
+	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
 }
 
@@ -75,6 +78,28 @@ func (w *statusWriter) failedWith(ctx context.Context, gw *gwv1.Gateway, routes 
 		log.FromContext(ctx).Error(werr, "writing route status")
 	}
 	return w.failed(ctx, gw, step, err, retry)
+}
+
+// certificateRecheck is how soon a listener that found no ACM certificate for its hostname looks
+// again: nothing in Kubernetes announces a certificate requested or imported in ACM, and the
+// account's certificate list is reused for a minute anyway (internal/aws).
+const certificateRecheck = time.Minute
+
+// awaitsDiscoveredCertificate says whether a listener that names no certificateRefs (so it
+// discovers its certificate in ACM) has none: ResolvedRefs=False InvalidCertificateRef.
+func awaitsDiscoveredCertificate(gw *gwv1.Gateway, listeners []gwv1.ListenerStatus) bool {
+	for _, ls := range listeners {
+		c := meta.FindStatusCondition(ls.Conditions, string(gwv1.ListenerConditionResolvedRefs))
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerReasonInvalidCertificateRef) {
+			continue
+		}
+		for _, l := range gw.Spec.Listeners {
+			if l.Name == ls.Name && (l.TLS == nil || len(l.TLS.CertificateRefs) == 0) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // failed records a failed step on the Gateway (Programmed=False with the error and when it is
