@@ -23,6 +23,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -121,6 +122,11 @@ func controllerOptions(cluster string, cloud controller.Cloud) controller.Option
 // startManager runs a manager with the controllers of o against cfg and returns a direct
 // (uncached) client for the tests.
 func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (stop func(), c client.Client, err error) {
+	return startManagerWithCache(ctx, cfg, o, controller.CacheOptions())
+}
+
+// startManagerWithCache is startManager with the given cache options.
+func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options) (stop func(), c client.Client, err error) {
 	scheme, err := controller.NewScheme()
 	if err != nil {
 		return nil, nil, err
@@ -131,6 +137,7 @@ func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Client:                 controller.ClientOptions(),
+		Cache:                  cacheOptions,
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
 	})
 	if err != nil {
