@@ -122,14 +122,16 @@ func controllerOptions(cluster string, cloud controller.Cloud) controller.Option
 // startManager runs a manager with the controllers of o against cfg and returns a direct
 // (uncached) client for the tests.
 func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (stop func(), c client.Client, err error) {
-	return startManagerWithCache(ctx, cfg, o, controller.CacheOptions())
+	stop, c, _, err = startManagerWithCache(ctx, cfg, o, controller.CacheOptions())
+	return stop, c, err
 }
 
-// startManagerWithCache is startManager with the given cache options.
-func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options) (stop func(), c client.Client, err error) {
+// startManagerWithCache is startManager with the given cache options; it also returns the
+// manager's cache.
+func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options) (stop func(), c client.Client, ca cache.Cache, err error) {
 	scheme, err := controller.NewScheme()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	skip := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -141,19 +143,19 @@ func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.O
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := controller.Setup(mgr, o); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
 	if c, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return func() { cancel(); <-done }, c, nil
+	return func() { cancel(); <-done }, c, mgr.GetCache(), nil
 }
 
 // startTestController runs a manager with the controllers of o against cfg until the test ends
