@@ -24,10 +24,11 @@ import (
 //   - Service (translate, gather): name, namespace; spec.type (ExternalName is refused),
 //     spec.ports[] (port, name, targetPort, nodePort, appProtocol), spec.ipFamilies,
 //     spec.externalTrafficPolicy, spec.healthCheckNodePort. The watch maps a Service to routes
-//     by its name.
+//     by its name; its labels are not read.
 //   - EndpointSlice (targets loop): namespace, the kubernetes.io/service-name label (the cache
-//     lists slices by it), addressType, ports[] (name, port), endpoints[].addresses and
-//     endpoints[].conditions.ready; its predicate compares labels, annotations and deletion.
+//     lists slices by it; the other labels, copies of the Service's, are not read), addressType,
+//     ports[] (name, port), endpoints[].addresses and endpoints[].conditions.ready; its
+//     predicate compares these, the annotations and the deletion.
 //   - Node (targets loop): labels (node selectors, the exclude-from-external-load-balancers
 //     label), deletionTimestamp, spec.providerID, and the status of the Ready condition.
 //   - Namespace (gather, allowedRoutes selectors): name and labels only, so it is cached as
@@ -121,27 +122,35 @@ func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 	}
 }
 
-// slimService keeps of a Service what translation reads (see above).
+// slimService keeps of a Service what translation reads (see above); not its labels.
 func slimService(obj any) (any, error) {
 	s, ok := obj.(*corev1.Service)
 	if !ok {
 		return obj, nil
 	}
-	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: slimMeta(s.ObjectMeta), Spec: corev1.ServiceSpec{
+	m := slimMeta(s.ObjectMeta)
+	m.Labels = nil // nothing reads a Service's labels
+	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: m, Spec: corev1.ServiceSpec{
 		Type: s.Spec.Type, Ports: s.Spec.Ports, IPFamilies: s.Spec.IPFamilies,
 		ExternalTrafficPolicy: s.Spec.ExternalTrafficPolicy, HealthCheckNodePort: s.Spec.HealthCheckNodePort,
 	}}, nil
 }
 
-// slimEndpointSlice keeps of an EndpointSlice what target registration reads: the address
-// type, the ports, and of each endpoint its addresses and readiness.
+// slimEndpointSlice keeps of an EndpointSlice what target registration reads: the
+// service-name label, the address type, the ports, and of each endpoint its addresses and
+// readiness.
 func slimEndpointSlice(obj any) (any, error) {
 	s, ok := obj.(*discoveryv1.EndpointSlice)
 	if !ok {
 		return obj, nil
 	}
-	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: slimMeta(s.ObjectMeta),
-		AddressType: s.AddressType, Ports: s.Ports}
+	m := slimMeta(s.ObjectMeta)
+	m.Labels = nil
+	if svc, ok := s.Labels[discoveryv1.LabelServiceName]; ok {
+		// The one label read; the others are copies of the Service's.
+		m.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	}
+	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m, AddressType: s.AddressType, Ports: s.Ports}
 	if s.Endpoints != nil {
 		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
 		for i, ep := range s.Endpoints {
