@@ -154,6 +154,8 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		HealthProbeBindAddress: o.flags.probeAddr,
 		// Secrets are read one by one through their own watches, never cached cluster-wide.
 		Client: controller.ClientOptions(),
+		// The cache keeps only the fields the controllers read (cachetransform.go).
+		Cache: controller.CacheOptions(),
 	}
 	o.flags.leader.apply(&mo)
 	if o.inProcess {

@@ -23,6 +23,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -121,9 +122,16 @@ func controllerOptions(cluster string, cloud controller.Cloud) controller.Option
 // startManager runs a manager with the controllers of o against cfg and returns a direct
 // (uncached) client for the tests.
 func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (stop func(), c client.Client, err error) {
+	stop, c, _, err = startManagerWithCache(ctx, cfg, o, controller.CacheOptions())
+	return stop, c, err
+}
+
+// startManagerWithCache is startManager with the given cache options; it also returns the
+// manager's cache.
+func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options) (stop func(), c client.Client, ca cache.Cache, err error) {
 	scheme, err := controller.NewScheme()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	skip := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -131,22 +139,23 @@ func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Client:                 controller.ClientOptions(),
+		Cache:                  cacheOptions,
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := controller.Setup(mgr, o); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
 	if c, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return func() { cancel(); <-done }, c, nil
+	return func() { cancel(); <-done }, c, mgr.GetCache(), nil
 }
 
 // startTestController runs a manager with the controllers of o against cfg until the test ends

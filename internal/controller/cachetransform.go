@@ -1,0 +1,189 @@
+package controller
+
+import (
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// The manager's cache keeps only what the controllers read, so that its memory follows the
+// objects a Gateway uses rather than the size of the cluster: every cluster-wide Service,
+// EndpointSlice, Node and Namespace is cached, and their managedFields, last-applied
+// annotations, cluster IPs, selectors, topology and status would otherwise cost kilobytes each.
+//
+// What is read (every field read in internal/ of a cached kind of core or discovery):
+//
+//   - Service (translate, gather): name, namespace; spec.type (ExternalName is refused),
+//     spec.ports[] (port, name, targetPort, nodePort, appProtocol), spec.ipFamilies,
+//     spec.externalTrafficPolicy, spec.healthCheckNodePort. The watch maps a Service to routes
+//     by its name; its labels are not read.
+//   - EndpointSlice (targets loop): namespace, the kubernetes.io/service-name label (the cache
+//     lists slices by it; the other labels, copies of the Service's, are not read), addressType,
+//     ports[] (name, port), endpoints[].addresses and endpoints[].conditions.ready; its
+//     predicate compares these, the annotations and the deletion.
+//   - Node (targets loop): labels (node selectors, the exclude-from-external-load-balancers
+//     label), deletionTimestamp, spec.providerID, and the status of the Ready condition.
+//   - Namespace (gather, allowedRoutes selectors): name and labels only, so it is cached as
+//     metadata alone.
+//   - Secrets are never in this cache (ClientOptions); the per-Secret watches keep their own
+//     few keys (oidcKeysOnly, secrets.go). Pods are not watched.
+//
+// Annotations the controllers read: none. Every other kind (Gateways, routes, classes,
+// ReferenceGrants, the configurations) is cached whole but for managedFields and annotations.
+// Annotations are not dropped outright: an annotation change is the documented way to make the
+// controller look again (the predicates compare annotations), so the cache keeps one digest of
+// them in their place (annotationsDigestKey) that changes when any of them does. Objects in the
+// cache are never written back whole: every write is a merge patch of the difference between a
+// cached object and its modified copy, so what the cache leaves out is never sent.
+
+// readAnnotations are the annotations the controllers read, kept as they are in the cache.
+var readAnnotations = map[string]bool{}
+
+// annotationsDigestKey is the one annotation the cache keeps in place of those nobody reads: a
+// hash of their keys and values. It exists only in the cache.
+const annotationsDigestKey = "gateway.k8s.aws/cached-annotations-digest"
+
+// CacheOptions are the manager cache options the controllers expect: the transforms above.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: stripUnread,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Service{}:            {Transform: slimService},
+			&discoveryv1.EndpointSlice{}: {Transform: slimEndpointSlice},
+			&corev1.Node{}:               {Transform: slimNode},
+			&corev1.Namespace{}:          {Transform: slimNamespace},
+		},
+	}
+}
+
+// stripUnread drops the managedFields of any object and replaces the annotations nobody reads
+// with their digest. Anything that is not an object (a tombstone) passes unchanged.
+func stripUnread(obj any) (any, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return obj, nil
+	}
+	if m.GetManagedFields() != nil {
+		m.SetManagedFields(nil)
+	}
+	if a := m.GetAnnotations(); len(a) > 0 {
+		m.SetAnnotations(slimAnnotations(a))
+	}
+	return obj, nil
+}
+
+// slimAnnotations keeps the read annotations and one digest of the others. It is idempotent:
+// the digest of annotations already reduced to it stays the same.
+func slimAnnotations(in map[string]string) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	h := fnv.New64a()
+	digested := false
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		switch {
+		case k == annotationsDigestKey:
+		case readAnnotations[k]:
+			out[k] = in[k]
+		default:
+			_, _ = h.Write([]byte(k))
+			_, _ = h.Write([]byte{0})
+			_, _ = h.Write([]byte(in[k]))
+			_, _ = h.Write([]byte{0})
+			digested = true
+		}
+	}
+	switch d, ok := in[annotationsDigestKey]; {
+	case digested:
+		out[annotationsDigestKey] = strconv.FormatUint(h.Sum64(), 16)
+	case ok:
+		out[annotationsDigestKey] = d
+	}
+	return out
+}
+
+// slimMeta keeps the metadata the controllers read of Services, EndpointSlices, Nodes and
+// Namespaces: identity, version, labels, creation and deletion, and the slimmed annotations.
+// Owner references, finalizers, generateName and managedFields are dropped.
+func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		Generation: m.Generation, CreationTimestamp: m.CreationTimestamp,
+		DeletionTimestamp: m.DeletionTimestamp, Labels: m.Labels, Annotations: slimAnnotations(m.Annotations),
+	}
+}
+
+// slimService keeps of a Service what translation reads (see above); not its labels.
+func slimService(obj any) (any, error) {
+	s, ok := obj.(*corev1.Service)
+	if !ok {
+		return obj, nil
+	}
+	m := slimMeta(s.ObjectMeta)
+	m.Labels = nil // nothing reads a Service's labels
+	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: m, Spec: corev1.ServiceSpec{
+		Type: s.Spec.Type, Ports: s.Spec.Ports, IPFamilies: s.Spec.IPFamilies,
+		ExternalTrafficPolicy: s.Spec.ExternalTrafficPolicy, HealthCheckNodePort: s.Spec.HealthCheckNodePort,
+	}}, nil
+}
+
+// slimEndpointSlice keeps of an EndpointSlice what target registration reads: the
+// service-name label, the address type, the ports, and of each endpoint its addresses and
+// readiness.
+func slimEndpointSlice(obj any) (any, error) {
+	s, ok := obj.(*discoveryv1.EndpointSlice)
+	if !ok {
+		return obj, nil
+	}
+	m := slimMeta(s.ObjectMeta)
+	m.Labels = nil
+	if svc, ok := s.Labels[discoveryv1.LabelServiceName]; ok {
+		// The one label read; the others are copies of the Service's.
+		m.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	}
+	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m, AddressType: s.AddressType, Ports: s.Ports}
+	if s.Endpoints != nil {
+		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
+		for i, ep := range s.Endpoints {
+			out.Endpoints[i] = discoveryv1.Endpoint{Addresses: ep.Addresses,
+				Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready}}
+		}
+	}
+	return out, nil
+}
+
+// slimNode keeps of a Node what instance targets read: labels, deletion, provider ID and the
+// status of its Ready condition (no heartbeat times, images, addresses or capacity).
+func slimNode(obj any) (any, error) {
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.Node{TypeMeta: n.TypeMeta, ObjectMeta: slimMeta(n.ObjectMeta),
+		Spec: corev1.NodeSpec{ProviderID: n.Spec.ProviderID}}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			out.Status.Conditions = []corev1.NodeCondition{{Type: c.Type, Status: c.Status}}
+			break
+		}
+	}
+	return out, nil
+}
+
+// slimNamespace keeps a Namespace's metadata only: its name and labels are all that is read.
+func slimNamespace(obj any) (any, error) {
+	ns, ok := obj.(*corev1.Namespace)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.Namespace{TypeMeta: ns.TypeMeta, ObjectMeta: slimMeta(ns.ObjectMeta)}, nil
+}
