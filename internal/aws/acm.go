@@ -37,6 +37,26 @@ type acmState struct {
 	tags *tagCache
 	// mu serialises list refreshes, so concurrent reconciles share one call.
 	mu sync.Mutex
+	// importers are the stacks this process imported a certificate for, or observed with one:
+	// their observation lists ACM even when nothing else says they have a certificate.
+	importersMu sync.Mutex
+	importers   map[stackKey]bool
+}
+
+// noteImporter records that a stack imports (or may have imported) a certificate.
+func (s *acmState) noteImporter(k stackKey) {
+	s.importersMu.Lock()
+	defer s.importersMu.Unlock()
+	if s.importers == nil {
+		s.importers = map[stackKey]bool{}
+	}
+	s.importers[k] = true
+}
+
+func (s *acmState) isImporter(k stackKey) bool {
+	s.importersMu.Lock()
+	defer s.importersMu.Unlock()
+	return s.importers[k]
 }
 
 func newACMState(client *acm.Client, tagTTL time.Duration) *acmState {
@@ -151,6 +171,14 @@ func (c *Cloud) certificateTags(ctx context.Context, arn string) (model.Tags, er
 // tagged with its cluster and stack. The hash tag becomes Certificate.Hash; the other tags
 // are the certificate's tags.
 func (c *Cloud) observeCertificates(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.Certificate, error) {
+	out, err := c.listImportedCertificates(ctx, stackID, t)
+	if len(out) > 0 {
+		c.acm.noteImporter(stackKey{t, stackID})
+	}
+	return out, err
+}
+
+func (c *Cloud) listImportedCertificates(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.Certificate, error) {
 	list, err := c.certificateList(ctx)
 	if err != nil {
 		return nil, err
