@@ -2,10 +2,16 @@ package aws
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
 // TestObserveForListsACMOnlyForTLSStacks: a stack without TLS listeners and without imported
@@ -68,5 +74,48 @@ func TestObserveForListsACMOnlyForTLSStacks(t *testing.T) {
 	// listeners say.
 	if !fresh2.acm.isImporter(stackKey{model.Network, tlsStack}) {
 		t.Errorf("a stack observed with an imported certificate is not remembered as importing")
+	}
+}
+
+// TestCertificateStatusFacts: the facts give the ACM status of each named certificate of the
+// region, NOT_FOUND for one ACM does not have, and leave out ARNs of other services and
+// regions (AWS decides about them).
+func TestCertificateStatusFacts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _ := newCloud(t, "")
+	raw := rawACM()
+	body, key := testKeyPair(t, "status.facts.test")
+	imported, err := raw.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: []byte(body), PrivateKey: []byte(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := raw.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("pending.facts.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, waiting := aws.ToString(imported.CertificateArn), aws.ToString(pending.CertificateArn)
+	missing := "arn:aws:acm:" + testRegion + ":123456789012:certificate/00000000-0000-0000-0000-000000000000"
+	otherRegion := "arn:aws:acm:eu-west-3:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+	iam := "arn:aws:iam::123456789012:server-certificate/legacy"
+	facts, err := c.Facts(ctx, FactsRequest{StackID: "certs/status", Type: model.Application,
+		CertificateARNs: []string{issued, waiting, missing, otherRegion, iam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{issued: "ISSUED", waiting: "PENDING_VALIDATION", missing: snapshot.CertificateNotFound}
+	if !maps.Equal(facts.CertificateStatuses, want) {
+		t.Errorf("certificate statuses %v, want %v", facts.CertificateStatuses, want)
+	}
+
+	// Without named certificates no ACM call is made.
+	before := c.CallCounts()
+	if _, err := c.Facts(ctx, FactsRequest{StackID: "certs/status", Type: model.Application}); err != nil {
+		t.Fatal(err)
+	}
+	for op, n := range callDiff(before, c.CallCounts()) {
+		if strings.HasPrefix(op, "acm:") {
+			t.Errorf("facts without certificates called %s %d times", op, n)
+		}
 	}
 }
