@@ -37,6 +37,26 @@ type acmState struct {
 	tags *tagCache
 	// mu serialises list refreshes, so concurrent reconciles share one call.
 	mu sync.Mutex
+	// importers are the stacks this process imported a certificate for, or observed with one:
+	// their observation lists ACM even when nothing else says they have a certificate.
+	importersMu sync.Mutex
+	importers   map[stackKey]bool
+}
+
+// noteImporter records that a stack imports (or may have imported) a certificate.
+func (s *acmState) noteImporter(k stackKey) {
+	s.importersMu.Lock()
+	defer s.importersMu.Unlock()
+	if s.importers == nil {
+		s.importers = map[stackKey]bool{}
+	}
+	s.importers[k] = true
+}
+
+func (s *acmState) isImporter(k stackKey) bool {
+	s.importersMu.Lock()
+	defer s.importersMu.Unlock()
+	return s.importers[k]
 }
 
 func newACMState(client *acm.Client, tagTTL time.Duration) *acmState {
@@ -107,6 +127,63 @@ func (c *Cloud) issuedCertificates(ctx context.Context) ([]snapshot.Certificate,
 	return out, nil
 }
 
+// certificateStatuses is the ACM status of each named certificate of this account and region,
+// snapshot.CertificateNotFound for one ACM does not have. The region-wide list (cached) answers
+// for issued certificates; any other is described, so that a certificate issued since the list
+// was read is not refused. ARNs of other services, regions or accounts are left out: AWS
+// decides about them.
+func (c *Cloud) certificateStatuses(ctx context.Context, arns []string) (map[string]string, error) {
+	var out map[string]string
+	for _, arn := range arns {
+		if !c.ownACMARN(arn) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		if _, done := out[arn]; done {
+			continue
+		}
+		list, err := c.certificateList(ctx)
+		if err != nil {
+			return nil, err
+		}
+		i, found := slices.BinarySearchFunc(list, arn, func(s acmtypes.CertificateSummary, arn string) int {
+			return strings.Compare(aws.ToString(s.CertificateArn), arn)
+		})
+		if found && list[i].Status == acmtypes.CertificateStatusIssued {
+			out[arn] = string(acmtypes.CertificateStatusIssued)
+			continue
+		}
+		resp, err := c.acm.client.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+		switch {
+		case errorCode(err) == "ResourceNotFoundException":
+			out[arn] = snapshot.CertificateNotFound
+		case errorCode(err) == "AccessDeniedException" || errorCode(err) == "InvalidArnException" || errorCode(err) == "ValidationException":
+			// Not ours to judge (no permission, another account's ARN): AWS decides.
+			delete(out, arn)
+		case err != nil:
+			return nil, err
+		case resp.Certificate != nil:
+			out[arn] = string(resp.Certificate.Status)
+			if resp.Certificate.Status == acmtypes.CertificateStatusIssued {
+				c.noteCertificateListChanged()
+			}
+		}
+	}
+	return out, nil
+}
+
+// ownACMARN says whether arn names an ACM certificate of the client's region
+// (arn:PARTITION:acm:REGION:ACCOUNT:certificate/ID).
+func (c *Cloud) ownACMARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "acm" || !strings.HasPrefix(parts[5], "certificate/") {
+		return false
+	}
+	return parts[3] == c.opts.Region
+}
+
 func (c *Cloud) certificateDomains(ctx context.Context, arn string) ([]string, error) {
 	if names, ok := c.acm.domains.get(arn, c.now()); ok {
 		return names, nil
@@ -151,6 +228,14 @@ func (c *Cloud) certificateTags(ctx context.Context, arn string) (model.Tags, er
 // tagged with its cluster and stack. The hash tag becomes Certificate.Hash; the other tags
 // are the certificate's tags.
 func (c *Cloud) observeCertificates(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.Certificate, error) {
+	out, err := c.listImportedCertificates(ctx, stackID, t)
+	if len(out) > 0 {
+		c.acm.noteImporter(stackKey{t, stackID})
+	}
+	return out, err
+}
+
+func (c *Cloud) listImportedCertificates(ctx context.Context, stackID string, t model.LoadBalancerType) ([]model.Certificate, error) {
 	list, err := c.certificateList(ctx)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,8 @@ func (a *applier) importCertificate(ctx context.Context, want *model.Certificate
 		tags = model.Tags{}
 	}
 	tags[certificateHashTag(a.typ)] = want.Hash
+	// Even a failed import may have created the certificate: observe the stack's from now on.
+	a.c.acm.noteImporter(stackKey{a.typ, a.stackID})
 	resp, err := a.c.acm.client.ImportCertificate(ctx, importInput(want, nil, toACMTags(tags)))
 	if err != nil {
 		return fmt.Errorf("importing the certificate of Secret %s into ACM: %w", want.SecretRef, err)

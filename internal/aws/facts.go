@@ -27,6 +27,9 @@ type FactsRequest struct {
 	TargetGroupNames []string
 	// Certificates asks for the issued ACM certificates, for listeners that discover theirs.
 	Certificates bool
+	// CertificateARNs are the certificates LoadBalancerConfigurations name for secure
+	// listeners, to check that they exist and are issued.
+	CertificateARNs []string
 	// SecurityGroupNames are Name tags of security groups the configuration names.
 	SecurityGroupNames []string
 }
@@ -51,6 +54,9 @@ func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts,
 		if f.Certificates, err = c.issuedCertificates(ctx); err != nil {
 			return f, fmt.Errorf("listing ACM certificates: %w", err)
 		}
+	}
+	if f.CertificateStatuses, err = c.certificateStatuses(ctx, req.CertificateARNs); err != nil {
+		return f, fmt.Errorf("checking ACM certificates: %w", err)
 	}
 	if f.SecurityGroupIDs, err = c.securityGroupIDsByName(ctx, req.SecurityGroupNames); err != nil {
 		return f, err

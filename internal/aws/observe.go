@@ -23,7 +23,15 @@ import (
 // Load balancers and target groups are found through the inventory (inventory.go) and described
 // by ARN; Observe fails rather than answer from a failed listing.
 func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
-	return c.observe(ctx, stackID, t, true)
+	return c.observe(ctx, stackID, t, true, nil)
+}
+
+// ObserveFor is Observe for a reconcile that knows the desired stack: it lists ACM (to find the
+// certificates the stack imported) only when the stack may have imported one: the desired stack
+// imports certificates, an observed listener is HTTPS or TLS, or this process imported or
+// observed a certificate of the stack before. A stack without TLS costs no ACM call.
+func (c *Cloud) ObserveFor(ctx context.Context, desired *model.Stack) (*model.Stack, error) {
+	return c.observe(ctx, desired.ID, desired.Type, true, desired)
 }
 
 // ObserveForDelete reads what deleting a stack needs: its load balancer (as the last listing saw
@@ -32,7 +40,7 @@ func (c *Cloud) Observe(ctx context.Context, stackID string, t model.LoadBalance
 // go with their load balancer, and target group attributes do not matter to a delete, so none
 // of them is read.
 func (c *Cloud) ObserveForDelete(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error) {
-	return c.observe(ctx, stackID, t, false)
+	return c.observe(ctx, stackID, t, false, nil)
 }
 
 // listedOwnedLoadBalancer is the stack's one load balancer as the last listing saw it, when we
@@ -56,7 +64,9 @@ func (c *Cloud) listedOwnedLoadBalancer(ctx context.Context, stackID string, t m
 	return []elbtypes.LoadBalancer{lb}, []model.Tags{tags[arns[0]]}, nil
 }
 
-func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalancerType, full bool) (*model.Stack, error) {
+// observe reads the stack; with desired nil it always reads the imported certificates, else
+// only when the stack may have some (ObserveFor).
+func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalancerType, full bool, desired *model.Stack) (*model.Stack, error) {
 	s := &model.Stack{ID: stackID, Type: t}
 	sgs, err := c.observeSecurityGroups(ctx, stackID, t)
 	if err != nil {
@@ -68,11 +78,20 @@ func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalance
 		return nil, fmt.Errorf("observing target groups of %s: %w", stackID, err)
 	}
 	s.TargetGroups = tgs
-	certs, err := c.observeCertificates(ctx, stackID, t)
-	if err != nil {
-		return nil, fmt.Errorf("observing imported certificates of %s: %w", stackID, err)
+	certsRead := false
+	readCerts := func() error {
+		certs, err := c.observeCertificates(ctx, stackID, t)
+		if err != nil {
+			return fmt.Errorf("observing imported certificates of %s: %w", stackID, err)
+		}
+		s.Certificates, certsRead = certs, true
+		return nil
 	}
-	s.Certificates = certs
+	if desired == nil || len(desired.Certificates) > 0 || c.acm.isImporter(stackKey{t, stackID}) {
+		if err := readCerts(); err != nil {
+			return nil, err
+		}
+	}
 	refs := newRefIndex(s)
 	var lbs []elbtypes.LoadBalancer
 	var lbTags []model.Tags
@@ -102,6 +121,19 @@ func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalance
 		return nil, fmt.Errorf("observing listeners of %s: %w", stackID, err)
 	}
 	s.Listeners = listeners
+	if !certsRead && slices.ContainsFunc(listeners, func(l model.Listener) bool { return l.Protocol == "HTTPS" || l.Protocol == "TLS" }) {
+		if err := readCerts(); err != nil {
+			return nil, err
+		}
+		refs := newRefIndex(s)
+		for i := range s.Listeners {
+			for j, r := range s.Listeners[i].Certificates {
+				if r.ID == "" {
+					s.Listeners[i].Certificates[j] = refs.ref(r.External)
+				}
+			}
+		}
+	}
 	return s, nil
 }
 

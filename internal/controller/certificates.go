@@ -166,6 +166,36 @@ func needsCertificateDiscovery(s *snapshot.Snapshot) bool {
 	return false
 }
 
+// configuredCertificateARNs are the certificate ARNs LoadBalancerConfigurations name for the
+// PROTOCOL:PORT of a secure listener that names no certificateRefs, sorted: translation checks
+// that ACM has them, issued.
+func configuredCertificateARNs(s *snapshot.Snapshot) []string {
+	set := map[string]bool{}
+	for _, l := range s.Gateway.Spec.Listeners {
+		if l.Protocol != gwv1.HTTPSProtocolType && l.Protocol != gwv1.TLSProtocolType ||
+			l.TLS != nil && (len(l.TLS.CertificateRefs) > 0 || l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough) {
+			continue
+		}
+		protocolPort := string(l.Protocol) + ":" + strconv.Itoa(int(l.Port))
+		for _, lbc := range s.LoadBalancerConfigurations {
+			for _, lc := range lbc.Spec.ListenerConfigurations {
+				if !strings.EqualFold(string(lc.ProtocolPort), protocolPort) {
+					continue
+				}
+				if lc.DefaultCertificate != nil && *lc.DefaultCertificate != "" {
+					set[*lc.DefaultCertificate] = true
+				}
+				for _, c := range lc.Certificates {
+					if c != "" {
+						set[c] = true
+					}
+				}
+			}
+		}
+	}
+	return sortedKeys(set)
+}
+
 func configuredCertificates(s *snapshot.Snapshot, protocolPort string) bool {
 	for _, lbc := range s.LoadBalancerConfigurations {
 		for _, lc := range lbc.Spec.ListenerConfigurations {

@@ -193,6 +193,7 @@ func (g *gatherer) facts(ctx context.Context, s *snapshot.Snapshot) error {
 	}
 	req.TargetGroupNames = sortedKeys(set)
 	req.Certificates = needsCertificateDiscovery(s)
+	req.CertificateARNs = configuredCertificateARNs(s)
 	req.SecurityGroupNames = translate.SecurityGroupNames(s)
 	facts, err := g.cloud.Facts(ctx, req)
 	if err != nil {

@@ -37,7 +37,8 @@ type Gates struct {
 // writes of a plan, and the targets of target groups.
 type Cloud interface {
 	Facts(ctx context.Context, req aws.FactsRequest) (snapshot.AWSFacts, error)
-	Observe(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
+	// ObserveFor reads the stack in full; it lists ACM only when the stack may import certificates.
+	ObserveFor(ctx context.Context, desired *model.Stack) (*model.Stack, error)
 	// ObserveApplied and RecordApplied let a new process skip reading stacks that are exactly
 	// as desired (see restart.go).
 	ObserveApplied(ctx context.Context, desired *model.Stack, hash string) (*model.Stack, bool, error)

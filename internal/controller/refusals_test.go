@@ -111,7 +111,8 @@ func (w *faultWorld) refusals(t *testing.T) {
 		name: "health check timeout not below the interval", files: seedWithoutTGC,
 		yaml:  seedTGC + "    healthCheckConfig: {healthCheckInterval: 10, healthCheckTimeout: 10}\n",
 		where: tcpResolved, status: metav1.ConditionFalse, reason: "UnsupportedValue", field: "healthCheckConfig.healthCheckTimeout",
-		noCalls: []string{"CreateTargetGroup"},
+		// The TCP Gateway itself is programmed, without any ACM call.
+		noCalls: []string{"CreateTargetGroup", "ListCertificates", "DescribeCertificate"},
 	}, {
 		name: "target group attribute of ALB target groups", files: seedWithoutTGC,
 		yaml:  seedTGC + "    targetGroupAttributes: [{key: slow_start.duration_seconds, value: \"60\"}]\n",
@@ -136,20 +137,18 @@ func (w *faultWorld) refusals(t *testing.T) {
 			albGateway("gw", "  - {name: https, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: expired}]}}\n") + "\n---\n" +
 			strings.Replace(pathRoute("secure", "/"), "sectionName: http}", "sectionName: https}", 1) + "\n---\n" +
 			fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: expired}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: %q\n  tls.key: %q\n", expiredCert, expiredKey),
-		where: func(w *faultWorld, ns string) (*metav1.Condition, error) {
-			var gw gwv1.Gateway
-			if err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "gw"}, &gw); err != nil {
-				return nil, err
-			}
-			for _, l := range gw.Status.Listeners {
-				if c := meta.FindStatusCondition(l.Conditions, "ResolvedRefs"); c != nil {
-					return c, nil
-				}
-			}
-			return nil, fmt.Errorf("no listener status")
-		},
+		where:  firstListenerResolvedRefs,
 		status: metav1.ConditionFalse, reason: "InvalidCertificateRef", field: "tls.certificateRefs[0]",
 		noCalls: []string{"ImportCertificate", "CreateListener"},
+	}, {
+		name: "certificate ARN that ACM does not have", files: []string{"examples/seed-l4/backend-service.yaml"},
+		yaml: albClass + "\n---\n" + albConfig("arn:aws:acm:"+region+":123456789012:certificate/00000000-0000-0000-0000-000000000000") +
+			"\n---\n" + ipTargets + "\n---\n" +
+			albGateway("gw", "  - {name: https, protocol: HTTPS, port: 443}\n") + "\n---\n" +
+			strings.Replace(pathRoute("secure", "/"), "sectionName: http}", "sectionName: https}", 1),
+		where:  firstListenerResolvedRefs,
+		status: metav1.ConditionFalse, reason: "InvalidCertificateRef", field: "listenerConfigurations[HTTPS:443].defaultCertificate",
+		noCalls: []string{"CreateListener"},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,6 +187,20 @@ func (w *faultWorld) refusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstListenerResolvedRefs is the ResolvedRefs condition of the first listener of Gateway gw.
+func firstListenerResolvedRefs(w *faultWorld, ns string) (*metav1.Condition, error) {
+	var gw gwv1.Gateway
+	if err := w.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "gw"}, &gw); err != nil {
+		return nil, err
+	}
+	for _, l := range gw.Status.Listeners {
+		if c := meta.FindStatusCondition(l.Conditions, "ResolvedRefs"); c != nil {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("no listener status")
 }
 
 // seedGatewayYAML is the seed's Gateway manifest.

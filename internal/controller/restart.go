@@ -32,7 +32,7 @@ func (r *gatewayReconciler) observe(ctx context.Context, gw *gwv1.Gateway, desir
 		s, err := r.cloud.ObserveForDelete(ctx, desired.ID, desired.Type)
 		return s, false, err
 	}
-	s, err := r.cloud.Observe(ctx, desired.ID, desired.Type)
+	s, err := r.cloud.ObserveFor(ctx, desired)
 	return s, false, err
 }
 

@@ -103,6 +103,11 @@ type AWSFacts struct {
 	ExistingLoadBalancer *ExistingLoadBalancer `json:"existingLoadBalancer,omitempty"`
 	// Certificates are ACM certificates that are ISSUED.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// CertificateStatuses holds, for each ACM certificate ARN a LoadBalancerConfiguration
+	// names for a secure listener, its ACM status (ISSUED, EXPIRED, ...), or CertificateNotFound
+	// when ACM has no such certificate. An ARN not in the map was not checked (not an ACM ARN
+	// of this account and region) and is left to AWS.
+	CertificateStatuses map[string]string `json:"certificateStatuses,omitempty"`
 	// TargetGroupARNs maps the names of existing (out-of-band) target groups to their ARNs.
 	TargetGroupARNs map[string]string `json:"targetGroupARNs,omitempty"`
 	// SecurityGroupIDs maps the Name tags of security groups a LoadBalancerConfiguration's
@@ -128,6 +133,9 @@ type ExistingLoadBalancer struct {
 	Scheme  string   `json:"scheme"`
 	Subnets []string `json:"subnets"`
 }
+
+// CertificateNotFound is the AWSFacts.CertificateStatuses entry of an ARN ACM does not know.
+const CertificateNotFound = "NOT_FOUND"
 
 // Certificate is an issued ACM certificate.
 type Certificate struct {

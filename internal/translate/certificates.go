@@ -9,6 +9,7 @@ import (
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
 // certificates returns the certificates of a TLS or HTTPS listener port, the default first and
@@ -53,6 +54,9 @@ func (t *translator) listenerCertificates(l *listenerState, lc *awsv1.ListenerCo
 		return t.certificateRefs(l)
 	}
 	if arns := explicitCertificates(lc); len(arns) > 0 {
+		if p := t.checkConfiguredCertificates(l, lc); p != nil {
+			return nil, p
+		}
 		out := make([]model.Ref, 0, len(arns))
 		for _, a := range arns {
 			out = append(out, model.Ref{External: a})
@@ -77,6 +81,38 @@ func explicitCertificates(lc *awsv1.ListenerConfiguration) []string {
 		}
 	}
 	return out
+}
+
+// checkConfiguredCertificates refuses the listener when an ACM certificate the
+// LoadBalancerConfiguration names does not exist or is not ISSUED, as gathered in
+// AWSFacts.CertificateStatuses: ELB would refuse the listener. ARNs that were not checked are
+// left to AWS.
+func (t *translator) checkConfiguredCertificates(l *listenerState, lc *awsv1.ListenerConfiguration) *problem {
+	base := fmt.Sprintf("LoadBalancerConfiguration spec.listenerConfigurations[%s]", lc.ProtocolPort)
+	check := func(field, arn string) *problem {
+		status, ok := t.s.AWS.CertificateStatuses[arn]
+		if !ok || status == "ISSUED" {
+			return nil
+		}
+		why := "does not exist in ACM in this account and region"
+		if status != snapshot.CertificateNotFound {
+			why = "is " + status + " in ACM, not ISSUED"
+		}
+		return &problem{string(gwv1.ListenerReasonInvalidCertificateRef), fmt.Sprintf(
+			"%s: %s: certificate %s %s; name an issued ACM certificate of this region there, or remove it",
+			l.field(""), field, arn, why)}
+	}
+	if lc.DefaultCertificate != nil && *lc.DefaultCertificate != "" {
+		if p := check(base+".defaultCertificate", *lc.DefaultCertificate); p != nil {
+			return p
+		}
+	}
+	for i, arn := range lc.Certificates {
+		if p := check(fmt.Sprintf("%s.certificates[%d]", base, i), arn); p != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 // discoverCertificates picks, for each hostname of the listener and of the routes attached to

@@ -60,7 +60,10 @@ func (t *translator) compileFilters(r *routeState, rule *l7Rule) *problem {
 	if p := checkRewrite(rule); p != nil {
 		return p
 	}
-	return checkLRC(rule)
+	if p := checkLRC(rule); p != nil {
+		return rejectLRC(rule, p, string(gwv1.RouteReasonUnsupportedValue))
+	}
+	return nil
 }
 
 // checkRedirect rejects redirects an ALB cannot make.

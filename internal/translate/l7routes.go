@@ -29,6 +29,9 @@ type l7Rule struct {
 	// redirectField and rewriteField name those filters for messages.
 	redirectField, rewriteField string
 	lrc                         *awsv1.ListenerRuleConfiguration
+	// lrcUnresolved is why the rule's ListenerRuleConfiguration cannot be used (missing, of
+	// another kind, invalid): the route's ResolvedRefs=False, besides the rule's rejection.
+	lrcUnresolved *problem
 	// rejected keeps the rule off every port.
 	rejected *problem
 }
@@ -131,6 +134,9 @@ func (t *translator) compileL7Route(r *routeState) {
 		rule.rejected = t.compileRule(r, rule)
 		if rule.rejected != nil {
 			r.ruleProblems = append(r.ruleProblems, ruleProblem{rule: rule.index, everywhere: true, problem: *rule.rejected})
+		}
+		if rule.lrcUnresolved != nil {
+			r.problems = append(r.problems, *rule.lrcUnresolved)
 		}
 	}
 }

@@ -23,7 +23,8 @@ func (t *translator) attachLRC(r *routeState, rule *l7Rule, ref *gwv1.LocalObjec
 		if ref != nil {
 			got = fmt.Sprintf("group %q kind %q", ref.Group, ref.Kind)
 		}
-		return &problem{incompatible, fmt.Sprintf("%s.extensionRef: names %s; an ALB takes group %s kind %s", field, got, awsGroup, kindLRC)}
+		return rejectLRC(rule, &problem{incompatible, fmt.Sprintf("%s.extensionRef: names %s; an ALB takes group %s kind %s", field, got, awsGroup, kindLRC)},
+			string(gwv1.RouteReasonInvalidKind))
 	}
 	if rule.lrc != nil {
 		return &problem{incompatible, fmt.Sprintf("%s.extensionRef: a rule takes one %s, %s is the second; merge them", field, kindLRC, ref.Name)}
@@ -35,8 +36,17 @@ func (t *translator) attachLRC(r *routeState, rule *l7Rule, ref *gwv1.LocalObjec
 			return t.resolveLRCSecrets(rule, field)
 		}
 	}
-	return &problem{incompatible, fmt.Sprintf("%s.extensionRef: %s %s/%s not found; create it in the route's namespace or fix the name",
-		field, kindLRC, r.namespace, ref.Name)}
+	return rejectLRC(rule, &problem{incompatible, fmt.Sprintf("%s.extensionRef: %s %s/%s not found; create it in the route's namespace or fix the name",
+		field, kindLRC, r.namespace, ref.Name)}, string(gwv1.RouteReasonUnsupportedValue))
+}
+
+// rejectLRC rejects the rule for a ListenerRuleConfiguration it cannot use, and records the
+// route's ResolvedRefs=False problem with reason (docs/reference/listenerruleconfiguration.md):
+// InvalidKind when the ExtensionRef names another group or kind, UnsupportedValue when the
+// configuration is missing or invalid.
+func rejectLRC(rule *l7Rule, p *problem, reason string) *problem {
+	rule.lrcUnresolved = &problem{reason, p.message}
+	return p
 }
 
 // resolveLRCSecrets checks that the OIDC client secret an LRC names was gathered.
@@ -51,9 +61,9 @@ func (t *translator) resolveLRCSecrets(rule *l7Rule, field string) *problem {
 			key += o.Secret.Name
 		}
 		if c, ok := t.s.OIDCSecrets[key]; o.Secret == nil || !ok || c.ClientID == "" || c.ClientSecret == "" {
-			return &problem{string(gwv1.RouteReasonIncompatibleFilters), fmt.Sprintf(
+			return rejectLRC(rule, &problem{string(gwv1.RouteReasonIncompatibleFilters), fmt.Sprintf(
 				"%s: %s %s/%s authenticate-oidc needs Secret %s with keys clientID and clientSecret; create it",
-				field, kindLRC, rule.lrc.Namespace, rule.lrc.Name, key)}
+				field, kindLRC, rule.lrc.Namespace, rule.lrc.Name, key)}, string(gwv1.RouteReasonUnsupportedValue))
 		}
 	}
 	return nil

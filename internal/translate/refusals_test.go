@@ -209,3 +209,48 @@ func TestCertificateValidityWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestConfiguredCertificateARNsChecked: a certificate ARN a LoadBalancerConfiguration names that
+// ACM does not have, or has but not ISSUED, refuses the listener (ResolvedRefs=False
+// InvalidCertificateRef, naming the field) and leaves it out of the stack, so no CreateListener
+// is made; an issued one or one that was not checked is left as it is.
+func TestConfiguredCertificateARNsChecked(t *testing.T) {
+	const (
+		def   = "arn:aws:acm:eu-west-1:111122223333:certificate/default-cert"
+		extra = "arn:aws:acm:eu-west-1:111122223333:certificate/extra-cert"
+	)
+	for _, tc := range []struct {
+		name     string
+		statuses map[string]string
+		want     string // "" for no refusal, else a part of the message
+	}{
+		{"not checked", nil, ""},
+		{"issued", map[string]string{def: "ISSUED", extra: "ISSUED"}, ""},
+		{"default missing", map[string]string{def: snapshot.CertificateNotFound, extra: "ISSUED"},
+			"listenerConfigurations[HTTPS:443].defaultCertificate: certificate " + def + " does not exist in ACM"},
+		{"extra expired", map[string]string{def: "ISSUED", extra: "EXPIRED"},
+			"listenerConfigurations[HTTPS:443].certificates[0]: certificate " + extra + " is EXPIRED in ACM, not ISSUED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSnapshot(t, filepath.Join("testdata", "HTTPRouteHTTPSListenerExplicitCertificatesAndMTLS"))
+			s.AWS.CertificateStatuses = tc.statuses
+			stack, set := Gateway(s)
+			c := meta.FindStatusCondition(set.Gateway.Listeners[0].Conditions, "ResolvedRefs")
+			if tc.want == "" {
+				if c.Status != metav1.ConditionTrue || len(stack.Listeners) != 1 || len(stack.Listeners[0].Certificates) != 2 {
+					t.Fatalf("ResolvedRefs %s %q, %d listeners; want True and the listener with both certificates", c.Status, c.Message, len(stack.Listeners))
+				}
+				return
+			}
+			if c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerReasonInvalidCertificateRef) || !strings.Contains(c.Message, tc.want) {
+				t.Errorf("ResolvedRefs %s %s %q, want False InvalidCertificateRef containing %q", c.Status, c.Reason, c.Message, tc.want)
+			}
+			if len(stack.Listeners) != 0 {
+				t.Errorf("the refused listener is still in the stack: %+v", stack.Listeners)
+			}
+			if stack.LoadBalancer == nil {
+				t.Errorf("a refused certificate must not refuse the Gateway")
+			}
+		})
+	}
+}
