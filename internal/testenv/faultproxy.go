@@ -91,11 +91,7 @@ type ruleState struct {
 // NewFaultProxy starts a proxy to target (a base URL such as Moto.Endpoint) on a free
 // loopback port, forwarding every call until SetFault says otherwise.
 func NewFaultProxy(target string) (*FaultProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("fault proxy target %q is not a base URL like http://127.0.0.1:5000", target)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	u, l, err := listenInFrontOf("fault proxy", target)
 	if err != nil {
 		return nil, err
 	}
@@ -383,4 +379,18 @@ func xmlText(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// listenInFrontOf parses the base URL a proxy (what) forwards to and opens the free loopback
+// port it listens on.
+func listenInFrontOf(what, target string) (*url.URL, net.Listener, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, nil, fmt.Errorf("%s target %q is not a base URL like http://127.0.0.1:5000", what, target)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, l, nil
 }

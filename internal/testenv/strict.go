@@ -68,11 +68,7 @@ type regionClients struct {
 // NewStrict starts the layer in front of moto (a base URL such as http://127.0.0.1:5000) on a
 // free loopback port.
 func NewStrict(motoURL string) (*Strict, error) {
-	u, err := url.Parse(motoURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("strict layer target %q is not a base URL like http://127.0.0.1:5000", motoURL)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	u, l, err := listenInFrontOf("strict layer", motoURL)
 	if err != nil {
 		return nil, err
 	}
