@@ -101,30 +101,51 @@ func (c *Cloud) createBackendSecurityGroup(ctx context.Context) (string, error) 
 // balancer's network interfaces still hold it (DependencyViolation) for up to DeleteTimeout.
 func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
 	n := c.net()
+	id, err := c.releasableBackendSecurityGroup(ctx)
+	if err != nil || id == "" {
+		return err
+	}
+	// The delete may wait for the network interfaces of a load balancer deleted moments ago
+	// (DependencyViolation, retried up to DeleteTimeout). Other Gateways are not held up
+	// meanwhile: one that takes the group now makes the delete fail until it gives up, and one
+	// that took it just before it went finds it gone and makes it again (backendID is reset).
+	err = c.retryWhileCode(ctx, func() error {
+		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+		return err
+	}, "DependencyViolation")
+	n.backendMu.Lock()
+	if n.backendID == id {
+		n.backendID = ""
+	}
+	n.backendMu.Unlock()
+	if err != nil && errorCode(err) != "InvalidGroup.NotFound" {
+		return fmt.Errorf("deleting the shared backend security group %s: %w", id, err)
+	}
+	return nil
+}
+
+// releasableBackendSecurityGroup returns the shared backend group when no load balancer
+// carries it any more, its references from other groups revoked; "" when it is missing or
+// still used.
+func (c *Cloud) releasableBackendSecurityGroup(ctx context.Context) (string, error) {
+	n := c.net()
 	n.backendMu.Lock()
 	defer n.backendMu.Unlock()
 	n.backendID = ""
 	id, err := c.findBackendSecurityGroup(ctx)
 	if err != nil || id == "" {
-		return err
+		return "", err
 	}
 	// Gateways deleted together each think they are the last; a load balancer that still
 	// carries the group (ours, being deleted, or anyone's) keeps it, rules included. The one
 	// whose load balancer goes last finds none.
 	if user, err := c.loadBalancerUsing(ctx, id); err != nil || user != "" {
-		return err
+		return "", err
 	}
 	if err := c.revokeReferences(ctx, id); err != nil {
-		return err
+		return "", err
 	}
-	err = c.retryWhileCode(ctx, func() error {
-		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
-		return err
-	}, "DependencyViolation")
-	if err != nil && errorCode(err) != "InvalidGroup.NotFound" {
-		return fmt.Errorf("deleting the shared backend security group %s: %w", id, err)
-	}
-	return nil
+	return id, nil
 }
 
 // loadBalancerUsing returns the ARN of a load balancer in the VPC that has security group id,
