@@ -304,7 +304,11 @@ func identify(r *http.Request) (awsCall, error) {
 
 // signingName takes "elasticloadbalancing" out of
 // "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/elasticloadbalancing/aws4_request, ...".
-func signingName(authorization string) string {
+func signingName(authorization string) string { return credentialScope(authorization, 3) }
+
+// credentialScope returns part i of a SigV4 credential scope (key/date/region/service/
+// aws4_request), or "" when the header has none.
+func credentialScope(authorization string, i int) string {
 	_, cred, ok := strings.Cut(authorization, "Credential=")
 	if !ok {
 		return ""
@@ -314,7 +318,7 @@ func signingName(authorization string) string {
 	if len(parts) < 5 {
 		return ""
 	}
-	return parts[3]
+	return parts[i]
 }
 
 func throttleCode(c awsCall) string {

@@ -303,18 +303,7 @@ func (r *strictRequest) decodeJSON(v any) error {
 }
 
 // signingRegion takes "us-east-1" out of a SigV4 Authorization header's credential scope.
-func signingRegion(authorization string) string {
-	_, cred, ok := strings.Cut(authorization, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	parts := strings.Split(cred, "/")
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[2]
-}
+func signingRegion(authorization string) string { return credentialScope(authorization, 2) }
 
 func newRequestID() string {
 	var b [16]byte
