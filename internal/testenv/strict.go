@@ -44,6 +44,8 @@ type Strict struct {
 	clients map[string]*regionClients
 	// sgCreated is when the layer saw each security group created, for the Describe delay knob.
 	sgCreated map[string]time.Time
+	// health holds the target health set through SetTargetHealth or the side door.
+	health map[targetHealthKey]TargetHealthOverride
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -105,6 +107,7 @@ func (s *Strict) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sgCreated = map[string]time.Time{}
+	s.health = nil
 }
 
 // Close stops the layer.
@@ -197,6 +200,10 @@ func init() {
 }
 
 func (s *Strict) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == TargetHealthPath {
+		s.serveTargetHealth(w, r)
+		return
+	}
 	call, err := identify(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

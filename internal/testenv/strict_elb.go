@@ -65,6 +65,7 @@ var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeTargetGroupAttributes", describeTargetGroupAttributes},
 	{svcELB, "DescribeLoadBalancers", provisioningLoadBalancers},
 	{svcELB, "CreateLoadBalancer", provisioningLoadBalancers},
+	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 }
 
 // targetZoneByType: TargetDescription.AvailabilityZone — "This parameter is not supported if the
