@@ -18,6 +18,14 @@ ETCD_VERSION := $(shell cd tools/etcd && $(GO) list -m -f '{{.Version}}' go.etcd
 CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/elbgateway
 KUBE_APISERVER_CACHED := $(CACHE_DIR)/kube-apiserver-$(KUBE_VERSION)/kube-apiserver
 ETCD_CACHED := $(CACHE_DIR)/etcd-$(ETCD_VERSION)/etcd
+# The conformance run's cluster: the rest of the control plane, kwok for Pods without a kubelet,
+# and the suite's echo-basic backend. Read lazily (=): only the conformance targets need them.
+KCM_CACHED = $(CACHE_DIR)/kube-controller-manager-$(KUBE_VERSION)/kube-controller-manager
+SCHEDULER_CACHED = $(CACHE_DIR)/kube-scheduler-$(KUBE_VERSION)/kube-scheduler
+KWOK_VERSION = $(shell cd tools/kwok && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/kwok)
+KWOK_CACHED = $(CACHE_DIR)/kwok-$(KWOK_VERSION)/kwok
+CONFORMANCE_VERSION = $(shell cd test/conformance && $(GO) list -m -f '{{.Version}}' sigs.k8s.io/gateway-api/conformance)
+ECHO_BASIC_CACHED = $(CACHE_DIR)/echo-basic-$(CONFORMANCE_VERSION)/echo-basic
 
 # What the test harness (internal/testenv) and envtest read to find the binaries.
 ASSETS := $(CURDIR)/bin
@@ -61,7 +69,12 @@ test-helm: bin/kube-apiserver bin/etcd ## Render the chart with the walkthrough'
 .PHONY: test-conformance
 test-conformance: bin/kube-apiserver bin/etcd ## Run the upstream Gateway API status conformance tests against the controller, both classes.
 	cd test/conformance && $(GO_STATIC) vet ./...
-	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) .
+
+.PHONY: conformance
+conformance: conformance-cluster ## The conformance run on a full local cluster (controller-manager, scheduler, kwok); builds what it needs once.
+	cd test/conformance && $(GO_STATIC) vet ./...
+	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout 60m ./...
 
 .PHONY: bench
 bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.
@@ -114,6 +127,44 @@ $(KUBE_APISERVER_CACHED):
 	@echo "building kube-apiserver $(KUBE_VERSION) from its Go module (about 6 minutes on 2 cores, once)"
 	cd tools/kube-apiserver && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp.$$$$ k8s.io/kubernetes/cmd/kube-apiserver && \
 		mv -f $@.tmp.$$$$ $@
+
+bin/kube-controller-manager: $(KCM_CACHED) ## kube-controller-manager for the conformance run.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+bin/kube-scheduler: $(SCHEDULER_CACHED) ## kube-scheduler for the conformance run.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+bin/kwok: $(KWOK_CACHED) ## kwok (Pods Running and Ready without a kubelet) for the conformance run.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+bin/echo-basic: $(ECHO_BASIC_CACHED) ## The conformance suite's echo backend.
+	@mkdir -p bin
+	ln -f $< $@ 2>/dev/null || cp -f $< $@
+
+.PHONY: conformance-cluster
+conformance-cluster: bin/kube-apiserver bin/etcd bin/kube-controller-manager bin/kube-scheduler bin/kwok bin/echo-basic ## Build (once) every binary the conformance run's cluster needs.
+
+$(KCM_CACHED) $(SCHEDULER_CACHED):
+	@test -n "$(KUBE_VERSION)" || { echo "cannot read the k8s.io/kubernetes version from tools/kube-apiserver/go.mod" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "building $(notdir $@) $(KUBE_VERSION) from its Go module (several minutes on 2 cores, once)"
+	cd tools/kube-apiserver && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp.$$$$ k8s.io/kubernetes/cmd/$(notdir $@) && \
+		mv -f $@.tmp.$$$$ $@
+
+$(KWOK_CACHED):
+	@test -n "$(KWOK_VERSION)" || { echo "cannot read the kwok version from tools/kwok/go.mod" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "building kwok $(KWOK_VERSION) from its Go module"
+	cd tools/kwok && $(GO) build -o $@.tmp.$$$$ sigs.k8s.io/kwok/cmd/kwok && mv -f $@.tmp.$$$$ $@
+
+$(ECHO_BASIC_CACHED):
+	@test -n "$(CONFORMANCE_VERSION)" || { echo "cannot read the conformance version from test/conformance/go.mod" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "building echo-basic $(CONFORMANCE_VERSION) from its Go module"
+	cd test/conformance && CGO_ENABLED=0 $(GO) build -o $@.tmp.$$$$ sigs.k8s.io/gateway-api/conformance/echo-basic && mv -f $@.tmp.$$$$ $@
 
 $(ETCD_CACHED):
 	@test -n "$(ETCD_VERSION)" || { echo "cannot read the etcd version from tools/etcd/go.mod" >&2; exit 1; }

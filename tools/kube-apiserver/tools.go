@@ -1,7 +1,12 @@
 //go:build tools
 
-// Package tools pins the kube-apiserver release that the test environment runs.
-// It is built with `go build k8s.io/kubernetes/cmd/kube-apiserver` from this module.
+// Package tools pins the Kubernetes release that the test environment runs: kube-apiserver for
+// every test, kube-controller-manager and kube-scheduler for the conformance run. Each is built
+// with `go build k8s.io/kubernetes/cmd/<name>` from this module.
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
