@@ -2,7 +2,9 @@ package workloads
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,8 +85,13 @@ func TestDeploymentBecomesReadyPods(t *testing.T) {
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "echo", Image: "echo-basic",
-					Ports: []corev1.ContainerPort{{ContainerPort: 3000}}}}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "echo", Image: "registry.k8s.io/gateway-api/echo-basic:v1.6.3",
+					Ports: []corev1.ContainerPort{{ContainerPort: 3000}},
+					// As the suite's manifests give them.
+					Env: []corev1.EnvVar{
+						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+						{Name: "NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
+					}}}},
 			},
 		},
 	}))
@@ -139,10 +146,47 @@ func TestDeploymentBecomesReadyPods(t *testing.T) {
 		return true
 	})
 
+	// Each Ready Pod's echo-basic answers as that Pod, at the address Lookup gives for its IP.
+	echoBasic := filepath.Join(assets, "echo-basic")
+	echoes, err := StartEchoes(ctx, c, echoBasic, "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		var addr string
+		waitFor(t, ctx, w, "echo-basic for "+p.Name, func() bool {
+			a, ok := echoes.Lookup(p.Status.PodIP, 3000)
+			addr = a
+			return ok
+		})
+		var got struct{ Namespace, Pod, Path string }
+		waitFor(t, ctx, w, "an answer from "+addr, func() bool {
+			resp, err := http.Get("http://" + addr + "/hello")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			return json.NewDecoder(resp.Body).Decode(&got) == nil
+		})
+		if got.Namespace != "echo" || got.Pod != p.Name || got.Path != "/hello" {
+			t.Errorf("%s answered %+v, want namespace echo, pod %s, path /hello", addr, got, p.Name)
+		}
+	}
+	if _, ok := echoes.Lookup(pods.Items[0].Status.PodIP, 9999); ok {
+		t.Error("Lookup found a port the pod does not serve")
+	}
+	if errs := echoes.Errors(); len(errs) > 0 {
+		t.Errorf("echo-basic processes that did not start: %v", errs)
+	}
+
 	must(t, c.Delete(ctx, ns))
 	waitFor(t, ctx, w, "the namespace and its pods gone", func() bool {
 		err := c.Get(ctx, client.ObjectKey{Name: "echo"}, &corev1.Namespace{})
 		return apierrors.IsNotFound(err)
+	})
+	waitFor(t, ctx, w, "the echo-basic processes stopped", func() bool {
+		_, ok := echoes.Lookup(pods.Items[0].Status.PodIP, 3000)
+		return !ok
 	})
 	if err := w.Err(); err != nil {
 		t.Fatal(err)
