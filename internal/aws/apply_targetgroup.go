@@ -33,6 +33,8 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 			return err
 		}
 	}
+	// created: AWS made the group in this call, so its attributes are its defaults and ours.
+	created := false
 	if arn == "" {
 		in := &elbv2.CreateTargetGroupInput{
 			Name:            aws.String(tg.Name),
@@ -68,6 +70,8 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 				return fmt.Errorf("creating target group %s: the name is taken but no target group of that name is listed; the next reconcile tries again", tg.Name)
 			}
 			resp, err = &elbv2.CreateTargetGroupOutput{TargetGroups: []elbtypes.TargetGroup{{TargetGroupArn: aws.String(adopted)}}}, nil
+		} else if err == nil {
+			created = true
 		}
 		if err != nil {
 			a.c.uncertain.failed("targetgroup", tg.Name, err)
@@ -77,6 +81,7 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		// CreateTargetGroup returns an existing target group of the same name and settings;
 		// one the last listing saw was there before this call and must be this stack's.
 		if a.c.inv.listedBefore(arn) {
+			created = false
 			tags, err := a.c.elbTags(ctx, []string{arn})
 			if err != nil {
 				return err
@@ -90,12 +95,17 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 	a.c.uncertain.settled("targetgroup", tg.Name)
 	a.tgARNs[tg.ID] = arn
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
-	if len(tg.Attributes) > 0 {
+	written := plan.ImpliedTargetGroupAttributes(tg.Attributes)
+	if len(written) > 0 {
 		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
-			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(plan.ImpliedTargetGroupAttributes(tg.Attributes)),
+			TargetGroupArn: aws.String(arn), Attributes: toTGAttributes(written),
 		}); err != nil {
+			a.c.tgAttrs.forget(arn)
 			return fmt.Errorf("setting attributes of target group %s: %w", tg.Name, err)
 		}
+	}
+	if created {
+		a.c.rememberNewTargetGroupAttributes(arn, a.typ, tg.Protocol, written)
 	}
 	return nil
 }
@@ -157,8 +167,10 @@ func (a *applier) updateTargetGroup(ctx context.Context, want, have *model.Targe
 		if _, err := a.c.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
 			TargetGroupArn: aws.String(have.ARN), Attributes: toTGAttributes(u.SetAttributes),
 		}); err != nil {
+			a.c.tgAttrs.forget(have.ARN)
 			return fmt.Errorf("setting attributes of target group %s: %w", have.Name, err)
 		}
+		a.c.rememberWrittenTargetGroupAttributes(have.ARN, u.SetAttributes)
 	}
 	return a.updateELBTags(ctx, have.ARN, u)
 }
@@ -172,6 +184,8 @@ func (a *applier) deleteTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		return fmt.Errorf("deleting target group %s: %w", tg.Name, err)
 	}
 	a.c.tags.forget(tg.ARN)
+	a.c.tgAttrs.forget(tg.ARN)
+	a.c.registered.forget(tg.ARN)
 	a.c.deletedTGs.put(tg.ARN, true, a.c.now())
 	a.c.inv.remove(kindTargetGroup, tg.ARN)
 	a.c.tgNames.forget(tg.Name)

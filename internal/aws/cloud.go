@@ -17,6 +17,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elbgateway/elbgateway/internal/model"
 )
 
 // Options configure a Cloud.
@@ -86,10 +88,14 @@ type Cloud struct {
 	// vpcBlocks holds the VPC's CIDR blocks (targets.go).
 	vpcBlocks *ttlCache[[]netip.Prefix]
 	tgNames   *ttlCache[string]
-	acm       *acmState
-	network   networkState
-	inv       *inventory
-	applied   appliedState
+	// tgAttrs holds target group attributes by ARN (tgattrs.go).
+	tgAttrs *ttlCache[map[string]string]
+	// registered holds target groups' registered targets by ARN (targets.go).
+	registered *ttlCache[[]model.Target]
+	acm        *acmState
+	network    networkState
+	inv        *inventory
+	applied    appliedState
 	// uncertain are names whose create may have half-succeeded (uncertain.go).
 	uncertain uncertainNames
 	now       func() time.Time
@@ -138,6 +144,8 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
 	c.vpcBlocks = newTTLCache[[]netip.Prefix](o.NetworkCacheTTL)
 	c.deletedTGs = newTTLCache[bool](o.NameCacheTTL)
+	c.tgAttrs = newTTLCache[map[string]string](o.AppliedTrust)
+	c.registered = newTTLCache[[]model.Target](o.AppliedTrust)
 	c.elb = elbv2.NewFromConfig(cfg, func(eo *elbv2.Options) {
 		if o.Endpoint != "" {
 			eo.BaseEndpoint = aws.String(o.Endpoint)

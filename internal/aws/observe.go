@@ -210,11 +210,11 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 			out = append(out, m)
 			continue
 		}
-		attrs, err := c.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
+		attrs, err := c.targetGroupAttributes(ctx, m.ARN)
 		if err != nil {
 			return nil, fmt.Errorf("target group %s: %w", m.Name, err)
 		}
-		m.Attributes = fromTGAttributes(attrs.Attributes)
+		m.Attributes = attrs
 		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b model.TargetGroup) int { return strings.Compare(a.ID+a.ARN, b.ID+b.ARN) })

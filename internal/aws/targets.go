@@ -22,7 +22,13 @@ const targetsPerCall = 500
 
 // Targets lists the registered targets of a target group, sorted, leaving out the ones that
 // are draining (already on their way out).
+//
+// What it read, and what RegisterTargets and DeregisterTargets changed since, is remembered for
+// Options.AppliedTrust (see registeredTargets).
 func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, error) {
+	if known, ok := c.registered.get(tgARN, c.now()); ok {
+		return slices.Clone(known), nil
+	}
 	resp, err := c.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
 	if err != nil {
 		return nil, fmt.Errorf("reading targets of %s: %w", tgARN, err)
@@ -38,7 +44,46 @@ func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, erro
 		out = append(out, model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port), AvailabilityZone: aws.ToString(d.Target.AvailabilityZone)})
 	}
 	slices.SortFunc(out, compareTargets)
+	c.registered.put(tgARN, slices.Clone(out), c.now())
 	return out, nil
+}
+
+// The targets loop reconciles a target group on every change of its endpoints and after every
+// apply that touches its binding; reading the registered targets each time cost one
+// DescribeTargetHealth per target group per event. The registered targets are remembered from
+// the last read and from our own registrations: a group we just created has none, a
+// registration adds what AWS accepted, a deregistration removes what it named. The periodic
+// resync, after the memory has expired, reads them again and finds what changed behind our
+// back. A call that fails in a way that leaves the group's targets unknown forgets them.
+
+// changeRegistered applies a registration (add) or deregistration to the remembered targets of a
+// group; nothing when they are not known.
+func (c *Cloud) changeRegistered(tgARN string, targets []model.Target, add bool) {
+	known, ok := c.registered.get(tgARN, c.now())
+	if !ok {
+		return
+	}
+	type key struct {
+		id   string
+		port int32
+	}
+	byKey := map[key]model.Target{}
+	for _, t := range known {
+		byKey[key{t.ID, t.Port}] = t
+	}
+	for _, t := range targets {
+		if add {
+			byKey[key{t.ID, t.Port}] = t
+		} else {
+			delete(byKey, key{t.ID, t.Port})
+		}
+	}
+	out := make([]model.Target, 0, len(byKey))
+	for _, t := range byKey {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, compareTargets)
+	c.registered.put(tgARN, out, c.now())
 }
 
 func compareTargets(a, b model.Target) int {
@@ -64,10 +109,14 @@ func (c *Cloud) RegisterTargets(ctx context.Context, tgARN string, targets []mod
 	for chunk := range slices.Chunk(targets, targetsPerCall) {
 		bad, msgs, err := c.registerChunk(ctx, tgARN, chunk)
 		if err != nil {
+			c.registered.forget(tgARN)
 			return fmt.Errorf("registering %d targets with %s: %w", len(chunk), tgARN, err)
 		}
 		refused, messages = append(refused, bad...), append(messages, msgs...)
 	}
+	c.changeRegistered(tgARN, slices.DeleteFunc(slices.Clone(targets), func(t model.Target) bool {
+		return slices.ContainsFunc(refused, func(r model.Target) bool { return r.ID == t.ID && r.Port == t.Port })
+	}), true)
 	if len(refused) > 0 {
 		slices.SortFunc(refused, compareTargets)
 		slices.Sort(messages)
@@ -153,9 +202,11 @@ func (c *Cloud) DeregisterTargets(ctx context.Context, tgARN string, targets []m
 	}
 	for chunk := range slices.Chunk(targets, targetsPerCall) {
 		if _, err := c.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(chunk)}); err != nil {
+			c.registered.forget(tgARN)
 			return fmt.Errorf("deregistering %d targets from %s: %w", len(chunk), tgARN, err)
 		}
 	}
+	c.changeRegistered(tgARN, targets, false)
 	return nil
 }
 

@@ -83,9 +83,9 @@ func loadBalancerDefaults(t model.LoadBalancerType) map[string]string {
 	return merge(loadBalancerCommonDefaults, networkLoadBalancerDefaults)
 }
 
-// targetGroupDefaults are AWS's defaults for a target group of the protocol on a load
+// TargetGroupDefaults are AWS's defaults for a target group of the protocol on a load
 // balancer of type t: never write back a value AWS would not have chosen itself.
-func targetGroupDefaults(t model.LoadBalancerType, protocol string) map[string]string {
+func TargetGroupDefaults(t model.LoadBalancerType, protocol string) map[string]string {
 	switch {
 	case t == model.Application:
 		return merge(targetGroupCommonDefaults, applicationTargetGroupDefaults)

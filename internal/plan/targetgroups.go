@@ -111,7 +111,7 @@ func targetGroupUpdate(t model.LoadBalancerType, want, have *model.TargetGroup) 
 		why.add("healthCheck " + describeHealthCheck(h) + " → " + describeHealthCheck(w))
 	}
 	wantAttrs := ImpliedTargetGroupAttributes(want.Attributes)
-	u.attributes(wantAttrs, have.Attributes, targetGroupDefaults(t, want.Protocol), &why)
+	u.attributes(wantAttrs, have.Attributes, TargetGroupDefaults(t, want.Protocol), &why)
 	pairUnhealthyAttributes(u.SetAttributes, wantAttrs, have.Attributes)
 	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
