@@ -114,3 +114,41 @@ func TestSpecChangedIgnoresStatusWrites(t *testing.T) {
 		t.Error("an update of a kind without generation is dropped")
 	}
 }
+
+// A Service's update reconciles only when what the cache keeps of it changed: its status, or a
+// field the cache transform drops, arrives as identical cached objects.
+func TestCachedObjectChanged(t *testing.T) {
+	p := cachedObjectChanged()
+	full := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "1"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}, SessionAffinity: corev1.ServiceAffinityNone}}
+	slim := func(s *corev1.Service) *corev1.Service {
+		o, err := slimService(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.(*corev1.Service)
+	}
+	for name, edit := range map[string]func(*corev1.Service){
+		"status":           func(s *corev1.Service) { s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}} },
+		"session affinity": func(s *corev1.Service) { s.Spec.SessionAffinity = corev1.ServiceAffinityClientIP },
+	} {
+		n := full.DeepCopy()
+		n.ResourceVersion = "2"
+		edit(n)
+		if p.Update(event.UpdateEvent{ObjectOld: slim(full), ObjectNew: slim(n)}) {
+			t.Errorf("a change of %s, which nothing reads, reconciles", name)
+		}
+	}
+	for name, edit := range map[string]func(*corev1.Service){
+		"port":       func(s *corev1.Service) { s.Spec.Ports[0].Port = 8080 },
+		"annotation": func(s *corev1.Service) { s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-x": "y"} },
+		"deletion":   func(s *corev1.Service) { s.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)} },
+	} {
+		n := full.DeepCopy()
+		n.ResourceVersion = "2"
+		edit(n)
+		if !p.Update(event.UpdateEvent{ObjectOld: slim(full), ObjectNew: slim(n)}) {
+			t.Errorf("a change of %s is dropped", name)
+		}
+	}
+}

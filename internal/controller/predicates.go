@@ -37,3 +37,25 @@ func onlyStatusChanged(old, new client.Object) bool {
 		equality.Semantic.DeepEqual(old.GetDeletionTimestamp(), new.GetDeletionTimestamp()) &&
 		equality.Semantic.DeepEqual(old.GetOwnerReferences(), new.GetOwnerReferences())
 }
+
+// cachedObjectChanged passes an update only when the object as cached changed beyond its
+// resourceVersion. For Services, whose cache keeps only what translation reads (cachetransform.go)
+// and which have no generation, a status write or an edit of a field nothing reads arrives as an
+// update of identical cached objects: it no longer reconciles every Gateway routing to the Service.
+func cachedObjectChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		if e.ObjectOld == nil || e.ObjectNew == nil {
+			return true
+		}
+		old, ok1 := e.ObjectOld.DeepCopyObject().(client.Object)
+		new, ok2 := e.ObjectNew.DeepCopyObject().(client.Object)
+		if !ok1 || !ok2 {
+			return true
+		}
+		for _, o := range []client.Object{old, new} {
+			o.SetResourceVersion("")
+			o.SetManagedFields(nil)
+		}
+		return !equality.Semantic.DeepEqual(old, new)
+	}}
+}
