@@ -94,6 +94,9 @@ func (c *Controller) Exited() bool {
 	}
 }
 
+// Pid is the process's ID, to read its resource use.
+func (c *Controller) Pid() int { return c.cmd.Process.Pid }
+
 // Logs returns what the process has written so far.
 func (c *Controller) Logs() string { return c.logs.String() }
 
