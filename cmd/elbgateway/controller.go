@@ -35,6 +35,7 @@ type controllerFlags struct {
 	scheme      string
 	metricsAddr string
 	probeAddr   string
+	pprofAddr   string
 	kubeconfig  string
 	logLevel    string
 	leader      leaderFlags
@@ -70,6 +71,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.scheme, "default-load-balancer-scheme", "internal", "scheme when no LoadBalancerConfiguration sets one: internal or internet-facing")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 switches it off")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":61779", "address of the /healthz and /readyz endpoints")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0", "address of Go's /debug/pprof/ profiles (heap, CPU, goroutines); 0 switches them off")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, or ~/.kube/config)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	fs.Var(&f.defaultTags, "default-tags", "comma-separated key=value AWS tags put on every resource the controller creates")
@@ -152,6 +154,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: o.flags.metricsAddr},
 		HealthProbeBindAddress: o.flags.probeAddr,
+		PprofBindAddress:       o.flags.pprofAddr,
 		// Secrets are read one by one through their own watches, never cached cluster-wide.
 		Client: controller.ClientOptions(),
 		// The cache keeps only the fields the controllers read (cachetransform.go).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -38,6 +41,29 @@ type clusterScale struct {
 // route short, and the route added afterwards fills it.
 var fullClusterScale = clusterScale{services: 10000, endpoints: 5, secrets: 6000, gateways: 10, routes: 1000}
 
+// clusterScaleEnv scales BenchmarkClusterScale's cluster down: ELBGATEWAY_CLUSTER_SCALE=0.2 makes
+// it 2,000 Services, 1,200 Secrets and 200 routes over 2 Gateways, for trying changes quickly.
+const clusterScaleEnv = "ELBGATEWAY_CLUSTER_SCALE"
+
+// benchClusterScale is fullClusterScale, scaled down by $ELBGATEWAY_CLUSTER_SCALE when set.
+func benchClusterScale(b *testing.B) clusterScale {
+	v := os.Getenv(clusterScaleEnv)
+	if v == "" {
+		return fullClusterScale
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1 {
+		b.Fatalf("%s=%q: want a fraction in (0, 1]", clusterScaleEnv, v)
+	}
+	s := fullClusterScale
+	s.services = max(1, int(float64(s.services)*f))
+	s.secrets = int(float64(s.secrets) * f)
+	s.gateways = max(1, int(float64(s.gateways)*f))
+	s.routes = s.gateways * (fullClusterScale.routes / fullClusterScale.gateways)
+	s.services = max(s.services, s.routes)
+	return s
+}
+
 // clusterScaleResult is what one run measured.
 type clusterScaleResult struct {
 	setupSeconds, programSeconds float64
@@ -59,7 +85,7 @@ type clusterScaleResult struct {
 // Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x (about 10 minutes).
 func BenchmarkClusterScale(b *testing.B) {
 	for b.Loop() {
-		r := runClusterScale(b, fullClusterScale)
+		r := runClusterScale(b, benchClusterScale(b))
 		b.Logf("setup: %.1f s; program: %.1f s, %d calls (%.2f/route): %s", r.setupSeconds, r.programSeconds,
 			total(r.programCalls), float64(total(r.programCalls))/float64(r.routesProgrammed), countsText(r.programCalls))
 		b.Logf("memory: RSS %.1f MB, heap in use %.1f MB", r.rssBytes/1e6, r.heapBytes/1e6)
@@ -114,11 +140,12 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	metricsAddr := freeLoopbackAddr(tb)
+	metricsAddr, pprofAddr := freeLoopbackAddr(tb), freeLoopbackAddr(tb)
 	ctl, err := testenv.StartController(testenv.ControllerOptions{
 		Binary: bin, Kubeconfig: cluster.KubeconfigPath, AWSEndpoint: w.proxy.URL,
 		Region: region, ClusterName: faultClusterName, VPCID: w.vpc.VPCID,
-		Args: []string{"--default-target-type=ip", "--log-level=error", "--metrics-bind-address=" + metricsAddr},
+		Args: []string{"--default-target-type=ip", "--log-level=error", "--metrics-bind-address=" + metricsAddr,
+			"--pprof-bind-address=" + pprofAddr},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -139,6 +166,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	start = time.Now()
 	applyYAML(tb, w.client, ns, albClass+"---"+albConfig(""))
 	perGateway := size.routes / size.gateways
+	perGatewayRoutes := make([]int, size.gateways)
 	route := 0
 	for i := range size.gateways {
 		var text strings.Builder
@@ -151,13 +179,18 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 			fmt.Fprintf(&text, "---\n%s", clusterScaleRoute(i, route))
 			route++
 		}
+		perGatewayRoutes[i] = n
 		applyYAML(tb, w.client, ns, text.String())
 	}
 	res.routesProgrammed = route
-	waitRoutesProgrammed(tb, w, ns, size.gateways, route)
+	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 20*time.Minute)
 	res.programCalls = w.quietCalls(tb)
 	res.programSeconds = time.Since(start).Seconds() - 5 // quietCalls waits 5 s of silence
 
+	// The heap profile runs a GC first: the figures below are after it.
+	if err := saveHeapProfile(pprofAddr, os.Getenv(clusterProfileEnv)); err != nil {
+		tb.Fatal(err)
+	}
 	if res.heapBytes, err = scrapeMetric(metricsAddr, "go_memstats_heap_inuse_bytes"); err != nil {
 		tb.Fatal(err)
 	}
@@ -167,12 +200,8 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 
 	w.proxy.ResetCounts()
 	applyYAML(tb, w.client, ns, clusterScaleRoute(0, route))
-	eventually(tb, 2*time.Minute, "the added route's rule in AWS", func() error {
-		if n := w.proxy.ServiceCounts()["elasticloadbalancing:CreateRule"]; n < 1 {
-			return fmt.Errorf("no rule created yet")
-		}
-		return nil
-	})
+	perGatewayRoutes[0]++
+	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 3*time.Minute)
 	res.addedCalls = w.quietCalls(tb)
 	if ctl.Exited() {
 		tb.Fatalf("the controller exited:\n%s", ctl.Logs())
@@ -253,28 +282,133 @@ spec:
 `, gateway, n)
 }
 
-// waitRoutesProgrammed waits until every Gateway is Programmed and AWS holds a rule per route.
-func waitRoutesProgrammed(tb testing.TB, w *faultWorld, ns string, gateways, routes int) {
+// waitRoutesProgrammed waits until the cluster and AWS agree that every route is programmed:
+// every Gateway Programmed=True with its load balancer's ARN, its listener counting all its
+// routes as attached, no route Accepted with a part AWS does not have, and each load balancer
+// holding one rule (besides the default) per route of its Gateway. The proxy's CreateRule
+// count is no such signal: a rule created by a call whose answer came too late is found again
+// by the next reconcile, not created again, and a rule may be moved or modified in place. It
+// fails with each Gateway's state once timeout passes without all of them done.
+func waitRoutesProgrammed(tb testing.TB, w *faultWorld, ns string, perGateway []int, timeout time.Duration) {
 	tb.Helper()
-	eventually(tb, 20*time.Minute, "every Gateway programmed and every route's rule in AWS", func() error {
-		var list gwv1.GatewayList
-		if err := w.client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			return err
+	deadline := time.Now().Add(timeout)
+	for {
+		state, done := routesProgrammed(w, ns, perGateway)
+		if done {
+			return
 		}
-		programmed := 0
-		for _, gw := range list.Items {
-			if c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil && c.Status == metav1.ConditionTrue {
-				programmed++
+		if time.Now().After(deadline) {
+			tb.Fatalf("the routes were not all programmed within %s (%d CreateRule calls counted):\n%s",
+				timeout, w.proxy.ServiceCounts()["elasticloadbalancing:CreateRule"], strings.Join(state, "\n"))
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+// routesProgrammed says per Gateway what is not programmed yet, and whether all is.
+func routesProgrammed(w *faultWorld, ns string, perGateway []int) (state []string, done bool) {
+	ctx := context.Background()
+	var routes gwv1.HTTPRouteList
+	if err := w.client.List(ctx, &routes, client.InNamespace(ns)); err != nil {
+		return []string{err.Error()}, false
+	}
+	pending := 0
+	for _, r := range routes.Items {
+		accepted := false
+		for _, p := range r.Status.Parents {
+			c := meta.FindStatusCondition(p.Conditions, string(gwv1.RouteConditionAccepted))
+			accepted = c != nil && c.Status == metav1.ConditionTrue && !strings.Contains(c.Message, "not programmed")
+		}
+		if !accepted {
+			if pending < 5 {
+				state = append(state, fmt.Sprintf("route %s not accepted and programmed: %v", r.Name, r.Status.Parents))
 			}
+			pending++
 		}
-		if programmed < gateways {
-			return fmt.Errorf("%d of %d Gateways programmed", programmed, gateways)
+	}
+	done = pending == 0
+	if pending > 0 {
+		state = append(state, fmt.Sprintf("%d of %d routes not accepted and programmed", pending, len(routes.Items)))
+	}
+	for i, want := range perGateway {
+		name := fmt.Sprintf("gw-%d", i)
+		var gw gwv1.Gateway
+		if err := w.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &gw); err != nil {
+			return append(state, err.Error()), false
 		}
-		if n := w.proxy.ServiceCounts()["elasticloadbalancing:CreateRule"]; n < routes {
-			return fmt.Errorf("%d of %d rules created", n, routes)
+		c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed))
+		if c == nil || c.Status != metav1.ConditionTrue {
+			state, done = append(state, fmt.Sprintf("%s: not programmed: %v", name, c)), false
+			continue
 		}
+		attached := int32(-1)
+		if len(gw.Status.Listeners) == 1 {
+			attached = gw.Status.Listeners[0].AttachedRoutes
+		}
+		rules, err := ruleCount(ctx, c.Message)
+		if err != nil {
+			state, done = append(state, fmt.Sprintf("%s: reading the rules of %s: %v", name, c.Message, err)), false
+			continue
+		}
+		if int(attached) != want || rules != want {
+			state, done = append(state, fmt.Sprintf("%s: %d routes attached, %d rules in AWS; want %d", name, attached, rules, want)), false
+		}
+	}
+	return state, done
+}
+
+// ruleCount is how many rules, the default ones left out, a load balancer's listeners hold in
+// AWS, read past the proxy so that the reads are not counted.
+func ruleCount(ctx context.Context, lbARN string) (int, error) {
+	listeners, err := env.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: &lbARN})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range listeners.Listeners {
+		in := &elbv2.DescribeRulesInput{ListenerArn: l.ListenerArn}
+		for {
+			page, err := env.elb.DescribeRules(ctx, in)
+			if err != nil {
+				return 0, err
+			}
+			for _, r := range page.Rules {
+				if !awssdk.ToBool(r.IsDefault) {
+					n++
+				}
+			}
+			if page.NextMarker == nil {
+				break
+			}
+			in.Marker = page.NextMarker
+		}
+	}
+	return n, nil
+}
+
+// clusterProfileEnv names a file for the controller's heap profile, taken when everything is
+// programmed: ELBGATEWAY_CLUSTER_PROFILE=heap.pb.gz, then go tool pprof heap.pb.gz.
+const clusterProfileEnv = "ELBGATEWAY_CLUSTER_PROFILE"
+
+// saveHeapProfile asks the process serving pprof at addr for its heap profile, which makes it
+// collect garbage first, and writes the profile to path unless path is empty.
+func saveHeapProfile(addr, path string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s: %s", resp.Status, raw)
+	}
+	if path == "" {
 		return nil
-	})
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
 
 // freeLoopbackAddr is a free loopback TCP address.
