@@ -27,8 +27,8 @@ import (
 //     by its name; its labels are not read.
 //   - EndpointSlice (targets loop): namespace, the kubernetes.io/service-name label (the cache
 //     lists slices by it; the other labels, copies of the Service's, are not read), addressType,
-//     ports[] (name, port), endpoints[].addresses and endpoints[].conditions.ready; its
-//     predicate compares these, the annotations and the deletion.
+//     ports[] (name, port), and the addresses of the endpoints whose conditions.ready is not
+//     false; its predicate compares these, the annotations and the deletion.
 //   - Node (targets loop): labels (node selectors, the exclude-from-external-load-balancers
 //     label), deletionTimestamp, spec.providerID, and the status of the Ready condition.
 //   - Namespace (gather, allowedRoutes selectors): name and labels only, so it is cached as
@@ -137,8 +137,11 @@ func slimService(obj any) (any, error) {
 }
 
 // slimEndpointSlice keeps of an EndpointSlice what target registration reads: the
-// service-name label, the address type, the ports, and of each endpoint its addresses and
-// readiness.
+// service-name label, the address type, the ports, and the addresses of its ready endpoints,
+// folded into one endpoint (its readiness unset, which means ready). Target registration
+// takes every address of every ready endpoint and nothing else of them, so one endpoint of
+// five addresses serves it as five endpoints do, in a fifth of the structs: at 10,000 slices
+// of 5 endpoints, about 4 MB less heap. Endpoints that are not ready are left out.
 func slimEndpointSlice(obj any) (any, error) {
 	s, ok := obj.(*discoveryv1.EndpointSlice)
 	if !ok {
@@ -151,12 +154,20 @@ func slimEndpointSlice(obj any) (any, error) {
 		m.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
 	}
 	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m, AddressType: s.AddressType, Ports: s.Ports}
-	if s.Endpoints != nil {
-		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
-		for i, ep := range s.Endpoints {
-			out.Endpoints[i] = discoveryv1.Endpoint{Addresses: ep.Addresses,
-				Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready}}
+	n := 0
+	for _, ep := range s.Endpoints {
+		if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+			n += len(ep.Addresses)
 		}
+	}
+	if n > 0 {
+		ready := make([]string, 0, n)
+		for _, ep := range s.Endpoints {
+			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+				ready = append(ready, ep.Addresses...)
+			}
+		}
+		out.Endpoints = []discoveryv1.Endpoint{{Addresses: ready}}
 	}
 	return out, nil
 }

@@ -78,7 +78,7 @@ func TestSlimServiceKeepsWhatTranslationReads(t *testing.T) {
 	}
 }
 
-func TestSlimEndpointSliceKeepsAddressesAndReadiness(t *testing.T) {
+func TestSlimEndpointSliceKeepsReadyAddresses(t *testing.T) {
 	yes, no := true, false
 	name, port := "http", int32(8080)
 	zone, node := "us-east-1a", "n1"
@@ -92,6 +92,8 @@ func TestSlimEndpointSliceKeepsAddressesAndReadiness(t *testing.T) {
 			{Addresses: []string{"10.0.1.7"}},
 		}}
 	meta := *in.ObjectMeta.DeepCopy()
+	backend := model.Backend{Namespace: "a", Service: "web", PortName: "http"}
+	whole := targets.FromEndpointSlices(backend, []discoveryv1.EndpointSlice{*in.DeepCopy()})
 	out, err := slimEndpointSlice(in)
 	if err != nil {
 		t.Fatal(err)
@@ -101,13 +103,19 @@ func TestSlimEndpointSliceKeepsAddressesAndReadiness(t *testing.T) {
 	if s.AddressType != discoveryv1.AddressTypeIPv4 || !reflect.DeepEqual(s.Ports, in.Ports) {
 		t.Errorf("address type or ports not kept: %s %+v", s.AddressType, s.Ports)
 	}
-	want := []discoveryv1.Endpoint{
-		{Addresses: []string{"10.0.1.5"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes}},
-		{Addresses: []string{"10.0.1.6"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}},
-		{Addresses: []string{"10.0.1.7"}},
-	}
+	// The ready endpoints' addresses (a nil Ready is ready), folded into one endpoint.
+	want := []discoveryv1.Endpoint{{Addresses: []string{"10.0.1.5", "10.0.1.7"}}}
 	if !reflect.DeepEqual(s.Endpoints, want) {
-		t.Errorf("endpoints %+v, want addresses and readiness only %+v", s.Endpoints, want)
+		t.Errorf("endpoints %+v, want the ready addresses only %+v", s.Endpoints, want)
+	}
+	// Target registration reads the same targets from the cached slice as from the whole one.
+	if got := targets.FromEndpointSlices(backend, []discoveryv1.EndpointSlice{*s}); len(whole) != 2 || !reflect.DeepEqual(got, whole) {
+		t.Errorf("targets of the cached slice %v, of the whole slice %v", got, whole)
+	}
+	none, err := slimEndpointSlice(&discoveryv1.EndpointSlice{ObjectMeta: fatMeta("a", "web-def"),
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.1.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}}}})
+	if err != nil || none.(*discoveryv1.EndpointSlice).Endpoints != nil {
+		t.Errorf("a slice without ready endpoints cached as %+v (%v), want no endpoints", none, err)
 	}
 }
 

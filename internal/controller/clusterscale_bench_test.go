@@ -69,7 +69,9 @@ type clusterScaleResult struct {
 	setupSeconds, programSeconds float64
 	rssBytes, heapBytes          float64
 	programCalls, addedCalls     map[string]int
-	routesProgrammed             int
+	routesProgrammed, gateways   int
+	// Gateway reconciles (the gateway-alb controller's) while programming and for the route added.
+	programReconciles, addedReconciles int
 }
 
 // BenchmarkClusterScale runs the controller binary against a cluster of fullClusterScale's size
@@ -88,6 +90,8 @@ func BenchmarkClusterScale(b *testing.B) {
 		r := runClusterScale(b, benchClusterScale(b))
 		b.Logf("setup: %.1f s; program: %.1f s, %d calls (%.2f/route): %s", r.setupSeconds, r.programSeconds,
 			total(r.programCalls), float64(total(r.programCalls))/float64(r.routesProgrammed), countsText(r.programCalls))
+		b.Logf("reconciles: %d while programming (%.1f per Gateway), %d for the route added",
+			r.programReconciles, float64(r.programReconciles)/float64(r.gateways), r.addedReconciles)
 		b.Logf("memory: RSS %.1f MB, heap in use %.1f MB", r.rssBytes/1e6, r.heapBytes/1e6)
 		b.Logf("one route added: %d calls: %s", total(r.addedCalls), countsText(r.addedCalls))
 		b.ReportMetric(r.setupSeconds, "setup-s")
@@ -97,6 +101,7 @@ func BenchmarkClusterScale(b *testing.B) {
 		b.ReportMetric(r.rssBytes/1e6, "rss-MB")
 		b.ReportMetric(r.heapBytes/1e6, "heap-MB")
 		b.ReportMetric(float64(total(r.addedCalls)), "added-calls")
+		b.ReportMetric(float64(r.programReconciles)/float64(r.gateways), "reconciles/gateway")
 	}
 }
 
@@ -162,6 +167,11 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 		return err
 	})
 
+	reconciles := func() int {
+		n, _ := scrapeMetric(metricsAddr, "controller_runtime_reconcile_total", `controller="gateway-alb"`)
+		return int(n)
+	}
+	before := reconciles()
 	w.proxy.ResetCounts()
 	start = time.Now()
 	applyYAML(tb, w.client, ns, albClass+"---"+albConfig(""))
@@ -182,10 +192,11 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 		perGatewayRoutes[i] = n
 		applyYAML(tb, w.client, ns, text.String())
 	}
-	res.routesProgrammed = route
+	res.routesProgrammed, res.gateways = route, size.gateways
 	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 20*time.Minute)
 	res.programCalls = w.quietCalls(tb)
 	res.programSeconds = time.Since(start).Seconds() - 5 // quietCalls waits 5 s of silence
+	res.programReconciles = reconciles() - before
 
 	// The heap profile runs a GC first: the figures below are after it.
 	if err := saveHeapProfile(pprofAddr, os.Getenv(clusterProfileEnv)); err != nil {
@@ -199,10 +210,12 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	}
 
 	w.proxy.ResetCounts()
+	before = reconciles()
 	applyYAML(tb, w.client, ns, clusterScaleRoute(0, route))
 	perGatewayRoutes[0]++
 	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 3*time.Minute)
 	res.addedCalls = w.quietCalls(tb)
+	res.addedReconciles = reconciles() - before
 	if ctl.Exited() {
 		tb.Fatalf("the controller exited:\n%s", ctl.Logs())
 	}
@@ -422,8 +435,9 @@ func freeLoopbackAddr(tb testing.TB) string {
 	return l.Addr().String()
 }
 
-// scrapeMetric reads one unlabelled metric from a Prometheus text endpoint.
-func scrapeMetric(addr, name string) (float64, error) {
+// scrapeMetric reads a metric from a Prometheus text endpoint: the sum of its series whose
+// labels contain every one of labels (`controller="gateway-alb"`), or its one unlabelled value.
+func scrapeMetric(addr, name string, labels ...string) (float64, error) {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return 0, err
@@ -431,12 +445,30 @@ func scrapeMetric(addr, name string) (float64, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sum, found := 0.0, false
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		line := sc.Text()
+		series, value, ok := strings.Cut(line, " ")
+		if !ok || (series != name && !strings.HasPrefix(series, name+"{")) {
+			continue
 		}
+		matches := true
+		for _, l := range labels {
+			matches = matches && strings.Contains(series, l)
+		}
+		if !matches {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return 0, fmt.Errorf("metric %s: %w", line, err)
+		}
+		sum, found = sum+v, true
 	}
-	return 0, fmt.Errorf("metric %s not found at %s", name, addr)
+	if !found {
+		return 0, fmt.Errorf("metric %s %v not found at %s", name, labels, addr)
+	}
+	return sum, sc.Err()
 }
 
 // processRSS is a process's resident set size, from /proc.
