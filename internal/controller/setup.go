@@ -122,7 +122,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration), builder.WithPredicates(specChanged())).
 		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration), builder.WithPredicates(specChanged()))
 	for _, gvk := range apis.allRouteKinds() {
-		b = b.Watches(newRoute(gvk), enqueueAfter(m.route, routeCoalesce), builder.WithPredicates(specChanged()))
+		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route), builder.WithPredicates(specChanged()))
 	}
 	if apis.ReferenceGrant {
 		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant), builder.WithPredicates(specChanged()))
