@@ -124,6 +124,17 @@ func TestClusterScaleCalls(t *testing.T) {
 	if r.addedCalls["elasticloadbalancing:CreateRule"] != 1 || r.addedCalls["elasticloadbalancing:CreateTargetGroup"] != 1 {
 		t.Errorf("the added route's rule and target group: %s", countsText(r.addedCalls))
 	}
+	t.Logf("%.2f calls per route, %d for the route added; reconciles: %d while programming %d Gateways, %d for the route added",
+		float64(total(r.programCalls))/float64(r.routesProgrammed), total(r.addedCalls), r.programReconciles, r.gateways, r.addedReconciles)
+	// Route events coalesce per Gateway in the work queue (a Gateway's key is queued once,
+	// however many of its routes change meanwhile): a burst of routes is a few reconciles per
+	// Gateway, not one per route, and the route added is one or two.
+	if r.programReconciles > r.routesProgrammed/4 {
+		t.Errorf("programming %d routes took %d Gateway reconciles; want at most %d", r.routesProgrammed, r.programReconciles, r.routesProgrammed/4)
+	}
+	if r.addedReconciles > 2 {
+		t.Errorf("one route added: %d Gateway reconciles; want at most 2", r.addedReconciles)
+	}
 	if r.rssBytes == 0 || r.heapBytes == 0 {
 		t.Errorf("memory not measured: RSS %v, heap %v", r.rssBytes, r.heapBytes)
 	}
