@@ -2,28 +2,39 @@ package controller_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/elbgateway/elbgateway/internal/testenv"
 	"github.com/elbgateway/elbgateway/internal/testenv/elb"
 )
 
 // startDataPlane serves what moto holds on loopback, reporting target health to the contract
-// layer, with health checks 20 times faster than AWS's.
+// layer, with health checks 20 times faster than AWS's, and the keys of imported certificates
+// from the contract layer's side door.
 func startDataPlane(t *testing.T) *elb.DataPlane {
 	t.Helper()
 	dp, err := elb.Start(context.Background(), elb.Options{
 		Endpoint: env.moto.Endpoint, Region: region,
 		AccessKeyID: testenv.TestAccessKeyID, SecretAccessKey: testenv.TestSecretAccessKey,
 		HealthReportURL: env.moto.Strict.URL + testenv.TargetHealthPath, HealthTimeScale: 0.05,
-		DNSAddr: "127.0.0.1:0", Logf: t.Logf,
+		PrivateKey: elb.KeyFromURL(env.moto.Strict.URL+testenv.CertificateKeyPath, region),
+		DNSAddr:    "127.0.0.1:0", Logf: t.Logf,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -257,5 +268,263 @@ func TestHTTPRouteTraffic(t *testing.T) {
 		if !c.check(a) {
 			t.Errorf("%s %s%s %v: %d %q (Location %q), want %s", c.method, c.host, c.path, c.header, a.code, a.body, a.location, c.want)
 		}
+	}
+}
+
+// TestHTTPSListenerServesTheSecretsCertificate: two HTTPS listeners on port 443 of one ALB
+// Gateway, each with its own kubernetes.io/tls Secret, become one AWS listener with a default
+// and an additional certificate imported into ACM; the data plane serves them with the keys the
+// import carried. A client trusting only a Secret's certificate reaches the backend with 200 over
+// the name the certificate covers — through Go's TLS client and through curl --cacert — and sees
+// exactly the certificate ACM holds; a name neither covers gets the listener's default one.
+func TestHTTPSListenerServesTheSecretsCertificate(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	certs := map[string][]byte{}
+	for _, host := range []string{"a.secure.example.com", "b.secure.example.com"} {
+		certPEM, keyPEM := selfSigned(t, host)
+		certs[host] = certPEM
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: strings.SplitN(host, ".", 2)[0] + "-tls"},
+			Type: corev1.SecretTypeTLS, Data: map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM}}
+		if err := env.client.Create(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip := "10.0.201.1"
+	backendAddr, _ := elb.DefaultTargetAddr(ip, 3000)
+	startBackend(t, backendAddr, "svc-tls")
+	applyYAML(t, env.client, ns, albClass+"---"+albConfig("")+"---"+albGateway("web", ""+
+		"  - {name: a, protocol: HTTPS, port: 443, hostname: a.secure.example.com, tls: {certificateRefs: [{name: a-tls}]}}\n"+
+		"  - {name: b, protocol: HTTPS, port: 443, hostname: b.secure.example.com, tls: {certificateRefs: [{name: b-tls}]}}\n")+
+		"---\n"+trafficService("svc-tls", ip)+`---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: secure}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - backendRefs: [{name: svc-tls, port: 3000}]
+`)
+	gw, _ := programmedGateway(t, env.client, ns, "web")
+	dnsName := gw.Status.Addresses[0].Value
+	dp := startDataPlane(t)
+
+	// The certificate ARNs of the listener, default first, and what ACM holds for each.
+	lbARN := lbARNOf(t, dnsName)
+	var defaultBody string
+	acmBodies := map[string]bool{}
+	eventually(t, 60*timeoutScale, "one HTTPS listener with both certificates", func() error {
+		ls := listeners(t, lbARN)
+		if len(ls) != 1 {
+			return fmt.Errorf("listeners %+v", ls)
+		}
+		var all struct {
+			Certificates []struct {
+				CertificateArn string
+				IsDefault      bool
+			}
+		}
+		cliJSON(t, &all, "elbv2", "describe-listener-certificates", "--listener-arn", awssdk.ToString(ls[0].ListenerArn))
+		if len(all.Certificates) != 2 {
+			return fmt.Errorf("listener certificates %+v", all.Certificates)
+		}
+		for _, c := range all.Certificates {
+			body := acmCertificateBody(t, c.CertificateArn)
+			acmBodies[body] = true
+			if c.IsDefault {
+				defaultBody = body
+			}
+		}
+		return nil
+	})
+	for host, certPEM := range certs {
+		if !acmBodies[strings.TrimSpace(string(certPEM))] {
+			t.Fatalf("ACM holds no certificate of the Secret for %s", host)
+		}
+	}
+	lbAddr, ok := dp.Addr(dnsName)
+	if !ok {
+		t.Fatalf("the data plane does not serve %s", dnsName)
+	}
+
+	// get requests https://host/ from the load balancer's address, with SNI host, trusting roots.
+	get := func(host string, roots *x509.CertPool) (int, string, *x509.Certificate, error) {
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: host, InsecureSkipVerify: roots == nil},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, net.JoinHostPort(lbAddr.String(), "443"))
+			}}}
+		resp, err := client.Get("https://" + host + "/")
+		if err != nil {
+			return 0, "", nil, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.TLS.PeerCertificates[0], nil
+	}
+	for host, certPEM := range certs {
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(certPEM)
+		var code int
+		var body string
+		var served *x509.Certificate
+		eventually(t, 30*timeoutScale, "GET https://"+host+"/ answers 200", func() error {
+			if err := dp.Refresh(ctx); err != nil {
+				return err
+			}
+			var err error
+			if code, body, served, err = get(host, roots); err != nil {
+				return err
+			}
+			if code != http.StatusOK {
+				return fmt.Errorf("status %d", code)
+			}
+			return nil
+		})
+		if body != "svc-tls GET /" {
+			t.Errorf("https://%s/ answered %q, want the backend's", host, body)
+		}
+		if got := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: served.Raw}))); got != strings.TrimSpace(string(certPEM)) {
+			t.Errorf("https://%s/ served serial %s, want the Secret's certificate (serial of ACM's)", host, served.SerialNumber)
+		}
+
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		resolve := fmt.Sprintf("%s:443:%s", host, lbAddr)
+		out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+			"--cacert", caFile, "--resolve", resolve, "https://"+host+"/").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "200" {
+			t.Errorf("curl --cacert --resolve %s https://%s/: %s %v", resolve, host, out, err)
+		}
+	}
+
+	// A name no certificate covers gets the default certificate.
+	_, _, served, err := get("other.example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: served.Raw}))); got != defaultBody {
+		t.Errorf("SNI other.example.com got %v, want the listener's default certificate", served.DNSNames)
+	}
+}
+
+// startUDPEcho answers each datagram on addr with name and what it carried, as a UDP pod would,
+// and accepts TCP connections on the same address for the load balancer's health checks while
+// tcpHealth is open; closing it fails them.
+func startUDPEcho(t *testing.T, addr, name string) (tcpHealth net.Listener) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = conn.WriteTo([]byte(name+" "+string(buf[:n])), from)
+		}
+	}()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return l
+}
+
+// TestUDPRouteTraffic: a datagram sent to an NLB Gateway's UDP listener reaches the pod behind
+// the UDPRoute, and its answer comes back from the load balancer's address. The UDP target
+// group is health-checked with its health check protocol (TCP, as AWS has it: a UDP target group
+// is never checked over UDP), so the target is healthy while its TCP port accepts and unhealthy
+// once it does not, even though it still echoes.
+func TestUDPRouteTraffic(t *testing.T) {
+	ns := newNamespace(t)
+	scenario(t, ns, "  - {name: echo, protocol: UDP, port: 5300}\n")
+	backendAddr, _ := elb.DefaultTargetAddr("192.0.2.10", 3000)
+	health := startUDPEcho(t, backendAddr, "backend-pod")
+	applyYAML(t, env.client, ns, ipTargets+"---"+route("UDPRoute", "echo", "echo", "", "backend", 3000))
+	gw, _ := programmedGateway(t, env.client, ns, "gw")
+	dnsName := gw.Status.Addresses[0].Value
+	lbARN := lbARNOf(t, dnsName)
+	waitListeners(t, lbARN, "UDP:5300")
+	tgs := targetGroups(t, lbARN)
+	if len(tgs) != 1 || tgs[0].Protocol != "UDP" {
+		t.Fatalf("target groups %+v, want one UDP", tgs)
+	}
+	tgARN := awssdk.ToString(tgs[0].TargetGroupArn)
+	if p := string(tgs[0].HealthCheckProtocol); p == "UDP" {
+		t.Fatalf("the UDP target group's health check protocol is %s; AWS checks UDP groups over TCP, HTTP or HTTPS", p)
+	}
+	dp := startDataPlane(t)
+
+	conn, err := dp.DialContext(context.Background(), "udp", net.JoinHostPort(dnsName, "5300"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var answer string
+	eventually(t, 30*timeoutScale, "a datagram to "+dnsName+":5300 is answered", func() error {
+		if err := dp.Refresh(context.Background()); err != nil {
+			return err
+		}
+		if _, err := conn.Write([]byte("ping")); err != nil {
+			return err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		buf := make([]byte, 2048)
+		n, err := conn.Read(buf)
+		if err != nil {
+			return err
+		}
+		answer = string(buf[:n])
+		return nil
+	})
+	if answer != "backend-pod ping" {
+		t.Errorf("answer %q, want the backend's echo", answer)
+	}
+	if lbAddr, _ := dp.Addr(dnsName); conn.RemoteAddr().String() != net.JoinHostPort(lbAddr.String(), "5300") {
+		t.Errorf("the answer came from %s, want the load balancer's %s:5300", conn.RemoteAddr(), lbAddr)
+	}
+
+	state := func() (string, error) {
+		var health struct {
+			TargetHealthDescriptions []struct{ TargetHealth struct{ State string } }
+		}
+		cliJSON(t, &health, "elbv2", "describe-target-health", "--target-group-arn", tgARN)
+		if len(health.TargetHealthDescriptions) != 1 {
+			return "", fmt.Errorf("targets %+v", health.TargetHealthDescriptions)
+		}
+		return health.TargetHealthDescriptions[0].TargetHealth.State, nil
+	}
+	for _, want := range []string{"healthy", "unhealthy"} {
+		if want == "unhealthy" {
+			_ = health.Close() // the TCP health port stops accepting; UDP still echoes
+		}
+		eventually(t, 60*timeoutScale, "DescribeTargetHealth "+want, func() error {
+			got, err := state()
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("state %s", got)
+			}
+			return nil
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -37,9 +38,10 @@ type Options struct {
 	HealthReportURL string
 	// TargetAddr maps a target's address and port to where it is dialled; DefaultTargetAddr when nil.
 	TargetAddr func(ip string, port int32) (string, bool)
-	// Certificate returns the certificate and key of a certificate ARN, for TLS and HTTPS
-	// listeners; without it those listeners are not served.
-	Certificate func(ctx context.Context, arn string) (*tls.Certificate, error)
+	// PrivateKey returns the PEM private key of an ACM certificate ARN, which ACM's API never
+	// returns (KeyFromURL reads the test environment's side door). TLS and HTTPS listeners serve
+	// the certificate ACM holds with this key; without it their handshakes fail.
+	PrivateKey func(ctx context.Context, arn string) ([]byte, error)
 	// DNSAddr is the UDP address of the DNS server for load balancer names ("127.0.0.1:0" picks
 	// a port); none when empty.
 	DNSAddr string
@@ -52,6 +54,7 @@ type DataPlane struct {
 	opts   Options
 	reader *reader
 	health *healthChecker
+	certs  *certStore
 
 	snap atomic.Pointer[Snapshot]
 
@@ -87,7 +90,8 @@ func Start(ctx context.Context, o Options) (*DataPlane, error) {
 	cfg := aws.Config{Region: o.Region, Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, ""),
 		BaseEndpoint: aws.String(o.Endpoint)}
 	d := &DataPlane{opts: o, servers: map[string]server{}, done: make(chan struct{}),
-		reader: &reader{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), targetAddr: o.TargetAddr}}
+		reader: &reader{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg), targetAddr: o.TargetAddr},
+		certs:  &certStore{key: o.PrivateKey}}
 	d.health = newHealthChecker(o.HealthTimeScale, o.TargetAddr, healthReporter(o.HealthReportURL, o.Region))
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.snap.Store(&Snapshot{TargetGroups: map[string]*TargetGroup{}})
@@ -146,12 +150,14 @@ func (d *DataPlane) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
+	errs = append(errs, s.certErrs...)
+	errs = append(errs, d.certs.sync(ctx, s.Certificates)...)
 	d.snap.Store(s)
 	d.health.sync(d.ctx, s.TargetGroups)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	want := map[string]bool{}
-	var errs []error
 	for _, lb := range s.LoadBalancers {
 		for _, l := range lb.Listeners {
 			want[l.ARN] = true
@@ -188,11 +194,7 @@ func (d *DataPlane) serve(lb LoadBalancer, l Listener) (server, error) {
 	case "TCP":
 		return d.serveTCP(addr, current, nil)
 	case "TLS":
-		cfg, err := d.tlsConfig(l)
-		if err != nil || cfg == nil {
-			return nil, err
-		}
-		return d.serveTCP(addr, current, cfg)
+		return d.serveTCP(addr, current, d.tlsConfig(l))
 	case "UDP":
 		return d.serveUDP(addr, current)
 	case "TCP_UDP":
@@ -209,11 +211,7 @@ func (d *DataPlane) serve(lb LoadBalancer, l Listener) (server, error) {
 	case "HTTP", "HTTPS":
 		var cfg *tls.Config
 		if l.Protocol == "HTTPS" {
-			c, err := d.tlsConfig(l)
-			if err != nil || c == nil {
-				return nil, err
-			}
-			cfg = c
+			cfg = d.tlsConfig(l)
 		}
 		return d.serveHTTP(addr, l, cfg)
 	}
@@ -360,39 +358,45 @@ func (d *DataPlane) pickTarget(tg *TargetGroup) (Target, bool) {
 	return ts[d.rr.Add(1)%uint64(len(ts))], true
 }
 
-// tlsConfig is a listener's TLS configuration: its certificates (SNI picks among them, the
-// default one otherwise) and the protocol versions of its security policy.
-func (d *DataPlane) tlsConfig(l Listener) (*tls.Config, error) {
-	if d.opts.Certificate == nil || len(l.Certificates) == 0 {
-		return nil, nil
-	}
-	var certs []tls.Certificate
-	for _, arn := range l.Certificates {
-		c, err := d.opts.Certificate(d.ctx, arn)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %s: %w", arn, err)
-		}
-		certs = append(certs, *c)
-	}
+// tlsConfig is a listener's TLS configuration: its certificates as they are now (SNI picks
+// among them, the default one otherwise) and the protocol versions of its security policy as it
+// was when the listener opened (a changed policy reopens the listener).
+func (d *DataPlane) tlsConfig(l Listener) *tls.Config {
 	minV, maxV := policyVersions(l.SSLPolicy)
+	arn := l.ARN
 	return &tls.Config{MinVersion: minV, MaxVersion: maxV, NextProtos: []string{"h2", "http/1.1"},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			_, cur := d.listener(arn)
+			if cur == nil || len(cur.Certificates) == 0 {
+				return nil, errors.New("the listener has no certificate")
+			}
+			var certs []*tls.Certificate
+			for _, c := range cur.Certificates {
+				cert, err := d.certs.get(c)
+				if err != nil {
+					d.opts.Logf("elb data plane: listener %s: %v", arn, err)
+					continue
+				}
+				certs = append(certs, cert)
+			}
+			if len(certs) == 0 {
+				return nil, errors.New("no certificate of the listener can be served")
+			}
 			return chooseCertificate(certs, hello.ServerName), nil
-		}}, nil
+		}}
 }
 
 // chooseCertificate is the certificate of an SNI name: the first whose names cover it, else the
 // default (first) one.
-func chooseCertificate(certs []tls.Certificate, serverName string) *tls.Certificate {
+func chooseCertificate(certs []*tls.Certificate, serverName string) *tls.Certificate {
 	if serverName != "" {
-		for i := range certs {
-			leaf := certs[i].Leaf
-			if leaf != nil && leaf.VerifyHostname(serverName) == nil {
-				return &certs[i]
+		for _, c := range certs {
+			if c.Leaf != nil && c.Leaf.VerifyHostname(serverName) == nil {
+				return c
 			}
 		}
 	}
-	return &certs[0]
+	return certs[0]
 }
 
 // policyVersions maps an ELB security policy name to its TLS versions: TLS13 policies allow only

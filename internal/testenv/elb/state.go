@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -18,6 +19,10 @@ import (
 type Snapshot struct {
 	LoadBalancers []LoadBalancer
 	TargetGroups  map[string]*TargetGroup
+	// Certificates are what ACM holds for the certificate ARNs of TLS and HTTPS listeners.
+	Certificates map[string]CertificateBody
+	// certErrs are the certificates ACM could not answer.
+	certErrs []error
 }
 
 // LoadBalancer is one load balancer and its listeners.
@@ -74,11 +79,13 @@ func (t Target) key() string { return t.ID + ":" + itoa(t.Port) }
 type reader struct {
 	elb        *elbv2.Client
 	ec2        *ec2.Client
+	acm        *acm.Client
 	targetAddr func(ip string, port int32) (string, bool)
 }
 
 func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 	s := &Snapshot{TargetGroups: map[string]*TargetGroup{}}
+	var certARNs []string
 	lbs := elbv2.NewDescribeLoadBalancersPaginator(r.elb, &elbv2.DescribeLoadBalancersInput{})
 	for lbs.HasMorePages() {
 		page, err := lbs.NextPage(ctx)
@@ -97,6 +104,9 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 				return nil, err
 			}
 			m.Listeners = ls
+			for _, l := range ls {
+				certARNs = append(certARNs, l.Certificates...)
+			}
 			s.LoadBalancers = append(s.LoadBalancers, m)
 		}
 	}
@@ -118,6 +128,7 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			s.TargetGroups[m.ARN] = m
 		}
 	}
+	s.Certificates, s.certErrs = acmBodies(ctx, r.acm, certARNs)
 	return s, nil
 }
 
