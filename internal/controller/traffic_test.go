@@ -108,7 +108,9 @@ func TestSeedWalkthroughTraffic(t *testing.T) {
 		TargetHealthDescriptions []struct{ TargetHealth struct{ State string } }
 	}
 	eventually(t, 30*timeoutScale, "DescribeTargetHealth healthy", func() error {
-		var tgs struct{ TargetGroups []struct{ TargetGroupArn string } }
+		var tgs struct {
+			TargetGroups []struct{ TargetGroupArn string }
+		}
 		cliJSON(t, &tgs, "elbv2", "describe-target-groups", "--load-balancer-arn", lbARNOf(t, dnsName))
 		if len(tgs.TargetGroups) != 1 {
 			return fmt.Errorf("target groups %+v", tgs.TargetGroups)
@@ -124,7 +126,9 @@ func TestSeedWalkthroughTraffic(t *testing.T) {
 // lbARNOf finds a load balancer's ARN by its DNS name.
 func lbARNOf(t *testing.T, dnsName string) string {
 	t.Helper()
-	var lbs struct{ LoadBalancers []struct{ LoadBalancerArn, DNSName string } }
+	var lbs struct {
+		LoadBalancers []struct{ LoadBalancerArn, DNSName string }
+	}
 	cliJSON(t, &lbs, "elbv2", "describe-load-balancers")
 	for _, lb := range lbs.LoadBalancers {
 		if lb.DNSName == dnsName {
