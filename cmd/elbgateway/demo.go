@@ -138,7 +138,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dp, err := elb.Start(ctx, elb.Options{Endpoint: moto.Endpoint, Region: demoRegion,
 		AccessKeyID: testenv.TestAccessKeyID, SecretAccessKey: testenv.TestSecretAccessKey,
 		HealthReportURL: moto.Strict.URL + testenv.TargetHealthPath, HealthTimeScale: demoHealthScale,
-		DNSAddr: "127.0.0.1:0", Logf: func(string, ...any) {}})
+		PrivateKey: elb.KeyFromURL(moto.Strict.URL+testenv.CertificateKeyPath, demoRegion),
+		DNSAddr:    "127.0.0.1:0", Logf: func(string, ...any) {}})
 	if err != nil {
 		return err
 	}
