@@ -419,14 +419,36 @@ func (h *albHandler) stickyTarget(r *http.Request, tg *TargetGroup) (Target, boo
 	return Target{}, false
 }
 
-// transport is the HTTP transport to a target group's targets.
+// transport is the HTTP transport to a target group's targets, one per protocol and version:
+// HTTP/1.1 to HTTP1 groups; HTTP/2 to HTTP2 and GRPC groups, in cleartext (h2c, prior
+// knowledge) to HTTP ones and negotiated over TLS to HTTPS ones. Targets' certificates are not
+// verified, as ELB does not verify them.
 func (d *DataPlane) transport(tg *TargetGroup) http.RoundTripper {
-	return &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // ELB does not verify targets' certificates
-		ResponseHeaderTimeout: 60 * time.Second,                      // the ALB idle timeout's default
-		ForceAttemptHTTP2:     tg.ProtocolVersion == "HTTP2" || tg.ProtocolVersion == "GRPC",
+	key := tg.Protocol + "/" + tg.ProtocolVersion
+	d.trMu.Lock()
+	defer d.trMu.Unlock()
+	if rt, ok := d.transports[key]; ok {
+		return rt
 	}
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true},
+		ResponseHeaderTimeout: 60 * time.Second, // the ALB idle timeout's default
+		MaxIdleConnsPerHost:   16,
+	}
+	var p http.Protocols
+	switch {
+	case (tg.ProtocolVersion == "HTTP2" || tg.ProtocolVersion == "GRPC") && tg.Protocol == "HTTPS":
+		p.SetHTTP2(true)
+		tr.ForceAttemptHTTP2 = true
+	case tg.ProtocolVersion == "HTTP2" || tg.ProtocolVersion == "GRPC":
+		p.SetUnencryptedHTTP2(true)
+	default:
+		p.SetHTTP1(true)
+	}
+	tr.Protocols = &p
+	d.transports[key] = tr
+	return tr
 }
 
 func traceID() string {

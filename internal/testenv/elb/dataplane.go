@@ -58,14 +58,16 @@ type DataPlane struct {
 
 	snap atomic.Pointer[Snapshot]
 
-	mu        sync.Mutex
-	servers   map[string]server // by listener ARN
-	refreshMu sync.Mutex
-	dns       *dnsServer
-	ctx       context.Context
-	cancel    context.CancelFunc
-	done      chan struct{}
-	rr        atomic.Uint64
+	mu         sync.Mutex
+	servers    map[string]server // by listener ARN
+	refreshMu  sync.Mutex
+	trMu       sync.Mutex
+	transports map[string]http.RoundTripper // by target group protocol and version
+	dns        *dnsServer
+	ctx        context.Context
+	cancel     context.CancelFunc
+	done       chan struct{}
+	rr         atomic.Uint64
 }
 
 type server interface {
@@ -75,29 +77,15 @@ type server interface {
 
 // Start reads AWS once, opens the listeners and keeps them in step with AWS until Close.
 func Start(ctx context.Context, o Options) (*DataPlane, error) {
-	if o.Refresh <= 0 {
-		o.Refresh = time.Second
-	}
-	if o.TargetAddr == nil {
-		o.TargetAddr = DefaultTargetAddr
-	}
-	if o.AccessKeyID == "" {
-		o.AccessKeyID, o.SecretAccessKey = "test", "test"
-	}
-	if o.Logf == nil {
-		o.Logf = log.Printf
-	}
+	d := newDataPlane(o)
+	o = d.opts
 	cfg := aws.Config{Region: o.Region, Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, ""),
 		BaseEndpoint: aws.String(o.Endpoint)}
-	d := &DataPlane{opts: o, servers: map[string]server{}, done: make(chan struct{}),
-		reader: &reader{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg), targetAddr: o.TargetAddr},
-		certs:  &certStore{key: o.PrivateKey}}
-	d.health = newHealthChecker(o.HealthTimeScale, o.TargetAddr, healthReporter(o.HealthReportURL, o.Region))
-	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.snap.Store(&Snapshot{TargetGroups: map[string]*TargetGroup{}})
+	d.reader = &reader{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg), targetAddr: o.TargetAddr}
 	if o.DNSAddr != "" {
 		dns, err := startDNS(o.DNSAddr, d.lookup)
 		if err != nil {
+			d.Close()
 			return nil, err
 		}
 		d.dns = dns
@@ -110,12 +98,36 @@ func Start(ctx context.Context, o Options) (*DataPlane, error) {
 	return d, nil
 }
 
+// newDataPlane is a data plane with no listener open and nothing read yet.
+func newDataPlane(o Options) *DataPlane {
+	if o.Refresh <= 0 {
+		o.Refresh = time.Second
+	}
+	if o.TargetAddr == nil {
+		o.TargetAddr = DefaultTargetAddr
+	}
+	if o.AccessKeyID == "" {
+		o.AccessKeyID, o.SecretAccessKey = "test", "test"
+	}
+	if o.Logf == nil {
+		o.Logf = log.Printf
+	}
+	d := &DataPlane{opts: o, servers: map[string]server{}, done: make(chan struct{}), transports: map[string]http.RoundTripper{},
+		certs: &certStore{key: o.PrivateKey}}
+	d.health = newHealthChecker(o.HealthTimeScale, o.TargetAddr, healthReporter(o.HealthReportURL, o.Region))
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.snap.Store(&Snapshot{TargetGroups: map[string]*TargetGroup{}})
+	return d
+}
+
 // Close stops every listener, the health checks and the DNS server.
 func (d *DataPlane) Close() {
 	d.cancel()
-	select {
-	case <-d.done:
-	case <-time.After(5 * time.Second):
+	if d.reader != nil {
+		select {
+		case <-d.done:
+		case <-time.After(5 * time.Second):
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -126,6 +138,13 @@ func (d *DataPlane) Close() {
 	if d.dns != nil {
 		d.dns.close()
 	}
+	d.trMu.Lock()
+	for _, rt := range d.transports {
+		if tr, ok := rt.(*http.Transport); ok {
+			tr.CloseIdleConnections()
+		}
+	}
+	d.trMu.Unlock()
 }
 
 func (d *DataPlane) loop() {
@@ -150,6 +169,11 @@ func (d *DataPlane) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return d.apply(ctx, s)
+}
+
+// apply serves a snapshot: certificates, health checks and listeners as it holds them.
+func (d *DataPlane) apply(ctx context.Context, s *Snapshot) error {
 	var errs []error
 	errs = append(errs, s.certErrs...)
 	errs = append(errs, d.certs.sync(ctx, s.Certificates)...)
