@@ -32,12 +32,12 @@ import (
 // groups by weight; a target group with no target answers 503, a target that refuses or resets
 // the connection 502, one that does not answer within the idle timeout 504.
 
-func (d *DataPlane) serveHTTP(addr string, l Listener, cfg *tls.Config) (server, error) {
+func (d *DataPlane) serveHTTP(addr, zone string, l Listener, cfg *tls.Config) (server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	h := &albHandler{d: d, listenerARN: l.ARN}
+	h := &albHandler{d: d, listenerARN: l.ARN, zone: zone}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, TLSConfig: cfg}
 	if cfg != nil {
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
@@ -50,6 +50,7 @@ func (d *DataPlane) serveHTTP(addr string, l Listener, cfg *tls.Config) (server,
 type albHandler struct {
 	d           *DataPlane
 	listenerARN string
+	zone        string // of the node this handler stands for
 }
 
 func (h *albHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -327,9 +328,9 @@ func (h *albHandler) forward(w http.ResponseWriter, r *http.Request, lb *LoadBal
 		http.Error(w, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	t, ok := h.stickyTarget(r, tg)
+	t, ok := h.stickyTarget(r, lb, tg)
 	if !ok {
-		if t, ok = h.d.pickTarget(tg); !ok {
+		if t, ok = h.d.pickTarget(lb, tg, h.zone); !ok {
 			http.Error(w, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 			return
 		}
@@ -374,7 +375,6 @@ func (h *albHandler) forward(w http.ResponseWriter, r *http.Request, lb *LoadBal
 			}
 		},
 	}
-	_ = lb
 	proxy.ServeHTTP(w, r)
 }
 
@@ -399,7 +399,7 @@ func (h *albHandler) stickyGroup(r *http.Request, a elbtypes.Action) (string, bo
 }
 
 // stickyTarget honours target stickiness (the AWSALB cookie) when it names a routable target.
-func (h *albHandler) stickyTarget(r *http.Request, tg *TargetGroup) (Target, bool) {
+func (h *albHandler) stickyTarget(r *http.Request, lb *LoadBalancer, tg *TargetGroup) (Target, bool) {
 	if tg.Attributes["stickiness.enabled"] != "true" {
 		return Target{}, false
 	}
@@ -411,7 +411,7 @@ func (h *albHandler) stickyTarget(r *http.Request, tg *TargetGroup) (Target, boo
 	if err != nil {
 		return Target{}, false
 	}
-	for _, t := range h.d.health.routable(tg) {
+	for _, t := range h.d.health.routable(tg, reachable(lb, tg, h.zone)) {
 		if t.key() == string(raw) {
 			return t, true
 		}

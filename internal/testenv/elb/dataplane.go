@@ -71,7 +71,7 @@ type DataPlane struct {
 }
 
 type server interface {
-	protocol() string
+	signature() string // what the listener was opened for
 	close()
 }
 
@@ -83,7 +83,7 @@ func Start(ctx context.Context, o Options) (*DataPlane, error) {
 		BaseEndpoint: aws.String(o.Endpoint)}
 	d.reader = &reader{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg), targetAddr: o.TargetAddr}
 	if o.DNSAddr != "" {
-		dns, err := startDNS(o.DNSAddr, d.lookup)
+		dns, err := startDNS(o.DNSAddr, d.lookupAll)
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -185,7 +185,7 @@ func (d *DataPlane) apply(ctx context.Context, s *Snapshot) error {
 	for _, lb := range s.LoadBalancers {
 		for _, l := range lb.Listeners {
 			want[l.ARN] = true
-			if cur, ok := d.servers[l.ARN]; ok && cur.protocol() == l.Protocol {
+			if cur, ok := d.servers[l.ARN]; ok && cur.signature() == listenerSignature(lb, l) {
 				continue
 			} else if ok {
 				cur.close()
@@ -210,45 +210,72 @@ func (d *DataPlane) apply(ctx context.Context, s *Snapshot) error {
 	return errors.Join(errs...)
 }
 
-// serve opens one listener.
+// serve opens one listener, on the address of each of the load balancer's zones.
 func (d *DataPlane) serve(lb LoadBalancer, l Listener) (server, error) {
-	addr := hostPort(lb.Addr, l.Port)
+	open := multi{proto: listenerSignature(lb, l)}
+	for _, z := range lb.zoneAddrs() {
+		srv, err := d.serveZone(hostPort(z.Addr, l.Port), z.Name, l)
+		if err != nil || srv == nil {
+			open.close()
+			return nil, err
+		}
+		open.servers = append(open.servers, srv)
+	}
+	return open, nil
+}
+
+// listenerSignature is what an open listener depends on: a change reopens it.
+func listenerSignature(lb LoadBalancer, l Listener) string {
+	sig := fmt.Sprintf("%s/%d/%s", l.Protocol, l.Port, l.SSLPolicy)
+	for _, z := range lb.zoneAddrs() {
+		sig += "/" + z.Addr.String()
+	}
+	return sig
+}
+
+// serveZone opens one listener on one zone's address.
+func (d *DataPlane) serveZone(addr, zone string, l Listener) (server, error) {
 	current := func() (*LoadBalancer, *Listener) { return d.listener(l.ARN) }
 	switch l.Protocol {
 	case "TCP":
-		return d.serveTCP(addr, current, nil)
+		return d.serveTCP(addr, zone, current, nil)
 	case "TLS":
-		return d.serveTCP(addr, current, d.tlsConfig(l))
+		return d.serveTCP(addr, zone, current, d.tlsConfig(l))
 	case "UDP":
-		return d.serveUDP(addr, current)
+		return d.serveUDP(addr, zone, current)
 	case "TCP_UDP":
-		t, err := d.serveTCP(addr, current, nil)
+		t, err := d.serveTCP(addr, zone, current, nil)
 		if err != nil {
 			return nil, err
 		}
-		u, err := d.serveUDP(addr, current)
+		u, err := d.serveUDP(addr, zone, current)
 		if err != nil {
 			t.close()
 			return nil, err
 		}
-		return multi{t, u, "TCP_UDP"}, nil
+		return multi{servers: []server{t, u}, proto: "TCP_UDP"}, nil
 	case "HTTP", "HTTPS":
 		var cfg *tls.Config
 		if l.Protocol == "HTTPS" {
 			cfg = d.tlsConfig(l)
 		}
-		return d.serveHTTP(addr, l, cfg)
+		return d.serveHTTP(addr, zone, l, cfg)
 	}
 	return nil, nil // a protocol this data plane does not serve (GENEVE, QUIC)
 }
 
+// multi is several servers as one.
 type multi struct {
-	a, b  server
-	proto string
+	servers []server
+	proto   string
 }
 
-func (m multi) protocol() string { return m.proto }
-func (m multi) close()           { m.a.close(); m.b.close() }
+func (m multi) signature() string { return m.proto }
+func (m multi) close() {
+	for _, s := range m.servers {
+		s.close()
+	}
+}
 
 // listener returns the current state of a listener and its load balancer.
 func (d *DataPlane) listener(arn string) (*LoadBalancer, *Listener) {
@@ -281,14 +308,30 @@ func (d *DataPlane) TargetState(tgARN, id string, port int32) string {
 func (d *DataPlane) Addr(dnsName string) (netip.Addr, bool) { return d.lookup(dnsName) }
 
 func (d *DataPlane) lookup(name string) (netip.Addr, bool) {
+	addrs := d.lookupAll(name)
+	if len(addrs) == 0 {
+		return netip.Addr{}, false
+	}
+	return addrs[0], true
+}
+
+// lookupAll is every address of a load balancer's DNS name, one per zone, the first zone's first.
+func (d *DataPlane) lookupAll(name string) []netip.Addr {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	for _, lb := range d.snap.Load().LoadBalancers {
 		if strings.ToLower(lb.DNSName) == name {
-			return lb.Addr, true
+			var out []netip.Addr
+			for _, z := range lb.zoneAddrs() {
+				out = append(out, z.Addr)
+			}
+			return out
 		}
 	}
-	return netip.Addr{}, false
+	return nil
 }
+
+// Addrs is every address a load balancer's DNS name resolves to, one per Availability Zone.
+func (d *DataPlane) Addrs(dnsName string) []netip.Addr { return d.lookupAll(dnsName) }
 
 // Resolve is curl's --resolve argument for a load balancer's DNS name and port.
 func (d *DataPlane) Resolve(dnsName string, port int32) (string, bool) {
@@ -319,6 +362,14 @@ func (d *DataPlane) DNSAddr() string {
 		return ""
 	}
 	return d.dns.addr()
+}
+
+// reachable says which targets of a group a load balancer's node in zone sends to.
+func reachable(lb *LoadBalancer, tg *TargetGroup, zone string) func(Target) bool {
+	if zone == "" || crossZone(lb, tg) {
+		return func(Target) bool { return true }
+	}
+	return func(t Target) bool { return t.Zone == "" || t.Zone == zone }
 }
 
 // forwardGroup picks the target group of a forward action, by weight.
@@ -373,9 +424,11 @@ func mix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// pickTarget chooses one of a group's routable targets, round robin.
-func (d *DataPlane) pickTarget(tg *TargetGroup) (Target, bool) {
-	ts := d.health.routable(tg)
+// pickTarget chooses, round robin, one of the routable targets of a group a load balancer's
+// node in zone sends to: those in its zone, and those of no zone, unless cross-zone load
+// balancing is on for the group.
+func (d *DataPlane) pickTarget(lb *LoadBalancer, tg *TargetGroup, zone string) (Target, bool) {
+	ts := d.health.routable(tg, reachable(lb, tg, zone))
 	if len(ts) == 0 {
 		return Target{}, false
 	}
@@ -446,5 +499,5 @@ type httpServer struct {
 	proto string
 }
 
-func (h *httpServer) protocol() string { return h.proto }
-func (h *httpServer) close()           { _ = h.srv.Close() }
+func (h *httpServer) signature() string { return h.proto }
+func (h *httpServer) close()            { _ = h.srv.Close() }

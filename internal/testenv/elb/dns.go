@@ -8,14 +8,14 @@ import (
 )
 
 // dnsServer answers A queries for load balancer DNS names on a loopback UDP address (RFC 1035):
-// the load balancer's loopback address for a name it knows, NXDOMAIN otherwise.
+// the load balancer's loopback addresses (one per zone) for a name it knows, NXDOMAIN otherwise.
 type dnsServer struct {
 	conn   *net.UDPConn
-	lookup func(string) (netip.Addr, bool)
+	lookup func(string) []netip.Addr
 	done   chan struct{}
 }
 
-func startDNS(addr string, lookup func(string) (netip.Addr, bool)) (*dnsServer, error) {
+func startDNS(addr string, lookup func(string) []netip.Addr) (*dnsServer, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
@@ -67,15 +67,17 @@ func (s *dnsServer) answer(q []byte) []byte {
 	resp[3] = 0x80                 // RA
 	binary.BigEndian.PutUint16(resp[4:], 1)
 	resp = append(resp, question...)
-	addr, known := s.lookup(name)
+	addrs := s.lookup(name)
 	switch {
-	case !known:
+	case len(addrs) == 0:
 		resp[3] |= 3 // NXDOMAIN
-	case qtype == 1 || qtype == 255: // A or ANY
-		binary.BigEndian.PutUint16(resp[6:], 1)
-		a := addr.As4()
-		resp = append(resp, 0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
-		resp = append(resp, a[:]...)
+	case qtype == 1 || qtype == 255: // A or ANY: one record per address
+		binary.BigEndian.PutUint16(resp[6:], uint16(len(addrs)))
+		for _, addr := range addrs {
+			a := addr.As4()
+			resp = append(resp, 0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+			resp = append(resp, a[:]...)
+		}
 	}
 	return resp
 }

@@ -9,10 +9,11 @@
 //
 // Addresses. Everything is on 127.0.0.0/8:
 //
-//   - A load balancer listens on LoadBalancerAddr(its ARN): 127.254.x.y, x.y from a hash of the
-//     ARN, on each listener's port. A DNSName that is itself an IPv4 address in 127.0.0.0/8 is
-//     used as is. Its DNS name resolves to that address through DNS (a server on loopback) and
-//     through Resolve (for curl's --resolve).
+//   - A load balancer has a node per Availability Zone, each listening on each listener's port:
+//     the first zone's on LoadBalancerAddr(its ARN), 127.254.x.y with x.y from a hash of the ARN
+//     (or its DNSName when that is itself an IPv4 address in 127.0.0.0/8), the others on the
+//     hash of the ARN and the zone. Its DNS name resolves to every node through DNS (a server on
+//     loopback) and to the first through Resolve (for curl's --resolve) and DialContext.
 //   - A target a.b.c.d:port (an ip target, or an instance target's private address and the
 //     registered port) is dialled at 127.b.c.d:port: the first octet becomes 127. Backends stand
 //     in for pods by listening there. Options.TargetAddr overrides the rule.

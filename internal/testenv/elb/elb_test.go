@@ -67,10 +67,14 @@ func TestMatchCode(t *testing.T) {
 	}
 }
 
-// The DNS server answers A queries for known names with their loopback address, NXDOMAIN else.
+// The DNS server answers A queries for known names with their loopback addresses, one per
+// zone, NXDOMAIN else.
 func TestDNS(t *testing.T) {
-	s, err := startDNS("127.0.0.1:0", func(name string) (netip.Addr, bool) {
-		return netip.MustParseAddr("127.254.3.4"), name == "k8s-x-1.us-east-1.elb.amazonaws.com"
+	s, err := startDNS("127.0.0.1:0", func(name string) []netip.Addr {
+		if name != "k8s-x-1.us-east-1.elb.amazonaws.com" {
+			return nil
+		}
+		return []netip.Addr{netip.MustParseAddr("127.254.3.4"), netip.MustParseAddr("127.254.5.6")}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +85,7 @@ func TestDNS(t *testing.T) {
 		return d.DialContext(ctx, "udp", s.addr())
 	}}
 	addrs, err := r.LookupIPAddr(t.Context(), "k8s-x-1.us-east-1.elb.amazonaws.com")
-	if err != nil || len(addrs) != 1 || addrs[0].IP.String() != "127.254.3.4" {
+	if err != nil || len(addrs) != 2 || addrs[0].IP.String() != "127.254.3.4" || addrs[1].IP.String() != "127.254.5.6" {
 		t.Errorf("lookup: %v %v", addrs, err)
 	}
 	if _, err := r.LookupIPAddr(t.Context(), "unknown.elb.amazonaws.com"); err == nil {

@@ -236,16 +236,17 @@ func matchCode(matcher string, code int) bool {
 	return false
 }
 
-// routable is the targets of a group that receive traffic: the healthy (or unavailable, with
-// checks off) ones, or all of them when none is.
-func (h *healthChecker) routable(tg *TargetGroup) []Target {
+// routable is the targets of a group that keep selects and that receive traffic: the healthy
+// (or unavailable, with checks off) ones, or all of them when none is (fail open).
+func (h *healthChecker) routable(tg *TargetGroup, keep func(Target) bool) []Target {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []Target
+	var all, out []Target
 	for _, t := range tg.Targets {
-		if t.Addr == "" {
+		if t.Addr == "" || !keep(t) {
 			continue
 		}
+		all = append(all, t)
 		if st := h.states[tg.ARN][t.key()]; st != nil && (st.state == stateHealthy || st.state == stateUnavailable) {
 			out = append(out, t)
 		}
@@ -253,12 +254,7 @@ func (h *healthChecker) routable(tg *TargetGroup) []Target {
 	if len(out) > 0 {
 		return out
 	}
-	for _, t := range tg.Targets {
-		if t.Addr != "" {
-			out = append(out, t)
-		}
-	}
-	return out
+	return all
 }
 
 // State is a target's health as the data plane sees it.

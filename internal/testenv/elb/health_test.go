@@ -91,6 +91,7 @@ func TestHealthTransitions(t *testing.T) {
 		{ID: "40.0.0.1", IP: "40.0.0.1", Port: tcpPort, Addr: "127.0.0.1:1"}, // checks reach tcpL; traffic would go elsewhere
 		{ID: "50.0.0.1", IP: "50.0.0.1", Port: 1, Addr: "127.0.0.1:2"},
 	}}
+	all := func(Target) bool { return true }
 	ctx := t.Context()
 	h.sync(ctx, map[string]*TargetGroup{"tcp": tcp, "http-ok": httpOK, "http-bad": httpBad, "off": off, "mixed": mixed})
 	defer h.sync(ctx, nil)
@@ -108,13 +109,13 @@ func TestHealthTransitions(t *testing.T) {
 	}
 	rec.waitState(t, "40.0.0.1", stateHealthy)
 	rec.waitState(t, "50.0.0.1", stateUnhealthy)
-	if r := h.routable(mixed); len(r) != 1 || r[0].ID != "40.0.0.1" {
+	if r := h.routable(mixed, all); len(r) != 1 || r[0].ID != "40.0.0.1" {
 		t.Errorf("routable %+v, want the healthy target only", r)
 	}
-	if r := h.routable(httpBad); len(r) != 1 {
+	if r := h.routable(httpBad, all); len(r) != 1 {
 		t.Errorf("no healthy target: routable %+v, want every target (fail open)", r)
 	}
-	if r := h.routable(off); len(r) != 1 {
+	if r := h.routable(off, all); len(r) != 1 {
 		t.Errorf("checks disabled: routable %+v, want the target", r)
 	}
 
@@ -128,7 +129,7 @@ func TestHealthTransitions(t *testing.T) {
 	}
 	_ = tcpL.Close()
 	rec.waitState(t, "10.0.0.1", stateUnhealthy)
-	if r := h.routable(tcp); len(r) != 1 {
+	if r := h.routable(tcp, all); len(r) != 1 {
 		t.Errorf("the only target unhealthy: routable %+v, want it (fail open)", r)
 	}
 }

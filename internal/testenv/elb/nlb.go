@@ -29,7 +29,7 @@ type tcpServer struct {
 	conns map[net.Conn]bool
 }
 
-func (s *tcpServer) protocol() string { return s.proto }
+func (s *tcpServer) signature() string { return s.proto }
 func (s *tcpServer) close() {
 	_ = s.l.Close()
 	s.mu.Lock()
@@ -50,7 +50,7 @@ func (s *tcpServer) track(c net.Conn, on bool) {
 	}
 }
 
-func (d *DataPlane) serveTCP(addr string, current func() (*LoadBalancer, *Listener), cfg *tls.Config) (server, error) {
+func (d *DataPlane) serveTCP(addr, zone string, current func() (*LoadBalancer, *Listener), cfg *tls.Config) (server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -73,20 +73,20 @@ func (d *DataPlane) serveTCP(addr string, current func() (*LoadBalancer, *Listen
 				defer s.wg.Done()
 				s.track(c, true)
 				defer s.track(c, false)
-				d.forwardTCP(c, current)
+				d.forwardTCP(c, zone, current)
 			}()
 		}
 	}()
 	return s, nil
 }
 
-func (d *DataPlane) forwardTCP(client net.Conn, current func() (*LoadBalancer, *Listener)) {
+func (d *DataPlane) forwardTCP(client net.Conn, zone string, current func() (*LoadBalancer, *Listener)) {
 	defer client.Close()
 	lb, l := current()
 	if l == nil {
 		return
 	}
-	tg, t, ok := d.nlbTarget(l)
+	tg, t, ok := d.nlbTarget(lb, l, zone)
 	if !ok {
 		return // no target: the connection is reset, as an NLB with no healthy target does
 	}
@@ -106,8 +106,9 @@ func (d *DataPlane) forwardTCP(client net.Conn, current func() (*LoadBalancer, *
 	pipe(client, backend)
 }
 
-// nlbTarget chooses the target group of the listener's forward action and one of its targets.
-func (d *DataPlane) nlbTarget(l *Listener) (*TargetGroup, Target, bool) {
+// nlbTarget chooses the target group of the listener's forward action and one of its targets
+// the node in zone sends to.
+func (d *DataPlane) nlbTarget(lb *LoadBalancer, l *Listener, zone string) (*TargetGroup, Target, bool) {
 	arn, ok := d.forwardGroup(l.DefaultActions)
 	if !ok {
 		return nil, Target{}, false
@@ -116,7 +117,7 @@ func (d *DataPlane) nlbTarget(l *Listener) (*TargetGroup, Target, bool) {
 	if !ok {
 		return nil, Target{}, false
 	}
-	t, ok := d.pickTarget(tg)
+	t, ok := d.pickTarget(lb, tg, zone)
 	return tg, t, ok
 }
 
@@ -182,7 +183,7 @@ type udpServer struct {
 	flows map[string]*net.UDPConn
 }
 
-func (s *udpServer) protocol() string { return "UDP" }
+func (s *udpServer) signature() string { return "UDP" }
 func (s *udpServer) close() {
 	_ = s.conn.Close()
 	s.mu.Lock()
@@ -193,7 +194,7 @@ func (s *udpServer) close() {
 	s.wg.Wait()
 }
 
-func (d *DataPlane) serveUDP(addr string, current func() (*LoadBalancer, *Listener)) (server, error) {
+func (d *DataPlane) serveUDP(addr, zone string, current func() (*LoadBalancer, *Listener)) (server, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
@@ -212,14 +213,14 @@ func (d *DataPlane) serveUDP(addr string, current func() (*LoadBalancer, *Listen
 			if err != nil {
 				return
 			}
-			d.forwardUDP(s, client, append([]byte(nil), buf[:n]...), current)
+			d.forwardUDP(s, zone, client, append([]byte(nil), buf[:n]...), current)
 		}
 	}()
 	return s, nil
 }
 
 // forwardUDP sends a datagram on its flow, opening the flow to a target on its first datagram.
-func (d *DataPlane) forwardUDP(s *udpServer, client *net.UDPAddr, data []byte, current func() (*LoadBalancer, *Listener)) {
+func (d *DataPlane) forwardUDP(s *udpServer, zone string, client *net.UDPAddr, data []byte, current func() (*LoadBalancer, *Listener)) {
 	key := client.String()
 	s.mu.Lock()
 	flow, ok := s.flows[key]
@@ -229,7 +230,7 @@ func (d *DataPlane) forwardUDP(s *udpServer, client *net.UDPAddr, data []byte, c
 		if l == nil {
 			return
 		}
-		tg, t, ok := d.nlbTarget(l)
+		tg, t, ok := d.nlbTarget(lb, l, zone)
 		if !ok {
 			return
 		}

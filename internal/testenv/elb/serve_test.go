@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,18 +33,30 @@ func testPlane(t *testing.T, s *Snapshot, key func(context.Context, string) ([]b
 	return d
 }
 
-// freePort is a port free on addr for TCP and UDP.
-func freePort(t *testing.T, addr netip.Addr) int32 {
+// freePort is a port free on every one of addrs for TCP and UDP.
+func freePort(t *testing.T, addrs ...netip.Addr) int32 {
 	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	free := func(a netip.Addr, port int) bool {
+		l, err := net.Listen("tcp", netip.AddrPortFrom(a, uint16(port)).String())
+		if err != nil {
+			return false
+		}
+		_ = l.Close()
+		u, err := net.ListenPacket("udp", netip.AddrPortFrom(a, uint16(port)).String())
+		if err != nil {
+			return false
+		}
+		_ = u.Close()
+		return true
+	}
+	for range 50 {
+		l, err := net.Listen("tcp", netip.AddrPortFrom(addrs[0], 0).String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
-		if u, err := net.ListenPacket("udp", netip.AddrPortFrom(addr, uint16(port)).String()); err == nil {
-			_ = u.Close()
+		if !slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !free(a, port) }) {
 			return int32(port)
 		}
 	}
@@ -55,12 +68,13 @@ func forwardTo(arn string) []elbtypes.Action {
 	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}}
 }
 
-// nlb is a network load balancer with one listener forwarding to tg.
+// nlb is a network load balancer in two zones with one listener forwarding to tg.
 func nlb(t *testing.T, name, protocol string, tg string, certs ...string) (LoadBalancer, int32) {
 	lb := LoadBalancer{ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/" + name + "/1",
 		Name: name, DNSName: name + ".elb.us-east-1.amazonaws.com", Type: "network"}
 	lb.Addr = LoadBalancerAddr(lb.ARN)
-	port := freePort(t, lb.Addr)
+	lb.Zones = []Zone{{Name: "us-east-1a", Addr: lb.Addr}, {Name: "us-east-1b", Addr: LoadBalancerAddr(lb.ARN + "/us-east-1b")}}
+	port := freePort(t, lb.Zones[0].Addr, lb.Zones[1].Addr)
 	lb.Listeners = []Listener{{ARN: lb.ARN + "/listener", Port: port, Protocol: protocol, DefaultActions: forwardTo(tg),
 		SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", Certificates: certs}}
 	return lb, port
@@ -286,5 +300,94 @@ func TestTLSTermination(t *testing.T) {
 	want := "HTTP/2.0 /helloworld.Greeter/SayHello xff=127.0.0.1 proto=https"
 	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != want || resp.Trailer.Get("Grpc-Status") != "0" {
 		t.Errorf("gRPC through the ALB: %s %d %q trailers %v, want HTTP/2 200 %q with Grpc-Status 0", resp.Proto, resp.StatusCode, body, resp.Trailer, want)
+	}
+}
+
+// nameServer answers every TCP connection on addr with name.
+func nameServer(t *testing.T, addr, name string) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(name))
+			_ = c.Close()
+		}
+	}()
+}
+
+// Cross-zone load balancing (ELB user guide, "Cross-zone load balancing for target groups"):
+// each node of a load balancer, one per zone, sends only to the targets in its zone when it is
+// off — the default on a Network Load Balancer — and to the targets of every zone when it is on,
+// set by the target group's load_balancing.cross_zone.enabled or, with
+// use_load_balancer_configuration, the load balancer's; an Application Load Balancer has it on.
+// A target outside the VPC (zone "all") takes traffic from every node. The DNS name resolves to
+// every node.
+func TestCrossZone(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		lbType         string
+		lbAttr, tgAttr string
+		wantFromA      []string // the targets that answer on zone a's address
+		wantFromB      []string
+	}{
+		{"NLB default: off", "network", "", "", []string{"a", "all"}, []string{"all", "b"}},
+		{"target group on", "network", "", "true", []string{"a", "all", "b"}, []string{"a", "all", "b"}},
+		{"load balancer on, group follows it", "network", "true", "use_load_balancer_configuration", []string{"a", "all", "b"}, []string{"a", "all", "b"}},
+		{"load balancer on, group off", "network", "true", "false", []string{"a", "all"}, []string{"all", "b"}},
+		{"ALB default: on", "application", "", "", []string{"a", "all", "b"}, []string{"a", "all", "b"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := strings.NewReplacer(" ", "-", ":", "", ",", "").Replace(c.name)
+			lb, port := nlb(t, n, "TCP", "tg")
+			lb.Type = c.lbType
+			lb.Attributes = map[string]string{}
+			if c.lbAttr != "" {
+				lb.Attributes["load_balancing.cross_zone.enabled"] = c.lbAttr
+			}
+			attrs := map[string]string{}
+			if c.tgAttr != "" {
+				attrs["load_balancing.cross_zone.enabled"] = c.tgAttr
+			}
+			var targets []Target
+			for i, z := range []struct{ name, zone string }{{"a", "us-east-1a"}, {"b", "us-east-1b"}, {"all", ""}} {
+				ip := fmt.Sprintf("10.%d.%d.%d", 64+i, len(n), 1+i)
+				addr, _ := DefaultTargetAddr(ip, 3000)
+				nameServer(t, addr, z.name)
+				targets = append(targets, Target{ID: ip, IP: ip, Port: 3000, Addr: addr, Zone: z.zone})
+			}
+			d := testPlane(t, &Snapshot{LoadBalancers: []LoadBalancer{lb}, TargetGroups: map[string]*TargetGroup{
+				"tg": noChecks("tg", "TCP", attrs, targets...)}}, nil)
+			if got := d.Addrs(lb.DNSName); len(got) != 2 || got[0] != lb.Zones[0].Addr || got[1] != lb.Zones[1].Addr {
+				t.Fatalf("addresses of %s: %v, want both nodes'", lb.DNSName, got)
+			}
+			for i, want := range [][]string{c.wantFromA, c.wantFromB} {
+				seen := map[string]bool{}
+				for range 30 {
+					conn, err := net.Dial("tcp", netip.AddrPortFrom(lb.Zones[i].Addr, uint16(port)).String())
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := io.ReadAll(conn)
+					conn.Close()
+					seen[string(b)] = true
+				}
+				var got []string
+				for k := range seen {
+					got = append(got, k)
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("zone %s's node reached %v, want %v", lb.Zones[i].Name, got, want)
+				}
+			}
+		})
 	}
 }

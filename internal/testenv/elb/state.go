@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -28,9 +29,43 @@ type Snapshot struct {
 // LoadBalancer is one load balancer and its listeners.
 type LoadBalancer struct {
 	ARN, Name, DNSName, Type string
-	// Addr is the loopback address it listens on.
-	Addr      netip.Addr
-	Listeners []Listener
+	// Addr is the loopback address its DNS name resolves to first: that of its first zone.
+	Addr netip.Addr
+	// Zones are its Availability Zones, by name, each with the address of its node there.
+	Zones      []Zone
+	Attributes map[string]string
+	Listeners  []Listener
+}
+
+// Zone is a load balancer's node in one Availability Zone.
+type Zone struct {
+	Name string
+	Addr netip.Addr
+}
+
+// zoneAddrs are the load balancer's addresses, one per zone (at least Addr).
+func (lb LoadBalancer) zoneAddrs() []Zone {
+	if len(lb.Zones) == 0 {
+		return []Zone{{Addr: lb.Addr}}
+	}
+	return lb.Zones
+}
+
+// crossZone says whether a target group's targets in every zone receive traffic from each of
+// the load balancer's nodes: the target group attribute load_balancing.cross_zone.enabled when it
+// is true or false, else the load balancer's (use_load_balancer_configuration); off by default
+// on Network Load Balancers, on for Application Load Balancers.
+func crossZone(lb *LoadBalancer, tg *TargetGroup) bool {
+	switch tg.Attributes["load_balancing.cross_zone.enabled"] {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if v, ok := lb.Attributes["load_balancing.cross_zone.enabled"]; ok {
+		return v == "true"
+	}
+	return lb.Type != "network"
 }
 
 // Listener is one listener, with its rules on an ALB (the default rule included).
@@ -47,11 +82,11 @@ type Listener struct {
 
 // TargetGroup is one target group with its attributes, health check and registered targets.
 type TargetGroup struct {
-	ARN, Protocol, ProtocolVersion, TargetType string
-	Port                                       int32
-	Attributes                                 map[string]string
-	HealthCheck                                HealthCheck
-	Targets                                    []Target
+	ARN, Protocol, ProtocolVersion, TargetType, VPC string
+	Port                                            int32
+	Attributes                                      map[string]string
+	HealthCheck                                     HealthCheck
+	Targets                                         []Target
 }
 
 // HealthCheck is a target group's health check settings.
@@ -70,6 +105,9 @@ type Target struct {
 	// IP is the address AWS would send to: the ID of an ip target, an instance's private address.
 	IP   string
 	Addr string
+	// Zone is the Availability Zone it is in; "" when it takes traffic from every zone (an ip
+	// target outside the VPC, registered with zone "all", or one whose zone is unknown).
+	Zone string
 }
 
 // key identifies a target within its group.
@@ -99,6 +137,15 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			if lb.State != nil && lb.State.Code != elbtypes.LoadBalancerStateEnumActive {
 				continue // "provisioning": not routing traffic yet
 			}
+			m.Zones = zonesOf(m, lb.AvailabilityZones)
+			attrs, err := r.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn})
+			if err != nil {
+				return nil, fmt.Errorf("DescribeLoadBalancerAttributes of %s: %w", m.Name, err)
+			}
+			m.Attributes = map[string]string{}
+			for _, a := range attrs.Attributes {
+				m.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+			}
 			ls, err := r.listeners(ctx, m)
 			if err != nil {
 				return nil, err
@@ -111,7 +158,8 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	tgs := elbv2.NewDescribeTargetGroupsPaginator(r.elb, &elbv2.DescribeTargetGroupsInput{})
-	instances := map[string]string{}
+	instances := map[string]instance{}
+	subnets := map[string][]subnet{}
 	for tgs.HasMorePages() {
 		page, err := tgs.NextPage(ctx)
 		if err != nil {
@@ -121,7 +169,7 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			if len(tg.LoadBalancerArns) == 0 {
 				continue // serves no traffic
 			}
-			m, err := r.targetGroup(ctx, tg, instances)
+			m, err := r.targetGroup(ctx, tg, instances, subnets)
 			if err != nil {
 				return nil, err
 			}
@@ -201,9 +249,9 @@ func (r *reader) listenerCertificates(ctx context.Context, listenerARN string) (
 	return out, nil
 }
 
-func (r *reader) targetGroup(ctx context.Context, tg elbtypes.TargetGroup, instances map[string]string) (*TargetGroup, error) {
+func (r *reader) targetGroup(ctx context.Context, tg elbtypes.TargetGroup, instances map[string]instance, subnets map[string][]subnet) (*TargetGroup, error) {
 	m := &TargetGroup{ARN: aws.ToString(tg.TargetGroupArn), Protocol: string(tg.Protocol), ProtocolVersion: aws.ToString(tg.ProtocolVersion),
-		TargetType: string(tg.TargetType), Port: aws.ToInt32(tg.Port), Attributes: map[string]string{}}
+		TargetType: string(tg.TargetType), VPC: aws.ToString(tg.VpcId), Port: aws.ToInt32(tg.Port), Attributes: map[string]string{}}
 	m.HealthCheck = HealthCheck{
 		Enabled: aws.ToBool(tg.HealthCheckEnabled), Protocol: string(tg.HealthCheckProtocol), Port: aws.ToString(tg.HealthCheckPort),
 		Path: aws.ToString(tg.HealthCheckPath), Interval: seconds(tg.HealthCheckIntervalSeconds, 30), Timeout: seconds(tg.HealthCheckTimeoutSeconds, 5),
@@ -231,11 +279,17 @@ func (r *reader) targetGroup(ctx context.Context, tg elbtypes.TargetGroup, insta
 		if t.Port == 0 {
 			t.Port = m.Port
 		}
-		ip := t.ID
+		ip, zone := t.ID, aws.ToString(d.Target.AvailabilityZone)
 		if m.TargetType == string(elbtypes.TargetTypeEnumInstance) {
-			if ip, err = r.instanceIP(ctx, t.ID, instances); err != nil {
+			in := r.instance(ctx, t.ID, instances)
+			ip, zone = in.ip, in.zone
+		} else if zone == "" {
+			if zone, err = r.subnetZone(ctx, m.VPC, ip, subnets); err != nil {
 				return nil, err
 			}
+		}
+		if zone != "all" {
+			t.Zone = zone
 		}
 		if ip != "" {
 			t.IP = ip
@@ -255,24 +309,87 @@ func (r *reader) targetGroup(ctx context.Context, tg elbtypes.TargetGroup, insta
 	return m, nil
 }
 
-// instanceIP is an instance's private IPv4 address; "" when EC2 does not know it.
-func (r *reader) instanceIP(ctx context.Context, id string, cache map[string]string) (string, error) {
-	if ip, ok := cache[id]; ok {
-		return ip, nil
+// instance is what the data plane needs of an EC2 instance.
+type instance struct{ ip, zone string }
+
+// instance is an instance's private IPv4 address and zone; empty when EC2 does not know it
+// (terminated or unknown: AWS would not route to it either).
+func (r *reader) instance(ctx context.Context, id string, cache map[string]instance) instance {
+	if in, ok := cache[id]; ok {
+		return in
 	}
+	var in instance
 	out, err := r.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		cache[id] = ""
-		return "", nil // terminated or unknown: AWS would not route to it either
-	}
-	ip := ""
-	for _, res := range out.Reservations {
-		for _, in := range res.Instances {
-			ip = aws.ToString(in.PrivateIpAddress)
+	if err == nil {
+		for _, res := range out.Reservations {
+			for _, i := range res.Instances {
+				in.ip = aws.ToString(i.PrivateIpAddress)
+				if i.Placement != nil {
+					in.zone = aws.ToString(i.Placement.AvailabilityZone)
+				}
+			}
 		}
 	}
-	cache[id] = ip
-	return ip, nil
+	cache[id] = in
+	return in
+}
+
+// subnet is a subnet's block and zone.
+type subnet struct {
+	cidr netip.Prefix
+	zone string
+}
+
+// subnetZone is the zone of the subnet of a VPC whose block holds ip: where an ip target
+// registered without a zone is ("" when no subnet holds it).
+func (r *reader) subnetZone(ctx context.Context, vpc, ip string, cache map[string][]subnet) (string, error) {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || vpc == "" {
+		return "", nil
+	}
+	list, ok := cache[vpc]
+	if !ok {
+		p := ec2.NewDescribeSubnetsPaginator(r.ec2, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return "", fmt.Errorf("DescribeSubnets of %s: %w", vpc, err)
+			}
+			for _, s := range page.Subnets {
+				if c, err := netip.ParsePrefix(aws.ToString(s.CidrBlock)); err == nil {
+					list = append(list, subnet{cidr: c, zone: aws.ToString(s.AvailabilityZone)})
+				}
+			}
+		}
+		cache[vpc] = list
+	}
+	for _, s := range list {
+		if s.cidr.Contains(addr) {
+			return s.zone, nil
+		}
+	}
+	return "", nil
+}
+
+// zonesOf are a load balancer's zones by name, the first at its main address, each other at an
+// address of its own.
+func zonesOf(lb LoadBalancer, azs []elbtypes.AvailabilityZone) []Zone {
+	var names []string
+	for _, az := range azs {
+		if n := aws.ToString(az.ZoneName); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var out []Zone
+	for i, n := range names {
+		a := lb.Addr
+		if i > 0 {
+			a = LoadBalancerAddr(lb.ARN + "/" + n)
+		}
+		out = append(out, Zone{Name: n, Addr: a})
+	}
+	return out
 }
 
 func seconds(v *int32, def int) time.Duration {
