@@ -43,6 +43,40 @@ func startDataPlane(t *testing.T) *elb.DataPlane {
 	return dp
 }
 
+// createTLSSecret creates a kubernetes.io/tls Secret.
+func createTLSSecret(t *testing.T, ns, name string, certPEM, keyPEM []byte) {
+	t.Helper()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM}}
+	if err := env.client.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// getUntilOK has the data plane read AWS again and GETs url until it answers 200, and returns
+// the answer's body.
+func getUntilOK(t *testing.T, dp *elb.DataPlane, client *http.Client, url string) string {
+	t.Helper()
+	var body string
+	eventually(t, 30*timeoutScale, "GET "+url+" answers 200", func() error {
+		if err := dp.Refresh(context.Background()); err != nil {
+			return err
+		}
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		body = string(b)
+		return nil
+	})
+	return body
+}
+
 // startBackend serves HTTP on addr, answering with its name, as the pod behind an endpoint.
 func startBackend(t *testing.T, addr, name string) {
 	t.Helper()
@@ -74,24 +108,7 @@ func TestSeedWalkthroughTraffic(t *testing.T) {
 
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dp.DialContext}}
 	url := "http://" + dnsName + ":8080/"
-	var body string
-	eventually(t, 30*timeoutScale, "GET "+url+" answers 200", func() error {
-		if err := dp.Refresh(context.Background()); err != nil {
-			return err
-		}
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		body = string(b)
-		return nil
-	})
-	if body != "backend-pod GET /" {
+	if body := getUntilOK(t, dp, client, url); body != "backend-pod GET /" {
 		t.Errorf("answer %q, want the backend's", body)
 	}
 
@@ -288,11 +305,7 @@ func TestHTTPSListenerServesTheSecretsCertificate(t *testing.T) {
 	for _, host := range []string{"a.secure.example.com", "b.secure.example.com"} {
 		certPEM, keyPEM := selfSigned(t, host)
 		certs[host] = certPEM
-		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: strings.SplitN(host, ".", 2)[0] + "-tls"},
-			Type: corev1.SecretTypeTLS, Data: map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM}}
-		if err := env.client.Create(ctx, secret); err != nil {
-			t.Fatal(err)
-		}
+		createTLSSecret(t, ns, strings.SplitN(host, ".", 2)[0]+"-tls", certPEM, keyPEM)
 	}
 	ip := "10.0.201.1"
 	backendAddr, _ := elb.DefaultTargetAddr(ip, 3000)
@@ -530,5 +543,65 @@ func TestUDPRouteTraffic(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// TestTLSRouteTraffic: on one NLB Gateway, a TLS listener in mode Passthrough becomes a TCP
+// listener that carries the client's TLS to the backend untouched (the client sees the
+// backend's own certificate), and one in mode Terminate becomes a TLS listener that terminates
+// with the Secret's certificate, imported into ACM, and sends the plaintext on.
+func TestTLSRouteTraffic(t *testing.T) {
+	ns := newNamespace(t)
+	gwCert, gwKey := selfSigned(t, "app.example.com")
+	createTLSSecret(t, ns, "gw-tls", gwCert, gwKey)
+	// The passthrough backend serves TLS with a certificate of its own.
+	podCert, podKey := selfSigned(t, "app.example.com")
+	pair, err := tls.X509KeyPair(podCert, podKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passIP, termIP := "10.0.202.1", "10.0.202.2"
+	passAddr, _ := elb.DefaultTargetAddr(passIP, 3000)
+	pl, err := tls.Listen("tcp", passAddr, &tls.Config{Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	passSrv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "svc-pass tls=%v", r.TLS != nil)
+	})}
+	go func() { _ = passSrv.Serve(pl) }()
+	t.Cleanup(func() { _ = passSrv.Close() })
+	// Its TCP health checks connect and leave: the TLS server sees them as failed handshakes.
+	termAddr, _ := elb.DefaultTargetAddr(termIP, 3000)
+	startBackend(t, termAddr, "svc-term")
+
+	scenario(t, ns, "  - {name: pass, protocol: TLS, port: 8443, hostname: app.example.com, tls: {mode: Passthrough}}\n"+
+		"  - {name: term, protocol: TLS, port: 9443, hostname: app.example.com, tls: {mode: Terminate, certificateRefs: [{name: gw-tls}]}}\n")
+	applyYAML(t, env.client, ns, trafficService("svc-pass", passIP)+"\n---\n"+trafficService("svc-term", termIP)+"\n---\n"+
+		route("TLSRoute", "pass", "pass", "", "svc-pass", 3000)+"\n---\n"+route("TLSRoute", "term", "term", "", "svc-term", 3000))
+	gw, lbARN := programmedGateway(t, env.client, ns, "gw")
+	dnsName := gw.Status.Addresses[0].Value
+	waitListeners(t, lbARN, "TCP:8443,TLS:9443")
+	dp := startDataPlane(t)
+
+	roots := func(pemCert []byte) *x509.CertPool {
+		p := x509.NewCertPool()
+		p.AppendCertsFromPEM(pemCert)
+		return p
+	}
+	for _, c := range []struct {
+		port  string
+		trust []byte
+		want  string
+	}{
+		{"8443", podCert, "svc-pass tls=true"}, // the backend's certificate, end to end
+		{"9443", gwCert, "svc-term GET /"},     // the Secret's certificate, plaintext behind
+	} {
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dp.DialContext,
+			TLSClientConfig: &tls.Config{RootCAs: roots(c.trust), ServerName: "app.example.com"}}}
+		url := "https://" + net.JoinHostPort(dnsName, c.port) + "/"
+		if body := getUntilOK(t, dp, client, url); body != c.want {
+			t.Errorf("port %s answered %q, want %q", c.port, body, c.want)
+		}
 	}
 }
