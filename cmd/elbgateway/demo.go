@@ -25,12 +25,19 @@ import (
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/controller"
 	"github.com/elbgateway/elbgateway/internal/testenv"
+	"github.com/elbgateway/elbgateway/internal/testenv/elb"
 )
 
 const (
 	demoRegion  = "us-east-1"
 	demoCluster = "elbgateway-demo"
 	demoGateway = "aws-tcp-gateway"
+	// demoEndpoint is the address of the seed's pod in examples/seed-l4/backend-service.yaml, and
+	// demoPort the seed listener's port.
+	demoEndpoint = "192.0.2.10"
+	demoPort     = 8080
+	// demoHealthScale runs the data plane's health checks ten times faster than AWS's.
+	demoHealthScale = 0.1
 )
 
 // demoFiles are the seed walkthrough's manifests, in the order the walkthrough applies them.
@@ -120,9 +127,41 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printGateway(stdout, gw)
+
+	// The seed's pod, where the data plane sends its endpoint's traffic, and the data plane.
+	backendAddr, _ := elb.DefaultTargetAddr(demoEndpoint, 3000)
+	stopBackend, err := startDemoBackend(backendAddr)
+	if err != nil {
+		return err
+	}
+	defer stopBackend()
+	dp, err := elb.Start(ctx, elb.Options{Endpoint: moto.Endpoint, Region: demoRegion,
+		AccessKeyID: testenv.TestAccessKeyID, SecretAccessKey: testenv.TestSecretAccessKey,
+		HealthReportURL: moto.Strict.URL + testenv.TargetHealthPath, HealthTimeScale: demoHealthScale,
+		PrivateKey: elb.KeyFromURL(moto.Strict.URL+testenv.CertificateKeyPath, demoRegion),
+		DNSAddr:    "127.0.0.1:0", Logf: func(string, ...any) {}})
+	if err != nil {
+		return err
+	}
+	defer dp.Close()
+	step("local ELB data plane started: load balancers on 127.254.0.0/16, DNS for their names on %s", dp.DNSAddr())
+
 	if err := printAWS(ctx, stdout, moto.Endpoint, gw); err != nil {
 		return err
 	}
+	dnsName := gw.Status.Addresses[0].Value
+	resolve, err := waitResolvable(ctx, dp, dnsName, demoPort)
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://%s:%d/", dnsName, demoPort)
+	curlCmd := fmt.Sprintf("curl --resolve %s %s", resolve, url)
+	fmt.Fprintf(stdout, "\n$ %s\n", curlCmd)
+	answer, err := curlOnce(ctx, resolve, url)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, answer)
 	fmt.Fprintf(stdout, `
 While the demo runs, point your tools at the API server and the AWS emulator:
 
@@ -131,8 +170,9 @@ While the demo runs, point your tools at the API server and the AWS emulator:
   export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s
   aws --endpoint-url %s elbv2 describe-load-balancers
   curl -s http://%s/metrics | grep ^elbgateway_
+  %s
 
-`, cluster.KubeconfigPath, testenv.TestAccessKeyID, testenv.TestSecretAccessKey, demoRegion, moto.Endpoint, metricsAddr)
+`, cluster.KubeconfigPath, testenv.TestAccessKeyID, testenv.TestSecretAccessKey, demoRegion, moto.Endpoint, metricsAddr, curlCmd)
 	if *exitAfterReady {
 		step("done (--exit-after-ready)")
 		return nil

@@ -46,6 +46,8 @@ type Strict struct {
 	sgCreated map[string]time.Time
 	// health holds the target health set through SetTargetHealth or the side door.
 	health map[targetHealthKey]TargetHealthOverride
+	// keys holds the private keys of the certificates imported through the layer.
+	keys map[certificateKey][]byte
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -108,6 +110,7 @@ func (s *Strict) reset() {
 	defer s.mu.Unlock()
 	s.sgCreated = map[string]time.Time{}
 	s.health = nil
+	s.keys = nil
 }
 
 // Close stops the layer.
@@ -192,7 +195,7 @@ func init() {
 		}
 	}
 	answersByCall = map[string][]strictAnswer{}
-	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers} {
+	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers, acmAnswers} {
 		for _, a := range table {
 			answersByCall[a.service+":"+a.action] = append(answersByCall[a.service+":"+a.action], a)
 		}
@@ -202,6 +205,10 @@ func init() {
 func (s *Strict) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == TargetHealthPath {
 		s.serveTargetHealth(w, r)
+		return
+	}
+	if r.URL.Path == CertificateKeyPath {
+		s.serveCertificateKey(w, r)
 		return
 	}
 	call, err := identify(r)
