@@ -12,6 +12,7 @@ import (
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/controller"
 	"github.com/elbgateway/elbgateway/internal/testenv"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -23,46 +24,7 @@ import (
 func TestPlanAgainstProgrammedGateway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	setLogger("error", &bytes.Buffer{})
-	moto, err := testenv.StartMoto(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer moto.Stop()
-	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, demoRegion, demoCluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
-	cloud, err := aws.New(ctx, aws.Options{
-		Region: demoRegion, VPCID: vpc.VPCID, ClusterName: demoCluster, Endpoint: moto.Endpoint, Registerer: metrics.Registry,
-		Credentials: credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	flags := controllerFlags{clusterName: demoCluster, region: demoRegion, vpcID: vpc.VPCID, targetType: "instance",
-		scheme: "internal", metricsAddr: "0", probeAddr: "0"}
-	flags.gates.gates = controller.Gates{NLB: true, ALB: true}
-	mgr, err := newManager(cluster.Config, managerOptions{flags: flags, cloud: cloud, inProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mctx) }()
-	defer func() { stop(); <-done }()
-	if err := applySeed(ctx, mgr.GetClient(), &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := waitProgrammed(ctx, mgr.GetAPIReader(), 90*time.Second); err != nil {
-		t.Fatal(err)
-	}
-
+	moto, vpc, _, _ := programmedSeed(ctx, t)
 	t.Setenv("AWS_ACCESS_KEY_ID", testenv.TestAccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testenv.TestSecretAccessKey)
 	planArgs := func(dir string) []string {
@@ -100,4 +62,52 @@ func TestPlanAgainstProgrammedGateway(t *testing.T) {
 			t.Errorf("new listener: changes hold %q, want only the new listener and its ingress:\n%s", bad, changes)
 		}
 	}
+}
+
+// programmedSeed runs the controller on the seed's manifests against moto and an API server
+// until the Gateway is programmed; everything stops when the test ends.
+func programmedSeed(ctx context.Context, t *testing.T) (*testenv.Moto, *testenv.VPC, *testenv.Cluster, ctrl.Manager) {
+	t.Helper()
+	setLogger("error", &bytes.Buffer{})
+	moto, err := testenv.StartMoto(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(moto.Stop)
+	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, demoRegion, demoCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	cloud, err := aws.New(ctx, aws.Options{
+		Region: demoRegion, VPCID: vpc.VPCID, ClusterName: demoCluster, Endpoint: moto.Endpoint, Registerer: metrics.Registry,
+		Credentials: credentials.NewStaticCredentialsProvider(testenv.TestAccessKeyID, testenv.TestSecretAccessKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := controllerFlags{clusterName: demoCluster, region: demoRegion, vpcID: vpc.VPCID, targetType: "instance",
+		scheme: "internal", metricsAddr: "0", probeAddr: "0"}
+	flags.gates.gates = controller.Gates{NLB: true, ALB: true}
+	mgr, err := newManager(cluster.Config, managerOptions{flags: flags, cloud: cloud, inProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	if err := applySeed(ctx, mgr.GetClient(), &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := waitProgrammed(ctx, mgr.GetAPIReader(), 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", testenv.TestAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testenv.TestSecretAccessKey)
+	return moto, vpc, cluster, mgr
 }
