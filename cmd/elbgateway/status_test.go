@@ -115,3 +115,21 @@ spec:
 		t.Errorf("missing Gateway: exit %d, stderr %q; want non-zero and a clear error", code, errOut)
 	}
 }
+
+// TestStatusUsage: usage mistakes exit 2 before any cluster or AWS call, naming the fix.
+func TestStatusUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"a", "b", "--no-aws"}, "one Gateway at most"},
+		{[]string{"-o", "xml", "--no-aws"}, `-o "xml"`},
+		{[]string{"gw", "--region", "us-east-1"}, "--cluster-name is required"},
+		{[]string{"gw", "--cluster-name", "c", "--region", ""}, "--region is required"},
+	} {
+		code, _, errOut := runStatusCmd(tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("status %v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
