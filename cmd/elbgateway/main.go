@@ -6,6 +6,7 @@
 //
 //	elbgateway controller --cluster-name NAME [flags]   run the controller
 //	elbgateway plan -f FILE|DIR|- [-o yaml|json]        show the AWS resources manifests would produce
+//	elbgateway status [-n NS] [GATEWAY] [-o yaml|json]    a Gateway's conditions joined with its AWS state
 //	elbgateway demo [--exit-after-ready]                 walk through an NLB Gateway locally
 //	elbgateway version                                   print the version
 package main
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "plan":
 		err = runPlan(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = runStatus(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "elbgateway", version)
 	case "help", "-h", "--help":
@@ -80,6 +83,7 @@ func usage(w io.Writer) {
 commands:
   controller   run the Gateway API controller (elbgateway controller -h lists its flags)
   plan         print the AWS resources and statuses manifests would produce, without a cluster or AWS
+  status       show a Gateway's and its routes' conditions with its load balancer, listeners and target health in AWS
   demo         start a local API server and AWS emulator and walk through an NLB Gateway
   version      print the version
 `)

@@ -195,6 +195,7 @@ func planGateway(ctx context.Context, s *snapshot.Snapshot, in *loaded, cloud *a
 		return p, fmt.Errorf("reading the existing resources of Gateway %s: %w", p.Gateway, err)
 	}
 	p.Observed = true
+	adoptObservedNames(s, desired, observed)
 	p.Changes = []string{}
 	for _, c := range plan.Diff(desired, observed) {
 		p.Changes = append(p.Changes, c.String())
@@ -408,4 +409,42 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// adoptObservedNames gives the desired stack the names of the stack found in AWS when the
+// manifests cannot tell them. Generated load balancer and security group names hash the
+// Gateway's UID, which the API server assigns and manifest files do not carry; the observed
+// stack was found by its ownership tags (cluster and Gateway), so it is this Gateway's, and its
+// names are the ones the controller generated from the real UID. Only the scheme, the other
+// part of the load balancer name's hash, still decides a replacement. A configured
+// loadBalancerName, or a manifest that carries the UID, keeps the translated names.
+func adoptObservedNames(s *snapshot.Snapshot, desired, observed *model.Stack) {
+	if s.Gateway == nil || s.Gateway.UID != "" || desired == nil || observed == nil {
+		return
+	}
+	want, have := desired.LoadBalancer, observed.LoadBalancer
+	if want == nil || have == nil {
+		return
+	}
+	// The name is generated when it depends on the UID: probe with another one.
+	probe, gw := *s, *s.Gateway
+	gw.UID = "uid-probe"
+	probe.Gateway = &gw
+	if generated := translate.LoadBalancerName(&probe) != translate.LoadBalancerName(s); generated && want.Scheme == have.Scheme {
+		want.Name = have.Name
+	}
+	var observedSG *model.SecurityGroup
+	for i := range observed.SecurityGroups {
+		if observed.SecurityGroups[i].ID == model.ManagedSecurityGroupID {
+			observedSG = &observed.SecurityGroups[i]
+		}
+	}
+	if observedSG == nil {
+		return
+	}
+	for i := range desired.SecurityGroups {
+		if desired.SecurityGroups[i].ID == model.ManagedSecurityGroupID {
+			desired.SecurityGroups[i].Name = observedSG.Name
+		}
+	}
 }
