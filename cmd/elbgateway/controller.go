@@ -187,6 +187,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
+		Registerer:        metrics.Registry,
 	})
 	if err != nil {
 		return nil, err

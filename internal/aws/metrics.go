@@ -11,6 +11,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elbgateway/elbgateway/internal/metric"
 )
 
 // callCounter counts every attempt of every call, by service, operation and outcome, and makes
@@ -44,13 +46,13 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 	}, []string{"service", "operation"})
 	if reg != nil {
 		var err error
-		if vec, err = register(reg, vec); err != nil {
+		if vec, err = metric.Register(reg, vec); err != nil {
 			return nil, err
 		}
-		if latency, err = register(reg, latency); err != nil {
+		if latency, err = metric.Register(reg, latency); err != nil {
 			return nil, err
 		}
-		if denied, err = register(reg, denied); err != nil {
+		if denied, err = metric.Register(reg, denied); err != nil {
 			return nil, err
 		}
 	}
@@ -58,8 +60,8 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 		vec:     vec,
 		latency: latency,
 		denied:  denied,
-		limits: newAPILimits(limits),
-		counts: map[string]int{},
+		limits:  newAPILimits(limits),
+		counts:  map[string]int{},
 	}, nil
 }
 
@@ -94,22 +96,6 @@ func (c *callCounter) handle(ctx context.Context, in middleware.FinalizeInput, n
 	c.counts[service+":"+op]++
 	c.mu.Unlock()
 	return out, md, err
-}
-
-// register registers col, or returns the collector already registered under its name.
-func register[C prometheus.Collector](reg prometheus.Registerer, col C) (C, error) {
-	if err := reg.Register(col); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return col, err
-		}
-		existing, ok := are.ExistingCollector.(C)
-		if !ok {
-			return col, err
-		}
-		return existing, nil
-	}
-	return col, nil
 }
 
 // isPermissionError is true when AWS refused a call because the caller's policy does not allow it.
