@@ -124,8 +124,24 @@ func TestAlertsAndDashboardQueryExportedMetrics(t *testing.T) {
 		}
 		for _, n := range names {
 			used[n] = true
-			if !exported[n] {
+			if exported[n] == nil {
 				t.Errorf("%s queries %s, which the controller does not export (query %q)", where, n, q)
+			}
+		}
+		// Labels it matches or groups by are on the series it reads; a value it matches
+		// exactly is one of theirs (the scrape saw a throttled and a denied call).
+		for _, m := range labelMatchers(q) {
+			exact := m.op == "=" && !strings.Contains(m.value, "$")
+			if !anySeries(exported, names, func(l map[string]string) bool {
+				v, ok := l[m.label]
+				return ok && (!exact || v == m.value)
+			}) {
+				t.Errorf("%s matches %s%s%q, which no series of %v has (query %q)", where, m.label, m.op, m.value, names, q)
+			}
+		}
+		for _, label := range groupingLabels(q) {
+			if !anySeries(exported, names, func(l map[string]string) bool { _, ok := l[label]; return ok }) {
+				t.Errorf("%s groups by %s, which no series of %v has (query %q)", where, label, names, q)
 			}
 		}
 	}
@@ -188,7 +204,7 @@ func dashboardQueries(t *testing.T, raw []byte) map[string]string {
 		}
 	}
 	walk(d.Panels)
-	labelValues := regexp.MustCompile(`^label_values\(\s*([^,]+),\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)$`)
+	labelValues := regexp.MustCompile(`^label_values\(\s*([^,]+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$`)
 	for _, v := range d.Templating.List {
 		if v.Type != "query" {
 			continue
@@ -204,7 +220,8 @@ func dashboardQueries(t *testing.T, raw []byte) map[string]string {
 			t.Errorf("variable %s: query %q is not label_values(metric, label)", v.Name, q.Query)
 			continue
 		}
-		out["variable "+v.Name] = m[1]
+		// The variable's label must be on the metric: read it as a grouping.
+		out["variable "+v.Name] = fmt.Sprintf("count by (%s) (%s)", m[2], m[1])
 	}
 	if len(out) < 5 {
 		t.Fatalf("the dashboard has %d queries", len(out))
@@ -251,6 +268,48 @@ func metricNames(expr string) []string {
 	return out
 }
 
+// matcher is one label matcher of a selector.
+type matcher struct{ label, op, value string }
+
+var promMatcher = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"`)
+
+// labelMatchers are the label matchers of an expression's selectors.
+func labelMatchers(expr string) []matcher {
+	var out []matcher
+	for _, sel := range promSelector.FindAllString(expr, -1) {
+		for _, m := range promMatcher.FindAllStringSubmatch(sel, -1) {
+			out = append(out, matcher{label: m[1], op: m[2], value: m[3]})
+		}
+	}
+	return out
+}
+
+// groupingLabels are the labels of an expression's by, without, on and ignoring clauses.
+func groupingLabels(expr string) []string {
+	var out []string
+	for _, g := range promGrouping.FindAllString(promString.ReplaceAllString(expr, `""`), -1) {
+		inner := g[strings.Index(g, "(")+1 : len(g)-1]
+		for _, l := range strings.Split(inner, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// anySeries says whether a series of one of names has labels that satisfy ok.
+func anySeries(series map[string][]map[string]string, names []string, ok func(map[string]string) bool) bool {
+	for _, n := range names {
+		for _, l := range series[n] {
+			if ok(l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TestMetricNames pins the PromQL reading the test above relies on.
 func TestMetricNames(t *testing.T) {
 	for expr, want := range map[string]string{
@@ -267,13 +326,28 @@ func TestMetricNames(t *testing.T) {
 			t.Errorf("metricNames(%q) = %s, want %s", expr, got, want)
 		}
 	}
+	q := `sum by (service, operation) (rate(a{outcome="throttled", x=~"$v"}[5m])) / on (le) group_left (b) c{d!="e,f"}`
+	if got := fmt.Sprint(labelMatchers(q)); got != "[{outcome = throttled} {x =~ $v} {d != e,f}]" {
+		t.Errorf("labelMatchers = %s", got)
+	}
+	if got := strings.Join(groupingLabels(q), ","); got != "service,operation,le,b" {
+		t.Errorf("groupingLabels = %s", got)
+	}
+	exp := "# HELP a x\na_total{service=\"elbv2\",msg=\"a \\\"b\\\", c}\"} 1\nup 1\n"
+	series, err := parseExposition(strings.NewReader(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(series); got != `map[a_total:[map[msg:a "b", c} service:elbv2]] up:[map[]]]` {
+		t.Errorf("parseExposition = %s", got)
+	}
 }
 
 // scrapeRunningController starts moto behind a fault proxy, an API server and the controller
 // binary, programs the seed Gateway with one throttled AWS call on the way, then has AWS deny
 // every call while the Gateway changes, and returns the metric names the controller's /metrics
 // serves (histograms as their _bucket, _sum and _count series).
-func scrapeRunningController(t *testing.T) map[string]bool {
+func scrapeRunningController(t *testing.T) map[string][]map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -363,12 +437,12 @@ func scrapeRunningController(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 
-	var exported map[string]bool
+	var exported map[string][]map[string]string
 	var scrapeErr error
 	err = poll(ctx, time.Minute, func() (bool, error) {
 		exported, scrapeErr = scrape(ctx, metricsURL)
-		return scrapeErr == nil && exported["elbgateway_aws_api_permission_errors_total"] &&
-			exported["elbgateway_gateway_reconcile_error"], nil
+		return scrapeErr == nil && exported["elbgateway_aws_api_permission_errors_total"] != nil &&
+			exported["elbgateway_gateway_reconcile_error"] != nil, nil
 	})
 	if err != nil {
 		t.Fatalf("no permission error in %s: %v (last scrape error: %v; exported: %v)", metricsURL, err, scrapeErr, exported)
@@ -376,8 +450,8 @@ func scrapeRunningController(t *testing.T) map[string]bool {
 	return exported
 }
 
-// scrape reads the metric names of a Prometheus text exposition.
-func scrape(ctx context.Context, url string) (map[string]bool, error) {
+// scrape reads the series of a Prometheus text exposition: the label sets of each sample name.
+func scrape(ctx context.Context, url string) (map[string][]map[string]string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -391,17 +465,48 @@ func scrape(ctx context.Context, url string) (map[string]bool, error) {
 		b, _ := io.ReadAll(resp.Body)
 		return nil, fmt.Errorf("%s: %s %s", url, resp.Status, b)
 	}
-	names := map[string]bool{}
-	sc := bufio.NewScanner(resp.Body)
+	return parseExposition(resp.Body)
+}
+
+// parseExposition reads the text exposition format: `name{label="value",…} value` lines.
+func parseExposition(r io.Reader) (map[string][]map[string]string, error) {
+	out := map[string][]map[string]string{}
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if i := strings.IndexAny(line, "{ "); i > 0 {
-			names[line[:i]] = true
+		i := strings.IndexAny(line, "{ ")
+		if i <= 0 {
+			return nil, fmt.Errorf("unreadable sample %q", line)
 		}
+		name, labels := line[:i], map[string]string{}
+		if line[i] == '{' {
+			rest := line[i+1:]
+			for !strings.HasPrefix(rest, "}") {
+				eq := strings.Index(rest, "=\"")
+				if eq <= 0 {
+					return nil, fmt.Errorf("unreadable labels in %q", line)
+				}
+				label := strings.TrimLeft(rest[:eq], ",")
+				var value strings.Builder
+				j := eq + 2
+				for ; j < len(rest) && rest[j] != '"'; j++ {
+					if rest[j] == '\\' && j+1 < len(rest) {
+						j++
+					}
+					value.WriteByte(rest[j])
+				}
+				if j >= len(rest) {
+					return nil, fmt.Errorf("unterminated label value in %q", line)
+				}
+				labels[label] = value.String()
+				rest = strings.TrimPrefix(rest[j+1:], ",")
+			}
+		}
+		out[name] = append(out[name], labels)
 	}
-	return names, sc.Err()
+	return out, sc.Err()
 }
