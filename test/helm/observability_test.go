@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,11 +15,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
@@ -351,66 +346,26 @@ func scrapeRunningController(t *testing.T) map[string][]map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	moto, err := testenv.StartMoto(ctx)
+	w := startWorld(ctx, t)
+	proxy, err := testenv.NewFaultProxy(w.moto.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer moto.Stop()
-	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, awsRegion, clusterName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := testenv.NewFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = proxy.Close() }()
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := gwv1.Install(scheme); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { _ = proxy.Close() })
 
 	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	cmd := exec.CommandContext(ctx, buildController(t), "controller",
-		"--cluster-name="+clusterName, "--aws-region="+awsRegion, "--aws-vpc-id="+vpc.VPCID,
-		"--kubeconfig="+cluster.KubeconfigPath, "--leader-elect=false",
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port), "--health-probe-bind-address=127.0.0.1:0")
-	cmd.Env = append(os.Environ(),
-		"AWS_ENDPOINT_URL="+proxy.URL,
-		"AWS_ACCESS_KEY_ID="+testenv.TestAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+testenv.TestSecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	args := []string{"controller",
+		"--cluster-name=" + clusterName, "--aws-region=" + awsRegion, "--aws-vpc-id=" + w.vpc.VPCID,
+		"--kubeconfig=" + w.cluster.KubeconfigPath, "--leader-elect=false",
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port), "--health-probe-bind-address=127.0.0.1:0"}
 	// The first ELB call is throttled (the SDK retries it).
 	proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultThrottle, Service: "elasticloadbalancing", Times: 1})
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("controller output:\n%s", logs.String())
-		}
-	}()
+	runController(ctx, t, buildController(t), args, proxy.URL)
+	admin := w.admin
 	if err := applySeed(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
