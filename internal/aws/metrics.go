@@ -44,8 +44,15 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 		Name: "elbgateway_aws_api_permission_errors_total",
 		Help: "AWS API call attempts refused for want of permission (AccessDenied, UnauthorizedOperation), by service and operation.",
 	}, []string{"service", "operation"})
+	rates := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "elbgateway_aws_api_rate_limit",
+		Help: "Client-side rate limit of a family of AWS operations, in calls per second: the configured rate (--aws-api-limits), halved by each throttling answer and doubled back after each quiet 30 seconds.",
+	}, []string{"family"})
 	if reg != nil {
 		var err error
+		if rates, err = metric.Register(reg, rates); err != nil {
+			return nil, err
+		}
 		if vec, err = metric.Register(reg, vec); err != nil {
 			return nil, err
 		}
@@ -56,11 +63,13 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 			return nil, err
 		}
 	}
+	l := newAPILimits(limits)
+	l.showRates(rates)
 	return &callCounter{
 		vec:     vec,
 		latency: latency,
 		denied:  denied,
-		limits:  newAPILimits(limits),
+		limits:  l,
 		counts:  map[string]int{},
 	}, nil
 }
