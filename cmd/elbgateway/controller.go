@@ -73,7 +73,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":61779", "address of the /healthz and /readyz endpoints")
 	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0", "address of Go's /debug/pprof/ profiles (heap, CPU, goroutines); 0 switches them off")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, or ~/.kube/config)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&f.defaultTags, "default-tags", "comma-separated key=value AWS tags put on every resource the controller creates")
 	fs.IntVar(&f.workersNLB, "nlb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many NLB Gateways are reconciled at once")
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
@@ -190,6 +190,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
+		Registerer:        metrics.Registry,
 	})
 	if err != nil {
 		return nil, err
@@ -220,10 +221,12 @@ func logLevel(s string) (zapcore.Level, error) {
 		return zapcore.DebugLevel, nil
 	case "info":
 		return zapcore.InfoLevel, nil
+	case "warn":
+		return zapcore.WarnLevel, nil
 	case "error":
 		return zapcore.ErrorLevel, nil
 	}
-	return 0, fmt.Errorf("--log-level %q: use debug, info or error", s)
+	return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
 }
 
 // setLogger sends controller-runtime's logs, and client-go's (leader election, for one), as

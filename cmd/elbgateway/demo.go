@@ -63,7 +63,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("elbgateway demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	exitAfterReady := fs.Bool("exit-after-ready", false, "stop everything once the Gateway is programmed and printed")
-	level := fs.String("log-level", "error", "controller log level: debug, info or error")
+	level := fs.String("log-level", "error", "controller log level: debug, info, warn or error")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the Gateway to be programmed")
 	if err := fs.Parse(args); err != nil {
 		return err

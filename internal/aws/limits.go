@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -127,6 +128,7 @@ const minAdaptiveRate = 0.05
 
 // bucket is one family's limiter with its adaptive state.
 type bucket struct {
+	family     string
 	lim        *rate.Limiter
 	configured float64
 
@@ -139,14 +141,35 @@ type bucket struct {
 type apiLimits struct {
 	buckets map[string]*bucket
 	now     func() time.Time
+	// rates, when set, shows each family's current rate (elbgateway_aws_api_rate_limit).
+	rates *prometheus.GaugeVec
 }
 
 func newAPILimits(r RateLimits) *apiLimits {
 	a := &apiLimits{buckets: map[string]*bucket{}, now: time.Now}
 	for fam, l := range r.withDefaults() {
-		a.buckets[fam] = &bucket{lim: rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst), configured: l.PerSecond, current: l.PerSecond}
+		a.buckets[fam] = &bucket{family: fam, lim: rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst), configured: l.PerSecond, current: l.PerSecond}
 	}
 	return a
+}
+
+// showRates exports each family's current rate on g, from now on.
+func (a *apiLimits) showRates(g *prometheus.GaugeVec) {
+	a.rates = g
+	for _, b := range a.buckets {
+		b.mu.Lock()
+		a.setRate(b, b.current)
+		b.mu.Unlock()
+	}
+}
+
+// setRate moves a family's rate; b.mu is held.
+func (a *apiLimits) setRate(b *bucket, r float64) {
+	b.current = r
+	b.lim.SetLimit(rate.Limit(r))
+	if a.rates != nil {
+		a.rates.WithLabelValues(b.family).Set(r)
+	}
 }
 
 // wait takes a token of op's family.
@@ -168,9 +191,8 @@ func (a *apiLimits) throttled(service, op string) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.current = max(b.current/2, minAdaptiveRate)
+	a.setRate(b, max(b.current/2, minAdaptiveRate))
 	b.changed = a.now()
-	b.lim.SetLimit(rate.Limit(b.current))
 }
 
 // recover doubles a halved rate back towards the configured one, one step per quiet period.
@@ -180,9 +202,8 @@ func (a *apiLimits) recover(b *bucket) {
 	if b.current >= b.configured || a.now().Sub(b.changed) < adaptiveRecovery {
 		return
 	}
-	b.current = min(b.current*2, b.configured)
+	a.setRate(b, min(b.current*2, b.configured))
 	b.changed = a.now()
-	b.lim.SetLimit(rate.Limit(b.current))
 }
 
 // rateOf is the current rate of a family (tests).

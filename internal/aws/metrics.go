@@ -5,17 +5,25 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elbgateway/elbgateway/internal/metric"
 )
 
 // callCounter counts every attempt of every call, by service, operation and outcome, and makes
 // each attempt wait for its family's bucket first (limits.go).
 type callCounter struct {
-	vec    *prometheus.CounterVec
+	vec *prometheus.CounterVec
+	// latency is each attempt's duration by service and operation, waits for the rate limit
+	// excluded.
+	latency *prometheus.HistogramVec
+	// denied counts attempts AWS refused for want of permission (the IAM policy lacks the action).
+	denied *prometheus.CounterVec
 	limits *apiLimits
 
 	mu     sync.Mutex
@@ -27,19 +35,42 @@ func newCallCounter(reg prometheus.Registerer, limits RateLimits) (*callCounter,
 		Name: "elbgateway_aws_api_calls_total",
 		Help: "AWS API call attempts by service, operation and outcome (success, error, throttled).",
 	}, []string{"service", "operation", "outcome"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "elbgateway_aws_api_call_duration_seconds",
+		Help:    "Duration of AWS API call attempts by service and operation.",
+		Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+	}, []string{"service", "operation"})
+	denied := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "elbgateway_aws_api_permission_errors_total",
+		Help: "AWS API call attempts refused for want of permission (AccessDenied, UnauthorizedOperation), by service and operation.",
+	}, []string{"service", "operation"})
+	rates := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "elbgateway_aws_api_rate_limit",
+		Help: "Client-side rate limit of a family of AWS operations, in calls per second: the configured rate (--aws-api-limits), halved by each throttling answer and doubled back after each quiet 30 seconds.",
+	}, []string{"family"})
 	if reg != nil {
-		if err := reg.Register(vec); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, err
-			}
-			vec = are.ExistingCollector.(*prometheus.CounterVec)
+		var err error
+		if rates, err = metric.Register(reg, rates); err != nil {
+			return nil, err
+		}
+		if vec, err = metric.Register(reg, vec); err != nil {
+			return nil, err
+		}
+		if latency, err = metric.Register(reg, latency); err != nil {
+			return nil, err
+		}
+		if denied, err = metric.Register(reg, denied); err != nil {
+			return nil, err
 		}
 	}
+	l := newAPILimits(limits)
+	l.showRates(rates)
 	return &callCounter{
-		vec:    vec,
-		limits: newAPILimits(limits),
-		counts: map[string]int{},
+		vec:     vec,
+		latency: latency,
+		denied:  denied,
+		limits:  l,
+		counts:  map[string]int{},
 	}, nil
 }
 
@@ -60,7 +91,12 @@ func (c *callCounter) handle(ctx context.Context, in middleware.FinalizeInput, n
 	if err := c.limits.wait(ctx, service, op); err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
+	start := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
+	c.latency.WithLabelValues(service, op).Observe(time.Since(start).Seconds())
+	if isPermissionError(err) {
+		c.denied.WithLabelValues(service, op).Inc()
+	}
 	if isThrottle(err) {
 		c.limits.throttled(service, op)
 	}
@@ -69,6 +105,15 @@ func (c *callCounter) handle(ctx context.Context, in middleware.FinalizeInput, n
 	c.counts[service+":"+op]++
 	c.mu.Unlock()
 	return out, md, err
+}
+
+// isPermissionError is true when AWS refused a call because the caller's policy does not allow it.
+func isPermissionError(err error) bool {
+	switch errorCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return true
+	}
+	return false
 }
 
 func (c *callCounter) snapshot() map[string]int {

@@ -54,7 +54,7 @@ func changeEvents(changes []plan.Change, err error) []changeEvent {
 			break
 		}
 		ev := changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
-			action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)}
+			action: pascal(string(c.Op)), note: truncate(changeNote(c)), route: changeOwner(c)}
 		if c.Kind == plan.KindLoadBalancer && c.Op == plan.OpDelete && c.IsReplace() {
 			// A replaced load balancer gets a new DNS name: clients must follow.
 			ev.eventType = corev1.EventTypeWarning
@@ -75,7 +75,7 @@ func partialEvents(changes []plan.Change, fs applyFailures) []changeEvent {
 		switch {
 		case i < 0:
 			out = append(out, changeEvent{eventType: corev1.EventTypeNormal, reason: pastTense(c.Op) + string(c.Kind),
-				action: pascal(string(c.Op)), note: truncate(c.String()), route: changeOwner(c)})
+				action: pascal(string(c.Op)), note: truncate(changeNote(c)), route: changeOwner(c)})
 		case fs[i].Err != nil:
 			out = append(out, changeEvent{eventType: corev1.EventTypeWarning, reason: "Failed" + pascal(string(c.Op)) + string(c.Kind),
 				action: pascal(string(c.Op)), note: truncate(fs[i].Reason()), route: changeOwner(c)})
@@ -146,4 +146,54 @@ func (w *statusWriter) recordChanges(ctx context.Context, gw *gwv1.Gateway, chan
 			w.events.Eventf(u, nil, e.eventType, e.reason, e.action, "%s", truncate("Gateway "+gw.Namespace+"/"+gw.Name+": "+e.note))
 		}
 	}
+}
+
+// changeNote says what a change did to which AWS resource, named as AWS names it: the load
+// balancer's and target group's names (with the ARN once known), the security group's ID or
+// name, the listener's port and the rule's listener port and priority, never the model's
+// logical IDs.
+func changeNote(c plan.Change) string {
+	note := fmt.Sprintf("%s %s %s", c.Op, c.Kind, awsName(c))
+	if c.Reason != "" {
+		note += ": " + c.Reason
+	}
+	return note
+}
+
+// awsName is the AWS name of a change's resource; the change's ID when the resource has none.
+func awsName(c plan.Change) string {
+	first := func(vs ...string) string {
+		for _, v := range vs {
+			if v != "" {
+				return v
+			}
+		}
+		return c.ID
+	}
+	for _, r := range []plan.Resource{c.Observed, c.Desired} {
+		switch {
+		case r.LoadBalancer != nil:
+			if r.LoadBalancer.ARN != "" {
+				return r.LoadBalancer.ARN
+			}
+			if r.LoadBalancer.Name != "" {
+				return r.LoadBalancer.Name
+			}
+		case r.TargetGroup != nil:
+			if r.TargetGroup.ARN != "" {
+				return r.TargetGroup.ARN
+			}
+			if r.TargetGroup.Name != "" {
+				return r.TargetGroup.Name
+			}
+		case r.SecurityGroup != nil:
+			if r.SecurityGroup.GroupID != "" {
+				return r.SecurityGroup.GroupID + " (" + first(r.SecurityGroup.Name) + ")"
+			}
+			if r.SecurityGroup.Name != "" {
+				return r.SecurityGroup.Name
+			}
+		}
+	}
+	return c.ID
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
 )
 
@@ -58,5 +59,34 @@ func TestLoadBalancerReplacementIsAWarning(t *testing.T) {
 	}
 	if got[1].eventType != "Normal" || got[2].eventType != "Normal" {
 		t.Errorf("the new load balancer and a plain deletion are %s and %s, want Normal", got[1].eventType, got[2].eventType)
+	}
+}
+
+// TestChangeEventsNameAWSResources: event notes name the AWS resource (its ARN once it exists,
+// its AWS name before, the security group's ID), not the model's logical ID.
+func TestChangeEventsNameAWSResources(t *testing.T) {
+	lbARN := "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/net/k8s-default-gw-0123456789/50dc6c495c0c9188"
+	changes := []plan.Change{
+		{Op: plan.OpCreate, Kind: plan.KindTargetGroup, ID: "default/gw:tcp-app:3000",
+			Desired: plan.Resource{TargetGroup: &model.TargetGroup{ID: "default/gw:tcp-app:3000", Name: "k8s-default-tcpapp-3f2a1b0c9d"}}},
+		{Op: plan.OpUpdate, Kind: plan.KindLoadBalancer, ID: "LoadBalancer", Reason: "attributes",
+			Observed: plan.Resource{LoadBalancer: &model.LoadBalancer{Name: "k8s-default-gw-0123456789", ARN: lbARN}},
+			Desired:  plan.Resource{LoadBalancer: &model.LoadBalancer{Name: "k8s-default-gw-0123456789"}}},
+		{Op: plan.OpDelete, Kind: plan.KindSecurityGroup, ID: "frontend",
+			Observed: plan.Resource{SecurityGroup: &model.SecurityGroup{ID: "frontend", Name: "k8s-default-gw-5d1c", GroupID: "sg-0123456789abcdef0"}}},
+	}
+	got := changeEvents(changes, nil)
+	want := []string{
+		"create TargetGroup k8s-default-tcpapp-3f2a1b0c9d",
+		"update LoadBalancer " + lbARN + ": attributes",
+		"delete SecurityGroup sg-0123456789abcdef0 (k8s-default-gw-5d1c)",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].note != want[i] {
+			t.Errorf("event %d note %q, want %q", i, got[i].note, want[i])
+		}
 	}
 }

@@ -45,6 +45,7 @@ func TestFaultInjection(t *testing.T) {
 	t.Run("a lost CreateLoadBalancer response leaves one load balancer", w.lostCreateResponse)
 	t.Run("DescribeTags throttled after a restart shows on the Gateways, then converges", w.describeTagsThrottled)
 	t.Run("a refused CreateLoadBalancer costs at most 10 calls in the next minute", w.refusedCreate)
+	t.Run("the per-Gateway gauges follow refusals, failures and deletion", w.gatewayGauges)
 	if left := w.clusterLeftovers(t); len(left) != 0 {
 		t.Errorf("after every Gateway is gone, AWS still holds resources tagged with cluster %s: %v", faultClusterName, left)
 	}

@@ -122,6 +122,7 @@ func (r *gatewayReconciler) load(ctx context.Context, key types.NamespacedName) 
 		if apierrors.IsNotFound(err) {
 			r.registry.Set(key.String(), nil)
 			r.gatherer.secrets.forget(key.String())
+			r.writer.metrics.forget(r.controller, key.Namespace, key.Name)
 			return nil, nil, nil
 		}
 		return nil, nil, err
@@ -136,6 +137,7 @@ func (r *gatewayReconciler) load(ctx context.Context, key types.NamespacedName) 
 	}
 	if !r.owns(classPtr) && !hasFinalizer(&gw, finalizer(r.controller)) {
 		r.gatherer.secrets.forget(key.String())
+		r.writer.metrics.forget(r.controller, key.Namespace, key.Name)
 		return nil, nil, nil
 	}
 	return &gw, classPtr, nil

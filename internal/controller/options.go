@@ -8,6 +8,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
@@ -83,6 +85,8 @@ type Options struct {
 	// PendingRequeue is how soon a Gateway whose load balancer is not active yet is looked at
 	// again (default 15 seconds).
 	PendingRequeue time.Duration
+	// Registerer receives the per-Gateway gauges (metrics.go); nil keeps them unexported.
+	Registerer prometheus.Registerer
 	// RetryCap is the longest pause of a failing Gateway before it calls AWS again, and the
 	// pause of a refusal AWS will repeat (see backoff.go; default 5 minutes).
 	RetryCap time.Duration

@@ -36,6 +36,8 @@ type statusWriter struct {
 	events     recorder
 	opts       Options
 	now        func() time.Time
+	// metrics are the per-Gateway gauges, which follow what the writer reports.
+	metrics *gatewayMetrics
 }
 
 // report writes the outcome of a successful reconcile and says when to look again.
@@ -55,12 +57,17 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 			// Something of the stack may be left (a change failed): the finalizer stays.
 			return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 		}
-		return reconcile.Result{}, w.removeFinalizer(ctx, gw, finalizer(w.controller))
+		if err := w.removeFinalizer(ctx, gw, finalizer(w.controller)); err != nil {
+			return reconcile.Result{}, err
+		}
+		w.metrics.forget(w.controller, gw.Namespace, gw.Name)
+		return reconcile.Result{}, nil
 	}
 	programmed, st := w.gatewayStatus(gw, in)
 	if err := w.writeGateway(ctx, gw, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
 	w.targetsRegisteredEvent(gw, gw.Status.Conditions, st.Conditions)
 	if programmed == metav1.ConditionUnknown {
@@ -109,6 +116,7 @@ func awaitsDiscoveredCertificate(gw *gwv1.Gateway, listeners []gwv1.ListenerStat
 func (w *statusWriter) failed(ctx context.Context, gw *gwv1.Gateway, step string, err error, retry retryInfo) (reconcile.Result, error) {
 	err = fmt.Errorf("%s: %w", step, err)
 	log.FromContext(ctx).Error(err, "reconciling Gateway failed", "attempts", retry.attempts, "retryAfter", retry.after)
+	w.metrics.outcome(w.controller, gw, true, w.now())
 	if retry.warn {
 		w.events.Eventf(gw, nil, corev1.EventTypeWarning, "Failed"+strings.ToUpper(step[:1])+step[1:], "Reconcile", "%s", truncate(err.Error()))
 	}
@@ -151,6 +159,7 @@ func (w *statusWriter) deletionHeld(ctx context.Context, gw *gwv1.Gateway, f *aw
 	if err := w.writeGateway(ctx, gw, st); err != nil {
 		return err
 	}
+	w.metrics.outcome(w.controller, gw, true, w.now())
 	return fmt.Errorf("deleting the load balancer of Gateway %s/%s: %s", gw.Namespace, gw.Name, f.Reason())
 }
 
@@ -273,14 +282,14 @@ func (w *statusWriter) keepTimes(old, conds []metav1.Condition) []metav1.Conditi
 
 // writeGateway patches the Gateway's status when it differs.
 func (w *statusWriter) writeGateway(ctx context.Context, gw *gwv1.Gateway, st gwv1.GatewayStatus) error {
-	if equality.Semantic.DeepEqual(gw.Status, st) {
-		return nil
+	if !equality.Semantic.DeepEqual(gw.Status, st) {
+		next := gw.DeepCopy()
+		next.Status = st
+		if err := w.client.Status().Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("writing the status of Gateway %s/%s: %w", gw.Namespace, gw.Name, err)
+		}
 	}
-	next := gw.DeepCopy()
-	next.Status = st
-	if err := w.client.Status().Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("writing the status of Gateway %s/%s: %w", gw.Namespace, gw.Name, err)
-	}
+	w.metrics.status(w.controller, gw, st)
 	return nil
 }
 

@@ -67,9 +67,14 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
 
+	gauges, err := newGatewayMetrics(o.Registerer)
+	if err != nil {
+		return gates, fmt.Errorf("registering the Gateway metrics: %w", err)
+	}
 	writer := func(controllerName string) *statusWriter {
 		return &statusWriter{client: mgr.GetClient(), reader: mgr.GetCache(), apis: apis, controller: controllerName,
-			events: mgr.GetEventRecorder("elbgateway-" + controllerName[len("gateway.k8s.aws/"):]), opts: o, now: time.Now}
+			events: mgr.GetEventRecorder("elbgateway-" + controllerName[len("gateway.k8s.aws/"):]), opts: o, now: time.Now,
+			metrics: gauges}
 	}
 	enabled := map[string]bool{}
 	for _, c := range controllers {
@@ -113,7 +118,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		workers = o.Workers.ALB
 	}
 	b := builder.ControllerManagedBy(mgr).
-		Named("gateway-"+controllerName[len("gateway.k8s.aws/"):]).
+		Named(reconcilerName(controllerName)).
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		For(&gwv1.Gateway{}, builder.WithPredicates(specChanged())).
 		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass), builder.WithPredicates(specChanged())).

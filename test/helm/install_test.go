@@ -46,31 +46,8 @@ const (
 func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	moto, err := testenv.StartMoto(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer moto.Stop()
-	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, awsRegion, clusterName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := gwv1.Install(scheme); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := startWorld(ctx, t)
+	moto, vpc, cluster, admin := w.moto, w.vpc, w.cluster, w.admin
 
 	// 1. helm install: the CRDs, then every rendered object.
 	objs, err := render(seedValues(t, clusterName, awsRegion, vpc.VPCID))
@@ -94,26 +71,7 @@ func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
 		"--kubeconfig="+kubeconfig,
 		// The pod's ports are the container's own; a test binds loopback ports that are free.
 		"--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0")
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(),
-		"POD_NAMESPACE="+releaseNamespace,
-		"AWS_ENDPOINT_URL="+moto.Endpoint,
-		"AWS_ACCESS_KEY_ID="+testenv.TestAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+testenv.TestSecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("controller output:\n%s", logs.String())
-		}
-	}()
+	logs := runController(ctx, t, bin, args, moto.Endpoint)
 
 	// 3. the walkthrough's manifests.
 	if err := applySeed(ctx, admin); err != nil {
@@ -169,6 +127,72 @@ func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
 	if strings.Contains(logs.String(), "forbidden") {
 		t.Errorf("the controller was refused something by RBAC:\n%s", grepLines(logs.String(), "forbidden"))
 	}
+}
+
+// world is what the controller runs against: moto with a seeded VPC, and an API server with the
+// CRDs, reached with an admin client. It stops when the test ends.
+type world struct {
+	moto    *testenv.Moto
+	vpc     *testenv.VPC
+	cluster *testenv.Cluster
+	admin   client.Client
+}
+
+func startWorld(ctx context.Context, t *testing.T) *world {
+	t.Helper()
+	moto, err := testenv.StartMoto(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(moto.Stop)
+	vpc, err := testenv.SeedVPC(ctx, moto.Endpoint, awsRegion, clusterName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := gwv1.Install(scheme); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{moto: moto, vpc: vpc, cluster: cluster, admin: admin}
+}
+
+// runController runs the controller binary with args, calling AWS at awsEndpoint, until the
+// test ends (interrupted then); its output is logged when the test failed.
+func runController(ctx context.Context, t *testing.T, bin string, args []string, awsEndpoint string) *syncBuffer {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(),
+		"POD_NAMESPACE="+releaseNamespace,
+		"AWS_ENDPOINT_URL="+awsEndpoint,
+		"AWS_ACCESS_KEY_ID="+testenv.TestAccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+testenv.TestSecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("controller output:\n%s", logs.String())
+		}
+	})
+	return logs
 }
 
 // buildController builds cmd/elbgateway, as the Dockerfile does.

@@ -54,3 +54,29 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- join "," $tags -}}
 {{- end -}}
+
+
+{{/* --service-target-eni-security-group-tags: serviceTargetENISGTags as "k=v,..." or as a map. */}}
+{{- define "elbgateway.serviceTargetENISGTags" -}}
+{{- $v := .Values.serviceTargetENISGTags -}}
+{{- if kindIs "map" $v -}}
+{{- $tags := list -}}
+{{- range $k, $x := $v -}}
+{{- $tags = append $tags (printf "%s=%s" $k (toString $x)) -}}
+{{- end -}}
+{{- join "," $tags -}}
+{{- else if $v -}}
+{{- $v -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The AWS Load Balancer Controller chart's keys this chart accepts but does not act on. */}}
+{{- define "elbgateway.ignoredLBCKeys" -}}
+{{- $ignored := list -}}
+{{- range $k := list "awsApiEndpoints" "awsApiThrottle" "awsMaxRetries" "vpcTags" "defaultSSLPolicy" "externalManagedTags" "watchNamespace" "clusterSecretsPermissions" "ingressClass" "createIngressClassResource" "enableServiceMutatorWebhook" "webhookTLS" "keepTLSSecret" "enableCertManager" "targetgroupbindingMaxConcurrentReconciles" "serviceMaxConcurrentReconciles" "ingressMaxConcurrentReconciles" -}}
+{{- if and (hasKey $.Values $k) (index $.Values $k) -}}
+{{- $ignored = append $ignored $k -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $ignored -}}
+{{- end -}}
