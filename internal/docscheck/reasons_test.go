@@ -100,7 +100,7 @@ func uniq(s []string) []string {
 // docLink is a relative link to a page under docs/.
 var docLink = regexp.MustCompile(`\]\((docs/[^)#]+\.md)`)
 
-// TestReadmeLinksEveryPage fails when a page in docs/ (or docs/reference/) is not linked from
+// TestReadmeLinksEveryPage fails when a page in docs/ (or docs/reference/, docs/reference/crd/) is not linked from
 // README.md, or when the README links a page that does not exist.
 func TestReadmeLinksEveryPage(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
@@ -118,8 +118,10 @@ func TestReadmeLinksEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob(filepath.Join(repoRoot, "docs", "reference", "*.md"))
-	pages = append(pages, more...)
+	for _, sub := range []string{"reference", filepath.Join("reference", "crd")} {
+		more, _ := filepath.Glob(filepath.Join(repoRoot, "docs", sub, "*.md"))
+		pages = append(pages, more...)
+	}
 	if len(pages) == 0 {
 		t.Fatal("no pages found in docs/")
 	}
