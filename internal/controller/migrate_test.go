@@ -1,0 +1,282 @@
+package controller_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/controller"
+	"github.com/elbgateway/elbgateway/internal/testenv"
+)
+
+// lbcName is the name the AWS Load Balancer Controller gives a load balancer, security group or
+// target group: k8s-<namespace, 8 alphanumerics>-<name, 8 alphanumerics>-<10 hex digits of the
+// SHA-256 of the parts written one after another>. Written here from LBC's documented behaviour,
+// not from our translator, so that a drift of ours shows.
+func lbcName(namespace, name string, parts ...string) string {
+	clean := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "")))
+	return fmt.Sprintf("k8s-%.8s-%.8s-%.10s", clean(namespace), clean(name), hex.EncodeToString(sum[:]))
+}
+
+// lbcStack is what the AWS Load Balancer Controller created for the seed's TCP Gateway.
+type lbcStack struct {
+	lbARN, dnsName, listenerARN, tgARN, sgID, backendSGID string
+	// otherARN is a load balancer of the same cluster that belongs to an Ingress of LBC's.
+	otherARN string
+}
+
+// createLBCStack creates, the way the AWS Load Balancer Controller v3.5 does for the seed's
+// Gateway (internet-facing NLB, one TCP:8080 listener, an ip target group for the TCPRoute's
+// backend), the stack of Gateway ns/aws-tcp-gateway with uid, tagged for cluster: names and
+// tags as LBC writes them. It also creates an ALB of an LBC Ingress of the same cluster.
+func createLBCStack(t *testing.T, cluster string, vpc *testenv.VPC, ns, uid string) lbcStack {
+	t.Helper()
+	ctx := context.Background()
+	const gw, route = "aws-tcp-gateway", "tcp-backend-aws"
+	stack := ns + "/" + gw
+	tags := func(resource string) map[string]string {
+		return map[string]string{"elbv2.k8s.aws/cluster": cluster, "gateway.k8s.aws.nlb/stack": stack,
+			"gateway.k8s.aws.nlb/resource": resource}
+	}
+	var s lbcStack
+
+	sg, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName:   awssdk.String(lbcName(ns, gw, cluster, gw, ns, uid)),
+		Description: awssdk.String("[k8s] Managed SecurityGroup for LoadBalancer"),
+		VpcId:       awssdk.String(vpc.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: ec2Tags(tags("ManagedLBSecurityGroup"))}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sgID = awssdk.ToString(sg.GroupId)
+	if _, err := env.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: sg.GroupId,
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: awssdk.String("tcp"), FromPort: awssdk.Int32(8080), ToPort: awssdk.Int32(8080),
+			IpRanges: []ec2types.IpRange{{CidrIp: awssdk.String("0.0.0.0/0")}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The cluster's shared backend security group, which LBC puts on every load balancer it
+	// gives a managed security group.
+	sum := sha256.Sum256([]byte(cluster))
+	backend, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName:   awssdk.String(fmt.Sprintf("k8s-traffic-%s-%.10s", strings.ReplaceAll(cluster, "-", ""), hex.EncodeToString(sum[:]))),
+		Description: awssdk.String("[k8s] Shared Backend SecurityGroup for LoadBalancer"),
+		VpcId:       awssdk.String(vpc.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: ec2Tags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.backendSGID = awssdk.ToString(backend.GroupId)
+
+	lb, err := env.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+		Name: awssdk.String(lbcName(ns, gw, cluster, uid, "internet-facing")),
+		Type: elbtypes.LoadBalancerTypeEnumNetwork, Scheme: elbtypes.LoadBalancerSchemeEnumInternetFacing,
+		Subnets: vpc.PublicSubnets, SecurityGroups: []string{s.sgID, s.backendSGID}, Tags: elbTags(tags("LoadBalancer")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.lbARN, s.dnsName = awssdk.ToString(lb.LoadBalancers[0].LoadBalancerArn), awssdk.ToString(lb.LoadBalancers[0].DNSName)
+
+	tgID := fmt.Sprintf("%s:%s-%s:TCPRoute-%s-backend:3000", stack, ns, route, ns)
+	tg, err := env.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name:     awssdk.String(lbcName(ns, route, cluster, ns, gw, ns, route, "TCPRoute", ns, "backend", "3000", "ip", "TCP")),
+		Protocol: elbtypes.ProtocolEnumTcp, Port: awssdk.Int32(3000), VpcId: awssdk.String(vpc.VPCID),
+		TargetType: elbtypes.TargetTypeEnumIp, HealthCheckProtocol: elbtypes.ProtocolEnumTcp,
+		HealthCheckPort: awssdk.String("traffic-port"), HealthCheckIntervalSeconds: awssdk.Int32(15),
+		HealthCheckTimeoutSeconds: awssdk.Int32(5), HealthyThresholdCount: awssdk.Int32(3), UnhealthyThresholdCount: awssdk.Int32(3),
+		Tags: elbTags(tags(tgID)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tgARN = awssdk.ToString(tg.TargetGroups[0].TargetGroupArn)
+	if _, err := env.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: &s.tgARN,
+		Targets: []elbtypes.TargetDescription{{Id: awssdk.String("192.0.2.10"), Port: awssdk.Int32(3000), AvailabilityZone: awssdk.String("all")}}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := env.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
+		LoadBalancerArn: &s.lbARN, Protocol: elbtypes.ProtocolEnumTcp, Port: awssdk.Int32(8080),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: &s.tgARN}},
+		Tags:           elbTags(tags("8080")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.listenerARN = awssdk.ToString(l.Listeners[0].ListenerArn)
+
+	other, err := env.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+		Name: awssdk.String(lbcName(ns, "shop", cluster, ns+"/shop")), Type: elbtypes.LoadBalancerTypeEnumApplication,
+		Scheme: elbtypes.LoadBalancerSchemeEnumInternal, Subnets: vpc.PrivateSubnets,
+		Tags: elbTags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "ingress.k8s.aws/stack": ns + "/shop",
+			"ingress.k8s.aws/resource": "LoadBalancer"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.otherARN = awssdk.ToString(other.LoadBalancers[0].LoadBalancerArn)
+	return s
+}
+
+func elbTags(m map[string]string) []elbtypes.Tag {
+	var out []elbtypes.Tag
+	for k, v := range m {
+		out = append(out, elbtypes.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+	}
+	return out
+}
+
+func ec2Tags(m map[string]string) []ec2types.Tag {
+	var out []ec2types.Tag
+	for k, v := range m {
+		out = append(out, ec2types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+	}
+	return out
+}
+
+// migrationWorld is a cluster of its own, in a VPC of its own, whose seed Gateway the AWS Load
+// Balancer Controller programmed before elbgateway starts.
+type migrationWorld struct {
+	cluster string
+	client  client.Client
+	cfg     *testenv.Cluster
+	vpc     *testenv.VPC
+	ns      string
+	gw      *gwv1.Gateway
+}
+
+func startMigrationWorld(t *testing.T, cluster string) *migrationWorld {
+	t.Helper()
+	ctx := context.Background()
+	kube := startTestCluster(t, testenv.ClusterOptions{})
+	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(kube.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &migrationWorld{cluster: cluster, client: c, cfg: kube, vpc: vpc}
+	w.ns = newNamespaceIn(t, c)
+	applyFiles(t, c, w.ns, seedFiles...)
+	w.gw = &gwv1.Gateway{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: w.ns, Name: "aws-tcp-gateway"}, w.gw); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// startElbgateway starts elbgateway for cluster (its --cluster-name) in the world's VPC and
+// returns its AWS client, whose call counts the test reads.
+func (w *migrationWorld) startElbgateway(t *testing.T, cluster string) *aws.Cloud {
+	t.Helper()
+	cloud, err := aws.New(context.Background(), cloudOptions(cluster, w.vpc.VPCID, env.moto.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := controllerOptions(cluster, cloud)
+	o.VPCID, o.Gates = w.vpc.VPCID, controller.Gates{NLB: true}
+	startTestController(t, w.cfg.Config, o)
+	return cloud
+}
+
+// TestMigrateFromLBC: elbgateway takes over the load balancer the AWS Load Balancer Controller
+// made for the same Gateway, in place: same ARN and DNS name, same listener and target group,
+// no AWS resource created or deleted, and LBC's other load balancers left alone.
+func TestMigrateFromLBC(t *testing.T) {
+	const cluster = "lbc-migration"
+	w := startMigrationWorld(t, cluster)
+	lbc := createLBCStack(t, cluster, w.vpc, w.ns, string(w.gw.UID))
+
+	cloud := w.startElbgateway(t, cluster)
+	gw, lbARN := programmedGateway(t, w.client, w.ns, "aws-tcp-gateway")
+	if lbARN != lbc.lbARN {
+		t.Fatalf("the Gateway is programmed on %s, want LBC's load balancer %s kept", lbARN, lbc.lbARN)
+	}
+	if got := gw.Status.Addresses[0].Value; !strings.EqualFold(got, lbc.dnsName) {
+		t.Errorf("Gateway address %s, want LBC's DNS name %s", got, lbc.dnsName)
+	}
+	ls := listeners(t, lbARN)
+	if len(ls) != 1 || awssdk.ToString(ls[0].ListenerArn) != lbc.listenerARN {
+		t.Fatalf("listeners %s (%d), want LBC's listener %s kept", listenerSummary(ls), len(ls), lbc.listenerARN)
+	}
+	if a := ls[0].DefaultActions; len(a) != 1 || a[0].Type != elbtypes.ActionTypeEnumForward || forwardARN(a[0]) != lbc.tgARN {
+		t.Errorf("listener default actions %+v, want a forward to LBC's target group %s", a, lbc.tgARN)
+	}
+	tgs := targetGroups(t, lbARN)
+	if len(tgs) != 1 || awssdk.ToString(tgs[0].TargetGroupArn) != lbc.tgARN {
+		t.Errorf("target groups %v, want LBC's %s only", tgNames(tgs), lbc.tgARN)
+	}
+	waitTargets(t, "the endpoint still registered", lbc.tgARN, "192.0.2.10:3000")
+
+	// Settle, then count: adoption created and deleted nothing.
+	time.Sleep(2 * time.Second)
+	counts := cloud.CallCounts()
+	t.Logf("AWS writes while adopting: %v", writeCalls(nil, counts))
+	for op, n := range counts {
+		name := op[strings.Index(op, ":")+1:]
+		if n > 0 && (strings.HasPrefix(name, "Create") && name != "CreateTags" || strings.HasPrefix(name, "Delete") && name != "DeleteTags") {
+			t.Errorf("elbgateway called %s %d times while adopting LBC's stack", op, n)
+		}
+	}
+	if _, err := env.elb.DescribeLoadBalancers(context.Background(), &elbv2.DescribeLoadBalancersInput{
+		LoadBalancerArns: []string{lbc.otherARN}}); err != nil {
+		t.Errorf("LBC's Ingress load balancer: %v", err)
+	}
+	if _, err := env.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{
+		GroupIds: []string{lbc.sgID, lbc.backendSGID}}); err != nil {
+		t.Errorf("LBC's security groups: %v", err)
+	}
+}
+
+func forwardARN(a elbtypes.Action) string {
+	if a.TargetGroupArn != nil {
+		return *a.TargetGroupArn
+	}
+	if a.ForwardConfig != nil && len(a.ForwardConfig.TargetGroups) == 1 {
+		return awssdk.ToString(a.ForwardConfig.TargetGroups[0].TargetGroupArn)
+	}
+	return ""
+}
+
+func tgNames(tgs []elbtypes.TargetGroup) []string {
+	var out []string
+	for _, tg := range tgs {
+		out = append(out, awssdk.ToString(tg.TargetGroupName))
+	}
+	return out
+}
