@@ -14,6 +14,10 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -279,4 +283,114 @@ func tgNames(tgs []elbtypes.TargetGroup) []string {
 		out = append(out, awssdk.ToString(tg.TargetGroupName))
 	}
 	return out
+}
+
+// lbcBindingCRD is the AWS Load Balancer Controller's TargetGroupBinding CRD, reduced to what a
+// test needs: the kind, served, with any spec.
+const lbcBindingCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: targetgroupbindings.elbv2.k8s.aws
+spec:
+  group: elbv2.k8s.aws
+  names: {kind: TargetGroupBinding, listKind: TargetGroupBindingList, plural: targetgroupbindings, singular: targetgroupbinding}
+  scope: Namespaced
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`
+
+// installLBCBindings installs the TargetGroupBinding CRD and waits until it is served.
+func (w *migrationWorld) installLBCBindings(t *testing.T) {
+	t.Helper()
+	applyYAML(t, w.client, "", lbcBindingCRD)
+	eventually(t, 30*timeoutScale, "TargetGroupBindings served", func() error {
+		list := &unstructured.UnstructuredList{}
+		list.SetAPIVersion("elbv2.k8s.aws/v1beta1")
+		list.SetKind("TargetGroupBindingList")
+		return w.client.List(context.Background(), list)
+	})
+}
+
+// createLBCBinding creates the TargetGroupBinding LBC makes for the stack's target group: named
+// after the target group, in the Service's namespace, labelled with the Gateway.
+func (w *migrationWorld) createLBCBinding(t *testing.T, tgARN string) *unstructured.Unstructured {
+	t.Helper()
+	b := &unstructured.Unstructured{}
+	b.SetAPIVersion("elbv2.k8s.aws/v1beta1")
+	b.SetKind("TargetGroupBinding")
+	b.SetNamespace(w.ns)
+	b.SetName(tgARN[strings.LastIndex(tgARN[:strings.LastIndex(tgARN, "/")], "/")+1 : strings.LastIndex(tgARN, "/")])
+	b.SetLabels(map[string]string{"gateway.k8s.aws.nlb/stack-namespace": w.ns, "gateway.k8s.aws.nlb/stack-name": "aws-tcp-gateway"})
+	b.Object["spec"] = map[string]any{"targetGroupARN": tgARN, "targetType": "ip",
+		"serviceRef": map[string]any{"name": "backend", "port": int64(3000)}}
+	if err := w.client.Create(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMigrateFromLBCWaitsForItsBindings: while a TargetGroupBinding of LBC's feeds the Gateway's
+// target group, elbgateway leaves the stack alone (not one AWS write), says so on the Gateway
+// and in an event; once the binding is gone it takes the load balancer over in place.
+func TestMigrateFromLBCWaitsForItsBindings(t *testing.T) {
+	const cluster = "lbc-handover"
+	ctx := context.Background()
+	w := startMigrationWorld(t, cluster)
+	w.installLBCBindings(t)
+	lbc := createLBCStack(t, cluster, w.vpc, w.ns, string(w.gw.UID))
+	binding := w.createLBCBinding(t, lbc.tgARN)
+
+	cloud := w.startElbgateway(t, cluster)
+	eventually(t, 60*timeoutScale, "the Gateway left to LBC's binding", func() error {
+		var gw gwv1.Gateway
+		if err := w.client.Get(ctx, types.NamespacedName{Namespace: w.ns, Name: "aws-tcp-gateway"}, &gw); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed))
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != "LBCTargetGroupBindings" ||
+			!strings.Contains(c.Message, w.ns+"/"+binding.GetName()) || !strings.Contains(c.Message, "NLBGatewayAPI") {
+			return fmt.Errorf("conditions %s, want Programmed=False LBCTargetGroupBindings naming %s and the NLBGatewayAPI gate",
+				conditionsText(gw.Status.Conditions), binding.GetName())
+		}
+		return nil
+	})
+	eventually(t, 30*timeoutScale, "a NotAdopted event on the Gateway", func() error {
+		var events corev1.EventList
+		if err := w.client.List(ctx, &events, client.InNamespace(w.ns)); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "NotAdopted" && e.Type == corev1.EventTypeWarning && e.InvolvedObject.Name == "aws-tcp-gateway" {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none NotAdopted", len(events.Items))
+	})
+	time.Sleep(time.Second)
+	if writes := writeCalls(nil, cloud.CallCounts()); len(writes) != 0 {
+		t.Errorf("AWS writes %v on a stack LBC's bindings still feed, want none", writes)
+	}
+	if n := len(cloud.CallCounts()); n != 0 {
+		t.Errorf("AWS calls %v for a Gateway left to LBC, want none", cloud.CallCounts())
+	}
+
+	// The hand-over: the binding goes (this cluster runs no LBC to deregister its targets; on a
+	// real cluster its finalizer is removed first, see docs/migrate-from-lbc.md).
+	if err := w.client.Delete(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	_, lbARN := programmedGateway(t, w.client, w.ns, "aws-tcp-gateway")
+	if lbARN != lbc.lbARN {
+		t.Fatalf("the Gateway is programmed on %s after the hand-over, want LBC's load balancer %s", lbARN, lbc.lbARN)
+	}
+	if tgs := targetGroups(t, lbARN); len(tgs) != 1 || awssdk.ToString(tgs[0].TargetGroupArn) != lbc.tgARN {
+		t.Errorf("target groups %v, want LBC's %s only", tgNames(tgs), lbc.tgARN)
+	}
+	waitTargets(t, "the endpoint still registered", lbc.tgARN, "192.0.2.10:3000")
 }
