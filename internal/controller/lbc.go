@@ -27,14 +27,14 @@ import (
 // LBC's binding controller registers targets (and which it deregisters when a binding is
 // deleted). While one exists, LBC still feeds the stack's target groups, or LBC's Gateway
 // controller still runs and makes them: elbgateway leaves the whole stack alone and says so on
-// the Gateway (Programmed=False, reasonLBCBindings) until they are gone. The hand-over is in
+// the Gateway (Programmed=False, ReasonLBCTargetGroupBindings) until they are gone. The hand-over is in
 // docs/migrate-from-lbc.md.
 
 const (
 	lbcBindingGroupVersion = "elbv2.k8s.aws/v1beta1"
 	lbcBindingKind         = "TargetGroupBinding"
-	// reasonLBCBindings is the Programmed reason of a Gateway left to LBC's bindings.
-	reasonLBCBindings = "LBCTargetGroupBindings"
+	// ReasonLBCTargetGroupBindings is the Programmed reason of a Gateway left to LBC's bindings.
+	ReasonLBCTargetGroupBindings = "LBCTargetGroupBindings"
 )
 
 // lbcStackLabels are the labels LBC puts on the TargetGroupBindings of a Gateway's stack.
@@ -110,7 +110,7 @@ func (w *statusWriter) leftToLBC(ctx context.Context, gw *gwv1.Gateway, bindings
 	conds := append([]metav1.Condition(nil), st.Conditions...)
 	meta.RemoveStatusCondition(&conds, string(gwv1.GatewayConditionProgrammed))
 	conds = append(conds, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionFalse,
-		Reason: reasonLBCBindings, ObservedGeneration: gw.Generation, Message: truncate(msg)})
+		Reason: ReasonLBCTargetGroupBindings, ObservedGeneration: gw.Generation, Message: truncate(msg)})
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 	return reconcile.Result{}, w.writeGateway(ctx, gw, st)
 }
