@@ -77,6 +77,11 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if err != nil {
 		return r.failed(ctx, gw, statuses, key, fp, "observe", err)
 	}
+	//    A load balancer tagged as this Gateway's for another cluster is not taken over: say
+	//    so before a new one is made (lbc.go).
+	if observed.LoadBalancer == nil && desired.LoadBalancer != nil && gw.DeletionTimestamp == nil {
+		r.noteForeign(gw, key, desired)
+	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)
 	changes := plan.Diff(desired, observed)

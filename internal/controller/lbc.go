@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/model"
 )
 
 // Taking over from the AWS Load Balancer Controller (LBC).
@@ -113,6 +115,22 @@ func (w *statusWriter) leftToLBC(ctx context.Context, gw *gwv1.Gateway, bindings
 		Reason: ReasonLBCTargetGroupBindings, ObservedGeneration: gw.Generation, Message: truncate(msg)})
 	st.Conditions = w.keepTimes(gw.Status.Conditions, conds)
 	return reconcile.Result{}, w.writeGateway(ctx, gw, st)
+}
+
+// noteForeign records a Warning event for each load balancer tagged as the Gateway's stack for
+// another cluster (from the last region listing: no AWS call), once per load balancer: it is
+// not taken over, and a new one is made beside it.
+func (r *gatewayReconciler) noteForeign(gw *gwv1.Gateway, key string, desired *model.Stack) {
+	for _, f := range r.cloud.ForeignLoadBalancers(desired.ID, desired.Type) {
+		if r.backoff != nil && !r.backoff.warn(key, "NotAdopted", f.ARN) {
+			continue
+		}
+		r.writer.events.Eventf(gw, nil, corev1.EventTypeWarning, "NotAdopted", "Adopt", "%s", truncate(fmt.Sprintf(
+			"load balancer %s (%s) is tagged as this Gateway's for cluster %q, not for this controller's cluster %q: it is "+
+				"not taken over, and a new load balancer is made beside it. If the AWS Load Balancer Controller made it for "+
+				"this Gateway, run elbgateway with --cluster-name %s (Helm value clusterName) to take it over in place "+
+				"(see docs/migrate-from-lbc.md)", f.Name, f.ARN, f.Cluster, r.opts.ClusterName, f.Cluster)))
+	}
 }
 
 // lbcGate is the LBC feature gate that runs LBC's controller of the same name.

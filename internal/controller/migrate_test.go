@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -393,4 +394,60 @@ func TestMigrateFromLBCWaitsForItsBindings(t *testing.T) {
 		t.Errorf("target groups %v, want LBC's %s only", tgNames(tgs), lbc.tgARN)
 	}
 	waitTargets(t, "the endpoint still registered", lbc.tgARN, "192.0.2.10:3000")
+}
+
+// TestMigrateFromLBCOtherCluster: a stack LBC made for the same Gateway under another cluster
+// name is not taken over: a Warning event names it and the cluster name that would take it
+// over, elbgateway makes its own load balancer, and LBC's is left exactly as it was.
+func TestMigrateFromLBCOtherCluster(t *testing.T) {
+	const cluster, lbcCluster = "lbc-renamed", "lbc-original"
+	ctx := context.Background()
+	w := startMigrationWorld(t, cluster)
+	lbc := createLBCStack(t, lbcCluster, w.vpc, w.ns, string(w.gw.UID))
+	tagsBefore := describeTagsOf(t, lbc.lbARN, lbc.listenerARN, lbc.tgARN)
+
+	w.startElbgateway(t, cluster)
+	_, lbARN := programmedGateway(t, w.client, w.ns, "aws-tcp-gateway")
+	if lbARN == lbc.lbARN {
+		t.Fatalf("the Gateway is programmed on %s, the load balancer tagged for cluster %s", lbARN, lbcCluster)
+	}
+	eventually(t, 30*timeoutScale, "a NotAdopted event naming LBC's load balancer", func() error {
+		var events corev1.EventList
+		if err := w.client.List(ctx, &events, client.InNamespace(w.ns)); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "NotAdopted" && e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, lbc.lbARN) &&
+				strings.Contains(e.Message, "--cluster-name "+lbcCluster) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none NotAdopted naming %s and --cluster-name %s", len(events.Items), lbc.lbARN, lbcCluster)
+	})
+	if ls := listeners(t, lbc.lbARN); len(ls) != 1 || awssdk.ToString(ls[0].ListenerArn) != lbc.listenerARN {
+		t.Errorf("LBC's load balancer has listeners %s, want its own listener %s untouched", listenerSummary(ls), lbc.listenerARN)
+	}
+	if tgs := targetGroups(t, lbc.lbARN); len(tgs) != 1 || awssdk.ToString(tgs[0].TargetGroupArn) != lbc.tgARN {
+		t.Errorf("LBC's load balancer has target groups %v, want its own %s", tgNames(tgs), lbc.tgARN)
+	}
+	if after := describeTagsOf(t, lbc.lbARN, lbc.listenerARN, lbc.tgARN); after != tagsBefore {
+		t.Errorf("tags of LBC's resources changed:\nbefore %s\nafter  %s", tagsBefore, after)
+	}
+}
+
+// describeTagsOf prints the tags of ELB resources, sorted, for comparison.
+func describeTagsOf(t *testing.T, arns ...string) string {
+	t.Helper()
+	out, err := env.elb.DescribeTags(context.Background(), &elbv2.DescribeTagsInput{ResourceArns: arns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, d := range out.TagDescriptions {
+		for _, tag := range d.Tags {
+			parts = append(parts, awssdk.ToString(d.ResourceArn)+" "+awssdk.ToString(tag.Key)+"="+awssdk.ToString(tag.Value))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "\n")
 }
