@@ -187,14 +187,7 @@ func startMigrationWorld(t *testing.T, cluster string) *migrationWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(kube.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newDirectClient(t, kube)
 	w := &migrationWorld{cluster: cluster, client: c, cfg: kube, vpc: vpc}
 	w.ns = newNamespaceIn(t, c)
 	applyFiles(t, c, w.ns, seedFiles...)
@@ -205,16 +198,36 @@ func startMigrationWorld(t *testing.T, cluster string) *migrationWorld {
 	return w
 }
 
-// startElbgateway starts elbgateway for cluster (its --cluster-name) in the world's VPC and
-// returns its AWS client, whose call counts the test reads.
+// newDirectClient is an uncached client of the cluster.
+func newDirectClient(t *testing.T, kube *testenv.Cluster) client.Client {
+	t.Helper()
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(kube.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startElbgateway starts elbgateway for cluster (its --cluster-name) in the world's VPC with the
+// NLB gate on and returns its AWS client, whose call counts the test reads.
 func (w *migrationWorld) startElbgateway(t *testing.T, cluster string) *aws.Cloud {
+	t.Helper()
+	return w.startElbgatewayGates(t, cluster, controller.Gates{NLB: true})
+}
+
+// startElbgatewayGates is startElbgateway with the given gates.
+func (w *migrationWorld) startElbgatewayGates(t *testing.T, cluster string, gates controller.Gates) *aws.Cloud {
 	t.Helper()
 	cloud, err := aws.New(context.Background(), cloudOptions(cluster, w.vpc.VPCID, env.moto.Endpoint))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := controllerOptions(cluster, cloud)
-	o.VPCID, o.Gates = w.vpc.VPCID, controller.Gates{NLB: true}
+	o.VPCID, o.Gates = w.vpc.VPCID, gates
 	startTestController(t, w.cfg.Config, o)
 	return cloud
 }
