@@ -2,16 +2,12 @@ package controller_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -147,35 +143,11 @@ func createLBCALBStack(t *testing.T, cluster string, vpc *testenv.VPC, ns, uid s
 		return map[string]string{"elbv2.k8s.aws/cluster": cluster, "gateway.k8s.aws.alb/stack": stack,
 			"gateway.k8s.aws.alb/resource": resource}
 	}
-	sg, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName:   awssdk.String(lbcName(ns, "web", cluster, "web", ns, uid)),
-		Description: awssdk.String("[k8s] Managed SecurityGroup for LoadBalancer"), VpcId: awssdk.String(vpc.VPCID),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
-			Tags: ec2Tags(tags("ManagedLBSecurityGroup"))}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
-		IpPermissions: []ec2types.IpPermission{{IpProtocol: awssdk.String("tcp"), FromPort: awssdk.Int32(80), ToPort: awssdk.Int32(80),
-			IpRanges: []ec2types.IpRange{{CidrIp: awssdk.String("0.0.0.0/0")}}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(cluster))
-	backend, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName:   awssdk.String(fmt.Sprintf("k8s-traffic-%s-%.10s", strings.ReplaceAll(cluster, "-", ""), hex.EncodeToString(sum[:]))),
-		Description: awssdk.String("[k8s] Shared Backend SecurityGroup for LoadBalancer"), VpcId: awssdk.String(vpc.VPCID),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
-			Tags: ec2Tags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgID, backendID := createLBCSecurityGroups(t, cluster, vpc, ns, "web", uid, tags("ManagedLBSecurityGroup"), 80)
 	lb, err := env.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
 		Name: awssdk.String(lbcName(ns, "web", cluster, uid, "internal")),
 		Type: elbtypes.LoadBalancerTypeEnumApplication, Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
-		Subnets: vpc.PrivateSubnets, SecurityGroups: []string{awssdk.ToString(sg.GroupId), awssdk.ToString(backend.GroupId)},
+		Subnets: vpc.PrivateSubnets, SecurityGroups: []string{sgID, backendID},
 		Tags: elbTags(tags("LoadBalancer")),
 	})
 	if err != nil {

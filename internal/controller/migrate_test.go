@@ -68,39 +68,7 @@ func createLBCStack(t *testing.T, cluster string, vpc *testenv.VPC, ns, uid stri
 	}
 	var s lbcStack
 
-	sg, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName:   awssdk.String(lbcName(ns, gw, cluster, gw, ns, uid)),
-		Description: awssdk.String("[k8s] Managed SecurityGroup for LoadBalancer"),
-		VpcId:       awssdk.String(vpc.VPCID),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
-			Tags: ec2Tags(tags("ManagedLBSecurityGroup"))}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.sgID = awssdk.ToString(sg.GroupId)
-	if _, err := env.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: sg.GroupId,
-		IpPermissions: []ec2types.IpPermission{{IpProtocol: awssdk.String("tcp"), FromPort: awssdk.Int32(8080), ToPort: awssdk.Int32(8080),
-			IpRanges: []ec2types.IpRange{{CidrIp: awssdk.String("0.0.0.0/0")}}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-
-	// The cluster's shared backend security group, which LBC puts on every load balancer it
-	// gives a managed security group.
-	sum := sha256.Sum256([]byte(cluster))
-	backend, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName:   awssdk.String(fmt.Sprintf("k8s-traffic-%s-%.10s", strings.ReplaceAll(cluster, "-", ""), hex.EncodeToString(sum[:]))),
-		Description: awssdk.String("[k8s] Shared Backend SecurityGroup for LoadBalancer"),
-		VpcId:       awssdk.String(vpc.VPCID),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
-			Tags: ec2Tags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.backendSGID = awssdk.ToString(backend.GroupId)
+	s.sgID, s.backendSGID = createLBCSecurityGroups(t, cluster, vpc, ns, gw, uid, tags("ManagedLBSecurityGroup"), 8080)
 
 	lb, err := env.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
 		Name: awssdk.String(lbcName(ns, gw, cluster, uid, "internet-facing")),
@@ -150,6 +118,45 @@ func createLBCStack(t *testing.T, cluster string, vpc *testenv.VPC, ns, uid stri
 	}
 	s.otherARN = awssdk.ToString(other.LoadBalancers[0].LoadBalancerArn)
 	return s
+}
+
+// createLBCSecurityGroups creates the security groups LBC gives a Gateway's load balancer: its
+// managed one (tagged managedTags, open on the listener port) and the cluster's shared backend
+// one.
+func createLBCSecurityGroups(t *testing.T, cluster string, vpc *testenv.VPC, ns, gw, uid string, managedTags map[string]string, port int32) (managed, backend string) {
+	t.Helper()
+	ctx := context.Background()
+	sg, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName:   awssdk.String(lbcName(ns, gw, cluster, gw, ns, uid)),
+		Description: awssdk.String("[k8s] Managed SecurityGroup for LoadBalancer"),
+		VpcId:       awssdk.String(vpc.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: ec2Tags(managedTags)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: sg.GroupId,
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: awssdk.String("tcp"), FromPort: awssdk.Int32(port), ToPort: awssdk.Int32(port),
+			IpRanges: []ec2types.IpRange{{CidrIp: awssdk.String("0.0.0.0/0")}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The cluster's shared backend security group, which LBC puts on every load balancer it
+	// gives a managed security group: k8s-traffic-<cluster>-<hash of the cluster name>.
+	sum := sha256.Sum256([]byte(cluster))
+	b, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName:   awssdk.String(fmt.Sprintf("k8s-traffic-%s-%.10s", strings.ReplaceAll(cluster, "-", ""), hex.EncodeToString(sum[:]))),
+		Description: awssdk.String("[k8s] Shared Backend SecurityGroup for LoadBalancer"),
+		VpcId:       awssdk.String(vpc.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: ec2Tags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awssdk.ToString(sg.GroupId), awssdk.ToString(b.GroupId)
 }
 
 func elbTags(m map[string]string) []elbtypes.Tag {
