@@ -414,6 +414,23 @@ func TestMigrateFromLBCWaitsForItsBindings(t *testing.T) {
 		t.Errorf("target groups %v, want LBC's %s only", tgNames(tgs), lbc.tgARN)
 	}
 	waitTargets(t, "the endpoint still registered", lbc.tgARN, "192.0.2.10:3000")
+
+	// LBC's Gateway controller switched on again makes its bindings again: elbgateway steps back.
+	w.createLBCBinding(t, lbc.tgARN)
+	before := cloud.CallCounts()
+	eventually(t, 30*timeoutScale, "the Gateway left to LBC again", func() error {
+		var gw gwv1.Gateway
+		if err := w.client.Get(ctx, types.NamespacedName{Namespace: w.ns, Name: "aws-tcp-gateway"}, &gw); err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)); c == nil || c.Reason != "LBCTargetGroupBindings" {
+			return fmt.Errorf("conditions %s", conditionsText(gw.Status.Conditions))
+		}
+		return nil
+	})
+	if writes := writeCalls(before, cloud.CallCounts()); len(writes) != 0 {
+		t.Errorf("AWS writes %v after LBC's binding came back, want none", writes)
+	}
 }
 
 // TestMigrateFromLBCOtherCluster: a stack LBC made for the same Gateway under another cluster
