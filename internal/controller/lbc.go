@@ -26,11 +26,12 @@ import (
 //
 // What LBC leaves behind that elbgateway does not take over are its TargetGroupBindings: one
 // per target group of a Gateway, labelled with the Gateway's namespace and name, from which
-// LBC's binding controller registers targets (and which it deregisters when a binding is
+// LBC's binding controller registers targets (and deregisters them all when a binding is
 // deleted). While one exists, LBC still feeds the stack's target groups, or LBC's Gateway
 // controller still runs and makes them: elbgateway leaves the whole stack alone and says so on
-// the Gateway (Programmed=False, ReasonLBCTargetGroupBindings) until they are gone. The hand-over is in
-// docs/migrate-from-lbc.md.
+// the Gateway (Programmed=False, ReasonLBCTargetGroupBindings) until they are gone. A load
+// balancer tagged as the Gateway's for another cluster is never taken over (noteForeign). The
+// hand-over is in docs/migrate-from-lbc.md.
 
 const (
 	lbcBindingGroupVersion = "elbv2.k8s.aws/v1beta1"
