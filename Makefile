@@ -97,7 +97,12 @@ generate: bin/controller-gen ## Regenerate deepcopy code and CRDs (config/crd/ba
 	bin/controller-gen object paths=./api/...
 	bin/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(GO) run ./hack/crdversions config/crd/bases
+	$(MAKE) --no-print-directory docs-reference
 	$(MAKE) --no-print-directory chart-crds
+
+.PHONY: docs-reference
+docs-reference: ## Regenerate the CRD field reference (docs/reference/crd) from config/crd/bases.
+	$(GO) run ./hack/crdref config/crd/bases docs/reference/crd
 
 .PHONY: chart-crds
 chart-crds: ## Copy the generated CRDs into the Helm chart.
@@ -106,7 +111,7 @@ chart-crds: ## Copy the generated CRDs into the Helm chart.
 
 .PHONY: verify-generate
 verify-generate: generate ## Fail if generated files differ from what is committed.
-	git diff --exit-code -- api/ config/ charts/elbgateway/crds/
+	git diff --exit-code -- api/ config/ charts/elbgateway/crds/ docs/reference/crd/
 
 # --- Test binaries (built from their Go modules, cached in $(CACHE_DIR)) ---
 

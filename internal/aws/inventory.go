@@ -59,6 +59,26 @@ type inventory struct {
 	// ones we changed since; listedTGs the ARNs of its target groups.
 	listed    map[string]elbtypes.LoadBalancer
 	listedTGs map[string]bool
+	// foreign are the load balancers of the last listing that carry a stack's tags for another
+	// cluster, by stack.
+	foreign map[stackKey][]ForeignLoadBalancer
+}
+
+// ForeignLoadBalancer is a load balancer tagged as a stack's, for another cluster: one the AWS
+// Load Balancer Controller (or elbgateway) made under another --cluster-name. It is never
+// observed, changed or deleted as the stack's.
+type ForeignLoadBalancer struct {
+	ARN, Name string
+	// Cluster is its elbv2.k8s.aws/cluster tag.
+	Cluster string
+}
+
+// ForeignLoadBalancers lists, from the last listing of the region, the load balancers that carry
+// the stack's tags for another cluster, sorted by ARN. It makes no AWS call.
+func (c *Cloud) ForeignLoadBalancers(stackID string, t model.LoadBalancerType) []ForeignLoadBalancer {
+	c.inv.mu.Lock()
+	defer c.inv.mu.Unlock()
+	return slices.Clone(c.inv.foreign[stackKey{t, stackID}])
 }
 
 // listedBefore says whether the last listing saw arn (a load balancer or target group).
@@ -238,9 +258,17 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 		return nil, err
 	}
 	index := map[stackKey]stackARNs{}
+	foreign := map[stackKey][]ForeignLoadBalancer{}
 	for _, arn := range arns {
 		f, tt := all[arn], tags[arn]
 		if tt[clusterTagKey] != c.opts.ClusterName {
+			if f.kind == kindLoadBalancer && tt[clusterTagKey] != "" && tt[resourceTagKey(f.lbType)] == model.LoadBalancerID {
+				if id := tt[stackTagKey(f.lbType)]; id != "" {
+					k := stackKey{f.lbType, id}
+					foreign[k] = append(foreign[k], ForeignLoadBalancer{ARN: arn,
+						Name: aws.ToString(listed[arn].LoadBalancerName), Cluster: tt[clusterTagKey]})
+				}
+			}
 			continue
 		}
 		for _, t := range []model.LoadBalancerType{model.Network, model.Application} {
@@ -253,7 +281,7 @@ func (c *Cloud) listInventory(ctx context.Context) (map[stackKey]stackARNs, erro
 		}
 	}
 	c.inv.mu.Lock()
-	c.inv.listed, c.inv.listedTGs = listed, listedTGs
+	c.inv.listed, c.inv.listedTGs, c.inv.foreign = listed, listedTGs, foreign
 	c.inv.mu.Unlock()
 	return index, nil
 }

@@ -45,6 +45,9 @@ type APIs struct {
 	TargetGroupConfiguration  bool
 	// ListenerRuleConfiguration is served: ALB routes' ExtensionRef filters are read and watched.
 	ListenerRuleConfiguration bool
+	// TargetGroupBinding (elbv2.k8s.aws/v1beta1, the AWS Load Balancer Controller's) is served:
+	// the bindings LBC made for a Gateway's target groups are watched (lbc.go).
+	TargetGroupBinding bool
 }
 
 // DetectAPIs asks the API server which Gateway API and gateway.k8s.aws kinds it serves.
@@ -52,7 +55,7 @@ func DetectAPIs(d discovery.DiscoveryInterface) (APIs, error) {
 	kinds := map[string]map[string]bool{} // group/version → kind → served
 	for _, gv := range []string{
 		gatewayGroup + "/v1", gatewayGroup + "/v1beta1", gatewayGroup + "/v1alpha3", gatewayGroup + "/v1alpha2",
-		awsGroup + "/v1",
+		awsGroup + "/v1", lbcBindingGroupVersion,
 	} {
 		list, err := d.ServerResourcesForGroupVersion(gv)
 		if err != nil {
@@ -77,6 +80,7 @@ func DetectAPIs(d discovery.DiscoveryInterface) (APIs, error) {
 		LoadBalancerConfiguration: kinds[awsGroup+"/v1"]["LoadBalancerConfiguration"],
 		TargetGroupConfiguration:  kinds[awsGroup+"/v1"]["TargetGroupConfiguration"],
 		ListenerRuleConfiguration: kinds[awsGroup+"/v1"]["ListenerRuleConfiguration"],
+		TargetGroupBinding:        kinds[lbcBindingGroupVersion][lbcBindingKind],
 	}
 	for kind, versions := range routeVersions {
 		for _, v := range versions {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,5 +102,44 @@ func TestDetectAPIsReadsReferenceGrantInV1WhenServed(t *testing.T) {
 				t.Errorf("ReferenceGrant %v, ReferenceGrantV1 %v; want served, v1 %v", a.ReferenceGrant, a.ReferenceGrantV1, tc.v1)
 			}
 		})
+	}
+}
+
+// TestDetectAPIsFindsLBCBindings: the AWS Load Balancer Controller's TargetGroupBinding is
+// watched only where it is served.
+func TestDetectAPIsFindsLBCBindings(t *testing.T) {
+	base := []*metav1.APIResourceList{resources("gateway.networking.k8s.io/v1", "Gateway", "GatewayClass", "TCPRoute")}
+	for _, c := range []struct {
+		extra *metav1.APIResourceList
+		want  bool
+	}{
+		{nil, false},
+		{resources("elbv2.k8s.aws/v1beta1", "TargetGroupBinding", "IngressClassParams"), true},
+		{resources("elbv2.k8s.aws/v1alpha1", "TargetGroupBinding"), false},
+	} {
+		lists := base
+		if c.extra != nil {
+			lists = append(append([]*metav1.APIResourceList(nil), base...), c.extra)
+		}
+		a, err := DetectAPIs(&fakediscovery.FakeDiscovery{Fake: &clienttesting.Fake{Resources: lists}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.TargetGroupBinding != c.want {
+			t.Errorf("served %v: TargetGroupBinding detected %v, want %v", c.extra, a.TargetGroupBinding, c.want)
+		}
+	}
+}
+
+// TestLBCBindingGateway maps a binding to the Gateway its labels name, for the controller whose
+// label prefix it carries only.
+func TestLBCBindingGateway(t *testing.T) {
+	b := lbcBindingObject()
+	b.SetLabels(map[string]string{"gateway.k8s.aws.alb/stack-namespace": "shop", "gateway.k8s.aws.alb/stack-name": "web"})
+	if got := lbcBindingGateway(ControllerALB)(context.Background(), b); len(got) != 1 || got[0].Namespace != "shop" || got[0].Name != "web" {
+		t.Errorf("ALB controller maps the binding to %v, want shop/web", got)
+	}
+	if got := lbcBindingGateway(ControllerNLB)(context.Background(), b); len(got) != 0 {
+		t.Errorf("NLB controller maps an ALB binding to %v, want nothing", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,9 +43,17 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
 
+	key, fp := req.String(), ""
+	// 0. hand-over: a stack the AWS Load Balancer Controller's bindings still feed stays
+	//    LBC's, untouched, until they are gone (lbc.go).
+	if bindings, err := r.lbcBindings(ctx, gw); err != nil || len(bindings) > 0 {
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		return r.writer.leftToLBC(ctx, gw, bindings, r.backoff == nil || r.backoff.warn(key, "NotAdopted", strings.Join(bindings, ",")))
+	}
 	// 1. gather: the Gateway's world from the cache, and AWS facts.
 	//    Every failure below still gives the Gateway's routes a status (failedWith).
-	key, fp := req.String(), ""
 	snap, err := r.gatherer.gather(ctx, gw, class)
 	if err != nil {
 		return r.failed(ctx, gw, translate.Unreconciled(snap, err.Error()), key, fp, "gather", err)
@@ -67,6 +76,11 @@ func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	observed, known, err := r.observe(ctx, gw, desired, fp)
 	if err != nil {
 		return r.failed(ctx, gw, statuses, key, fp, "observe", err)
+	}
+	//    A load balancer tagged as this Gateway's for another cluster is not taken over: say
+	//    so before a new one is made (lbc.go).
+	if observed.LoadBalancer == nil && desired.LoadBalancer != nil && gw.DeletionTimestamp == nil {
+		r.noteForeign(gw, key, desired)
 	}
 	// 4. plan: pure. A rejected live Gateway keeps what it has (see hold).
 	desired = r.hold(gw, class, desired, observed)

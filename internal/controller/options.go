@@ -48,6 +48,9 @@ type Cloud interface {
 	// ObserveForDelete reads only what deleting the stack needs.
 	ObserveForDelete(ctx context.Context, stackID string, t model.LoadBalancerType) (*model.Stack, error)
 	Apply(ctx context.Context, desired, observed *model.Stack, changes []plan.Change) (*model.Stack, error)
+	// ForeignLoadBalancers are the load balancers tagged as the stack's for another cluster,
+	// from the last region listing (no AWS call): never taken over (lbc.go).
+	ForeignLoadBalancers(stackID string, t model.LoadBalancerType) []aws.ForeignLoadBalancer
 	targets.Cloud
 	// The shared backend security group and the worker-node rules (backendsg.go).
 	BackendSecurityGroups

@@ -133,6 +133,9 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant), builder.WithPredicates(specChanged()))
 	}
 	b = b.WatchesRawSource(problemSource(o.Targets))
+	if apis.TargetGroupBinding {
+		b = b.Watches(lbcBindingObject(), handler.EnqueueRequestsFromMapFunc(lbcBindingGateway(controllerName)))
+	}
 	if controllerName == ControllerALB && apis.ListenerRuleConfiguration {
 		b = b.Watches(&awsv1.ListenerRuleConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.listenerRuleConfiguration), builder.WithPredicates(specChanged()))
 	}
