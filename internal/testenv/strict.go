@@ -44,6 +44,8 @@ type Strict struct {
 	clients map[string]*regionClients
 	// sgCreated is when the layer saw each security group created, for the Describe delay knob.
 	sgCreated map[string]time.Time
+	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
+	ipv4Prefixes map[string][]string
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -78,6 +80,8 @@ func NewStrict(motoURL string) (*Strict, error) {
 		listener:  l,
 		clients:   map[string]*regionClients{},
 		sgCreated: map[string]time.Time{},
+
+		ipv4Prefixes: map[string][]string{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -105,6 +109,7 @@ func (s *Strict) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sgCreated = map[string]time.Time{}
+	s.ipv4Prefixes = map[string][]string{}
 }
 
 // Close stops the layer.
