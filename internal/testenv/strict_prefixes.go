@@ -18,7 +18,8 @@ import (
 
 // recordIPv4Prefixes remembers the prefixes an AssignPrivateIpAddresses request assigns, after
 // moto accepted the request, and refuses what AWS refuses: both Ipv4Prefixes and
-// Ipv4PrefixCount, and a prefix that is not an IPv4 /28 ("each IPv4 prefix is a /28").
+// Ipv4PrefixCount, and a prefix that is not an IPv4 /28 (EC2 User Guide, "Assign prefixes to
+// Amazon EC2 network interfaces": IPv4 prefixes are /28 blocks of the subnet).
 func recordIPv4Prefixes(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
 	prefixes := queryStrings(r.form, "Ipv4Prefix")
 	if len(prefixes) == 0 {
