@@ -143,8 +143,9 @@ func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[str
 	return c.withGroupTags(ctx, raw, n.instanceENIs, out)
 }
 
-// IPENIs returns the network interface in the VPC that holds each private IP address, with its
-// security groups and their tags. Addresses no interface holds are left out.
+// IPENIs returns the network interface in the VPC that holds each private IP address (primary
+// or secondary IPv4, IPv6, or inside a prefix delegated to it), with its security groups and
+// their tags. Addresses no interface holds are left out.
 func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error) {
 	n := c.net()
 	out, misses := cachedENIs(n.ipENIs, ips, c.now())
