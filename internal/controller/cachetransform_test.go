@@ -113,7 +113,8 @@ func TestSlimEndpointSliceKeepsAddressesAndReadiness(t *testing.T) {
 
 func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	in := &corev1.Node{ObjectMeta: fatMeta("", "n1"), Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-1", PodCIDR: "10.1.0.0/24",
-		Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
+		Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule, TimeAdded: &metav1.Time{Time: metav1.Now().Time}}}},
 		Status: corev1.NodeStatus{
 			Conditions: []corev1.NodeCondition{
 				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse},
@@ -130,8 +131,9 @@ func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	}
 	n := out.(*corev1.Node)
 	checkSlimMeta(t, n.ObjectMeta, meta, meta.Labels)
-	if n.Spec.ProviderID != "aws:///us-east-1a/i-1" || n.Spec.PodCIDR != "" || n.Spec.Taints != nil {
-		t.Errorf("spec %+v, want the provider ID only", n.Spec)
+	wantTaints := []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule}}
+	if n.Spec.ProviderID != "aws:///us-east-1a/i-1" || n.Spec.PodCIDR != "" || !reflect.DeepEqual(n.Spec.Taints, wantTaints) {
+		t.Errorf("spec %+v, want the provider ID and the deletion taint only", n.Spec)
 	}
 	want := []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 	if !reflect.DeepEqual(n.Status.Conditions, want) || n.Status.Images != nil || n.Status.Addresses != nil {
