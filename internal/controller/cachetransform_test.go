@@ -113,8 +113,7 @@ func TestSlimEndpointSliceKeepsAddressesAndReadiness(t *testing.T) {
 
 func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	in := &corev1.Node{ObjectMeta: fatMeta("", "n1"), Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-1", PodCIDR: "10.1.0.0/24",
-		Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule},
-			{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule, TimeAdded: &metav1.Time{Time: metav1.Now().Time}}}},
+		Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
 		Status: corev1.NodeStatus{
 			Conditions: []corev1.NodeCondition{
 				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse},
@@ -131,9 +130,8 @@ func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	}
 	n := out.(*corev1.Node)
 	checkSlimMeta(t, n.ObjectMeta, meta, meta.Labels)
-	wantTaints := []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule}}
-	if n.Spec.ProviderID != "aws:///us-east-1a/i-1" || n.Spec.PodCIDR != "" || !reflect.DeepEqual(n.Spec.Taints, wantTaints) {
-		t.Errorf("spec %+v, want the provider ID and the deletion taint only", n.Spec)
+	if n.Spec.ProviderID != "aws:///us-east-1a/i-1" || n.Spec.PodCIDR != "" || n.Spec.Taints != nil {
+		t.Errorf("spec %+v, want the provider ID only (no taint that does not mark deletion)", n.Spec)
 	}
 	want := []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 	if !reflect.DeepEqual(n.Status.Conditions, want) || n.Status.Images != nil || n.Status.Addresses != nil {
@@ -144,6 +142,12 @@ func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	b := model.Backend{NodePort: 30080, NodeSelector: map[string]string{"app": "web"}}
 	if got, want := targets.FromNodes(b, []corev1.Node{*out.(*corev1.Node)}), targets.FromNodes(b, []corev1.Node{*in}); len(got) != 1 || !reflect.DeepEqual(got, want) {
 		t.Errorf("instance targets of the slimmed node %v, of the node %v", got, want)
+	}
+	// The deletion taint is what keeps the slimmed node out, as it keeps the node out.
+	in.Spec.Taints = append(in.Spec.Taints, corev1.Taint{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule})
+	out, _ = slimNode(in)
+	if got := targets.FromNodes(b, []corev1.Node{*out.(*corev1.Node)}); len(got) != 0 {
+		t.Errorf("instance targets of the slimmed disrupted node %v, want none", got)
 	}
 }
 
