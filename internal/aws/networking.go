@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -142,17 +143,22 @@ func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[str
 	return c.withGroupTags(ctx, raw, n.instanceENIs, out)
 }
 
-// IPENIs returns the network interface in the VPC that holds each private IP address, with its
-// security groups and their tags. Addresses no interface holds are left out.
+// IPENIs returns the network interface in the VPC that holds each private IP address (primary
+// or secondary IPv4, IPv6, or inside a prefix delegated to it), with its security groups and
+// their tags. Addresses no interface holds are left out.
 func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error) {
 	n := c.net()
 	out, misses := cachedENIs(n.ipENIs, ips, c.now())
 	want := map[string]bool{}
+	var v4 []string
 	for _, ip := range misses {
 		want[ip] = true
+		if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
+			v4 = append(v4, ip)
+		}
 	}
 	raw := map[string]describedENI{}
-	for chunk := range slices.Chunk(misses, filterValuesPerCall) {
+	for chunk := range slices.Chunk(v4, filterValuesPerCall) {
 		p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2, &ec2.DescribeNetworkInterfacesInput{
 			Filters: c.vpcFilter(ec2types.Filter{Name: aws.String("addresses.private-ip-address"), Values: chunk}),
 		})
@@ -170,7 +176,62 @@ func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI,
 			}
 		}
 	}
+	if err := c.prefixENIs(ctx, want, raw); err != nil {
+		return nil, err
+	}
 	return c.withGroupTags(ctx, raw, n.ipENIs, out)
+}
+
+// prefixENIs finds the interfaces of the addresses in want that no private IPv4 address
+// filter matched: pod addresses under prefix delegation lie in a prefix assigned to the node's
+// interface (Ipv4Prefixes, Ipv6Prefixes) and are no address of it, and IPv6 pod addresses are
+// Ipv6Addresses, which "addresses.private-ip-address" ("The private IPv4 addresses associated
+// with the network interface") does not match. No EC2 filter matches an address inside a
+// prefix, so the interfaces of the VPC are read once, and only when some address is left.
+func (c *Cloud) prefixENIs(ctx context.Context, want map[string]bool, raw map[string]describedENI) error {
+	left := map[string]netip.Addr{}
+	for ip := range want {
+		if _, found := raw[ip]; found {
+			continue
+		}
+		if a, err := netip.ParseAddr(ip); err == nil {
+			left[ip] = a
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2, &ec2.DescribeNetworkInterfacesInput{Filters: c.vpcFilter()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describing network interfaces: %w", err)
+		}
+		for _, ni := range page.NetworkInterfaces {
+			var prefixes []netip.Prefix
+			for _, x := range ni.Ipv4Prefixes {
+				if pf, err := netip.ParsePrefix(aws.ToString(x.Ipv4Prefix)); err == nil {
+					prefixes = append(prefixes, pf)
+				}
+			}
+			for _, x := range ni.Ipv6Prefixes {
+				if pf, err := netip.ParsePrefix(aws.ToString(x.Ipv6Prefix)); err == nil {
+					prefixes = append(prefixes, pf)
+				}
+			}
+			for _, x := range ni.Ipv6Addresses {
+				if a, err := netip.ParseAddr(aws.ToString(x.Ipv6Address)); err == nil {
+					prefixes = append(prefixes, netip.PrefixFrom(a, a.BitLen()))
+				}
+			}
+			for ip, a := range left {
+				if slices.ContainsFunc(prefixes, func(pf netip.Prefix) bool { return pf.Contains(a) }) {
+					raw[ip] = describedENI{id: aws.ToString(ni.NetworkInterfaceId), groups: ni.Groups}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // describedENI is a network interface as EC2 describes it, before the tags of its security

@@ -226,6 +226,20 @@ func TestENILookups(t *testing.T) {
 		t.Errorf("IPENIs = %+v, want %s → %+v only", byIP, ip, want)
 	}
 
+	// Under prefix delegation a pod address lies in a prefix of the node's interface.
+	if _, err := e.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{
+		NetworkInterfaceId: ni.NetworkInterface.NetworkInterfaceId, Ipv4Prefixes: []string{strings.TrimSuffix(ip, "77") + "16/28"}}); err != nil {
+		t.Fatal(err)
+	}
+	podIP := strings.TrimSuffix(ip, "77") + "21"
+	byPrefix, err := c.IPENIs(ctx, []string{podIP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byPrefix) != 1 || !reflect.DeepEqual(byPrefix[podIP], want) {
+		t.Errorf("IPENIs(%s in a delegated prefix) = %+v, want %+v", podIP, byPrefix, want)
+	}
+
 	// Both look-ups are cached.
 	lookups := func() int {
 		n := c.CallCounts()

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/elbgateway/elbgateway/internal/targets"
 )
 
 // The manager's cache keeps only what the controllers read, so that its memory follows the
@@ -172,8 +174,9 @@ func slimEndpointSlice(obj any) (any, error) {
 	return out, nil
 }
 
-// slimNode keeps of a Node what instance targets read: labels, deletion, provider ID and the
-// status of its Ready condition (no heartbeat times, images, addresses or capacity).
+// slimNode keeps of a Node what instance targets read: labels, deletion, provider ID, the taints
+// that mark it for deletion and the status of its Ready condition (no other taints, heartbeat
+// times, images, addresses or capacity).
 func slimNode(obj any) (any, error) {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
@@ -181,6 +184,11 @@ func slimNode(obj any) (any, error) {
 	}
 	out := &corev1.Node{TypeMeta: n.TypeMeta, ObjectMeta: slimMeta(n.ObjectMeta),
 		Spec: corev1.NodeSpec{ProviderID: n.Spec.ProviderID}}
+	for _, t := range n.Spec.Taints {
+		if targets.DeletionTaint(t) {
+			out.Spec.Taints = append(out.Spec.Taints, corev1.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})
+		}
+	}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			out.Status.Conditions = []corev1.NodeCondition{{Type: c.Type, Status: c.Status}}

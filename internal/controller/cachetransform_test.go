@@ -139,7 +139,7 @@ func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	n := out.(*corev1.Node)
 	checkSlimMeta(t, n.ObjectMeta, meta, meta.Labels)
 	if n.Spec.ProviderID != "aws:///us-east-1a/i-1" || n.Spec.PodCIDR != "" || n.Spec.Taints != nil {
-		t.Errorf("spec %+v, want the provider ID only", n.Spec)
+		t.Errorf("spec %+v, want the provider ID only (no taint that does not mark deletion)", n.Spec)
 	}
 	want := []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 	if !reflect.DeepEqual(n.Status.Conditions, want) || n.Status.Images != nil || n.Status.Addresses != nil {
@@ -150,6 +150,12 @@ func TestSlimNodeKeepsEligibilityAndProviderID(t *testing.T) {
 	b := model.Backend{NodePort: 30080, NodeSelector: map[string]string{"app": "web"}}
 	if got, want := targets.FromNodes(b, []corev1.Node{*out.(*corev1.Node)}), targets.FromNodes(b, []corev1.Node{*in}); len(got) != 1 || !reflect.DeepEqual(got, want) {
 		t.Errorf("instance targets of the slimmed node %v, of the node %v", got, want)
+	}
+	// The deletion taint is what keeps the slimmed node out, as it keeps the node out.
+	in.Spec.Taints = append(in.Spec.Taints, corev1.Taint{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule})
+	out, _ = slimNode(in)
+	if got := targets.FromNodes(b, []corev1.Node{*out.(*corev1.Node)}); len(got) != 0 {
+		t.Errorf("instance targets of the slimmed disrupted node %v, want none", got)
 	}
 }
 

@@ -20,3 +20,16 @@ func markNodeReady(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 }
+
+// setNodeTaints replaces a Node's taints, as the cluster autoscaler or Karpenter would.
+func setNodeTaints(t *testing.T, name string, taints ...corev1.Taint) {
+	t.Helper()
+	var n corev1.Node
+	if err := env.client.Get(context.Background(), types.NamespacedName{Name: name}, &n); err != nil {
+		t.Fatal(err)
+	}
+	n.Spec.Taints = taints
+	if err := env.client.Update(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -143,6 +143,17 @@ spec:
 		}
 		return nil
 	})
+	registered := targetSummary(t, *tgs[0].TargetGroupArn)
+
+	// Karpenter starts draining the node: it leaves the target group; the taint going away
+	// brings it back. Only the taint changes, so the node predicate must pass taint updates.
+	setNodeTaints(t, nodeName, corev1.Taint{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule})
+	waitTargets(t, "the disrupted node deregistered", *tgs[0].TargetGroupArn, "")
+	setNodeTaints(t, nodeName)
+	waitTargets(t, "the node registered again", *tgs[0].TargetGroupArn, registered)
+	// The cluster autoscaler's scale-down taint does the same.
+	setNodeTaints(t, nodeName, corev1.Taint{Key: "ToBeDeletedByClusterAutoscaler", Value: "1733490000", Effect: corev1.TaintEffectNoSchedule})
+	waitTargets(t, "the node being scaled down deregistered", *tgs[0].TargetGroupArn, "")
 }
 
 func TestCrossNamespaceBackend(t *testing.T) {

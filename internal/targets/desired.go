@@ -21,6 +21,31 @@ const (
 // ExcludeFromLoadBalancersLabel on a Node keeps it out of every instance target group.
 const ExcludeFromLoadBalancersLabel = "node.kubernetes.io/exclude-from-external-load-balancers"
 
+// LegacyExcludeBalancerLabel is the older exclusion label the Kubernetes service controller and
+// the AWS Load Balancer Controller still honour; it keeps a Node out the same way.
+const LegacyExcludeBalancerLabel = "alpha.service-controller.kubernetes.io/exclude-balancer"
+
+// Taints that mark a Node as about to go away: the cluster autoscaler's scale-down taint and
+// Karpenter's disruption taints (karpenter.sh/disrupted, and before it karpenter.sh/disruption
+// with the value "disrupting"). A Node carrying one is deregistered so that connections drain
+// before the instance is terminated.
+const (
+	ClusterAutoscalerDeletionTaint = "ToBeDeletedByClusterAutoscaler"
+	KarpenterDisruptedTaint        = "karpenter.sh/disrupted"
+	KarpenterLegacyDisruptionTaint = "karpenter.sh/disruption"
+)
+
+// DeletionTaint reports whether a taint marks its Node as being drained for deletion.
+func DeletionTaint(t corev1.Taint) bool {
+	switch t.Key {
+	case ClusterAutoscalerDeletionTaint, KarpenterDisruptedTaint:
+		return true
+	case KarpenterLegacyDisruptionTaint:
+		return t.Value == "disrupting"
+	}
+	return false
+}
+
 // FromEndpointSlices returns the ip targets of a backend: the address and port of every ready
 // endpoint of the Service's EndpointSlices. Terminating endpoints (serving but not ready) are
 // left out. The port is the endpoint port whose name is the Service port's name; a slice with a
@@ -116,6 +141,14 @@ func FromNodes(b model.Backend, nodes []corev1.Node) []model.Target {
 func nodeEligible(n *corev1.Node) bool {
 	if _, excluded := n.Labels[ExcludeFromLoadBalancersLabel]; excluded {
 		return false
+	}
+	if _, excluded := n.Labels[LegacyExcludeBalancerLabel]; excluded {
+		return false
+	}
+	for _, t := range n.Spec.Taints {
+		if DeletionTaint(t) {
+			return false
+		}
 	}
 	if !n.DeletionTimestamp.IsZero() {
 		return false

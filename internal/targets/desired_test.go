@@ -96,6 +96,13 @@ func node(name, providerID string, ready corev1.ConditionStatus, labels map[stri
 	}
 }
 
+// tainted is a ready node in pool batch carrying taints.
+func tainted(name, instance string, taints ...corev1.Taint) corev1.Node {
+	n := node(name, "aws:///us-east-1a/"+instance, corev1.ConditionTrue, map[string]string{"pool": "batch"})
+	n.Spec.Taints = taints
+	return n
+}
+
 func TestFromNodes(t *testing.T) {
 	deleting := node("deleting", "aws:///us-east-1a/i-0000000000000000e", corev1.ConditionTrue, nil)
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
@@ -106,6 +113,13 @@ func TestFromNodes(t *testing.T) {
 		node("c", "aws:///us-east-1a/i-0000000000000000c", corev1.ConditionTrue, map[string]string{"pool": "batch"}),
 		node("notready", "aws:///us-east-1a/i-0000000000000000d", corev1.ConditionFalse, map[string]string{"pool": "web"}),
 		node("excluded", "aws:///us-east-1a/i-0000000000000000f", corev1.ConditionTrue, map[string]string{"pool": "web", ExcludeFromLoadBalancersLabel: ""}),
+		node("legacy-excluded", "aws:///us-east-1a/i-00000000000000010", corev1.ConditionTrue, map[string]string{"pool": "web", LegacyExcludeBalancerLabel: "true"}),
+		tainted("autoscaler", "i-00000000000000011", corev1.Taint{Key: ClusterAutoscalerDeletionTaint, Value: "1733490000", Effect: corev1.TaintEffectNoSchedule}),
+		tainted("karpenter", "i-00000000000000012", corev1.Taint{Key: KarpenterDisruptedTaint, Effect: corev1.TaintEffectNoSchedule}),
+		tainted("karpenter-old", "i-00000000000000013", corev1.Taint{Key: KarpenterLegacyDisruptionTaint, Value: "disrupting", Effect: corev1.TaintEffectNoSchedule}),
+		// Other taints, and the older Karpenter key with another value, leave a node eligible.
+		tainted("karpenter-other", "i-00000000000000014", corev1.Taint{Key: KarpenterLegacyDisruptionTaint, Value: "other", Effect: corev1.TaintEffectNoSchedule},
+			corev1.Taint{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}),
 		node("kind", "kind://docker/kind/kind-worker", corev1.ConditionTrue, map[string]string{"pool": "web"}),
 		deleting,
 	}
@@ -114,6 +128,7 @@ func TestFromNodes(t *testing.T) {
 		{ID: "i-0000000000000000a", Port: 30080},
 		{ID: "i-0000000000000000b", Port: 30080},
 		{ID: "i-0000000000000000c", Port: 30080},
+		{ID: "i-00000000000000014", Port: 30080},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("all nodes: got %v, want %v", got, want)

@@ -48,6 +48,8 @@ type Strict struct {
 	health map[targetHealthKey]TargetHealthOverride
 	// keys holds the private keys of the certificates imported through the layer.
 	keys map[certificateKey][]byte
+	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
+	ipv4Prefixes map[string][]string
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -82,6 +84,8 @@ func NewStrict(motoURL string) (*Strict, error) {
 		listener:  l,
 		clients:   map[string]*regionClients{},
 		sgCreated: map[string]time.Time{},
+
+		ipv4Prefixes: map[string][]string{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -111,6 +115,7 @@ func (s *Strict) reset() {
 	s.sgCreated = map[string]time.Time{}
 	s.health = nil
 	s.keys = nil
+	s.ipv4Prefixes = map[string][]string{}
 }
 
 // Close stops the layer.

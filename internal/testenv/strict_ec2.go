@@ -30,6 +30,8 @@ var ec2Rules = []strictRule{
 
 var ec2Answers = []strictAnswer{
 	{svcEC2, "DescribeNetworkInterfaces", secondaryIPFilters},
+	{svcEC2, "DescribeNetworkInterfaces", addIPv4Prefixes},
+	{svcEC2, "AssignPrivateIpAddresses", recordIPv4Prefixes},
 	{svcEC2, "CreateSecurityGroup", recordSecurityGroupCreation},
 	{svcEC2, "DescribeSecurityGroups", hideNewSecurityGroups},
 }

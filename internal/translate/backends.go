@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -180,10 +181,15 @@ func (t *translator) targetPort(sb *serviceBackend, field string) *problem {
 		return &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
 			"%s: target port %d is outside 1-65535; fix the Service's spec.ports[].targetPort", where, sb.tgPort)}
 	}
+	// As LBC: a Service with an IPv6 family gets an ipv6 target group on a dualstack load
+	// balancer. On an ipv4 one a dual-stack Service keeps ipv4 targets (LBC refuses it), and an
+	// IPv6-only Service is refused.
 	sb.ipType = "ipv4"
-	if fam := sb.svc.Spec.IPFamilies; len(fam) > 0 && fam[0] == corev1.IPv6Protocol {
-		sb.ipType = "ipv6"
-		if t.ipAddressType() == string(awsv1.LoadBalancerIPAddressTypeIPv4) {
+	if fam := sb.svc.Spec.IPFamilies; slices.Contains(fam, corev1.IPv6Protocol) {
+		switch {
+		case t.ipAddressType() != string(awsv1.LoadBalancerIPAddressTypeIPv4):
+			sb.ipType = "ipv6"
+		case !slices.Contains(fam, corev1.IPv4Protocol):
 			return &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
 				"%s: the Service is IPv6 but the load balancer is ipv4; set ipAddressType: dualstack in the LoadBalancerConfiguration", where)}
 		}

@@ -242,7 +242,7 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 			if p == nil && protocol == "UDP" && t.ipAddressType() != string(awsv1.LoadBalancerIPAddressTypeIPv4) && tg.IPAddressType != "ipv6" {
 				// AWS: a UDP listener on a dualstack NLB forwards to IPv6 target groups.
 				p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-					"%s: a UDP listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it ipFamilies [IPv6] (or IPv6 first), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
+					"%s: a UDP listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it an IPv6 family (ipFamilies [IPv6] or dual-stack), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
 					b.field)}
 			}
 			if p != nil {

@@ -67,12 +67,37 @@ func TestDualstackUDPNeedsIPv6TargetGroups(t *testing.T) {
 		t.Errorf("route conditions do not explain the IPv4 Service:\n%s", msg)
 	}
 
+	for _, fam := range [][]corev1.IPFamily{{corev1.IPv6Protocol}, {corev1.IPv4Protocol, corev1.IPv6Protocol}} {
+		for i := range s.Services {
+			s.Services[i].Spec.IPFamilies = fam
+		}
+		stack, _ = Gateway(s)
+		if len(stack.Listeners) != 1 || len(stack.TargetGroups) != 1 || stack.TargetGroups[0].IPAddressType != "ipv6" {
+			t.Errorf("with a Service of families %v: %d listeners, target groups %+v, want one listener and an ipv6 target group", fam, len(stack.Listeners), stack.TargetGroups)
+		}
+	}
+}
+
+// TestTargetGroupFamilyOnIPv4LoadBalancer: behind an ipv4 load balancer a dual-stack Service
+// keeps an ipv4 target group, and an IPv6-only Service is refused on its route.
+func TestTargetGroupFamilyOnIPv4LoadBalancer(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	for i := range s.Services {
+		s.Services[i].Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol, corev1.IPv4Protocol}
+	}
+	stack, _ := Gateway(s)
+	if len(stack.TargetGroups) != 1 || stack.TargetGroups[0].IPAddressType != "ipv4" {
+		t.Errorf("dual-stack Service behind an ipv4 load balancer: target groups %+v, want one ipv4", stack.TargetGroups)
+	}
 	for i := range s.Services {
 		s.Services[i].Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
 	}
 	stack, _ = Gateway(s)
-	if len(stack.Listeners) != 1 || len(stack.TargetGroups) != 1 || stack.TargetGroups[0].IPAddressType != "ipv6" {
-		t.Errorf("with an IPv6 Service: %d listeners, target groups %+v, want one listener and an ipv6 target group", len(stack.Listeners), stack.TargetGroups)
+	if len(stack.TargetGroups) != 0 {
+		t.Errorf("IPv6-only Service behind an ipv4 load balancer: target groups %+v, want none", stack.TargetGroups)
+	}
+	if msg := routeMessages(t, s, s.TCPRoutes[0].Name); !strings.Contains(msg, "the Service is IPv6 but the load balancer is ipv4") {
+		t.Errorf("route conditions do not explain the IPv6 Service:\n%s", msg)
 	}
 }
 
