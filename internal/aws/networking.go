@@ -33,11 +33,19 @@ type networkState struct {
 	// instanceENIs and ipENIs hold a primary ENI by instance ID, an ENI by private IP.
 	instanceENIs *ttlCache[model.ENI]
 	ipENIs       *ttlCache[model.ENI]
+	// unheld remembers, for unheldTTL, the addresses no interface of the VPC held when last
+	// looked up, so a target that no interface holds is not looked up again on every pass.
+	unheld *ttlCache[struct{}]
 
 	// backendMu serialises finding, creating and deleting the shared backend security group.
 	backendMu sync.Mutex
 	backendID string
 }
+
+// unheldTTL is how long an address no interface held stays unheld before it is looked up
+// again: a pod address is on its interface before the pod runs, so a miss is a target outside
+// the VPC's interfaces, which a minute later is still outside them.
+const unheldTTL = time.Minute
 
 func (c *Cloud) net() *networkState {
 	n := &c.network
@@ -46,6 +54,7 @@ func (c *Cloud) net() *networkState {
 		n.sgTags = newTTLCache[model.Tags](c.opts.NetworkCacheTTL)
 		n.instanceENIs = newTTLCache[model.ENI](c.opts.NetworkCacheTTL)
 		n.ipENIs = newTTLCache[model.ENI](c.opts.NetworkCacheTTL)
+		n.unheld = newTTLCache[struct{}](unheldTTL)
 	})
 	return n
 }
@@ -148,10 +157,14 @@ func (c *Cloud) InstanceENIs(ctx context.Context, instanceIDs []string) (map[str
 // their tags. Addresses no interface holds are left out.
 func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error) {
 	n := c.net()
-	out, misses := cachedENIs(n.ipENIs, ips, c.now())
+	now := c.now()
+	out, misses := cachedENIs(n.ipENIs, ips, now)
 	want := map[string]bool{}
 	var v4 []string
 	for _, ip := range misses {
+		if _, known := n.unheld.get(ip, now); known {
+			continue
+		}
 		want[ip] = true
 		if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
 			v4 = append(v4, ip)
@@ -178,6 +191,11 @@ func (c *Cloud) IPENIs(ctx context.Context, ips []string) (map[string]model.ENI,
 	}
 	if err := c.prefixENIs(ctx, want, raw); err != nil {
 		return nil, err
+	}
+	for ip := range want {
+		if _, found := raw[ip]; !found {
+			n.unheld.put(ip, struct{}{}, now)
+		}
 	}
 	return c.withGroupTags(ctx, raw, n.ipENIs, out)
 }

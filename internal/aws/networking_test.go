@@ -240,7 +240,7 @@ func TestENILookups(t *testing.T) {
 		t.Errorf("IPENIs(%s in a delegated prefix) = %+v, want %+v", podIP, byPrefix, want)
 	}
 
-	// Both look-ups are cached.
+	// Both look-ups are cached, and so is an address no interface holds.
 	lookups := func() int {
 		n := c.CallCounts()
 		return n["ec2:DescribeNetworkInterfaces"] + n["ec2:DescribeInstances"] + n["ec2:DescribeSecurityGroups"]
@@ -252,7 +252,7 @@ func TestENILookups(t *testing.T) {
 	if _, err := c.InstanceENIs(ctx, []string{instance}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.IPENIs(ctx, []string{ip}); err != nil {
+	if _, err := c.IPENIs(ctx, []string{ip, "10.254.0.9"}); err != nil {
 		t.Fatal(err)
 	}
 	if after := lookups(); after != before {

@@ -140,9 +140,11 @@ func TestCachedObjectChanged(t *testing.T) {
 		}
 	}
 	for name, edit := range map[string]func(*corev1.Service){
-		"port":       func(s *corev1.Service) { s.Spec.Ports[0].Port = 8080 },
-		"annotation": func(s *corev1.Service) { s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-x": "y"} },
-		"deletion":   func(s *corev1.Service) { s.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)} },
+		"port": func(s *corev1.Service) { s.Spec.Ports[0].Port = 8080 },
+		"annotation": func(s *corev1.Service) {
+			s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-x": "y"}
+		},
+		"deletion": func(s *corev1.Service) { s.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)} },
 	} {
 		n := full.DeepCopy()
 		n.ResourceVersion = "2"
