@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
@@ -27,24 +28,25 @@ import (
 
 // controllerFlags are the flags of `elbgateway controller`.
 type controllerFlags struct {
-	clusterName string
-	region      string
-	vpcID       string
-	gates       featureGates
-	targetType  string
-	scheme      string
-	metricsAddr string
-	probeAddr   string
-	pprofAddr   string
-	kubeconfig  string
-	logLevel    string
-	leader      leaderFlags
-	defaultTags tagsFlag
-	quotas      quotaFlags
-	sgs         securityGroupFlags
-	workersNLB  int
-	workersALB  int
-	apiLimits   apiLimitsFlag
+	clusterName  string
+	region       string
+	vpcID        string
+	gates        featureGates
+	targetType   string
+	scheme       string
+	metricsAddr  string
+	probeAddr    string
+	pprofAddr    string
+	kubeconfig   string
+	logLevel     string
+	leader       leaderFlags
+	defaultTags  tagsFlag
+	quotas       quotaFlags
+	sgs          securityGroupFlags
+	workersNLB   int
+	workersALB   int
+	apiLimits    apiLimitsFlag
+	inventoryTTL time.Duration
 }
 
 // apiLimitsFlag is --aws-api-limits: "family=perSecond:burst,…".
@@ -78,6 +80,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workersNLB, "nlb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many NLB Gateways are reconciled at once")
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
 	fs.Var(&f.apiLimits, "aws-api-limits", "client-side AWS call rates by family, family=perSecond:burst,… (default "+aws.DefaultLimits().String()+")")
+	fs.DurationVar(&f.inventoryTTL, "aws-inventory-ttl", 10*time.Minute, "how often the region's load balancers and target groups are listed to find each Gateway's (at least 1m; longer on busy accounts)")
 	f.leader.register(fs)
 	f.sgs.register(fs)
 	f.quotas.register(fs)
@@ -103,6 +106,9 @@ func (f *controllerFlags) validate() error {
 	if _, err := logLevel(f.logLevel); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if f.inventoryTTL < time.Minute {
+		problems = append(problems, fmt.Sprintf("--aws-inventory-ttl %s: use at least 1m", f.inventoryTTL))
+	}
 	problems = append(problems, f.leader.validate()...)
 	problems = append(problems, f.sgs.validate()...)
 	problems = append(problems, f.quotas.validate()...)
@@ -124,7 +130,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	cloud, err := aws.New(ctx, aws.Options{
 		Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Registerer: metrics.Registry,
-		RateLimits: f.apiLimits.limits,
+		RateLimits: f.apiLimits.limits, InventoryTTL: f.inventoryTTL,
 	})
 	if err != nil {
 		return err

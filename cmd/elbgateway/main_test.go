@@ -37,11 +37,11 @@ func TestFeatureGates(t *testing.T) {
 
 func TestControllerFlagsValidation(t *testing.T) {
 	var stderr bytes.Buffer
-	code := run([]string{"controller", "--default-target-type", "alb", "--aws-region", "", "--feature-gates", "NLBGatewayAPI=true"}, &stderr, &stderr)
+	code := run([]string{"controller", "--default-target-type", "alb", "--aws-region", "", "--feature-gates", "NLBGatewayAPI=true", "--aws-inventory-ttl", "30s"}, &stderr, &stderr)
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; output %s", code, stderr.String())
 	}
-	for _, want := range []string{"--cluster-name is required", "--aws-vpc-id is required", `--default-target-type "alb": use instance or ip`} {
+	for _, want := range []string{"--cluster-name is required", "--aws-vpc-id is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("output %q lacks %q", stderr.String(), want)
 		}

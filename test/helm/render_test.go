@@ -218,6 +218,7 @@ func TestChartRendersSeedValues(t *testing.T) {
 		"--aws-vpc-id=vpc-0123456789abcdef0",
 		"--feature-gates=ALBGatewayAPI=true,NLBGatewayAPI=true",
 		"--log-level=info",
+		"--aws-inventory-ttl=10m",
 		"--nlb-gateway-max-concurrent-reconciles=10",
 		"--alb-gateway-max-concurrent-reconciles=10",
 		"--default-target-type=instance",
