@@ -71,7 +71,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.scheme, "default-load-balancer-scheme", "internal", "as the controller's --default-load-balancer-scheme")
 	fs.Var(&f.defaultTags, "default-tags", "as the controller's --default-tags")
 	f.quotas.register(fs)
-	fs.StringVar(&f.awsEndpoint, "aws-endpoint", "", "read facts and the existing resources from this AWS endpoint (credentials from the environment) and print the changes instead of the whole stack")
+	fs.StringVar(&f.awsEndpoint, "aws-endpoint", "", "read facts and the existing resources from this AWS endpoint, the base URL of every service, or `aws` for AWS's own regional endpoints (credentials from the environment), and print the changes instead of the whole stack")
 }
 
 func (f *planFlags) validate() error {
@@ -246,11 +246,21 @@ func (f *planFlags) factsSource(ctx context.Context, objs []client.Object) (cont
 		}
 		return staticFacts{subnets: subnets, region: f.region, hosts: manifestHostnames(objs)}, nil, nil
 	}
-	cloud, err := aws.New(ctx, aws.Options{Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Endpoint: f.awsEndpoint})
+	cloud, err := aws.New(ctx, aws.Options{Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Endpoint: serviceEndpoint(f.awsEndpoint)})
 	if err != nil {
 		return nil, nil, err
 	}
 	return cloud, cloud, nil
+}
+
+// serviceEndpoint is the base URL every AWS client is given for --aws-endpoint: none (each
+// service's own regional endpoint) for "aws", the flag's URL otherwise (an emulator serving
+// every service at one address).
+func serviceEndpoint(flag string) string {
+	if flag == "aws" {
+		return ""
+	}
+	return flag
 }
 
 // staticFacts are the AWS facts of a VPC that exists only on paper: its subnets and no load

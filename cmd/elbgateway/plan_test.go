@@ -307,3 +307,17 @@ func TestPlanRuleQuotaFlag(t *testing.T) {
 		t.Errorf("quota 0: exit %d, stderr %q; want exit 2 naming the flag", code, errOut)
 	}
 }
+
+// TestPlanServiceEndpoint: `--aws-endpoint aws` leaves every client on its service's own
+// regional endpoint (an ELB URL would also be sent EC2 and ACM calls); a URL is every
+// service's base URL, as an emulator serves them.
+func TestPlanServiceEndpoint(t *testing.T) {
+	for flag, want := range map[string]string{
+		"aws":                   "",
+		"http://127.0.0.1:5000": "http://127.0.0.1:5000",
+	} {
+		if got := serviceEndpoint(flag); got != want {
+			t.Errorf("serviceEndpoint(%q) = %q, want %q", flag, got, want)
+		}
+	}
+}
