@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -164,10 +165,15 @@ func (a *applier) authorize(ctx context.Context, groupID string, rules []model.I
 // loop's, when it was their source), then retries while a deleted load balancer's network
 // interfaces still use it.
 func (a *applier) deleteSecurityGroup(ctx context.Context, sg *model.SecurityGroup) error {
-	if err := a.c.revokeReferences(ctx, sg.GroupID); err != nil {
+	foreign, err := a.c.revokeReferences(ctx, sg.GroupID)
+	if err != nil {
 		return err
 	}
-	err := a.retryWhile(ctx, func() error {
+	if len(foreign) > 0 {
+		return fmt.Errorf("security group %s cannot be deleted: rules the controller did not write allow traffic from it (%s); remove them, and the next reconcile deletes the group",
+			sg.GroupID, strings.Join(foreign, ", "))
+	}
+	err = a.retryWhile(ctx, func() error {
 		_, err := a.c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(sg.GroupID)})
 		return err
 	}, "DependencyViolation")

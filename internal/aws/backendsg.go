@@ -142,8 +142,15 @@ func (c *Cloud) releasableBackendSecurityGroup(ctx context.Context) (string, err
 	if user, err := c.loadBalancerUsing(ctx, id); err != nil || user != "" {
 		return "", err
 	}
-	if err := c.revokeReferences(ctx, id); err != nil {
+	// Rules someone else wrote from the group (the AWS Load Balancer Controller's worker-node
+	// rules, for its own load balancers, or the user's) mean it is still in use: it stays, and
+	// deleting the Gateway finishes. Trying anyway would only meet DependencyViolation.
+	foreign, err := c.revokeReferences(ctx, id)
+	if err != nil {
 		return "", err
+	}
+	if len(foreign) > 0 {
+		return "", nil
 	}
 	return id, nil
 }

@@ -331,50 +331,107 @@ func (c *Cloud) securityGroupTags(ctx context.Context, ids []string) (map[string
 	return out, nil
 }
 
-// NodeRules returns, for each security group, the ingress rules that carry
-// model.NodeRuleDescription (the ones the targets loop manages), sorted.
-func (c *Cloud) NodeRules(ctx context.Context, groupIDs []string) (map[string][]model.NodeRule, error) {
-	out := map[string][]model.NodeRule{}
+// NodeRules returns, for each security group, its ingress rules sorted by owner (ours, an
+// earlier elbgateway's with the LBC description, everyone else's), each list sorted. Telling
+// the earlier ones apart reads the tags of their source groups (cached).
+func (c *Cloud) NodeRules(ctx context.Context, groupIDs []string) (map[string]model.ObservedNodeRules, error) {
+	var all []ec2types.SecurityGroup
 	for chunk := range slices.Chunk(slices.Sorted(slices.Values(groupIDs)), filterValuesPerCall) {
 		groups, err := c.describeSecurityGroups(ctx, []ec2types.Filter{{Name: aws.String("group-id"), Values: chunk}})
 		if err != nil {
 			return nil, fmt.Errorf("reading the rules of security groups %s: %w", strings.Join(chunk, ", "), err)
 		}
-		for _, g := range groups {
-			out[aws.ToString(g.GroupId)] = nodeRulesOf(g.IpPermissions)
+		all = append(all, groups...)
+	}
+	var sources []string
+	for _, g := range all {
+		for _, r := range describedRules(g.IpPermissions) {
+			if r.description == model.LBCNodeRuleDescription && r.SourceGroupID != "" && !slices.Contains(sources, r.SourceGroupID) {
+				sources = append(sources, r.SourceGroupID)
+			}
+		}
+	}
+	ours, err := c.ourSourceGroups(ctx, sources)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]model.ObservedNodeRules{}
+	for _, g := range all {
+		out[aws.ToString(g.GroupId)] = classifyNodeRules(g.IpPermissions, ours)
+	}
+	return out, nil
+}
+
+// ourSourceGroups returns which of the security groups provably belong to a stack of ours: the
+// managed frontend groups, tagged with our cluster and a Gateway stack. The shared backend
+// group is the other controller's as much as ours, so it never proves anything.
+func (c *Cloud) ourSourceGroups(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	tags, err := c.securityGroupTags(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, t := range tags {
+		if t[clusterTagKey] != c.opts.ClusterName || t[backendSGResourceTag] == backendSGResource {
+			continue
+		}
+		if t[stackTagKey(model.Network)] != "" || t[stackTagKey(model.Application)] != "" {
+			out[id] = true
 		}
 	}
 	return out, nil
 }
 
-// nodeRulesOf picks the rules with our description out of a group's permissions.
-func nodeRulesOf(perms []ec2types.IpPermission) []model.NodeRule {
-	var out []model.NodeRule
+// describedRule is one source of a permission with its description.
+type describedRule struct {
+	model.NodeRule
+	description string
+}
+
+// describedRules expands permissions into one rule per source (group, IPv4 or IPv6 range).
+func describedRules(perms []ec2types.IpPermission) []describedRule {
+	var out []describedRule
 	for _, p := range perms {
 		base := model.NodeRule{Protocol: aws.ToString(p.IpProtocol), FromPort: aws.ToInt32(p.FromPort), ToPort: aws.ToInt32(p.ToPort)}
 		for _, pair := range p.UserIdGroupPairs {
-			if aws.ToString(pair.Description) == model.NodeRuleDescription {
-				r := base
-				r.SourceGroupID = aws.ToString(pair.GroupId)
-				out = append(out, r)
-			}
+			r := base
+			r.SourceGroupID = aws.ToString(pair.GroupId)
+			out = append(out, describedRule{r, aws.ToString(pair.Description)})
 		}
-		for _, r := range p.IpRanges {
-			if aws.ToString(r.Description) == model.NodeRuleDescription {
-				x := base
-				x.CIDR = aws.ToString(r.CidrIp)
-				out = append(out, x)
-			}
+		for _, x := range p.IpRanges {
+			r := base
+			r.CIDR = aws.ToString(x.CidrIp)
+			out = append(out, describedRule{r, aws.ToString(x.Description)})
 		}
-		for _, r := range p.Ipv6Ranges {
-			if aws.ToString(r.Description) == model.NodeRuleDescription {
-				x := base
-				x.CIDR = aws.ToString(r.CidrIpv6)
-				out = append(out, x)
-			}
+		for _, x := range p.Ipv6Ranges {
+			r := base
+			r.CIDR = aws.ToString(x.CidrIpv6)
+			out = append(out, describedRule{r, aws.ToString(x.Description)})
 		}
 	}
-	SortNodeRules(out)
+	return out
+}
+
+// classifyNodeRules sorts a group's rules by owner: ours by description; the LBC description
+// from one of ourSources is an earlier elbgateway's; everything else is someone else's.
+func classifyNodeRules(perms []ec2types.IpPermission, ourSources map[string]bool) model.ObservedNodeRules {
+	var out model.ObservedNodeRules
+	for _, r := range describedRules(perms) {
+		switch {
+		case r.description == model.NodeRuleDescription:
+			out.Ours = append(out.Ours, r.NodeRule)
+		case r.description == model.LBCNodeRuleDescription && r.SourceGroupID != "" && ourSources[r.SourceGroupID]:
+			out.Legacy = append(out.Legacy, r.NodeRule)
+		default:
+			out.Others = append(out.Others, r.NodeRule)
+		}
+	}
+	SortNodeRules(out.Ours)
+	SortNodeRules(out.Legacy)
+	SortNodeRules(out.Others)
 	return out
 }
 
@@ -389,10 +446,10 @@ func nodeRuleKey(r model.NodeRule) string {
 	return fmt.Sprintf("%s/%05d/%05d/%s/%s", r.Protocol, r.FromPort, r.ToPort, r.SourceGroupID, r.CIDR)
 }
 
-// toNodePermissions makes one permission per rule, described as ours.
-func toNodePermissions(rules []model.NodeRule) []ec2types.IpPermission {
+// toNodePermissions makes one permission per rule, with a description.
+func toNodePermissions(rules []model.NodeRule, description string) []ec2types.IpPermission {
 	out := make([]ec2types.IpPermission, 0, len(rules))
-	desc := aws.String(model.NodeRuleDescription)
+	desc := aws.String(description)
 	for _, r := range rules {
 		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol), FromPort: aws.Int32(r.FromPort), ToPort: aws.Int32(r.ToPort)}
 		switch {
@@ -413,7 +470,7 @@ func (c *Cloud) AuthorizeNodeRules(ctx context.Context, groupID string, rules []
 	if len(rules) == 0 {
 		return nil
 	}
-	if err := c.authorizeIngress(ctx, groupID, toNodePermissions(rules)); err != nil {
+	if err := c.authorizeIngress(ctx, groupID, toNodePermissions(rules, model.NodeRuleDescription)); err != nil {
 		return fmt.Errorf("authorizing ingress of worker-node security group %s: %w", groupID, err)
 	}
 	return nil
@@ -499,13 +556,23 @@ func (c *Cloud) retryBriefly(ctx context.Context, call func() error, codes ...st
 	}
 }
 
-// RevokeNodeRules removes rules from a worker-node security group.
+// RevokeNodeRules removes our rules from a worker-node security group.
 func (c *Cloud) RevokeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error {
+	return c.revokeNodeRules(ctx, groupID, rules, model.NodeRuleDescription)
+}
+
+// RevokeLegacyNodeRules removes rules an earlier elbgateway wrote with the LBC description
+// (model.ObservedNodeRules.Legacy) from a worker-node security group.
+func (c *Cloud) RevokeLegacyNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error {
+	return c.revokeNodeRules(ctx, groupID, rules, model.LBCNodeRuleDescription)
+}
+
+func (c *Cloud) revokeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule, description string) error {
 	if len(rules) == 0 {
 		return nil
 	}
 	_, err := c.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
-		GroupId: aws.String(groupID), IpPermissions: toNodePermissions(rules),
+		GroupId: aws.String(groupID), IpPermissions: toNodePermissions(rules, description),
 	})
 	if err != nil && errorCode(err) != "InvalidPermission.NotFound" && errorCode(err) != "InvalidGroup.NotFound" {
 		return fmt.Errorf("revoking ingress of worker-node security group %s: %w", groupID, err)
@@ -514,42 +581,47 @@ func (c *Cloud) RevokeNodeRules(ctx context.Context, groupID string, rules []mod
 }
 
 // revokeReferences removes our worker-node rules that allow traffic from a security group, in
-// every group of the VPC, so that the group can be deleted. Rules naming the group that the
-// controller did not write (another description) are left alone; AWS refuses to delete a
-// group another group's rule names ("DependencyViolation"), so they are an error that names
-// them, before any delete is tried.
-func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) error {
+// every group of the VPC, so that the group can be deleted: those with our description, and
+// those an earlier elbgateway wrote with the LBC description when the group is provably ours
+// (a managed frontend group). Rules naming the group that someone else wrote (the AWS Load
+// Balancer Controller, the user) are left alone and returned, as "group proto/from-to": AWS
+// refuses to delete a group another group's rule names (DependencyViolation), so the caller
+// must not try while there are any.
+func (c *Cloud) revokeReferences(ctx context.Context, sourceGroupID string) ([]string, error) {
 	groups, err := c.describeSecurityGroups(ctx, c.vpcFilter(ec2types.Filter{
 		Name: aws.String("ip-permission.group-id"), Values: []string{sourceGroupID},
 	}))
 	if err != nil {
-		return fmt.Errorf("finding the rules that name security group %s: %w", sourceGroupID, err)
+		return nil, fmt.Errorf("finding the rules that name security group %s: %w", sourceGroupID, err)
+	}
+	ourSources, err := c.ourSourceGroups(ctx, []string{sourceGroupID})
+	if err != nil {
+		return nil, err
 	}
 	var foreign []string
 	for _, g := range groups {
-		var stale []model.NodeRule
-		for _, r := range nodeRulesOf(g.IpPermissions) {
-			if r.SourceGroupID == sourceGroupID {
-				stale = append(stale, r)
-			}
-		}
-		if err := c.RevokeNodeRules(ctx, aws.ToString(g.GroupId), stale); err != nil {
-			return err
-		}
-		for _, p := range g.IpPermissions {
-			for _, pair := range p.UserIdGroupPairs {
-				if aws.ToString(pair.GroupId) == sourceGroupID && aws.ToString(pair.Description) != model.NodeRuleDescription {
-					foreign = append(foreign, fmt.Sprintf("%s %s/%d-%d", aws.ToString(g.GroupId), aws.ToString(p.IpProtocol),
-						aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)))
+		id := aws.ToString(g.GroupId)
+		rules := classifyNodeRules(g.IpPermissions, ourSources)
+		from := func(rs []model.NodeRule) []model.NodeRule {
+			var out []model.NodeRule
+			for _, r := range rs {
+				if r.SourceGroupID == sourceGroupID {
+					out = append(out, r)
 				}
 			}
+			return out
+		}
+		if err := c.RevokeNodeRules(ctx, id, from(rules.Ours)); err != nil {
+			return nil, err
+		}
+		if err := c.RevokeLegacyNodeRules(ctx, id, from(rules.Legacy)); err != nil {
+			return nil, err
+		}
+		for _, r := range from(rules.Others) {
+			foreign = append(foreign, fmt.Sprintf("%s %s/%d-%d", id, r.Protocol, r.FromPort, r.ToPort))
 		}
 	}
-	if len(foreign) > 0 {
-		return fmt.Errorf("security group %s cannot be deleted: rules the controller did not write allow traffic from it (%s); remove them, and the next reconcile deletes the group",
-			sourceGroupID, strings.Join(foreign, ", "))
-	}
-	return nil
+	return foreign, nil
 }
 
 // retryWhileCode repeats call while it fails with one of codes, with doubling pauses (at most

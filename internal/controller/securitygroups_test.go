@@ -33,7 +33,7 @@ import (
 // one and its deletion releases the backend group.
 const sgCluster = "sg-cluster"
 
-const nodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
+const nodeRuleDescription = "elbgateway.k8s.aws/targets=shared"
 
 // sgFixture is what the test creates in moto: a worker node with two security groups (one
 // tagged for the cluster), a pod ENI with one, and a pod ENI with two cluster-tagged groups.

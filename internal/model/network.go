@@ -1,8 +1,28 @@
 package model
 
 // NodeRuleDescription is the description of every worker-node security group rule the targets
-// loop manages, as the AWS Load Balancer Controller writes it: rules with it are ours.
-const NodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
+// loop writes: rules with it are ours, and only those are revoked.
+const NodeRuleDescription = "elbgateway.k8s.aws/targets=shared"
+
+// LBCNodeRuleDescription is the description the AWS Load Balancer Controller gives its
+// worker-node rules (and that elbgateway wrote before it had its own). A rule with it is the
+// other controller's unless its source security group carries our ownership tags.
+const LBCNodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
+
+// ObservedNodeRules are the ingress rules of one worker-node security group, sorted by who
+// owns them.
+type ObservedNodeRules struct {
+	// Ours carry NodeRuleDescription.
+	Ours []NodeRule `json:"ours,omitempty"`
+	// Legacy carry LBCNodeRuleDescription but come from a security group of ours: written by
+	// an earlier elbgateway, they are taken over (revoked, and written again as ours when
+	// still needed).
+	Legacy []NodeRule `json:"legacy,omitempty"`
+	// Others are every other rule, whoever wrote it. AWS refuses a second rule with the same
+	// protocol, ports and source whatever its description, so a rule we need that is among
+	// them is already in place and is not written.
+	Others []NodeRule `json:"others,omitempty"`
+}
 
 // NodeIngress says how traffic from a Gateway's load balancer reaches its targets' network
 // interfaces: through rules from a security group (the shared backend group, or the managed

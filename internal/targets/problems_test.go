@@ -64,13 +64,15 @@ func (f *fakeNetwork) IPENIs(_ context.Context, ips []string) (map[string]model.
 	return out, nil
 }
 
-func (f *fakeNetwork) NodeRules(_ context.Context, ids []string) (map[string][]model.NodeRule, error) {
-	out := map[string][]model.NodeRule{}
+func (f *fakeNetwork) NodeRules(_ context.Context, ids []string) (map[string]model.ObservedNodeRules, error) {
+	out := map[string]model.ObservedNodeRules{}
 	for _, id := range ids {
-		out[id] = f.rules[id]
+		out[id] = model.ObservedNodeRules{Ours: f.rules[id]}
 	}
 	return out, nil
 }
+
+func (f *fakeNetwork) RevokeLegacyNodeRules(context.Context, string, []model.NodeRule) error { return nil }
 
 func (f *fakeNetwork) AuthorizeNodeRules(_ context.Context, g string, rs []model.NodeRule) error {
 	f.rules[g] = append(f.rules[g], rs...)
@@ -204,7 +206,7 @@ type unbindingNetwork struct {
 	unbind func()
 }
 
-func (u *unbindingNetwork) NodeRules(ctx context.Context, ids []string) (map[string][]model.NodeRule, error) {
+func (u *unbindingNetwork) NodeRules(ctx context.Context, ids []string) (map[string]model.ObservedNodeRules, error) {
 	u.unbind()
 	return u.fakeNetwork.NodeRules(ctx, ids)
 }

@@ -26,10 +26,12 @@ type NodeNetwork interface {
 	InstanceENIs(ctx context.Context, instanceIDs []string) (map[string]model.ENI, error)
 	// IPENIs returns the network interface of each private IP that one holds.
 	IPENIs(ctx context.Context, ips []string) (map[string]model.ENI, error)
-	// NodeRules returns the rules with model.NodeRuleDescription of each group.
-	NodeRules(ctx context.Context, groupIDs []string) (map[string][]model.NodeRule, error)
+	// NodeRules returns the rules of each group, sorted by owner.
+	NodeRules(ctx context.Context, groupIDs []string) (map[string]model.ObservedNodeRules, error)
 	AuthorizeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error
 	RevokeNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error
+	// RevokeLegacyNodeRules revokes rules an earlier elbgateway wrote with the LBC description.
+	RevokeLegacyNodeRules(ctx context.Context, groupID string, rules []model.NodeRule) error
 }
 
 // NodeRuleOptions configure the security-group pass.
@@ -92,26 +94,25 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 	}
 	next := map[string]bool{}
 	for _, g := range ids {
-		var ours []model.NodeRule
-		for _, x := range observed[g] {
-			if x.CIDR != "" || st.sources[x.SourceGroupID] {
-				ours = append(ours, x)
-			}
-		}
-		add, remove := DiffNodeRules(want[g], ours)
+		add, remove, legacy := planNodeRules(want[g], observed[g], st.sources)
 		// A stack deleted while this pass ran has revoked its rules and is deleting its
 		// security group: a rule from that group is not authorized again.
 		add = slices.DeleteFunc(add, func(x model.NodeRule) bool {
 			return x.SourceGroupID != "" && !r.registry.SourceInUse(x.SourceGroupID)
 		})
+		// Taking over an earlier elbgateway's rules: revoked first (AWS would refuse the
+		// same rule with our description as a duplicate), then written again as ours.
+		if err := o.Network.RevokeLegacyNodeRules(ctx, g, legacy); err != nil {
+			return err
+		}
 		if err := o.Network.AuthorizeNodeRules(ctx, g, add); err != nil {
 			return err
 		}
 		if err := o.Network.RevokeNodeRules(ctx, g, remove); err != nil {
 			return err
 		}
-		if len(add)+len(remove) > 0 {
-			logger.Info("worker-node security group rules", "group", g, "authorized", add, "revoked", remove)
+		if len(add)+len(remove)+len(legacy) > 0 {
+			logger.Info("worker-node security group rules", "group", g, "authorized", add, "revoked", remove, "takenOver", legacy)
 		}
 		if len(want[g]) > 0 {
 			next[g] = true
@@ -119,6 +120,24 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 	}
 	st.groups = next
 	return nil
+}
+
+// planNodeRules compares the rules a group needs with the rules it has: the rules to
+// authorize, the rules of ours to revoke, and an earlier elbgateway's rules to take over.
+// Only our own rules are ever revoked (with a CIDR, or from a source group this process has
+// used: a rule from a group it never used is left to the stack that owns the group). A rule
+// someone else wrote that equals one we need already lets the traffic in: AWS refuses a second
+// one, so it is not authorized; when its owner revokes it, the next pass writes ours.
+func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sources map[string]bool) (add, remove, legacy []model.NodeRule) {
+	var ours []model.NodeRule
+	for _, x := range observed.Ours {
+		if x.CIDR != "" || sources[x.SourceGroupID] {
+			ours = append(ours, x)
+		}
+	}
+	add, remove = DiffNodeRules(want, ours)
+	add = slices.DeleteFunc(add, func(x model.NodeRule) bool { return slices.Contains(observed.Others, x) })
+	return add, remove, observed.Legacy
 }
 
 // desiredNodeRules computes the rules of every worker-node group from the bound target groups
