@@ -32,6 +32,8 @@ type FactsRequest struct {
 	CertificateARNs []string
 	// SecurityGroupNames are Name tags of security groups the configuration names.
 	SecurityGroupNames []string
+	// VPCCIDRs asks for the VPC's CIDR blocks (cached for NetworkCacheTTL).
+	VPCCIDRs bool
 }
 
 type subnetEntry = snapshot.Subnet
@@ -50,6 +52,16 @@ func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts,
 		return f, fmt.Errorf("looking for the load balancer of %s: %w", req.StackID, err)
 	}
 	f.ExistingLoadBalancer = existing
+	if req.VPCCIDRs {
+		blocks, err := c.vpcCIDRs(ctx)
+		if err != nil {
+			return f, err
+		}
+		for _, b := range blocks {
+			f.VPCCIDRs = append(f.VPCCIDRs, b.String())
+		}
+		slices.Sort(f.VPCCIDRs)
+	}
 	if req.Certificates {
 		if f.Certificates, err = c.issuedCertificates(ctx); err != nil {
 			return f, fmt.Errorf("listing ACM certificates: %w", err)

@@ -115,7 +115,7 @@ func withNetwork(bs []targets.Binding, desired, result *model.Stack, ingress mod
 			continue
 		}
 		bs[i].Network = &targets.Network{
-			SourceGroupID: source, ClientCIDRs: ingress.ClientCIDRs, HealthCheckCIDRs: ingress.HealthCheckCIDRs,
+			SourceGroupID: source, ClientCIDRs: ingress.TrafficCIDRs(tg), HealthCheckCIDRs: ingress.HealthCheckCIDRs,
 			Protocol: tg.Protocol, HealthCheckPort: tg.HealthCheck.Port,
 		}
 	}

@@ -195,6 +195,7 @@ func (g *gatherer) facts(ctx context.Context, s *snapshot.Snapshot) error {
 	req.Certificates = needsCertificateDiscovery(s)
 	req.CertificateARNs = configuredCertificateARNs(s)
 	req.SecurityGroupNames = translate.SecurityGroupNames(s)
+	req.VPCCIDRs = translate.NeedsVPCCIDRs(s)
 	facts, err := g.cloud.Facts(ctx, req)
 	if err != nil {
 		return fmt.Errorf("reading AWS facts (subnets, load balancer, target groups): %w", err)

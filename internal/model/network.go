@@ -35,6 +35,29 @@ type NodeIngress struct {
 	ClientCIDRs []string `json:"clientCIDRs,omitempty"`
 	// HealthCheckCIDRs receive the health-check port when there is no source group.
 	HealthCheckCIDRs []string `json:"healthCheckCIDRs,omitempty"`
+	// SubnetCIDRs are the load balancer's subnets: the traffic of a target group that does
+	// not preserve the client's IP comes from the load balancer's own addresses in them.
+	SubnetCIDRs []string `json:"subnetCIDRs,omitempty"`
+}
+
+// TrafficCIDRs are the sources of a target group's traffic when there is no source group:
+// the client CIDRs when it preserves the client's IP, else the load balancer's subnets.
+func (n NodeIngress) TrafficCIDRs(tg TargetGroup) []string {
+	if tg.PreservesClientIP() || len(n.SubnetCIDRs) == 0 {
+		return n.ClientCIDRs
+	}
+	return n.SubnetCIDRs
+}
+
+// PreservesClientIP says whether an NLB target group hands its targets the client's address:
+// the attribute preserve_client_ip.enabled when set, else AWS's default ("disabled if the
+// target group type is IP address and the target group protocol is TCP or TLS. Otherwise, the
+// default is enabled").
+func (tg TargetGroup) PreservesClientIP() bool {
+	if v, ok := tg.Attributes["preserve_client_ip.enabled"]; ok {
+		return v == "true"
+	}
+	return !(tg.TargetType == "ip" && (tg.Protocol == "TCP" || tg.Protocol == "TLS"))
 }
 
 // Managed says whether the targets' security groups get rules at all.

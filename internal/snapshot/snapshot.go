@@ -99,6 +99,9 @@ type Quotas struct {
 type AWSFacts struct {
 	// Subnets of the VPC (all, or the candidates for the load balancer).
 	Subnets []Subnet `json:"subnets,omitempty"`
+	// VPCCIDRs are the VPC's associated IPv4 and IPv6 CIDR blocks, read only when
+	// translate.NeedsVPCCIDRs says so.
+	VPCCIDRs []string `json:"vpcCIDRs,omitempty"`
 	// ExistingLoadBalancer is the stack's load balancer if it exists, for subnet stability.
 	ExistingLoadBalancer *ExistingLoadBalancer `json:"existingLoadBalancer,omitempty"`
 	// Certificates are ACM certificates that are ISSUED.

@@ -72,7 +72,9 @@ func (f *fakeNetwork) NodeRules(_ context.Context, ids []string) (map[string]mod
 	return out, nil
 }
 
-func (f *fakeNetwork) RevokeLegacyNodeRules(context.Context, string, []model.NodeRule) error { return nil }
+func (f *fakeNetwork) RevokeLegacyNodeRules(context.Context, string, []model.NodeRule) error {
+	return nil
+}
 
 func (f *fakeNetwork) AuthorizeNodeRules(_ context.Context, g string, rs []model.NodeRule) error {
 	f.rules[g] = append(f.rules[g], rs...)

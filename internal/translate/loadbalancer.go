@@ -11,6 +11,7 @@ import (
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
 // Tag keys that mark what a stack owns.
@@ -36,12 +37,15 @@ func (t *translator) tags(user map[string]string, resource string) model.Tags {
 	})
 }
 
-func (t *translator) scheme() string {
-	if s := t.cfg.spec.Scheme; s != nil && *s != "" {
+func (t *translator) scheme() string { return schemeOf(t.cfg.spec, t.s.Settings) }
+
+// schemeOf is the scheme a configuration asks for, else the controller's default, else internal.
+func schemeOf(spec awsv1.LoadBalancerConfigurationSpec, settings snapshot.Settings) string {
+	if s := spec.Scheme; s != nil && *s != "" {
 		return string(*s)
 	}
-	if t.s.Settings.DefaultScheme != "" {
-		return t.s.Settings.DefaultScheme
+	if settings.DefaultScheme != "" {
+		return settings.DefaultScheme
 	}
 	return string(awsv1.LoadBalancerSchemeInternal)
 }

@@ -55,11 +55,26 @@ func usesBackendGroup(spec awsv1.LoadBalancerConfigurationSpec, alb bool) bool {
 	return len(spec.SecurityGroups) == 0 || isTrue(spec.ManageBackendSecurityGroupRules)
 }
 
+// NeedsVPCCIDRs says whether translation needs the VPC's CIDR blocks (AWSFacts.VPCCIDRs): the
+// worker nodes behind an internal NLB without security groups and without sourceRanges are
+// opened to them.
+func NeedsVPCCIDRs(s *snapshot.Snapshot) bool {
+	if s == nil || s.Gateway == nil || s.Gateway.DeletionTimestamp != nil || s.Settings.ControllerName == controllerALB {
+		return false
+	}
+	cfg := configOf(s)
+	return cfg != nil && isTrue(cfg.spec.DisableSecurityGroup) && len(cfg.spec.SourceRanges) == 0 &&
+		schemeOf(cfg.spec, s.Settings) == string(awsv1.LoadBalancerSchemeInternal)
+}
+
 // NodeIngress says how the targets' security groups let the load balancer of a translated
 // stack in: from the shared backend group when the load balancer has it, else from the managed
-// frontend group; from CIDRs for an NLB without security groups (clients: sourceRanges or
-// 0.0.0.0/0; health checks: the load balancer's subnets); not at all for explicit groups
-// without manageBackendSecurityGroupRules.
+// frontend group; from CIDRs for an NLB without security groups; not at all for explicit groups
+// without manageBackendSecurityGroupRules. The CIDRs, as the AWS Load Balancer Controller
+// chooses them: clients from sourceRanges, else from the VPC's CIDR blocks for an internal load
+// balancer (its clients are in the VPC or reach it through it), else from anywhere; health
+// checks, and the traffic of target groups that do not preserve the client's IP, from the load
+// balancer's subnets (model.NodeIngress.SubnetCIDRs).
 func NodeIngress(s *snapshot.Snapshot, stack *model.Stack) model.NodeIngress {
 	if s == nil || stack == nil || stack.LoadBalancer == nil {
 		return model.NodeIngress{}
@@ -83,12 +98,6 @@ func NodeIngress(s *snapshot.Snapshot, stack *model.Stack) model.NodeIngress {
 			}
 		}
 	}
-	if len(n.ClientCIDRs) == 0 {
-		n.ClientCIDRs = []string{"0.0.0.0/0"}
-		if dualstack {
-			n.ClientCIDRs = append(n.ClientCIDRs, "::/0")
-		}
-	}
 	for _, m := range lb.Subnets {
 		for _, sn := range s.AWS.Subnets {
 			if sn.ID == m.SubnetID && sn.CIDR != "" {
@@ -96,10 +105,29 @@ func NodeIngress(s *snapshot.Snapshot, stack *model.Stack) model.NodeIngress {
 			}
 		}
 	}
-	slices.Sort(n.ClientCIDRs)
-	n.ClientCIDRs = slices.Compact(n.ClientCIDRs)
 	slices.Sort(n.HealthCheckCIDRs)
 	n.HealthCheckCIDRs = slices.Compact(n.HealthCheckCIDRs)
+	if len(n.ClientCIDRs) == 0 && lb.Scheme == string(awsv1.LoadBalancerSchemeInternal) {
+		for _, c := range s.AWS.VPCCIDRs {
+			if p, err := netip.ParsePrefix(c); err == nil && (p.Addr().Is4() || dualstack) {
+				n.ClientCIDRs = append(n.ClientCIDRs, p.Masked().String())
+			}
+		}
+		if len(n.ClientCIDRs) == 0 {
+			// The VPC's blocks were not read: its subnets' are a narrower stand-in, never
+			// the whole Internet.
+			n.ClientCIDRs = slices.Clone(n.HealthCheckCIDRs)
+		}
+	}
+	if len(n.ClientCIDRs) == 0 {
+		n.ClientCIDRs = []string{"0.0.0.0/0"}
+		if dualstack {
+			n.ClientCIDRs = append(n.ClientCIDRs, "::/0")
+		}
+	}
+	slices.Sort(n.ClientCIDRs)
+	n.ClientCIDRs = slices.Compact(n.ClientCIDRs)
+	n.SubnetCIDRs = slices.Clone(n.HealthCheckCIDRs)
 	return n
 }
 

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
 )
 
@@ -68,10 +69,17 @@ func TestNodeIngress(t *testing.T) {
 	for i := range s.AWS.Subnets {
 		s.AWS.Subnets[i].CIDR = []string{"10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"}[i]
 	}
+	if !NeedsVPCCIDRs(s) {
+		t.Errorf("an internal NLB without security groups or sourceRanges does not ask for the VPC's CIDR blocks")
+	}
+	s.AWS.VPCCIDRs = []string{"10.0.0.0/16", "100.64.0.0/16", "2600:1f18:aaaa:bb00::/56"}
 	stack, _ = Gateway(s)
 	got := NodeIngress(s, stack)
-	if !reflect.DeepEqual(got.ClientCIDRs, []string{"0.0.0.0/0"}) || got.SourceGroup != nil {
-		t.Errorf("no security groups: NodeIngress = %+v, want clients from 0.0.0.0/0", got)
+	if !reflect.DeepEqual(got.ClientCIDRs, []string{"10.0.0.0/16", "100.64.0.0/16"}) || got.SourceGroup != nil {
+		t.Errorf("no security groups, internal: NodeIngress = %+v, want clients from the VPC's IPv4 blocks, never 0.0.0.0/0", got)
+	}
+	if !reflect.DeepEqual(got.SubnetCIDRs, got.HealthCheckCIDRs) {
+		t.Errorf("subnet CIDRs %v, want the load balancer's subnets %v", got.SubnetCIDRs, got.HealthCheckCIDRs)
 	}
 	var wantHC []string
 	for _, m := range stack.LoadBalancer.Subnets {
@@ -88,5 +96,28 @@ func TestNodeIngress(t *testing.T) {
 	stack, _ = Gateway(s)
 	if got := NodeIngress(s, stack); !reflect.DeepEqual(got.ClientCIDRs, []string{"192.168.0.0/16"}) {
 		t.Errorf("with sourceRanges: clients %v, want [192.168.0.0/16]", got.ClientCIDRs)
+	}
+	if NeedsVPCCIDRs(s) {
+		t.Errorf("with sourceRanges the VPC's CIDR blocks are asked for")
+	}
+
+	// Without the VPC's blocks (not read), the load balancer's subnets, never the Internet.
+	s.LoadBalancerConfigurations[0].Spec.SourceRanges = nil
+	s.AWS.VPCCIDRs = nil
+	stack, _ = Gateway(s)
+	if got := NodeIngress(s, stack); !reflect.DeepEqual(got.ClientCIDRs, wantHC) {
+		t.Errorf("internal, VPC blocks unknown: clients %v, want the subnets %v", got.ClientCIDRs, wantHC)
+	}
+
+	// Internet-facing: clients from anywhere.
+	scheme := awsv1.LoadBalancerSchemeInternetFacing
+	s.LoadBalancerConfigurations[0].Spec.Scheme = &scheme
+	s.AWS.VPCCIDRs = []string{"10.0.0.0/16"}
+	if NeedsVPCCIDRs(s) {
+		t.Errorf("an internet-facing NLB asks for the VPC's CIDR blocks")
+	}
+	stack, _ = Gateway(s)
+	if got := NodeIngress(s, stack); !reflect.DeepEqual(got.ClientCIDRs, []string{"0.0.0.0/0"}) {
+		t.Errorf("internet-facing: clients %v, want [0.0.0.0/0]", got.ClientCIDRs)
 	}
 }
