@@ -47,6 +47,8 @@ type controllerFlags struct {
 	workersALB   int
 	apiLimits    apiLimitsFlag
 	inventoryTTL time.Duration
+	// allowedCAs is --allowed-certificate-authority-arns, comma-separated.
+	allowedCAs string
 }
 
 // apiLimitsFlag is --aws-api-limits: "family=perSecond:burst,…".
@@ -81,9 +83,21 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
 	fs.Var(&f.apiLimits, "aws-api-limits", "client-side AWS call rates by family, family=perSecond:burst,… (default "+aws.DefaultLimits().String()+")")
 	fs.DurationVar(&f.inventoryTTL, "aws-inventory-ttl", 10*time.Minute, "how often the region's load balancers and target groups are listed to find each Gateway's (at least 1m; longer on busy accounts)")
+	fs.StringVar(&f.allowedCAs, "allowed-certificate-authority-arns", "", "comma-separated ARNs of private CAs (AWS Private CA): certificate discovery then skips private certificates other CAs issued (default: all)")
 	f.leader.register(fs)
 	f.sgs.register(fs)
 	f.quotas.register(fs)
+}
+
+// allowedCertificateAuthorities splits --allowed-certificate-authority-arns.
+func (f *controllerFlags) allowedCertificateAuthorities() []string {
+	var out []string
+	for _, a := range strings.Split(f.allowedCAs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (f *controllerFlags) validate() error {
@@ -109,6 +123,11 @@ func (f *controllerFlags) validate() error {
 	if f.inventoryTTL < time.Minute {
 		problems = append(problems, fmt.Sprintf("--aws-inventory-ttl %s: use at least 1m", f.inventoryTTL))
 	}
+	for _, arn := range f.allowedCertificateAuthorities() {
+		if parts := strings.SplitN(arn, ":", 6); len(parts) != 6 || parts[0] != "arn" || parts[2] != "acm-pca" {
+			problems = append(problems, fmt.Sprintf("--allowed-certificate-authority-arns %q: not the ARN of a private CA (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", arn))
+		}
+	}
 	problems = append(problems, f.leader.validate()...)
 	problems = append(problems, f.sgs.validate()...)
 	problems = append(problems, f.quotas.validate()...)
@@ -131,6 +150,7 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 	cloud, err := aws.New(ctx, aws.Options{
 		Region: f.region, VPCID: f.vpcID, ClusterName: f.clusterName, Registerer: metrics.Registry,
 		RateLimits: f.apiLimits.limits, InventoryTTL: f.inventoryTTL,
+		AllowedCertificateAuthorityARNs: f.allowedCertificateAuthorities(),
 	})
 	if err != nil {
 		return err

@@ -31,8 +31,9 @@ type acmState struct {
 	client *acm.Client
 	// list is the account's certificates in the region, all statuses and key types.
 	list *ttlCache[[]acmtypes.CertificateSummary]
-	// domains are a certificate's domain name and subject alternative names, by ARN.
-	domains *ttlCache[[]string]
+	// domains are what DescribeCertificate says of a certificate (its domain name and subject
+	// alternative names, its type and CA), by ARN.
+	domains *ttlCache[certDetail]
 	// tags are imported certificates' tags, by ARN.
 	tags *tagCache
 	// mu serialises list refreshes, so concurrent reconciles share one call.
@@ -63,7 +64,7 @@ func newACMState(client *acm.Client, tagTTL time.Duration) *acmState {
 	return &acmState{
 		client:  client,
 		list:    newTTLCache[[]acmtypes.CertificateSummary](certListTTL),
-		domains: newTTLCache[[]string](certDomainsTTL),
+		domains: newTTLCache[certDetail](certDomainsTTL),
 		tags:    newTagCache(tagTTL),
 	}
 }
@@ -115,16 +116,51 @@ func (c *Cloud) issuedCertificates(ctx context.Context) ([]snapshot.Certificate,
 			continue
 		}
 		arn := aws.ToString(s.CertificateArn)
-		names, err := c.certificateDomains(ctx, arn)
+		imported, err := c.importedForSecret(ctx, s)
+		if errorCode(err) == "ResourceNotFoundException" || imported {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		d, err := c.certificateDetail(ctx, arn)
 		if errorCode(err) == "ResourceNotFoundException" {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, snapshot.Certificate{ARN: arn, DomainNames: names})
+		if !c.allowedAuthority(d) {
+			continue
+		}
+		out = append(out, snapshot.Certificate{ARN: arn, DomainNames: d.names})
 	}
 	return out, nil
+}
+
+// importedForSecret says whether a certificate is one elbgateway imported for a Kubernetes
+// Secret (an imported certificate with our content-hash tag, of any cluster): it serves the
+// listeners whose certificateRefs name that Secret, and is never discovered by hostname.
+func (c *Cloud) importedForSecret(ctx context.Context, s acmtypes.CertificateSummary) (bool, error) {
+	if s.Type != "" && s.Type != acmtypes.CertificateTypeImported {
+		return false, nil
+	}
+	tags, err := c.certificateTags(ctx, aws.ToString(s.CertificateArn))
+	if err != nil {
+		return false, err
+	}
+	return tags[certificateHashTag(model.Network)] != "" || tags[certificateHashTag(model.Application)] != "", nil
+}
+
+// allowedAuthority applies --allowed-certificate-authority-arns: with a list, a private
+// certificate is discovered only when one of those CAs issued it. Public and imported
+// certificates are not affected.
+func (c *Cloud) allowedAuthority(d certDetail) bool {
+	allowed := c.opts.AllowedCertificateAuthorityARNs
+	if len(allowed) == 0 || d.typ != acmtypes.CertificateTypePrivate {
+		return true
+	}
+	return slices.Contains(allowed, d.authority)
 }
 
 // certificateStatuses is the ACM status of each named certificate of this account and region,
@@ -184,27 +220,37 @@ func (c *Cloud) ownACMARN(arn string) bool {
 	return parts[3] == c.opts.Region
 }
 
-func (c *Cloud) certificateDomains(ctx context.Context, arn string) ([]string, error) {
-	if names, ok := c.acm.domains.get(arn, c.now()); ok {
-		return names, nil
+// certDetail is what discovery reads from DescribeCertificate.
+type certDetail struct {
+	// names are the domain name and subject alternative names, lower case, sorted.
+	names []string
+	typ   acmtypes.CertificateType
+	// authority is the ARN of the private CA that issued a PRIVATE certificate.
+	authority string
+}
+
+func (c *Cloud) certificateDetail(ctx context.Context, arn string) (certDetail, error) {
+	if d, ok := c.acm.domains.get(arn, c.now()); ok {
+		return d, nil
 	}
 	resp, err := c.acm.client.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
 	if err != nil {
-		return nil, err
+		return certDetail{}, err
 	}
-	var names []string
-	if d := resp.Certificate; d != nil {
-		if n := aws.ToString(d.DomainName); n != "" {
-			names = append(names, strings.ToLower(n))
+	var d certDetail
+	if cd := resp.Certificate; cd != nil {
+		if n := aws.ToString(cd.DomainName); n != "" {
+			d.names = append(d.names, strings.ToLower(n))
 		}
-		for _, n := range d.SubjectAlternativeNames {
-			names = append(names, strings.ToLower(n))
+		for _, n := range cd.SubjectAlternativeNames {
+			d.names = append(d.names, strings.ToLower(n))
 		}
+		d.typ, d.authority = cd.Type, aws.ToString(cd.CertificateAuthorityArn)
 	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	c.acm.domains.put(arn, names, c.now())
-	return names, nil
+	slices.Sort(d.names)
+	d.names = slices.Compact(d.names)
+	c.acm.domains.put(arn, d, c.now())
+	return d, nil
 }
 
 // certificateTags returns an imported certificate's tags, cached; our writes update the cache.

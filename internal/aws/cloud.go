@@ -72,6 +72,9 @@ type Options struct {
 	// ConsistencyRetryInterval is the first pause of the few retries of a call that names a
 	// resource just created, which EC2 may not find for a moment; it doubles. Default 200ms.
 	ConsistencyRetryInterval time.Duration
+	// AllowedCertificateAuthorityARNs, when not empty, limit certificate discovery's private
+	// certificates to those these private CAs issued (--allowed-certificate-authority-arns).
+	AllowedCertificateAuthorityARNs []string
 }
 
 // Cloud talks to ELBv2 and EC2 for one cluster.
