@@ -17,6 +17,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,6 +75,12 @@ spec:
 // its ARN.
 func importCertificate(t *testing.T, domain string) string {
 	t.Helper()
+	return importTaggedCertificate(t, domain, nil)
+}
+
+// importTaggedCertificate is importCertificate with tags.
+func importTaggedCertificate(t *testing.T, domain string, tags map[string]string) string {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -94,11 +101,19 @@ func importCertificate(t *testing.T, domain string) string {
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	out, err := acm.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region)).ImportCertificate(context.Background(),
-		&acm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM})
+		&acm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM, Tags: acmTags(tags)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return awssdk.ToString(out.CertificateArn)
+}
+
+func acmTags(tags map[string]string) []acmtypes.Tag {
+	var out []acmtypes.Tag
+	for k, v := range tags {
+		out = append(out, acmtypes.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+	}
+	return out
 }
 
 // parentCondition returns a condition of a controller's status.parents entry of a route.
