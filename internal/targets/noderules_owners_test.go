@@ -1,0 +1,34 @@
+package targets
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/elbgateway/elbgateway/internal/model"
+)
+
+// TestPlanNodeRulesBesideAnotherOwner: only our own rules are revoked; a rule we need that
+// someone else already has (AWS refuses a second one, whatever its description) is not
+// written; an earlier elbgateway's rules are all handed back for the take-over, and the ones
+// still needed are written again as ours.
+func TestPlanNodeRulesBesideAnotherOwner(t *testing.T) {
+	rule := func(port int32, src string) model.NodeRule {
+		return model.NodeRule{Protocol: "tcp", FromPort: port, ToPort: port, SourceGroupID: src}
+	}
+	want := []model.NodeRule{rule(30000, "sg-backend"), rule(30001, "sg-backend"), rule(30002, "sg-frontend")}
+	observed := model.ObservedNodeRules{
+		Ours:   []model.NodeRule{rule(30009, "sg-backend"), rule(30010, "sg-unknown")},
+		Legacy: []model.NodeRule{rule(30002, "sg-frontend"), rule(30003, "sg-frontend")},
+		Others: []model.NodeRule{rule(30001, "sg-backend"), rule(31000, "sg-backend")},
+	}
+	add, remove, legacy := planNodeRules(want, observed, map[string]bool{"sg-backend": true, "sg-frontend": true})
+	if wantAdd := []model.NodeRule{rule(30000, "sg-backend"), rule(30002, "sg-frontend")}; !reflect.DeepEqual(add, wantAdd) {
+		t.Errorf("add %v, want %v (not the rule another owner has)", add, wantAdd)
+	}
+	if wantRemove := []model.NodeRule{rule(30009, "sg-backend")}; !reflect.DeepEqual(remove, wantRemove) {
+		t.Errorf("remove %v, want %v (ours only, from sources this process used)", remove, wantRemove)
+	}
+	if !reflect.DeepEqual(legacy, observed.Legacy) {
+		t.Errorf("legacy %v, want every earlier rule %v", legacy, observed.Legacy)
+	}
+}
