@@ -115,6 +115,24 @@ func (r *Registry) ForService(namespace, name string) []string {
 	})
 }
 
+// ForTargetGroupName returns the ARNs of the bound target groups called name (one, unless
+// several regions or accounts share a registry), sorted.
+func (r *Registry) ForTargetGroupName(name string) []string {
+	return r.match(func(b Binding) bool { return TargetGroupName(b.TargetGroupARN) == name })
+}
+
+// IPBindingsIn returns the ip target groups fed by a Service of namespace, sorted by ARN.
+func (r *Registry) IPBindingsIn(namespace string) []Binding {
+	arns := r.match(func(b Binding) bool { return b.TargetType == TargetTypeIP && b.Backend.Namespace == namespace })
+	out := make([]Binding, 0, len(arns))
+	for _, a := range arns {
+		if b, ok := r.Get(a); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // ForNodes returns the ARNs of every instance target group, sorted.
 func (r *Registry) ForNodes() []string {
 	return r.match(func(b Binding) bool { return b.TargetType == TargetTypeInstance })
