@@ -15,6 +15,7 @@ import (
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
@@ -90,8 +91,18 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 			return gates, err
 		}
 	}
-	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync,
-		NodeRules: nodeRuleOptions(o)})
+	to := targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync, NodeRules: nodeRuleOptions(o)}
+	if o.ReadinessGates.Enabled {
+		health, ok := o.Cloud.(targets.HealthReader)
+		if !ok {
+			return gates, errors.New("controller: readiness gates need a Cloud that reads target health")
+		}
+		to.Health, to.Writer = health, mgr.GetClient()
+		to.GatePoll, to.GateBackoffCap = o.ReadinessGates.Poll, o.ReadinessGates.BackoffCap
+		mgr.GetWebhookServer().Register(targets.WebhookPath, &webhook.Admission{
+			Handler: targets.NewPodMutator(mgr.GetScheme(), o.Targets, mgr.GetAPIReader())})
+	}
+	return gates, targets.Setup(mgr, to)
 }
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.
