@@ -128,8 +128,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	defer r.kick()
 	b, ok := r.registry.Get(arn)
 	if !ok {
-		r.gates.forget(arn)
-		return reconcile.Result{}, nil // no Gateway owns it (any more)
+		// No Gateway owns it (any more): the pods still waiting for its gate are let go.
+		return reconcile.Result{}, r.releaseGates(ctx, arn)
 	}
 	gated, err := r.gatedPods(ctx, b)
 	if err != nil {

@@ -49,6 +49,11 @@ const (
 const (
 	ReasonTargetHealthy       = "TargetHealthy"
 	ReasonTargetNotRegistered = "TargetNotRegistered"
+	// ReasonTargetGroupRemoved: the target group the gate waited for is no longer ours; nothing
+	// is left to wait for.
+	ReasonTargetGroupRemoved = "TargetGroupRemoved"
+	// ReasonTargetNotHealthy is used when AWS gives a target that is not healthy no reason code.
+	ReasonTargetNotHealthy = "TargetNotHealthy"
 )
 
 // Defaults of GatePoll and GateBackoffCap.
@@ -291,7 +296,7 @@ func gateCondition(p *corev1.Pod, cond corev1.PodConditionType, desired []model.
 		case h.State != "healthy":
 			out.Reason = h.Reason
 			if out.Reason == "" {
-				out.Reason = "Target" + strings.ToUpper(h.State[:1]) + h.State[1:]
+				out.Reason = ReasonTargetNotHealthy
 			}
 			out.Message = fmt.Sprintf("target %s:%d of target group %s is %s", t.ID, t.Port, name, h.State)
 			return out
@@ -319,6 +324,34 @@ func (r *Reconciler) writeGate(ctx context.Context, p *corev1.Pod, c corev1.PodC
 	target := &corev1.Pod{}
 	target.Namespace, target.Name = p.Namespace, p.Name
 	return r.writer.Status().Patch(ctx, target, client.RawPatch(types.StrategicMergePatchType, patch))
+}
+
+// releaseGates sets True the gates of a target group that left the registry (its route or
+// Gateway was deleted, or it was replaced by one of another name), on the pods where it is not
+// True yet: they would otherwise never become Ready. A group of the same name that is bound
+// again keeps its gates.
+func (r *Reconciler) releaseGates(ctx context.Context, arn string) error {
+	r.gates.forget(arn)
+	if r.health == nil || len(r.registry.ForTargetGroupName(TargetGroupName(arn))) > 0 {
+		return nil
+	}
+	cond := GateConditionType(arn)
+	var pods corev1.PodList
+	if err := r.reader.List(ctx, &pods, client.MatchingFields{indexPodGates: string(cond)}); err != nil {
+		return fmt.Errorf("listing the pods with the readiness gate of %s: %w", arn, err)
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if c, ok := podCondition(p, cond); (ok && c.Status == corev1.ConditionTrue) || !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		next := corev1.PodCondition{Type: cond, Status: corev1.ConditionTrue, Reason: ReasonTargetGroupRemoved,
+			Message: fmt.Sprintf("target group %s is no longer part of any Gateway; nothing to wait for", TargetGroupName(arn))}
+		if err := r.writeGate(ctx, p, next); err != nil {
+			return fmt.Errorf("releasing the readiness gate of pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+	}
+	return nil
 }
 
 // mapPod reconciles the target groups whose gates a pod carries.

@@ -179,3 +179,23 @@ func TestTargetGroupName(t *testing.T) {
 		t.Errorf("TargetGroupName of a non-ARN = %q, want empty", got)
 	}
 }
+
+// TestGateReleasedWhenTargetGroupGoesAway: a pod still waiting for the gate of a target group
+// that leaves every Gateway gets the gate True, or it would never become Ready.
+func TestGateReleasedWhenTargetGroupGoesAway(t *testing.T) {
+	r, _, c, _ := gateFixture(t)
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: gateARN}}
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if cond, _ := gateOf(t, c); cond.Status != corev1.ConditionFalse {
+		t.Fatalf("gate %+v before the removal, want False", cond)
+	}
+	r.registry.Set("default/gw", nil)
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if cond, ok := gateOf(t, c); !ok || cond.Status != corev1.ConditionTrue || cond.Reason != ReasonTargetGroupRemoved {
+		t.Fatalf("gate %+v after the target group left the registry, want True/%s", cond, ReasonTargetGroupRemoved)
+	}
+}
