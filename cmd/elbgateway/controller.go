@@ -72,6 +72,9 @@ func (f *readinessGateFlags) validate() []string {
 	if f.port <= 0 || f.port > 65535 {
 		problems = append(problems, fmt.Sprintf("--webhook-port %d: use a port from 1 to 65535", f.port))
 	}
+	if f.enabled && os.Getenv(podNamespaceEnv) == "" {
+		problems = append(problems, fmt.Sprintf("--enable-pod-readiness-gate-inject needs $%s, the namespace where the replicas share the readiness gate directory (the chart sets it)", podNamespaceEnv))
+	}
 	if f.poll < time.Second {
 		problems = append(problems, fmt.Sprintf("--readiness-gate-poll-interval %s: use at least 1s", f.poll))
 	}
@@ -231,7 +234,8 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
 		Registerer:        metrics.Registry,
-		ReadinessGates:    controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll},
+		ReadinessGates:    controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
+			Namespace: os.Getenv(podNamespaceEnv)},
 	})
 	if err != nil {
 		return nil, err

@@ -101,6 +101,9 @@ type Options struct {
 // ReadinessGateOptions configure pod readiness gates.
 type ReadinessGateOptions struct {
 	Enabled bool
+	// Namespace holds the directory ConfigMap through which the elected replica tells every
+	// replica's webhook which ip target groups exist (targets.GateDirectoryName); required.
+	Namespace string
 	// Poll is how often a target group's health is read while a gate of it is pending (default
 	// targets.DefaultGatePoll); BackoffCap bounds the pause after failed reads.
 	Poll, BackoffCap time.Duration

@@ -37,7 +37,7 @@ func TestPodReadinessGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := controllerOptions(clusterName, cloud)
-	o.ReadinessGates = controller.ReadinessGateOptions{Enabled: true, Poll: time.Second}
+	o.ReadinessGates = controller.ReadinessGateOptions{Enabled: true, Poll: time.Second, Namespace: "default"}
 	stop, c, _, err := startManagerWithCache(ctx, cluster.Config, o, controller.CacheOptions(), func(mo *ctrl.Options) {
 		mo.WebhookServer = webhook.NewServer(webhook.Options{Host: cluster.WebhookHost, Port: cluster.WebhookPort, CertDir: cluster.WebhookCertDir})
 	})
@@ -80,6 +80,18 @@ spec:
 		return nil
 	})
 	gate := corev1.PodConditionType(targets.ReadinessGatePrefix + targets.TargetGroupName(tgARN))
+	// The webhook of every replica learns the target groups from the directory the elected one
+	// publishes, not from its own memory.
+	eventually(t, 30*timeoutScale, "the readiness gate directory lists the target group", func() error {
+		var cm corev1.ConfigMap
+		if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: targets.GateDirectoryName}, &cm); err != nil {
+			return err
+		}
+		if got := cm.Data[ns+"_gw"]; !strings.Contains(got, targets.TargetGroupName(tgARN)) || !strings.Contains(got, `"service":"backend"`) {
+			return fmt.Errorf("directory entry of %s/gw: %q", ns, got)
+		}
+		return nil
+	})
 	const podIP = "192.0.2.20"
 	// AWS reports a new target initial while its first health checks run; moto says healthy
 	// at once, so the strict layer's side door says initial until the test says otherwise.

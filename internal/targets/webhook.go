@@ -26,18 +26,19 @@ const WebhookPath = "/mutate-v1-pod"
 // the AWS Load Balancer Controller leaves them, so nothing waits for a gate no one writes.
 //
 // It reads the Namespace and the candidate Services from reader (the API server: the cache
-// keeps no selectors) and only when the registry holds an ip target group in the pod's
-// namespace, so most pod creations cost no read at all. It never refuses a pod: on a failed
+// keeps no selectors) and only when the directory lists an ip target group in the pod's
+// namespace; the directory itself is read at most once every few seconds. It never refuses a pod: on a failed
 // read it lets the pod through without gates and says so in a warning.
 type PodMutator struct {
-	registry *Registry
-	reader   client.Reader
-	decoder  admission.Decoder
+	directory *GateDirectory
+	reader    client.Reader
+	decoder   admission.Decoder
 }
 
-// NewPodMutator returns the webhook's handler.
-func NewPodMutator(scheme *runtime.Scheme, registry *Registry, reader client.Reader) *PodMutator {
-	return &PodMutator{registry: registry, reader: reader, decoder: admission.NewDecoder(scheme)}
+// NewPodMutator returns the webhook's handler: it learns the ip target groups from directory
+// (directory.go), the Namespaces and Services from reader.
+func NewPodMutator(scheme *runtime.Scheme, directory *GateDirectory, reader client.Reader) *PodMutator {
+	return &PodMutator{directory: directory, reader: reader, decoder: admission.NewDecoder(scheme)}
 }
 
 // Handle adds the readiness gates a new pod should carry.
@@ -76,9 +77,9 @@ func (m *PodMutator) Handle(ctx context.Context, req admission.Request) admissio
 
 // gatesFor returns the gates of the ip target groups whose Services select the pod, sorted.
 func (m *PodMutator) gatesFor(ctx context.Context, namespace string, pod *corev1.Pod) ([]corev1.PodConditionType, error) {
-	bindings := m.registry.IPBindingsIn(namespace)
-	if len(bindings) == 0 {
-		return nil, nil
+	entries, err := m.directory.entriesIn(ctx, namespace)
+	if err != nil || len(entries) == 0 {
+		return nil, err
 	}
 	var ns corev1.Namespace
 	if err := m.reader.Get(ctx, types.NamespacedName{Name: namespace}, &ns); err != nil {
@@ -89,11 +90,11 @@ func (m *PodMutator) gatesFor(ctx context.Context, namespace string, pod *corev1
 	}
 	selects := map[string]bool{}
 	var out []corev1.PodConditionType
-	for _, b := range bindings {
-		ok, seen := selects[b.Backend.Service]
+	for _, e := range entries {
+		ok, seen := selects[e.Service]
 		if !seen {
 			var svc corev1.Service
-			err := m.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: b.Backend.Service}, &svc)
+			err := m.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: e.Service}, &svc)
 			switch {
 			case apierrors.IsNotFound(err):
 			case err != nil:
@@ -101,10 +102,10 @@ func (m *PodMutator) gatesFor(ctx context.Context, namespace string, pod *corev1
 			default:
 				ok = len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels))
 			}
-			selects[b.Backend.Service] = ok
+			selects[e.Service] = ok
 		}
-		if ok {
-			out = append(out, GateConditionType(b.TargetGroupARN))
+		if ok && e.TargetGroup != "" {
+			out = append(out, corev1.PodConditionType(ReadinessGatePrefix+e.TargetGroup))
 		}
 	}
 	slices.Sort(out)

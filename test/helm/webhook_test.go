@@ -101,6 +101,18 @@ func TestChartRendersPodReadinessGateWebhook(t *testing.T) {
 	if !grantsPods(t, objs) {
 		t.Error("the ClusterRole does not grant pods get/list/watch and pods/status patch")
 	}
+	role := find(objs, "Role", releaseName+"-elbgateway-readiness-gates")
+	if role == nil || role.GetNamespace() != releaseNamespace {
+		t.Fatalf("no Role for the readiness gate directory in %s", releaseNamespace)
+	}
+	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+	for _, r := range rules {
+		names, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "resourceNames")
+		verbs, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "verbs")
+		if !slices.Equal(verbs, []string{"create"}) && !slices.Equal(names, []string{"elbgateway-readiness-gates"}) {
+			t.Errorf("directory Role rule %v reaches other ConfigMaps than elbgateway-readiness-gates", r)
+		}
+	}
 
 	// The configuration the integration tests install (config/webhook) is the chart's, but for
 	// the caBundle and the Service, which the tests replace with their local server.
