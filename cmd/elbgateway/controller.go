@@ -234,7 +234,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
 		Registerer:        metrics.Registry,
-		ReadinessGates:    controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
+		ReadinessGates: controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
 			Namespace: os.Getenv(podNamespaceEnv)},
 	})
 	if err != nil {
