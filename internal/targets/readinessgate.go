@@ -215,17 +215,26 @@ func (g *gateBudget) forget(arn string) {
 func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod, desired []model.Target) time.Duration {
 	arn := b.TargetGroupARN
 	cond := GateConditionType(arn)
-	var pending []*corev1.Pod
+	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
+	// Pending gates of pods that are no target (their containers are not ready, the Service's
+	// endpoints do not list them yet) say so; AWS has nothing to tell about them, so they are
+	// not a reason to read the health. Their pod's next change brings the loop back.
+	var waiting []*corev1.Pod
 	for i := range pods {
 		p := &pods[i]
 		if !p.DeletionTimestamp.IsZero() {
 			continue
 		}
-		if c, ok := podCondition(p, cond); !ok || c.Status != corev1.ConditionTrue {
-			pending = append(pending, p)
+		if c, ok := podCondition(p, cond); ok && c.Status == corev1.ConditionTrue {
+			continue
 		}
+		if len(podTargets(p, desired)) > 0 {
+			waiting = append(waiting, p)
+			continue
+		}
+		r.setGate(ctx, p, gateCondition(p, cond, nil, nil))
 	}
-	if len(pending) == 0 {
+	if len(waiting) == 0 {
 		r.gates.forget(arn)
 		return 0
 	}
@@ -233,7 +242,6 @@ func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod
 	if w := r.gates.wait(arn, now); w > 0 {
 		return w
 	}
-	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
 	health, err := r.health.TargetHealth(ctx, arn)
 	if err != nil {
 		pause := r.gates.read(arn, now, true)
@@ -246,16 +254,9 @@ func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod
 		byTarget[model.Target{ID: h.ID, Port: h.Port}] = h
 	}
 	stillPending := false
-	for _, p := range pending {
+	for _, p := range waiting {
 		next := gateCondition(p, cond, desired, byTarget)
-		if next.Status != corev1.ConditionTrue {
-			stillPending = true
-		}
-		if old, ok := podCondition(p, cond); ok && old.Status == next.Status && old.Reason == next.Reason && old.Message == next.Message {
-			continue
-		}
-		if err := r.writeGate(ctx, p, next); err != nil {
-			logger.Info("writing a readiness gate condition failed", "pod", p.Namespace+"/"+p.Name, "error", err.Error())
+		if written := r.setGate(ctx, p, next); !written || next.Status != corev1.ConditionTrue {
 			stillPending = true
 		}
 	}
@@ -266,10 +267,24 @@ func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod
 	return pause
 }
 
-// gateCondition is the condition a gated pod's target deserves: True when every target of the
-// pod in the group is healthy, else False with what AWS says (or that it is not registered).
-func gateCondition(p *corev1.Pod, cond corev1.PodConditionType, desired []model.Target, health map[model.Target]aws.TargetHealth) corev1.PodCondition {
-	ips := map[string]bool{p.Status.PodIP: p.Status.PodIP != ""}
+// setGate writes a gate condition unless the pod has it already; false when the write failed.
+func (r *Reconciler) setGate(ctx context.Context, p *corev1.Pod, next corev1.PodCondition) bool {
+	if old, ok := podCondition(p, next.Type); ok && old.Status == next.Status && old.Reason == next.Reason && old.Message == next.Message {
+		return true
+	}
+	if err := r.writeGate(ctx, p, next); err != nil {
+		log.FromContext(ctx).Info("writing a readiness gate condition failed", "pod", p.Namespace+"/"+p.Name, "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// podTargets are the targets of the pod (by its IPs) among a target group's.
+func podTargets(p *corev1.Pod, desired []model.Target) []model.Target {
+	ips := map[string]bool{}
+	if p.Status.PodIP != "" {
+		ips[p.Status.PodIP] = true
+	}
 	for _, ip := range p.Status.PodIPs {
 		ips[ip.IP] = true
 	}
@@ -279,6 +294,13 @@ func gateCondition(p *corev1.Pod, cond corev1.PodConditionType, desired []model.
 			mine = append(mine, t)
 		}
 	}
+	return mine
+}
+
+// gateCondition is the condition a gated pod's target deserves: True when every target of the
+// pod in the group is healthy, else False with what AWS says (or that it is not registered).
+func gateCondition(p *corev1.Pod, cond corev1.PodConditionType, desired []model.Target, health map[model.Target]aws.TargetHealth) corev1.PodCondition {
+	mine := podTargets(p, desired)
 	name := strings.TrimPrefix(string(cond), ReadinessGatePrefix)
 	out := corev1.PodCondition{Type: cond, Status: corev1.ConditionFalse}
 	if len(mine) == 0 {

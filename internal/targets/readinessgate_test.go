@@ -199,3 +199,34 @@ func TestGateReleasedWhenTargetGroupGoesAway(t *testing.T) {
 		t.Fatalf("gate %+v after the target group left the registry, want True/%s", cond, ReasonTargetGroupRemoved)
 	}
 }
+
+// TestGateOfAPodThatIsNoTargetCostsNoHealthRead: a gated pod whose containers are not ready is
+// no target; its gate says so, and nothing reads the target group's health for it.
+func TestGateOfAPodThatIsNoTargetCostsNoHealthRead(t *testing.T) {
+	r, cloud, c, now := gateFixture(t)
+	var p corev1.Pod
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "web-1"}, &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Status.Conditions[0].Status = corev1.ConditionFalse // ContainersReady
+	if err := c.Status().Update(context.Background(), &p); err != nil {
+		t.Fatal(err)
+	}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: gateARN}}
+	for range 10 {
+		*now = now.Add(time.Minute)
+		res, err := r.Reconcile(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RequeueAfter < time.Minute {
+			t.Fatalf("requeue after %s with no target to wait for, want the resync", res.RequeueAfter)
+		}
+	}
+	if len(cloud.registered) != 0 || cloud.reads != 0 {
+		t.Errorf("registered %v, %d health reads; want none of either", cloud.registered, cloud.reads)
+	}
+	if cond, ok := gateOf(t, c); !ok || cond.Status != corev1.ConditionFalse || cond.Reason != ReasonTargetNotRegistered {
+		t.Errorf("gate %+v, want False/%s", cond, ReasonTargetNotRegistered)
+	}
+}
