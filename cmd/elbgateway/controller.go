@@ -21,9 +21,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/controller"
+	"github.com/elbgateway/elbgateway/internal/targets"
 )
 
 // controllerFlags are the flags of `elbgateway controller`.
@@ -49,6 +51,36 @@ type controllerFlags struct {
 	inventoryTTL time.Duration
 	// allowedCAs is --allowed-certificate-authority-arns, comma-separated.
 	allowedCAs string
+	readiness    readinessGateFlags
+}
+
+// readinessGateFlags switch pod readiness gates on and configure the webhook server.
+type readinessGateFlags struct {
+	enabled bool
+	port    int
+	certDir string
+	poll    time.Duration
+}
+
+func (f *readinessGateFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.enabled, "enable-pod-readiness-gate-inject", false, "serve the pod mutating webhook that adds readiness gates to pods behind ip target groups in namespaces labelled "+targets.ReadinessGateInjectLabel+"=enabled, and write the gates' conditions from the targets' health")
+	fs.IntVar(&f.port, "webhook-port", 9443, "port of the webhook server (with --enable-pod-readiness-gate-inject)")
+	fs.StringVar(&f.certDir, "webhook-cert-dir", "", "directory holding the webhook server's tls.crt and tls.key (default: controller-runtime's, <temp dir>/k8s-webhook-server/serving-certs)")
+	fs.DurationVar(&f.poll, "readiness-gate-poll-interval", targets.DefaultGatePoll, "how often a target group's health is read while some pod's readiness gate of it is pending")
+}
+
+func (f *readinessGateFlags) validate() []string {
+	var problems []string
+	if f.port <= 0 || f.port > 65535 {
+		problems = append(problems, fmt.Sprintf("--webhook-port %d: use a port from 1 to 65535", f.port))
+	}
+	if f.enabled && os.Getenv(podNamespaceEnv) == "" {
+		problems = append(problems, fmt.Sprintf("--enable-pod-readiness-gate-inject needs $%s, the namespace where the replicas share the readiness gate directory (the chart sets it)", podNamespaceEnv))
+	}
+	if f.poll < time.Second {
+		problems = append(problems, fmt.Sprintf("--readiness-gate-poll-interval %s: use at least 1s", f.poll))
+	}
+	return problems
 }
 
 // apiLimitsFlag is --aws-api-limits: "family=perSecond:burst,…".
@@ -85,6 +117,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.inventoryTTL, "aws-inventory-ttl", 10*time.Minute, "how often the region's load balancers and target groups are listed to find each Gateway's (at least 1m; longer on busy accounts)")
 	fs.StringVar(&f.allowedCAs, "allowed-certificate-authority-arns", "", "comma-separated ARNs of private CAs (AWS Private CA): certificate discovery then skips private certificates other CAs issued (default: all)")
 	f.leader.register(fs)
+	f.readiness.register(fs)
 	f.sgs.register(fs)
 	f.quotas.register(fs)
 }
@@ -129,6 +162,7 @@ func (f *controllerFlags) validate() error {
 		}
 	}
 	problems = append(problems, f.leader.validate()...)
+	problems = append(problems, f.readiness.validate()...)
 	problems = append(problems, f.sgs.validate()...)
 	problems = append(problems, f.quotas.validate()...)
 	if len(problems) > 0 {
@@ -187,6 +221,9 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Cache: controller.CacheOptions(),
 	}
 	o.flags.leader.apply(&mo)
+	if o.flags.readiness.enabled {
+		mo.WebhookServer = webhook.NewServer(webhook.Options{Port: o.flags.readiness.port, CertDir: o.flags.readiness.certDir})
+	}
 	if o.inProcess {
 		skip := true
 		mo.Controller = ctrlconfig.Controller{SkipNameValidation: &skip}
@@ -217,6 +254,8 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
 		Registerer:        metrics.Registry,
+		ReadinessGates: controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
+			Namespace: os.Getenv(podNamespaceEnv)},
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -25,18 +26,24 @@ import (
 //
 //   - Service (translate, gather): name, namespace; spec.type (ExternalName is refused),
 //     spec.ports[] (port, name, targetPort, nodePort, appProtocol), spec.ipFamilies,
-//     spec.externalTrafficPolicy, spec.healthCheckNodePort. The watch maps a Service to routes
+//     spec.externalTrafficPolicy, spec.healthCheckNodePort. (The pod webhook reads the
+//     selectors of the few Services it needs from the API server, not from here.) The watch maps a Service to routes
 //     by its name; its labels are not read.
 //   - EndpointSlice (targets loop): namespace, the kubernetes.io/service-name label (the cache
 //     lists slices by it; the other labels, copies of the Service's, are not read), addressType,
-//     ports[] (name, port), and the addresses of the endpoints whose conditions.ready is not
-//     false; its predicate compares these, the annotations and the deletion.
+//     ports[] (name, port), the addresses of the endpoints whose conditions.ready is not false,
+//     and the addresses of the not-ready endpoints that are not terminating (a pod whose
+//     readiness gate waits for its target's health is registered while not ready); its
+//     predicate compares these, the annotations and the deletion.
 //   - Node (targets loop): labels (node selectors, the exclude-from-external-load-balancers
 //     label), deletionTimestamp, spec.providerID, and the status of the Ready condition.
 //   - Namespace (gather, allowedRoutes selectors): name and labels only, so it is cached as
 //     metadata alone.
 //   - Secrets are never in this cache (ClientOptions); the per-Secret watches keep their own
-//     few keys (oidcKeysOnly, secrets.go). Pods are not watched.
+//     few keys (oidcKeysOnly, secrets.go).
+//   - Pod (targets loop, only with readiness gates on): name, namespace, deletion, our readiness
+//     gates, the pod's IPs, and the status of its ContainersReady condition and of our gates'
+//     conditions. A pod without a gate of ours keeps its identity only.
 //
 // Annotations the controllers read: none. Every other kind (Gateways, routes, classes,
 // ReferenceGrants, the configurations) is cached whole but for managedFields and annotations.
@@ -62,6 +69,7 @@ func CacheOptions() cache.Options {
 			&discoveryv1.EndpointSlice{}: {Transform: slimEndpointSlice},
 			&corev1.Node{}:               {Transform: slimNode},
 			&corev1.Namespace{}:          {Transform: slimNamespace},
+			&corev1.Pod{}:                {Transform: slimPod},
 		},
 	}
 }
@@ -143,7 +151,9 @@ func slimService(obj any) (any, error) {
 // folded into one endpoint (its readiness unset, which means ready). Target registration
 // takes every address of every ready endpoint and nothing else of them, so one endpoint of
 // five addresses serves it as five endpoints do, in a fifth of the structs: at 10,000 slices
-// of 5 endpoints, about 4 MB less heap. Endpoints that are not ready are left out.
+// of 5 endpoints, about 4 MB less heap. The addresses of the endpoints that are neither ready
+// nor terminating are folded the same way into a second endpoint marked not ready (readiness
+// gates register them); terminating endpoints are left out.
 func slimEndpointSlice(obj any) (any, error) {
 	s, ok := obj.(*discoveryv1.EndpointSlice)
 	if !ok {
@@ -170,6 +180,47 @@ func slimEndpointSlice(obj any) (any, error) {
 			}
 		}
 		out.Endpoints = []discoveryv1.Endpoint{{Addresses: ready}}
+	}
+	var waiting []string
+	for _, ep := range s.Endpoints {
+		if ep.Conditions.Ready != nil && !*ep.Conditions.Ready && (ep.Conditions.Terminating == nil || !*ep.Conditions.Terminating) {
+			waiting = append(waiting, ep.Addresses...)
+		}
+	}
+	if len(waiting) > 0 {
+		notReady := false
+		out.Endpoints = append(out.Endpoints, discoveryv1.Endpoint{Addresses: waiting, Conditions: discoveryv1.EndpointConditions{Ready: &notReady}})
+	}
+	return out, nil
+}
+
+// slimPod keeps of a Pod what readiness gates read (see above). The pods of the cluster are
+// cached only when readiness gates are on; most carry no gate and keep their identity alone.
+func slimPod(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	m := slimMeta(p.ObjectMeta)
+	m.Labels, m.Annotations = nil, nil
+	out := &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: m}
+	keep := map[corev1.PodConditionType]bool{}
+	for _, g := range p.Spec.ReadinessGates {
+		if strings.HasPrefix(string(g.ConditionType), targets.ReadinessGatePrefix) {
+			out.Spec.ReadinessGates = append(out.Spec.ReadinessGates, g)
+			keep[g.ConditionType] = true
+		}
+	}
+	if len(keep) == 0 {
+		return out, nil
+	}
+	keep[corev1.ContainersReady] = true
+	out.Status.PodIP, out.Status.PodIPs = p.Status.PodIP, p.Status.PodIPs
+	for _, c := range p.Status.Conditions {
+		if keep[c.Type] {
+			out.Status.Conditions = append(out.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status,
+				Reason: c.Reason, Message: c.Message, LastTransitionTime: c.LastTransitionTime})
+		}
 	}
 	return out, nil
 }

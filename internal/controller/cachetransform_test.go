@@ -112,10 +112,54 @@ func TestSlimEndpointSliceKeepsReadyAddresses(t *testing.T) {
 	if got := targets.FromEndpointSlices(backend, []discoveryv1.EndpointSlice{*s}); len(whole) != 2 || !reflect.DeepEqual(got, whole) {
 		t.Errorf("targets of the cached slice %v, of the whole slice %v", got, whole)
 	}
-	none, err := slimEndpointSlice(&discoveryv1.EndpointSlice{ObjectMeta: fatMeta("a", "web-def"),
-		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.1.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}}}})
-	if err != nil || none.(*discoveryv1.EndpointSlice).Endpoints != nil {
-		t.Errorf("a slice without ready endpoints cached as %+v (%v), want no endpoints", none, err)
+	// A not-ready endpoint that is not terminating (a pod waiting for its readiness gate) is
+	// kept as not ready, so plain registration still leaves it out; a terminating one is dropped.
+	waiting, err := slimEndpointSlice(&discoveryv1.EndpointSlice{ObjectMeta: fatMeta("a", "web-def"),
+		Endpoints: []discoveryv1.Endpoint{
+			{Addresses: []string{"10.0.1.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}},
+			{Addresses: []string{"10.0.1.9"}, Conditions: discoveryv1.EndpointConditions{Ready: &no, Terminating: &yes}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := waiting.(*discoveryv1.EndpointSlice).Endpoints
+	if len(eps) != 1 || !reflect.DeepEqual(eps[0].Addresses, []string{"10.0.1.8"}) || eps[0].Conditions.Ready == nil || *eps[0].Conditions.Ready {
+		t.Errorf("a slice without ready endpoints cached with endpoints %+v, want only 10.0.1.8, not ready", eps)
+	}
+	if got := targets.FromEndpointSlices(backend, []discoveryv1.EndpointSlice{*waiting.(*discoveryv1.EndpointSlice)}); len(got) != 0 {
+		t.Errorf("targets of a slice without ready endpoints: %v, want none", got)
+	}
+}
+
+func TestSlimPodKeepsGatesOnly(t *testing.T) {
+	gate := corev1.PodConditionType(targets.ReadinessGatePrefix + "k8s-web-0123456789")
+	in := &corev1.Pod{ObjectMeta: fatMeta("a", "web-1"),
+		Spec: corev1.PodSpec{NodeName: "n1", ReadinessGates: []corev1.PodReadinessGate{{ConditionType: gate}, {ConditionType: "example.com/other"}},
+			Containers: []corev1.Container{{Name: "web", Image: "web"}}},
+		Status: corev1.PodStatus{PodIP: "10.0.1.5", PodIPs: []corev1.PodIP{{IP: "10.0.1.5"}}, Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionFalse}, {Type: corev1.ContainersReady, Status: corev1.ConditionTrue},
+			{Type: gate, Status: corev1.ConditionFalse, Reason: "Elb.RegistrationInProgress"}}}}
+	out, err := slimPod(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.(*corev1.Pod)
+	if p.Name != "web-1" || p.Namespace != "a" || p.Labels != nil || len(p.Spec.Containers) != 0 || p.Spec.NodeName != "" {
+		t.Errorf("pod metadata or spec not slimmed: %+v", p)
+	}
+	if len(p.Spec.ReadinessGates) != 1 || p.Spec.ReadinessGates[0].ConditionType != gate {
+		t.Errorf("readiness gates %+v, want only ours", p.Spec.ReadinessGates)
+	}
+	if len(p.Status.Conditions) != 2 || p.Status.Conditions[0].Type != corev1.ContainersReady || p.Status.Conditions[1].Reason != "Elb.RegistrationInProgress" ||
+		p.Status.PodIP != "10.0.1.5" || len(p.Status.PodIPs) != 1 {
+		t.Errorf("status %+v, want the IPs, ContainersReady and our gate's condition", p.Status)
+	}
+	plain, err := slimPod(&corev1.Pod{ObjectMeta: fatMeta("a", "db-1"), Status: in.Status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pp := plain.(*corev1.Pod); pp.Name != "db-1" || pp.Status.PodIP != "" || pp.Status.Conditions != nil {
+		t.Errorf("a pod without our gate cached as %+v, want its identity only", pp)
 	}
 }
 

@@ -127,21 +127,25 @@ func startManager(ctx context.Context, cfg *rest.Config, o controller.Options) (
 }
 
 // startManagerWithCache is startManager with the given cache options; it also returns the
-// manager's cache.
-func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options) (stop func(), c client.Client, ca cache.Cache, err error) {
+// manager's cache. more change the manager's options (a webhook server, for one).
+func startManagerWithCache(ctx context.Context, cfg *rest.Config, o controller.Options, cacheOptions cache.Options, more ...func(*ctrl.Options)) (stop func(), c client.Client, ca cache.Cache, err error) {
 	scheme, err := controller.NewScheme()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	skip := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mo := ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Client:                 controller.ClientOptions(),
 		Cache:                  cacheOptions,
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
-	})
+	}
+	for _, f := range more {
+		f(&mo)
+	}
+	mgr, err := ctrl.NewManager(cfg, mo)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -90,9 +90,23 @@ type Options struct {
 	PendingRequeue time.Duration
 	// Registerer receives the per-Gateway gauges (metrics.go); nil keeps them unexported.
 	Registerer prometheus.Registerer
+	// ReadinessGates turn on pod readiness gates: the pod webhook (served by the manager's
+	// webhook server) and the gates' conditions (internal/targets/readinessgate.go).
+	ReadinessGates ReadinessGateOptions
 	// RetryCap is the longest pause of a failing Gateway before it calls AWS again, and the
 	// pause of a refusal AWS will repeat (see backoff.go; default 5 minutes).
 	RetryCap time.Duration
+}
+
+// ReadinessGateOptions configure pod readiness gates.
+type ReadinessGateOptions struct {
+	Enabled bool
+	// Namespace holds the directory ConfigMap through which the elected replica tells every
+	// replica's webhook which ip target groups exist (targets.GateDirectoryName); required.
+	Namespace string
+	// Poll is how often a target group's health is read while a gate of it is pending (default
+	// targets.DefaultGatePoll); BackoffCap bounds the pause after failed reads.
+	Poll, BackoffCap time.Duration
 }
 
 // Workers is a number of concurrent reconciles per controller.

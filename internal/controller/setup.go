@@ -14,7 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
@@ -90,8 +92,28 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 			return gates, err
 		}
 	}
-	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync,
-		NodeRules: nodeRuleOptions(o)})
+	to := targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync, NodeRules: nodeRuleOptions(o)}
+	if o.ReadinessGates.Enabled {
+		health, ok := o.Cloud.(targets.HealthReader)
+		if !ok {
+			return gates, errors.New("controller: readiness gates need a Cloud that reads target health")
+		}
+		ns := o.ReadinessGates.Namespace
+		if ns == "" {
+			return gates, errors.New("controller: readiness gates need the namespace of their directory ConfigMap")
+		}
+		to.Health, to.Writer = health, mgr.GetClient()
+		to.GatePoll, to.GateBackoffCap = o.ReadinessGates.Poll, o.ReadinessGates.BackoffCap
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			return targets.PublishGates(ctx, mgr.GetAPIReader(), mgr.GetClient(), o.Targets, ns, time.Second)
+		})); err != nil {
+			return gates, err
+		}
+		directory := targets.NewGateDirectory(mgr.GetAPIReader(), ns, 2*time.Second)
+		mgr.GetWebhookServer().Register(targets.WebhookPath, &webhook.Admission{
+			Handler: targets.NewPodMutator(mgr.GetScheme(), directory, mgr.GetAPIReader())})
+	}
+	return gates, targets.Setup(mgr, to)
 }
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,6 +46,14 @@ type Options struct {
 	Resync time.Duration
 	// NodeRules configure the worker-node security group rules (securitygroups.go).
 	NodeRules NodeRuleOptions
+	// Health, when set, turns on pod readiness gates (readinessgate.go): the loop watches pods
+	// and writes the conditions of the gates they carry. Writer writes them.
+	Health HealthReader
+	Writer client.Client
+	// GatePoll is how often a target group's health is read while some gate of it is pending
+	// (default DefaultGatePoll); GateBackoffCap bounds the pause after failed reads (default
+	// DefaultGateBackoffCap).
+	GatePoll, GateBackoffCap time.Duration
 }
 
 // Reconciler registers and deregisters the targets of one target group per request; the
@@ -57,6 +66,12 @@ type Reconciler struct {
 
 	nodeRules NodeRuleOptions
 	sg        sgState
+
+	// Readiness gates (readinessgate.go); health is nil when they are off.
+	health HealthReader
+	writer client.Client
+	gates  *gateBudget
+	now    func() time.Time
 	// kick asks for a security-group pass.
 	kick func()
 }
@@ -70,7 +85,11 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}
-	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules}
+	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
+		health: o.Health, writer: o.Writer, gates: newGateBudget(o.GatePoll, o.GateBackoffCap), now: time.Now}
+	if r.health != nil && r.writer == nil {
+		r.writer = mgr.GetClient()
+	}
 	kicks := make(chan event.TypedGenericEvent[string], 1)
 	r.kick = newKick(kicks)
 	r.sg = sgState{groups: map[string]bool{}, sources: map[string]bool{}}
@@ -82,13 +101,19 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	})); err != nil {
 		return err
 	}
-	return builder.ControllerManagedBy(mgr).
+	b := builder.ControllerManagedBy(mgr).
 		Named("targets").
 		WatchesRawSource(source.TypedChannel(bindings, enqueueARN())).
 		WatchesRawSource(source.TypedChannel(kicks, enqueueARN())).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.mapEndpointSlice), builder.WithPredicates(endpointSliceChanged())).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.mapNode), builder.WithPredicates(nodeChanged())).
-		Complete(r)
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.mapNode), builder.WithPredicates(nodeChanged()))
+	if r.health != nil {
+		if err := mgr.GetFieldIndexer().IndexField(context.Background(), &corev1.Pod{}, indexPodGates, indexGates); err != nil {
+			return fmt.Errorf("indexing pods by readiness gate: %w", err)
+		}
+		b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.mapPod), builder.WithPredicates(podChanged()))
+	}
+	return b.Complete(r)
 }
 
 // Reconcile makes one target group's targets equal to what its backend provides.
@@ -103,9 +128,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	defer r.kick()
 	b, ok := r.registry.Get(arn)
 	if !ok {
-		return reconcile.Result{}, nil // no Gateway owns it (any more)
+		// No Gateway owns it (any more): the pods still waiting for its gate are let go.
+		return reconcile.Result{}, r.releaseGates(ctx, arn)
 	}
-	desired, err := r.desired(ctx, b)
+	gated, err := r.gatedPods(ctx, b)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	desired, err := r.desired(ctx, b, gateAddresses(gated))
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -142,11 +172,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		logger.Info("deregistered targets", "targets", remove)
 	}
-	return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
+	next := jitter(r.resync)
+	if len(gated) > 0 {
+		if pending := r.syncGates(ctx, b, gated, desired); pending > 0 && pending < next {
+			next = pending
+		}
+	}
+	return reconcile.Result{RequeueAfter: next}, nil
 }
 
-// desired reads the endpoints or nodes behind a binding from the cache.
-func (r *Reconciler) desired(ctx context.Context, b Binding) ([]model.Target, error) {
+// desired reads the endpoints or nodes behind a binding from the cache; the not-ready ip
+// endpoints at gated (pods whose readiness gates wait for their health) are taken too.
+func (r *Reconciler) desired(ctx context.Context, b Binding, gated map[string]bool) ([]model.Target, error) {
 	if b.TargetType == TargetTypeInstance {
 		var nodes corev1.NodeList
 		if err := r.reader.List(ctx, &nodes); err != nil {
@@ -159,7 +196,7 @@ func (r *Reconciler) desired(ctx context.Context, b Binding) ([]model.Target, er
 		client.MatchingLabels{discoveryv1.LabelServiceName: b.Backend.Service}); err != nil {
 		return nil, err
 	}
-	return OfFamily(FromEndpointSlices(b.Backend, slices.Items), b.IPAddressType), nil
+	return OfFamily(fromEndpointSlices(b.Backend, slices.Items, gated), b.IPAddressType), nil
 }
 
 func (r *Reconciler) mapEndpointSlice(_ context.Context, o client.Object) []reconcile.Request {
@@ -211,6 +248,46 @@ func endpointSliceChanged() predicate.Predicate {
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
 			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}
+}
+
+// podChanged passes the Pod events that can change a readiness gate: creation, deletion, and
+// updates of the pod's IPs, its readiness gates, the readiness of its containers, or the
+// conditions of its gates; other updates are dropped.
+func podChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return gatedPod(e.Object) },
+		DeleteFunc: func(e event.DeleteEvent) bool { return gatedPod(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Pod)
+			n, ok2 := e.ObjectNew.(*corev1.Pod)
+			if !ok1 || !ok2 {
+				return true
+			}
+			if len(podGates(n)) == 0 && len(podGates(o)) == 0 {
+				return false
+			}
+			return !equality.Semantic.DeepEqual(o.Status.PodIPs, n.Status.PodIPs) || o.Status.PodIP != n.Status.PodIP ||
+				!slices.Equal(podGates(o), podGates(n)) || containersReady(o) != containersReady(n) ||
+				!equality.Semantic.DeepEqual(gateConditions(o), gateConditions(n))
+		},
+		GenericFunc: func(e event.GenericEvent) bool { return gatedPod(e.Object) },
+	}
+}
+
+func gatedPod(o client.Object) bool {
+	p, ok := o.(*corev1.Pod)
+	return !ok || len(podGates(p)) > 0
+}
+
+// gateConditions are the statuses of a pod's conditions of our gates.
+func gateConditions(p *corev1.Pod) map[corev1.PodConditionType]corev1.ConditionStatus {
+	out := map[corev1.PodConditionType]corev1.ConditionStatus{}
+	for _, g := range podGates(p) {
+		if c, ok := podCondition(p, corev1.PodConditionType(g)); ok {
+			out[c.Type] = c.Status
+		}
+	}
+	return out
 }
 
 func forwardChanges(ctx context.Context, in <-chan []string, out chan<- event.TypedGenericEvent[string]) {

@@ -51,6 +51,13 @@ func DeletionTaint(t corev1.Taint) bool {
 // left out. The port is the endpoint port whose name is the Service port's name; a slice with a
 // single unnamed port serves a Service with a single port.
 func FromEndpointSlices(b model.Backend, slices []discoveryv1.EndpointSlice) []model.Target {
+	return fromEndpointSlices(b, slices, nil)
+}
+
+// fromEndpointSlices is FromEndpointSlices that also takes the endpoints that are not ready
+// (and not terminating) whose address is in alsoNotReady: pods whose readiness gates wait for
+// their target's health (readinessgate.go).
+func fromEndpointSlices(b model.Backend, slices []discoveryv1.EndpointSlice, alsoNotReady map[string]bool) []model.Target {
 	seen := map[model.Target]bool{}
 	for i := range slices {
 		s := &slices[i]
@@ -65,11 +72,14 @@ func FromEndpointSlices(b model.Backend, slices []discoveryv1.EndpointSlice) []m
 			continue
 		}
 		for _, ep := range s.Endpoints {
-			if !endpointReady(ep) {
+			ready := endpointReady(ep)
+			if !ready && (len(alsoNotReady) == 0 || ep.Conditions.Terminating != nil && *ep.Conditions.Terminating) {
 				continue
 			}
 			for _, addr := range ep.Addresses {
-				seen[model.Target{ID: addr, Port: port}] = true
+				if ready || alsoNotReady[addr] {
+					seen[model.Target{ID: addr, Port: port}] = true
+				}
 			}
 		}
 	}

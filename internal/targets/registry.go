@@ -34,6 +34,8 @@ type Registry struct {
 	subscribers []chan string
 	// refused holds the targets AWS refused, by target group ARN (refused.go).
 	refused map[string][]Problem
+	// heard are the Gateways Set was called for since the start (directory.go).
+	heard map[string]bool
 }
 
 // NewRegistry returns an empty registry.
@@ -44,6 +46,7 @@ func NewRegistry() *Registry {
 		changes:   make(chan []string, 1024),
 		problems:  map[string][]Problem{},
 		refused:   map[string][]Problem{},
+		heard:     map[string]bool{},
 	}
 }
 
@@ -58,6 +61,7 @@ func (r *Registry) Set(gateway string, bindings []Binding) {
 		next[b.TargetGroupARN] = b
 	}
 	r.mu.Lock()
+	r.heard[gateway] = true
 	prev := r.byGateway[gateway]
 	var changed []string
 	for arn, b := range next {
@@ -113,6 +117,12 @@ func (r *Registry) ForService(namespace, name string) []string {
 	return r.match(func(b Binding) bool {
 		return b.TargetType == TargetTypeIP && b.Backend.Namespace == namespace && b.Backend.Service == name
 	})
+}
+
+// ForTargetGroupName returns the ARNs of the bound target groups called name (one, unless
+// several regions or accounts share a registry), sorted.
+func (r *Registry) ForTargetGroupName(name string) []string {
+	return r.match(func(b Binding) bool { return TargetGroupName(b.TargetGroupARN) == name })
 }
 
 // ForNodes returns the ARNs of every instance target group, sorted.

@@ -155,7 +155,11 @@ func (r *Reconciler) desiredNodeRules(ctx context.Context) (map[string][]model.N
 		if !ok || b.Network == nil {
 			continue
 		}
-		ts, err := r.desired(ctx, b)
+		gated, err := r.gatedPods(ctx, b)
+		if err != nil {
+			return nil, nil, err
+		}
+		ts, err := r.desired(ctx, b, gateAddresses(gated))
 		if err != nil {
 			return nil, nil, err
 		}

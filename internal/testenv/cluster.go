@@ -30,6 +30,9 @@ type ClusterOptions struct {
 	// LegacyL4Routes installs TCPRoute, UDPRoute and TLSRoute with v1alpha2 as the only
 	// served and stored version, as on clusters that run the Gateway API v1.2 to v1.4 CRDs.
 	LegacyL4Routes bool
+	// Webhooks installs the pod readiness gate webhook of config/webhook, pointed at a local
+	// webhook server the test runs with the Cluster's Webhook* settings.
+	Webhooks bool
 }
 
 // Cluster is a running kube-apiserver + etcd started through envtest, with the
@@ -41,6 +44,11 @@ type Cluster struct {
 	Kubeconfig []byte
 	// KubeconfigPath is a file holding Kubeconfig, for kubectl --kubeconfig; removed by Stop.
 	KubeconfigPath string
+	// WebhookHost, WebhookPort and WebhookCertDir are where the API server expects the webhook
+	// server (with ClusterOptions.Webhooks) and the serving certificate it trusts.
+	WebhookHost    string
+	WebhookPort    int
+	WebhookCertDir string
 
 	env *envtest.Environment
 	dir string
@@ -70,6 +78,15 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: apiServer}
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
 	env.CRDInstallOptions.MaxTime = time.Minute
+	if opts.Webhooks {
+		root, err := RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(root, "config", "webhook")}, LocalServingHost: "127.0.0.1", MaxTime: time.Minute,
+		}
+	}
 
 	cfg, err := env.Start()
 	if err != nil {
@@ -77,6 +94,10 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
 	c := &Cluster{Config: cfg, Kubeconfig: env.KubeConfig, env: env}
+	if opts.Webhooks {
+		w := env.WebhookInstallOptions
+		c.WebhookHost, c.WebhookPort, c.WebhookCertDir = w.LocalServingHost, w.LocalServingPort, w.LocalServingCertDir
+	}
 	if err := c.writeKubeconfig(); err != nil {
 		_ = c.Stop()
 		return nil, err
