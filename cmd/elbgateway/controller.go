@@ -66,8 +66,8 @@ func (f *apiLimitsFlag) Set(s string) error {
 func (f *controllerFlags) register(fs *flag.FlagSet) {
 	f.gates.gates = controller.Gates{NLB: true, ALB: true}
 	fs.StringVar(&f.clusterName, "cluster-name", "", "name of the Kubernetes cluster (required); tags every AWS resource")
-	fs.StringVar(&f.region, "aws-region", os.Getenv("AWS_REGION"), "AWS region (default: $AWS_REGION)")
-	fs.StringVar(&f.vpcID, "aws-vpc-id", "", "ID of the cluster's VPC (required): load balancers and target groups are created there")
+	fs.StringVar(&f.region, "aws-region", os.Getenv("AWS_REGION"), "AWS region (default: $AWS_REGION, else the instance metadata service's)")
+	fs.StringVar(&f.vpcID, "aws-vpc-id", "", "ID of the cluster's VPC, where load balancers and target groups are created (default: the VPC of the instance, from the instance metadata service)")
 	fs.Var(&f.gates, "feature-gates", "comma-separated Name=bool pairs: NLBGatewayAPI, ALBGatewayAPI (both default true)")
 	fs.StringVar(&f.targetType, "default-target-type", "instance", "target type when no TargetGroupConfiguration sets one: instance or ip")
 	fs.StringVar(&f.scheme, "default-load-balancer-scheme", "internal", "scheme when no LoadBalancerConfiguration sets one: internal or internet-facing")
@@ -90,12 +90,6 @@ func (f *controllerFlags) validate() error {
 	var problems []string
 	if f.clusterName == "" {
 		problems = append(problems, "--cluster-name is required")
-	}
-	if f.region == "" {
-		problems = append(problems, "--aws-region is required (or set AWS_REGION)")
-	}
-	if f.vpcID == "" {
-		problems = append(problems, "--aws-vpc-id is required")
 	}
 	if f.targetType != "instance" && f.targetType != "ip" {
 		problems = append(problems, fmt.Sprintf("--default-target-type %q: use instance or ip", f.targetType))
@@ -124,6 +118,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	setLogger(f.logLevel, stderr)
+	if err := f.discoverPlacement(ctx); err != nil {
+		return err
+	}
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err
@@ -140,6 +137,39 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// discoverPlacement fills in --aws-region and --aws-vpc-id, when not given, from the instance
+// metadata service of the node the controller runs on.
+func (f *controllerFlags) discoverPlacement(ctx context.Context) error {
+	if f.region != "" && f.vpcID != "" {
+		return nil
+	}
+	log := ctrl.Log.WithName("setup")
+	p, err := aws.DiscoverPlacement(ctx, aws.Placement{Region: f.region, VPCID: f.vpcID})
+	if err != nil {
+		err = fmt.Errorf("%s not given and not found in the instance metadata service: "+
+			"pass them (Helm values region and vpcId), or let the pod reach IMDSv2 "+
+			"(a hop limit of 2 in the node's metadata options): %w", missingPlacementFlags(f), err)
+		log.Error(err, "cannot tell where to create load balancers")
+		return err
+	}
+	log.Info("found the placement in the instance metadata service", "region", p.Region, "vpcID", p.VPCID,
+		"regionFromFlag", f.region != "", "vpcFromFlag", f.vpcID != "")
+	f.region, f.vpcID = p.Region, p.VPCID
+	return nil
+}
+
+// missingPlacementFlags names the placement flags that were not given.
+func missingPlacementFlags(f *controllerFlags) string {
+	switch {
+	case f.region == "" && f.vpcID == "":
+		return "--aws-region and --aws-vpc-id were"
+	case f.region == "":
+		return "--aws-region was"
+	default:
+		return "--aws-vpc-id was"
+	}
 }
 
 // managerOptions are what newManager wires together.

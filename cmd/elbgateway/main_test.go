@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestControllerFlagsValidation(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; output %s", code, stderr.String())
 	}
-	for _, want := range []string{"--cluster-name is required", "--aws-vpc-id is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m"} {
+	for _, want := range []string{"--cluster-name is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("output %q lacks %q", stderr.String(), want)
 		}
@@ -52,6 +53,33 @@ func TestControllerFlagsValidation(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `unknown feature gate "Bogus"`) {
 		t.Errorf("unknown gate output: %s", stderr.String())
+	}
+}
+
+// TestControllerWithoutPlacement: with neither --aws-region/--aws-vpc-id nor an instance metadata
+// service, the controller stops at once with a message naming the flags and the hop limit.
+func TestControllerWithoutPlacement(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--aws-region and --aws-vpc-id were not given and not found in the instance metadata service"},
+		{[]string{"--aws-region", "eu-west-1"}, "--aws-vpc-id was not given"},
+	} {
+		var stderr bytes.Buffer
+		code := run(append([]string{"controller", "--cluster-name", "c"}, tt.args...), &stderr, &stderr)
+		if code != 1 {
+			t.Errorf("%v: exit code %d, want 1; output %s", tt.args, code, stderr.String())
+		}
+		for _, want := range []string{tt.want, "Helm values region and vpcId", "hop limit of 2"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%v: output %q lacks %q", tt.args, stderr.String(), want)
+			}
+		}
 	}
 }
 
