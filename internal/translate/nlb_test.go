@@ -56,6 +56,7 @@ func TestDualstackUDPNeedsIPv6TargetGroups(t *testing.T) {
 		Spec:       awsv1.LoadBalancerConfigurationSpec{IpAddressType: &dual}})
 	s.Gateway.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
 		Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "dual"}}
+	withIPv6Subnets(s)
 	stack, _ := Gateway(s)
 	if stack.LoadBalancer == nil || stack.LoadBalancer.IPAddressType != "dualstack" {
 		t.Fatalf("load balancer %+v, want a dualstack one", stack.LoadBalancer)
