@@ -76,11 +76,6 @@ func runTests(m *testing.M) (int, error) {
 	if env.vpc, err = testenv.SeedVPC(ctx, env.moto.Endpoint, region, clusterName); err != nil {
 		return 0, err
 	}
-	// One public subnet is dual-stack, as in a VPC being moved to IPv6: dual-stack load
-	// balancers may use it only (TestDualStackGatewayUsesIPv6Subnets).
-	if err = testenv.AddIPv6(ctx, env.moto.Endpoint, region, env.vpc.VPCID, env.vpc.PublicSubnets[0]); err != nil {
-		return 0, err
-	}
 	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{})
 	if err != nil {
 		return 0, err

@@ -30,6 +30,9 @@ type ClusterOptions struct {
 	// LegacyL4Routes installs TCPRoute, UDPRoute and TLSRoute with v1alpha2 as the only
 	// served and stored version, as on clusters that run the Gateway API v1.2 to v1.4 CRDs.
 	LegacyL4Routes bool
+	// DualStackServices gives the API server an IPv6 service range next to the IPv4 one, so
+	// that Services may have both IP families.
+	DualStackServices bool
 }
 
 // Cluster is a running kube-apiserver + etcd started through envtest, with the
@@ -68,6 +71,9 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		AttachControlPlaneOutput: os.Getenv("ELBGATEWAY_CLUSTER_LOG") != "",
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: apiServer}
+	if opts.DualStackServices {
+		env.ControlPlane.APIServer.Configure().Set("service-cluster-ip-range", "10.0.0.0/24,fd00:10:96::/112")
+	}
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
 	env.CRDInstallOptions.MaxTime = time.Minute
 
