@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -117,8 +118,8 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parseFlags("controller", args, stderr, &f, ""); err != nil {
 		return err
 	}
-	setLogger(f.logLevel, stderr)
-	if err := f.discoverPlacement(ctx); err != nil {
+	logger := setLogger(f.logLevel, stderr)
+	if err := f.discoverPlacement(ctx, logger.WithName("setup")); err != nil {
 		return err
 	}
 	cfg, err := restConfig(f.kubeconfig)
@@ -141,11 +142,10 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 
 // discoverPlacement fills in --aws-region and --aws-vpc-id, when not given, from the instance
 // metadata service of the node the controller runs on.
-func (f *controllerFlags) discoverPlacement(ctx context.Context) error {
+func (f *controllerFlags) discoverPlacement(ctx context.Context, log logr.Logger) error {
 	if f.region != "" && f.vpcID != "" {
 		return nil
 	}
-	log := ctrl.Log.WithName("setup")
 	p, err := aws.DiscoverPlacement(ctx, aws.Placement{Region: f.region, VPCID: f.vpcID})
 	if err != nil {
 		err = fmt.Errorf("%s not given and not found in the instance metadata service: "+
@@ -267,9 +267,11 @@ func logLevel(s string) (zapcore.Level, error) {
 
 // setLogger sends controller-runtime's logs, and client-go's (leader election, for one), as
 // structured JSON lines at the chosen level to w.
-func setLogger(level string, w io.Writer) {
+// It returns the logger, for the messages of start-up.
+func setLogger(level string, w io.Writer) logr.Logger {
 	lvl, _ := logLevel(level)
 	logger := zap.New(zap.Level(lvl), zap.WriteTo(w))
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
+	return logger
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"github.com/elbgateway/elbgateway/internal/testenv"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,6 +82,37 @@ func TestControllerWithoutPlacement(t *testing.T) {
 				t.Errorf("%v: output %q lacks %q", tt.args, stderr.String(), want)
 			}
 		}
+	}
+}
+
+// TestControllerFindsPlacementInIMDS: without --aws-region and --aws-vpc-id the controller reads
+// both from an IMDSv2-only metadata stand-in, says so in its log, and goes on starting (here up
+// to the missing kubeconfig).
+func TestControllerFindsPlacementInIMDS(t *testing.T) {
+	m, err := testenv.StartIMDS(testenv.Instance{Region: "ap-south-2", InstanceID: "i-0123456789abcdef0",
+		MAC: "0e:aa:bb:cc:dd:ee", VPCID: "vpc-0a0b0c0d0e0f01234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", m.URL)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	var stderr bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "no-kubeconfig")
+	if code := run([]string{"controller", "--cluster-name", "c", "--kubeconfig", missing}, &stderr, &stderr); code != 1 {
+		t.Fatalf("exit code %d, want 1 (no kubeconfig); output %s", code, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{"found the placement in the instance metadata service", "ap-south-2", "vpc-0a0b0c0d0e0f01234", "no-kubeconfig"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	if m.TokenRequests() == 0 || m.Refused() != 0 {
+		t.Errorf("token requests %d, tokenless reads %d: want IMDSv2 only", m.TokenRequests(), m.Refused())
 	}
 }
 

@@ -40,10 +40,6 @@ type ControllerOptions struct {
 	AWSEndpoint, Region, ClusterName, VPCID string
 	// Args are more flags of `elbgateway controller`.
 	Args []string
-	// IMDSEndpoint, if set, is the instance metadata service the process may ask for what
-	// Region or VPCID leave empty (their flags are then not passed); otherwise the process
-	// runs with the metadata service switched off.
-	IMDSEndpoint string
 }
 
 // Controller is a running `elbgateway controller` process.
@@ -60,24 +56,15 @@ func StartController(o ControllerOptions) (*Controller, error) {
 	if o.Binary == "" || o.Kubeconfig == "" || o.AWSEndpoint == "" {
 		return nil, errors.New("StartController: Binary, Kubeconfig and AWSEndpoint are required")
 	}
-	args := []string{"controller",
+	args := append([]string{"controller",
 		"--kubeconfig=" + o.Kubeconfig,
 		"--cluster-name=" + o.ClusterName,
+		"--aws-region=" + o.Region,
+		"--aws-vpc-id=" + o.VPCID,
 		"--leader-elect=false",
 		"--metrics-bind-address=0",
 		"--health-probe-bind-address=127.0.0.1:0",
-	}
-	if o.Region != "" || o.IMDSEndpoint == "" {
-		args = append(args, "--aws-region="+o.Region)
-	}
-	if o.VPCID != "" || o.IMDSEndpoint == "" {
-		args = append(args, "--aws-vpc-id="+o.VPCID)
-	}
-	args = append(args, o.Args...)
-	imds := "AWS_EC2_METADATA_DISABLED=true"
-	if o.IMDSEndpoint != "" {
-		imds = "AWS_EC2_METADATA_SERVICE_ENDPOINT=" + o.IMDSEndpoint
-	}
+	}, o.Args...)
 	c := &Controller{done: make(chan struct{})}
 	c.cmd = exec.Command(o.Binary, args...)
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -85,7 +72,7 @@ func StartController(o ControllerOptions) (*Controller, error) {
 		"AWS_ENDPOINT_URL="+o.AWSEndpoint,
 		"AWS_ACCESS_KEY_ID="+TestAccessKeyID,
 		"AWS_SECRET_ACCESS_KEY="+TestSecretAccessKey,
-		imds,
+		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE="+os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
 	)
