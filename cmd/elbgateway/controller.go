@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -51,7 +52,7 @@ type controllerFlags struct {
 	inventoryTTL time.Duration
 	// allowedCAs is --allowed-certificate-authority-arns, comma-separated.
 	allowedCAs string
-	readiness    readinessGateFlags
+	readiness  readinessGateFlags
 }
 
 // readinessGateFlags switch pod readiness gates on and configure the webhook server.
@@ -100,8 +101,8 @@ func (f *apiLimitsFlag) Set(s string) error {
 func (f *controllerFlags) register(fs *flag.FlagSet) {
 	f.gates.gates = controller.Gates{NLB: true, ALB: true}
 	fs.StringVar(&f.clusterName, "cluster-name", "", "name of the Kubernetes cluster (required); tags every AWS resource")
-	fs.StringVar(&f.region, "aws-region", os.Getenv("AWS_REGION"), "AWS region (default: $AWS_REGION)")
-	fs.StringVar(&f.vpcID, "aws-vpc-id", "", "ID of the cluster's VPC (required): load balancers and target groups are created there")
+	fs.StringVar(&f.region, "aws-region", os.Getenv("AWS_REGION"), "AWS region (default: $AWS_REGION, else the instance metadata service's)")
+	fs.StringVar(&f.vpcID, "aws-vpc-id", "", "ID of the cluster's VPC, where load balancers and target groups are created (default: the VPC of the instance, from the instance metadata service)")
 	fs.Var(&f.gates, "feature-gates", "comma-separated Name=bool pairs: NLBGatewayAPI, ALBGatewayAPI (both default true)")
 	fs.StringVar(&f.targetType, "default-target-type", "instance", "target type when no TargetGroupConfiguration sets one: instance or ip")
 	fs.StringVar(&f.scheme, "default-load-balancer-scheme", "internal", "scheme when no LoadBalancerConfiguration sets one: internal or internet-facing")
@@ -138,12 +139,6 @@ func (f *controllerFlags) validate() error {
 	if f.clusterName == "" {
 		problems = append(problems, "--cluster-name is required")
 	}
-	if f.region == "" {
-		problems = append(problems, "--aws-region is required (or set AWS_REGION)")
-	}
-	if f.vpcID == "" {
-		problems = append(problems, "--aws-vpc-id is required")
-	}
 	if f.targetType != "instance" && f.targetType != "ip" {
 		problems = append(problems, fmt.Sprintf("--default-target-type %q: use instance or ip", f.targetType))
 	}
@@ -176,7 +171,10 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parseFlags("controller", args, stderr, &f, ""); err != nil {
 		return err
 	}
-	setLogger(f.logLevel, stderr)
+	logger := setLogger(f.logLevel, stderr)
+	if err := f.discoverPlacement(ctx, logger.WithName("setup")); err != nil {
+		return err
+	}
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err
@@ -194,6 +192,38 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// discoverPlacement fills in --aws-region and --aws-vpc-id, when not given, from the instance
+// metadata service of the node the controller runs on.
+func (f *controllerFlags) discoverPlacement(ctx context.Context, log logr.Logger) error {
+	if f.region != "" && f.vpcID != "" {
+		return nil
+	}
+	p, err := aws.DiscoverPlacement(ctx, aws.Placement{Region: f.region, VPCID: f.vpcID})
+	if err != nil {
+		err = fmt.Errorf("%s not given and not found in the instance metadata service: "+
+			"pass them (Helm values region and vpcId), or let the pod reach IMDSv2 "+
+			"(a hop limit of 2 in the node's metadata options): %w", missingPlacementFlags(f), err)
+		log.Error(err, "cannot tell where to create load balancers")
+		return err
+	}
+	log.Info("found the placement in the instance metadata service", "region", p.Region, "vpcID", p.VPCID,
+		"regionFromFlag", f.region != "", "vpcFromFlag", f.vpcID != "")
+	f.region, f.vpcID = p.Region, p.VPCID
+	return nil
+}
+
+// missingPlacementFlags names the placement flags that were not given.
+func missingPlacementFlags(f *controllerFlags) string {
+	switch {
+	case f.region == "" && f.vpcID == "":
+		return "--aws-region and --aws-vpc-id were"
+	case f.region == "":
+		return "--aws-region was"
+	default:
+		return "--aws-vpc-id was"
+	}
 }
 
 // managerOptions are what newManager wires together.
@@ -296,9 +326,11 @@ func logLevel(s string) (zapcore.Level, error) {
 
 // setLogger sends controller-runtime's logs, and client-go's (leader election, for one), as
 // structured JSON lines at the chosen level to w.
-func setLogger(level string, w io.Writer) {
+// It returns the logger, for the messages of start-up.
+func setLogger(level string, w io.Writer) logr.Logger {
 	lvl, _ := logLevel(level)
 	logger := zap.New(zap.Level(lvl), zap.WriteTo(w))
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
+	return logger
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"github.com/elbgateway/elbgateway/internal/testenv"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,7 +45,7 @@ func TestControllerFlagsValidation(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; output %s", code, stderr.String())
 	}
-	for _, want := range []string{"--cluster-name is required", "--aws-vpc-id is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m",
+	for _, want := range []string{"--cluster-name is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m",
 		`--allowed-certificate-authority-arns "arn:aws:acm:us-east-1:111122223333:certificate/x": not the ARN of a private CA`} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("output %q lacks %q", stderr.String(), want)
@@ -54,6 +57,64 @@ func TestControllerFlagsValidation(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `unknown feature gate "Bogus"`) {
 		t.Errorf("unknown gate output: %s", stderr.String())
+	}
+}
+
+// TestControllerWithoutPlacement: with neither --aws-region/--aws-vpc-id nor an instance metadata
+// service, the controller stops at once with a message naming the flags and the hop limit.
+func TestControllerWithoutPlacement(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--aws-region and --aws-vpc-id were not given and not found in the instance metadata service"},
+		{[]string{"--aws-region", "eu-west-1"}, "--aws-vpc-id was not given"},
+	} {
+		var stderr bytes.Buffer
+		code := run(append([]string{"controller", "--cluster-name", "c"}, tt.args...), &stderr, &stderr)
+		if code != 1 {
+			t.Errorf("%v: exit code %d, want 1; output %s", tt.args, code, stderr.String())
+		}
+		for _, want := range []string{tt.want, "Helm values region and vpcId", "hop limit of 2"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%v: output %q lacks %q", tt.args, stderr.String(), want)
+			}
+		}
+	}
+}
+
+// TestControllerFindsPlacementInIMDS: without --aws-region and --aws-vpc-id the controller reads
+// both from an IMDSv2-only metadata stand-in, says so in its log, and goes on starting (here up
+// to the missing kubeconfig).
+func TestControllerFindsPlacementInIMDS(t *testing.T) {
+	m, err := testenv.StartIMDS(testenv.Instance{Region: "ap-south-2", InstanceID: "i-0123456789abcdef0",
+		MAC: "0e:aa:bb:cc:dd:ee", VPCID: "vpc-0a0b0c0d0e0f01234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", m.URL)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	var stderr bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "no-kubeconfig")
+	if code := run([]string{"controller", "--cluster-name", "c", "--kubeconfig", missing}, &stderr, &stderr); code != 1 {
+		t.Fatalf("exit code %d, want 1 (no kubeconfig); output %s", code, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{"found the placement in the instance metadata service", "ap-south-2", "vpc-0a0b0c0d0e0f01234", "no-kubeconfig"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	if m.TokenRequests() == 0 || m.Refused() != 0 {
+		t.Errorf("token requests %d, tokenless reads %d: want IMDSv2 only", m.TokenRequests(), m.Refused())
 	}
 }
 

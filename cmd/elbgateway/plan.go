@@ -369,7 +369,8 @@ func manifestHostnames(objs []client.Object) []string {
 }
 
 // syntheticSubnets parses --subnets (ID=ZONE,...) or makes three subnets in zones a, b, c.
-// Each is tagged for both load balancer schemes and shared with the cluster.
+// Each is tagged for both load balancer schemes, shared with the cluster, and dual-stack (an IPv6
+// /64 from the documentation range), so that dual-stack configurations plan too.
 func syntheticSubnets(spec, region, clusterName string) ([]snapshot.Subnet, error) {
 	type pair struct{ id, zone string }
 	var pairs []pair
@@ -393,6 +394,7 @@ func syntheticSubnets(spec, region, clusterName string) ([]snapshot.Subnet, erro
 	for i, p := range pairs {
 		out = append(out, snapshot.Subnet{
 			ID: p.id, AvailabilityZone: p.zone, CIDR: fmt.Sprintf("10.0.%d.0/24", i), AvailableIPs: 250,
+			IPv6CIDRs: []string{fmt.Sprintf("2001:db8:0:%x::/64", i+1)},
 			Tags: map[string]string{
 				"kubernetes.io/role/elb": "1", "kubernetes.io/role/internal-elb": "1",
 				"kubernetes.io/cluster/" + clusterName: "shared",

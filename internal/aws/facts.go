@@ -110,6 +110,7 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 				AvailabilityZone: aws.ToString(s.AvailabilityZone),
 				VPCID:            aws.ToString(s.VpcId),
 				CIDR:             aws.ToString(s.CidrBlock),
+				IPv6CIDRs:        associatedIPv6(s.Ipv6CidrBlockAssociationSet),
 				AvailableIPs:     aws.ToInt32(s.AvailableIpAddressCount),
 				Tags:             fromEC2Tags(s.Tags),
 			})
@@ -200,4 +201,16 @@ func (c *Cloud) targetGroupARN(ctx context.Context, name string) (string, error)
 	arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
 	c.tgNames.put(name, arn, c.now())
 	return arn, nil
+}
+
+// associatedIPv6 lists a subnet's IPv6 blocks in the associated state: one being associated or
+// disassociated does not give a dual-stack load balancer an address yet (or any more).
+func associatedIPv6(set []ec2types.SubnetIpv6CidrBlockAssociation) []string {
+	var out []string
+	for _, a := range set {
+		if a.Ipv6CidrBlockState != nil && a.Ipv6CidrBlockState.State == ec2types.SubnetCidrBlockStateCodeAssociated {
+			out = append(out, aws.ToString(a.Ipv6CidrBlock))
+		}
+	}
+	return out
 }

@@ -33,6 +33,9 @@ type ClusterOptions struct {
 	// Webhooks installs the pod readiness gate webhook of config/webhook, pointed at a local
 	// webhook server the test runs with the Cluster's Webhook* settings.
 	Webhooks bool
+	// DualStackServices gives the API server an IPv6 service range next to the IPv4 one, so
+	// that Services may have both IP families.
+	DualStackServices bool
 }
 
 // Cluster is a running kube-apiserver + etcd started through envtest, with the
@@ -76,6 +79,9 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		AttachControlPlaneOutput: os.Getenv("ELBGATEWAY_CLUSTER_LOG") != "",
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: apiServer}
+	if opts.DualStackServices {
+		env.ControlPlane.APIServer.Configure().Set("service-cluster-ip-range", "10.0.0.0/24,fd00:10:96::/112")
+	}
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
 	env.CRDInstallOptions.MaxTime = time.Minute
 	if opts.Webhooks {

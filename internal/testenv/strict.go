@@ -194,13 +194,13 @@ var (
 
 func init() {
 	rulesByCall = map[string][]strictRule{}
-	for _, table := range [][]strictRule{elbRules, ec2Rules, acmRules} {
+	for _, table := range [][]strictRule{elbRules, dualStackRules, ec2Rules, acmRules} {
 		for _, r := range table {
 			rulesByCall[r.service+":"+r.action] = append(rulesByCall[r.service+":"+r.action], r)
 		}
 	}
 	answersByCall = map[string][]strictAnswer{}
-	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers, acmAnswers} {
+	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers, dualStackAnswers, acmAnswers} {
 		for _, a := range table {
 			answersByCall[a.service+":"+a.action] = append(answersByCall[a.service+":"+a.action], a)
 		}

@@ -48,7 +48,6 @@ var elbRules = []strictRule{
 	{svcELB, "ModifyRule", conditionLimits},
 	{svcELB, "CreateListener", nlbForwardStickiness},
 	{svcELB, "ModifyListener", nlbForwardStickiness},
-	{svcELB, "CreateListener", dualStackUDPNeedsIPv6},
 	{svcELB, "SetSecurityGroups", nlbWithoutSecurityGroups},
 	{svcELB, "SetSecurityGroups", securityGroupsPerLoadBalancer},
 	{svcELB, "CreateLoadBalancer", securityGroupsPerLoadBalancer},
@@ -347,31 +346,6 @@ func hasStickiness(form url.Values) bool {
 		}
 	}
 	return false
-}
-
-// dualStackUDPNeedsIPv6: a UDP listener on a dualstack Network Load Balancer forwards to IPv6
-// target groups (AWS "now supports UDP listeners for dual stack NLBs", whose UDP traffic reaches
-// targets over IPv6). The SDK reference carries no sentence for it: one of the rules only a
-// real account settles (docs/aws-contract.md).
-func dualStackUDPNeedsIPv6(ctx context.Context, s *Strict, r *strictRequest) *apiError {
-	if r.form.Get("Protocol") != string(elbtypes.ProtocolEnumUdp) {
-		return nil
-	}
-	lb, e := describeLoadBalancer(ctx, r, r.form.Get("LoadBalancerArn"))
-	if e != nil || lb == nil || lb.IpAddressType != elbtypes.IpAddressTypeDualstack {
-		return e
-	}
-	for _, arn := range forwardTargetGroups(r.form) {
-		tg, e := describeTargetGroup(ctx, r, arn)
-		if e != nil {
-			return e
-		}
-		if tg != nil && tg.IpAddressType != elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
-			return refuse("ValidationError",
-				"A UDP listener on a dualstack load balancer must forward to IPv6 target groups; '%s' is %s", arn, tg.IpAddressType)
-		}
-	}
-	return nil
 }
 
 // forwardTargetGroups lists the target groups the default actions forward to.

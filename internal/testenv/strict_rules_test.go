@@ -124,28 +124,6 @@ func TestStrictListenerRules(t *testing.T) {
 		f.accepted("elbv2", "create-listener", "--load-balancer-arn", alb, "--protocol", "HTTP", "--port", "80", "--default-actions",
 			`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"`+tg+`"}],"TargetGroupStickinessConfig":{"Enabled":true,"DurationSeconds":60}}}]`)
 	})
-	t.Run("UDP on a dualstack NLB", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		out, err := f.elb.CreateLoadBalancer(f.ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(f.name("dual")),
-			Type: elbtypes.LoadBalancerTypeEnumNetwork, Subnets: f.subnets, IpAddressType: elbtypes.IpAddressTypeDualstack})
-		if err != nil {
-			t.Fatal(err)
-		}
-		nlb := aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
-		v4 := f.targetGroup("udp4", elbtypes.ProtocolEnumUdp, elbtypes.TargetTypeEnumIp)
-		tg6, err := f.elb.CreateTargetGroup(f.ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(f.name("udp6")),
-			Protocol: elbtypes.ProtocolEnumUdp, Port: aws.Int32(53), VpcId: aws.String(f.vpc),
-			TargetType: elbtypes.TargetTypeEnumIp, IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v6 := aws.ToString(tg6.TargetGroups[0].TargetGroupArn)
-		f.refused("ValidationError", "elbv2", "create-listener", "--load-balancer-arn", nlb, "--protocol", "UDP", "--port", "53",
-			"--default-actions", "Type=forward,TargetGroupArn="+v4)
-		f.accepted("elbv2", "create-listener", "--load-balancer-arn", nlb, "--protocol", "UDP", "--port", "53",
-			"--default-actions", "Type=forward,TargetGroupArn="+v6)
-	})
 }
 
 func TestStrictLoadBalancerRules(t *testing.T) {

@@ -239,11 +239,12 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 			if p == nil {
 				tg, p = t.uniqueTargetGroup(tg, pending, b.field)
 			}
-			if p == nil && protocol == "UDP" && t.ipAddressType() != string(awsv1.LoadBalancerIPAddressTypeIPv4) && tg.IPAddressType != "ipv6" {
-				// AWS: a UDP listener on a dualstack NLB forwards to IPv6 target groups.
+			if p == nil && carriesUDP(protocol) && t.ipAddressType() != string(awsv1.LoadBalancerIPAddressTypeIPv4) && tg.IPAddressType != "ipv6" {
+				// AWS: a UDP listener on a dualstack NLB forwards to IPv6 target groups; a TCP_UDP
+				// listener carries the same UDP traffic.
 				p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
-					"%s: a UDP listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it an IPv6 family (ipFamilies [IPv6] or dual-stack), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
-					b.field)}
+					"%s: a %s listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it an IPv6 family (ipFamilies [IPv6] or dual-stack), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
+					b.field, protocol)}
 			}
 			if p != nil {
 				r.problems = append(r.problems, *p)
@@ -299,3 +300,6 @@ func (t *translator) uniqueTargetGroup(tg model.TargetGroup, pending []model.Tar
 	}
 	return tg, nil
 }
+
+// carriesUDP says whether a listener protocol takes UDP traffic.
+func carriesUDP(protocol string) bool { return protocol == "UDP" || protocol == "TCP_UDP" }

@@ -50,12 +50,8 @@ func TestNLBStickiness(t *testing.T) {
 // refuses, and an IPv6 one is programmed.
 func TestDualstackUDPNeedsIPv6TargetGroups(t *testing.T) {
 	s := loadSnapshot(t, filepath.Join("testdata", "UDPRouteSimpleSameNamespace"))
-	dual := awsv1.LoadBalancerIPAddressTypeDualstack
-	s.LoadBalancerConfigurations = append(s.LoadBalancerConfigurations, awsv1.LoadBalancerConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "dual", Namespace: s.Gateway.Namespace},
-		Spec:       awsv1.LoadBalancerConfigurationSpec{IpAddressType: &dual}})
-	s.Gateway.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
-		Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "dual"}}
+	dualstack(s)
+	withIPv6Subnets(s)
 	stack, _ := Gateway(s)
 	if stack.LoadBalancer == nil || stack.LoadBalancer.IPAddressType != "dualstack" {
 		t.Fatalf("load balancer %+v, want a dualstack one", stack.LoadBalancer)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
@@ -27,12 +28,22 @@ func (t *translator) subnets(scheme string) ([]model.SubnetMapping, *problem) {
 	}
 	if len(spec.LoadBalancerSubnetsSelector) > 0 {
 		var matched []snapshot.Subnet
+		withoutIPv6 := 0
 		for _, s := range t.s.AWS.Subnets {
 			if s.ID != "" && selectorMatches(spec.LoadBalancerSubnetsSelector, s.Tags) {
+				if !t.subnetFitsFamily(s) {
+					withoutIPv6++
+					continue
+				}
 				matched = append(matched, s)
 			}
 		}
 		chosen := t.onePerZone(matched)
+		if len(chosen) == 0 && withoutIPv6 > 0 {
+			return nil, &problem{invalidReason, fmt.Sprintf(
+				"LoadBalancerConfiguration spec.loadBalancerSubnetsSelector: the %d subnets of VPC %s that match %v have no IPv6 CIDR block, which a %s load balancer needs; associate IPv6 CIDR blocks with them, or set ipAddressType: ipv4",
+				withoutIPv6, t.s.Settings.VPCID, spec.LoadBalancerSubnetsSelector, t.ipAddressType())}
+		}
 		if len(chosen) == 0 {
 			return nil, &problem{invalidReason, fmt.Sprintf(
 				"LoadBalancerConfiguration spec.loadBalancerSubnetsSelector: no subnet of VPC %s matches %v; fix the selector or tag the subnets",
@@ -56,6 +67,7 @@ func (t *translator) subnets(scheme string) ([]model.SubnetMapping, *problem) {
 		role = roleELB
 	}
 	var candidates []snapshot.Subnet
+	withoutIPv6 := 0
 	for _, s := range t.s.AWS.Subnets {
 		if s.ID == "" {
 			continue
@@ -67,9 +79,18 @@ func (t *translator) subnets(scheme string) ([]model.SubnetMapping, *problem) {
 		if !t.clusterTagOK(s) || (s.AvailableIPs > 0 && s.AvailableIPs < minFreeIPs) {
 			continue
 		}
+		if !t.subnetFitsFamily(s) {
+			withoutIPv6++
+			continue
+		}
 		candidates = append(candidates, s)
 	}
 	chosen := t.onePerZone(candidates)
+	if len(chosen) == 0 && withoutIPv6 > 0 {
+		return nil, &problem{invalidReason, fmt.Sprintf(
+			"spec.loadBalancerSubnets: none of the %d subnets tagged %s=1 in VPC %s has an IPv6 CIDR block, which a %s load balancer needs; associate IPv6 CIDR blocks with them, list dual-stack subnets in the LoadBalancerConfiguration's spec.loadBalancerSubnets, or set ipAddressType: ipv4",
+			withoutIPv6, role, t.s.Settings.VPCID, t.ipAddressType())}
+	}
 	if len(chosen) == 0 {
 		return nil, &problem{invalidReason, fmt.Sprintf(
 			"spec.loadBalancerSubnets: no subnet found for the %s load balancer in VPC %s; tag subnets with %s=1 (and %s%s=shared), or list them in the LoadBalancerConfiguration's spec.loadBalancerSubnets",
@@ -96,6 +117,10 @@ func (t *translator) explicitSubnets() ([]model.SubnetMapping, *problem) {
 		}
 		m := model.SubnetMapping{SubnetID: sc.Identifier}
 		switch {
+		case found != nil && !t.subnetFitsFamily(*found):
+			return nil, &problem{string(invalidParameters), fmt.Sprintf(
+				"%s: subnet %s has no IPv6 CIDR block, which a %s load balancer needs; associate one with it, choose a dual-stack subnet, or set ipAddressType: ipv4",
+				field, found.ID, t.ipAddressType())}
 		case found != nil:
 			m.SubnetID = found.ID
 			if other, dup := zones[found.AvailabilityZone]; dup && found.AvailabilityZone != "" && other != found.ID {
@@ -125,6 +150,12 @@ func (t *translator) explicitSubnets() ([]model.SubnetMapping, *problem) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// subnetFitsFamily: a dual-stack load balancer's subnets need an associated IPv6 CIDR block
+// (CreateLoadBalancer and SetSubnets refuse others); any subnet takes an ipv4 one.
+func (t *translator) subnetFitsFamily(s snapshot.Subnet) bool {
+	return t.ipAddressType() == string(awsv1.LoadBalancerIPAddressTypeIPv4) || len(s.IPv6CIDRs) > 0
 }
 
 func selectorMatches(selector map[string][]string, tags map[string]string) bool {

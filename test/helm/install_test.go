@@ -13,6 +13,7 @@ import (
 	"time"
 
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"helm.sh/helm/v4/pkg/strvals"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -47,31 +48,10 @@ func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	w := startWorld(ctx, t)
-	moto, vpc, cluster, admin := w.moto, w.vpc, w.cluster, w.admin
+	moto, vpc, admin := w.moto, w.vpc, w.admin
 
-	// 1. helm install: the CRDs, then every rendered object.
-	objs, err := render(seedValues(t, clusterName, awsRegion, vpc.VPCID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := chartCRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range append(crds, objs...) {
-		if err := createOrUpdate(ctx, admin, o); err != nil {
-			t.Fatalf("the API server refused %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-	}
-
-	// 2. the controller, as the Deployment would run it, with the ServiceAccount's identity.
-	bin := buildController(t)
-	kubeconfig := serviceAccountKubeconfig(ctx, t, cluster.Config)
-	args := append(containerArgs(t, objs),
-		"--kubeconfig="+kubeconfig,
-		// The pod's ports are the container's own; a test binds loopback ports that are free.
-		"--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0")
-	logs := runController(ctx, t, bin, args, moto.Endpoint)
+	// 1. helm install; 2. the controller, as the Deployment would run it.
+	_, logs := installAndRun(ctx, t, w, seedValues(t, clusterName, awsRegion, vpc.VPCID), "AWS_EC2_METADATA_DISABLED=true")
 
 	// 3. the walkthrough's manifests.
 	if err := applySeed(ctx, admin); err != nil {
@@ -129,6 +109,117 @@ func TestChartInstallRunsSeedWalkthrough(t *testing.T) {
 	}
 }
 
+// TestChartInstallWithSeedCommandFindsRegionAndVPC installs the chart with exactly the --set
+// values of the walkthrough's `helm install` command, as docs/install.md gives it (clusterName and
+// the ServiceAccount, no region, no VPC), and runs the controller from it with an IMDSv2-only
+// instance metadata stand-in instead of flags: it finds the region and the instance's VPC there,
+// and the walkthrough's Gateway gets its NLB in that VPC.
+func TestChartInstallWithSeedCommandFindsRegionAndVPC(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	w := startWorld(ctx, t)
+	imds, err := testenv.StartIMDS(testenv.Instance{Region: awsRegion, AvailabilityZone: awsRegion + "a",
+		InstanceID: "i-0a1b2c3d4e5f60718", MAC: "02:4f:1a:2b:3c:4d", VPCID: w.vpc.VPCID, SubnetID: w.vpc.PrivateSubnets[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(imds.Stop)
+
+	values := seedCommandValues(t)
+	objs, logs := installAndRun(ctx, t, w, values, "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imds.URL)
+	for _, a := range containerArgs(t, objs) {
+		if strings.HasPrefix(a, "--aws-region") || strings.HasPrefix(a, "--aws-vpc-id") {
+			t.Errorf("container argument %q without region or vpcId values", a)
+		}
+	}
+
+	if err := applySeed(ctx, w.admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := waitProgrammed(ctx, w.admin, "aws-tcp-gateway"); err != nil {
+		t.Fatal(err)
+	}
+	elb := elbv2.NewFromConfig(testenv.AWSConfig(w.moto.Endpoint, awsRegion))
+	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lbs.LoadBalancers) != 1 || lbs.LoadBalancers[0].VpcId == nil || *lbs.LoadBalancers[0].VpcId != w.vpc.VPCID {
+		t.Errorf("load balancers %+v, want one in %s, the instance's VPC", lbs.LoadBalancers, w.vpc.VPCID)
+	}
+	if imds.TokenRequests() == 0 || imds.Refused() != 0 {
+		t.Errorf("metadata token requests %d, tokenless reads %d: want IMDSv2 only", imds.TokenRequests(), imds.Refused())
+	}
+	found := grepLines(logs.String(), "found the placement in the instance metadata service")
+	if !strings.Contains(found, awsRegion) || !strings.Contains(found, w.vpc.VPCID) {
+		t.Errorf("the log does not say where the region and VPC came from: %q", found)
+	}
+}
+
+// seedCommandValues are the values of the chart's `helm install` command in docs/install.md,
+// the walkthrough's own command with only the chart reference changed: its --set flags, parsed
+// as Helm parses them.
+func seedCommandValues(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "docs", "install.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "helm install aws-load-balancer-controller ./charts/elbgateway -n kube-system "
+	var cmd string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			cmd = l
+		}
+	}
+	if cmd == "" {
+		t.Fatalf("docs/install.md has no line starting %q", prefix)
+	}
+	values := map[string]any{}
+	fields := strings.Fields(strings.TrimPrefix(cmd, prefix))
+	for i := 0; i < len(fields); i++ {
+		if fields[i] != "--set" || i+1 == len(fields) {
+			t.Fatalf("docs/install.md: %q: only --set flags are expected after the namespace", cmd)
+		}
+		i++
+		if err := strvals.ParseInto(fields[i], values); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if values["clusterName"] != clusterName {
+		t.Fatalf("docs/install.md: %q sets clusterName %v, want the walkthrough's %s", cmd, values["clusterName"], clusterName)
+	}
+	return values
+}
+
+// installAndRun is `helm install` with values (the CRDs, then every rendered object, each of
+// which the API server must accept), then the controller binary run with the Deployment's
+// container arguments, authenticated as the chart's ServiceAccount (so the chart's RBAC is all it
+// has), against moto, with env added to its environment.
+func installAndRun(ctx context.Context, t *testing.T, w *world, values map[string]any, env ...string) ([]*unstructured.Unstructured, *syncBuffer) {
+	t.Helper()
+	objs, err := render(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := chartCRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range append(crds, objs...) {
+		if err := createOrUpdate(ctx, w.admin, o); err != nil {
+			t.Fatalf("the API server refused %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	bin := buildController(t)
+	kubeconfig := serviceAccountKubeconfig(ctx, t, w.cluster.Config)
+	args := append(containerArgs(t, objs),
+		"--kubeconfig="+kubeconfig,
+		// The pod's ports are the container's own; a test binds loopback ports that are free.
+		"--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0")
+	return objs, runController(ctx, t, bin, args, w.moto.Endpoint, env...)
+}
+
 // world is what the controller runs against: moto with a seeded VPC, and an API server with the
 // CRDs, reached with an admin client. It stops when the test ends.
 type world struct {
@@ -170,16 +261,24 @@ func startWorld(ctx context.Context, t *testing.T) *world {
 
 // runController runs the controller binary with args, calling AWS at awsEndpoint, until the
 // test ends (interrupted then); its output is logged when the test failed.
-func runController(ctx context.Context, t *testing.T, bin string, args []string, awsEndpoint string) *syncBuffer {
+func runController(ctx context.Context, t *testing.T, bin string, args []string, awsEndpoint string, env ...string) *syncBuffer {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(),
+	// The machine's own AWS settings (a region, profiles) stay out: the chart's are all it gets.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
 		"POD_NAMESPACE="+releaseNamespace,
 		"AWS_ENDPOINT_URL="+awsEndpoint,
 		"AWS_ACCESS_KEY_ID="+testenv.TestAccessKeyID,
 		"AWS_SECRET_ACCESS_KEY="+testenv.TestSecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
 	)
+	cmd.Env = append(cmd.Env, env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -364,7 +364,7 @@ func scrapeRunningController(t *testing.T) map[string][]map[string]string {
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port), "--health-probe-bind-address=127.0.0.1:0"}
 	// The first ELB call is throttled (the SDK retries it).
 	proxy.SetFaults(testenv.FaultRule{Kind: testenv.FaultThrottle, Service: "elasticloadbalancing", Times: 1})
-	runController(ctx, t, buildController(t), args, proxy.URL)
+	runController(ctx, t, buildController(t), args, proxy.URL, "AWS_EC2_METADATA_DISABLED=true")
 	admin := w.admin
 	if err := applySeed(ctx, admin); err != nil {
 		t.Fatal(err)

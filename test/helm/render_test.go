@@ -307,14 +307,27 @@ func TestChartRBACIsLeastPrivilege(t *testing.T) {
 	}
 }
 
-// TestChartRequiresClusterRegionAndVPC: the chart refuses to render without them, naming the key.
-func TestChartRequiresClusterRegionAndVPC(t *testing.T) {
-	for _, key := range []string{"clusterName", "region", "vpcId"} {
+// TestChartRequiresOnlyClusterName: the chart refuses to render without clusterName, naming it;
+// without region or vpcId it renders and leaves their flags out, so the controller reads them
+// from the instance metadata service.
+func TestChartRequiresOnlyClusterName(t *testing.T) {
+	v := seedValues(t, "demo", "us-east-1", "vpc-1")
+	delete(v, "clusterName")
+	if _, err := render(v); err == nil || !strings.Contains(err.Error(), "clusterName is required") {
+		t.Errorf("without clusterName: error %v, want %q", err, "clusterName is required")
+	}
+	for _, key := range []string{"region", "vpcId"} {
 		v := seedValues(t, "demo", "us-east-1", "vpc-1")
-		delete(v, key)
-		_, err := render(v)
-		if err == nil || !strings.Contains(err.Error(), key+" is required") {
-			t.Errorf("without %s: error %v, want %q", key, err, key+" is required")
+		v[key] = ""
+		objs, err := render(v)
+		if err != nil {
+			t.Fatalf("without %s: %v", key, err)
+		}
+		flag := map[string]string{"region": "--aws-region", "vpcId": "--aws-vpc-id"}[key]
+		other := map[string]string{"region": "--aws-vpc-id=vpc-1", "vpcId": "--aws-region=us-east-1"}[key]
+		args := strings.Join(containerArgs(t, objs), " ")
+		if strings.Contains(args, flag) || !strings.Contains(args, other) {
+			t.Errorf("without %s: arguments %s, want no %s and %s", key, args, flag, other)
 		}
 	}
 }
