@@ -225,7 +225,12 @@ func writeReports(reports map[string]*confv1.ConformanceReport, duration time.Du
 // features, each with the AWS reason it cannot pass. (The status-only ones are class.skip.)
 var trafficSkip = map[string]map[string]string{
 	"alb": {
-		"HTTPRouteRequestHeaderModifier": albNoHeaderModifier,
+		"HTTPRouteRequestHeaderModifier":    albNoHeaderModifier,
+		"GRPCExactMethodMatching":           albGRPCNeedsHTTPS,
+		"GRPCRouteHeaderMatching":           albGRPCNeedsHTTPS,
+		"GRPCRouteListenerHostnameMatching": albGRPCNeedsHTTPS,
+		"GRPCRouteNamedRule":                albGRPCNeedsHTTPS,
+		"GRPCRouteWeight":                   albGRPCNeedsHTTPS,
 	},
 	"nlb": {},
 }
@@ -234,6 +239,12 @@ var trafficSkip = map[string]map[string]string{
 // ("Application Load Balancers support the following transforms for listener rules"); request
 // headers are set per listener for a fixed list of headers, never per rule.
 const albNoHeaderModifier = "an ALB rule rewrites only the Host header and the URL (transforms host-header-rewrite and url-rewrite); it cannot set, add or remove request headers"
+
+// albGRPCNeedsHTTPS: the suite's gRPC tests attach their GRPCRoutes to HTTP listeners and send
+// gRPC in cleartext (HTTP/2 with prior knowledge). An ALB speaks HTTP/2 to clients only over TLS
+// (ALPN on HTTPS listeners), and a target group with protocol version GRPC needs an HTTPS
+// listener; elbgateway serves GRPCRoutes on HTTPS listeners.
+const albGRPCNeedsHTTPS = "its GRPCRoutes attach to HTTP listeners and the suite sends cleartext gRPC (h2c); an ALB speaks HTTP/2 and gRPC to clients only on HTTPS listeners (gRPC target groups need one), so there is nothing AWS can program for it"
 
 // trafficSkips are the tests a full run skips in the class: its status-only skips and its
 // traffic ones.
@@ -252,8 +263,13 @@ func (c class) trafficSkips() map[string]string {
 // or in the local run. A failure without an entry is listed as unexplained.
 var knownFailures = map[string]map[string]string{
 	"alb": {},
-	"nlb": {},
+	"nlb": {
+		"UDPRoute": coreDNSNotRun,
+	},
 }
+
+// coreDNSNotRun: the local cluster runs no containers; only echo-basic has a stand-in process.
+const coreDNSNotRun = "the local run's limit, not AWS's: its backend is the suite's CoreDNS Pod, and the local cluster runs no containers (only echo-basic Pods get a stand-in process), so the DNS query gets no answer"
 
 // reportReadme is the README of the reports: per class and profile, the suite's result, the
 // counts, every skipped test with its reason and every failed test.
