@@ -72,9 +72,12 @@ test-conformance: bin/kube-apiserver bin/etcd ## Run the upstream Gateway API st
 	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout $(TEST_TIMEOUT) .
 
 .PHONY: conformance
-conformance: conformance-cluster ## The conformance run on a full local cluster (controller-manager, scheduler, kwok); builds what it needs once.
-	cd test/conformance && $(GO_STATIC) vet ./...
-	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -count=1 -timeout 60m ./...
+conformance: conformance-cluster ## The whole upstream conformance suite, both classes, with traffic, on a full local cluster; writes conformance/reports/.
+	cd test/conformance && $(GO_STATIC) vet -tags conformance ./...
+	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -tags conformance -count=1 -timeout 15m -run TestDeploymentBecomesReadyPods ./workloads/
+	cd test/conformance && $(TEST_ENV) $(GO_STATIC) test -tags conformance -count=1 -timeout 90m -v -run TestConformanceFull . \
+		> conformance.log 2>&1; status=$$?; grep -E '^(ok|FAIL|PASS)|^ {0,8}--- (PASS|FAIL)' conformance.log; \
+		echo "full log: test/conformance/conformance.log"; exit $$status
 
 .PHONY: bench
 bench: bin/kube-apiserver bin/etcd ## Run the benchmarks and print their figures.

@@ -85,7 +85,7 @@ type cliRules struct {
 }
 
 // TestSeed000L7Example applies seed 000's L7 example: the route first without its Service (a
-// 503 fixed response on every listener), then with it (forward to an ip target group with the
+// 500 fixed response on every listener), then with it (forward to an ip target group with the
 // endpoint registered), then deletes the Gateway.
 func TestSeed000L7Example(t *testing.T) {
 	ctx := context.Background()
@@ -125,11 +125,11 @@ func TestSeed000L7Example(t *testing.T) {
 		}
 	}
 	for _, l := range ls.Listeners {
-		eventually(t, 30*timeoutScale, fmt.Sprintf("a 503 rule on listener %d", l.Port), func() error {
+		eventually(t, 30*timeoutScale, fmt.Sprintf("a 500 rule on listener %d", l.Port), func() error {
 			var rs cliRules
 			cliJSON(t, &rs, "elbv2", "describe-rules", "--listener-arn", l.ListenerArn)
 			for _, r := range rs.Rules {
-				if !r.IsDefault && len(r.Actions) == 1 && r.Actions[0].Type == "fixed-response" && r.Actions[0].FixedResponseConfig.StatusCode == "503" {
+				if !r.IsDefault && len(r.Actions) == 1 && r.Actions[0].Type == "fixed-response" && r.Actions[0].FixedResponseConfig.StatusCode == "500" {
 					return nil
 				}
 			}

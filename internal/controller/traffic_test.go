@@ -276,7 +276,7 @@ func TestHTTPRouteTraffic(t *testing.T) {
 		{"POST", "app.example.com", "/submit", nil, func(a answer) bool { return a.code == 200 && a.body == "svc-c POST /submit" }, "svc-c"},
 		{"GET", "app.example.com", "/submit", nil, func(a answer) bool { return a.code == 404 }, "404 (no rule matches)"},
 		{"GET", "other.example.com", "/api/items", nil, func(a answer) bool { return a.code == 404 }, "404 (another host)"},
-		{"GET", "app.example.com", "/missing", nil, func(a answer) bool { return a.code == 503 }, "503 on that rule only"},
+		{"GET", "app.example.com", "/missing", nil, func(a answer) bool { return a.code == 500 }, "500 on that rule only"},
 		{"GET", "app.example.com", "/old/page?x=1", nil, func(a answer) bool {
 			return a.code == 301 && a.location == "https://app.example.com/old/page?x=1"
 		}, "301 to https"},

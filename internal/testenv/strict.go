@@ -50,6 +50,8 @@ type Strict struct {
 	keys map[certificateKey][]byte
 	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
 	ipv4Prefixes map[string][]string
+	// loopbackNames are the addresses LoopbackDNSNames gave out, by moto's DNS name.
+	loopbackNames map[string]string
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -62,6 +64,11 @@ type StrictKnobs struct {
 	// for this many milliseconds (EC2 eventual consistency: "the results of an API command you
 	// run might not be immediately visible to all subsequent commands").
 	SecurityGroupDescribeDelayMS int
+	// LoopbackDNSNames answers each load balancer's DNSName as a loopback IPv4 address of its own
+	// (127.253.x.y, given out in creation order and kept for the name), so a client that dials the
+	// name as-is, with no resolver of the local data plane's, reaches the data plane: it serves
+	// a load balancer whose DNS name is a loopback address on that address.
+	LoopbackDNSNames bool
 }
 
 // regionClients reach moto directly for the state rules read.
@@ -116,6 +123,7 @@ func (s *Strict) reset() {
 	s.health = nil
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
+	s.loopbackNames = nil
 }
 
 // Close stops the layer.

@@ -3,6 +3,7 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 )
@@ -184,6 +186,34 @@ func TestStrictKnobs(t *testing.T) {
 		m.Strict.SetKnobs(StrictKnobs{})
 		if got := f.accepted("elbv2", "describe-load-balancers", "--load-balancer-arns", lb); !strings.Contains(got, `"Code": "active"`) {
 			t.Fatalf("without the knob the load balancer is not active:\n%s", got)
+		}
+	})
+	t.Run("loopback DNS names", func(t *testing.T) {
+		m.Strict.SetKnobs(StrictKnobs{LoopbackDNSNames: true})
+		defer m.Strict.SetKnobs(StrictKnobs{})
+		dnsName := func(arn string) string {
+			out, err := f.elb.DescribeLoadBalancers(f.ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return aws.ToString(out.LoadBalancers[0].DNSName)
+		}
+		a, b := f.loadBalancer("loop-a", elbtypes.LoadBalancerTypeEnumNetwork), f.loadBalancer("loop-b", elbtypes.LoadBalancerTypeEnumApplication)
+		nameA, nameB := dnsName(a), dnsName(b)
+		for _, n := range []string{nameA, nameB} {
+			if ip := net.ParseIP(n); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+				t.Fatalf("DNSName %q is not a loopback IPv4 address", n)
+			}
+		}
+		if nameA == nameB {
+			t.Fatalf("two load balancers got one address, %s", nameA)
+		}
+		if again := dnsName(a); again != nameA {
+			t.Fatalf("the address changed from %s to %s", nameA, again)
+		}
+		m.Strict.SetKnobs(StrictKnobs{})
+		if n := dnsName(a); !strings.HasSuffix(n, ".elb.amazonaws.com") {
+			t.Fatalf("without the knob DNSName is %q, want moto's", n)
 		}
 	})
 	t.Run("security group describe delay", func(t *testing.T) {

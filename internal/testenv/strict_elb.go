@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,8 +63,8 @@ var elbRules = []strictRule{
 
 var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeTargetGroupAttributes", describeTargetGroupAttributes},
-	{svcELB, "DescribeLoadBalancers", provisioningLoadBalancers},
-	{svcELB, "CreateLoadBalancer", provisioningLoadBalancers},
+	{svcELB, "DescribeLoadBalancers", loadBalancerAnswers},
+	{svcELB, "CreateLoadBalancer", loadBalancerAnswers},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 }
 
@@ -622,25 +623,56 @@ func notFoundIsNil(err error) *apiError {
 // moto's DescribeLoadBalancers / CreateLoadBalancer answers.
 var createdTimeState = regexp.MustCompile(`(?s)<CreatedTime>([^<]+)</CreatedTime>(.*?)<State><Code>active</Code>`)
 
-// provisioningLoadBalancers (knob ProvisioningSeconds): LoadBalancerState Code — "The state
-// code. The initial state of the load balancer is provisioning. After the load balancer is fully
-// set up and ready to route traffic, its state is active." moto is active at once; with the knob
-// a load balancer reports provisioning until ProvisioningSeconds after its CreatedTime.
-func provisioningLoadBalancers(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
-	secs := s.Knobs().ProvisioningSeconds
-	if secs <= 0 {
+// loadBalancerAnswers rewrites moto's DescribeLoadBalancers / CreateLoadBalancer answers for the
+// knobs that change them. ProvisioningSeconds: LoadBalancerState Code — "The state code. The
+// initial state of the load balancer is provisioning. After the load balancer is fully set up and
+// ready to route traffic, its state is active." moto is active at once; with the knob a load
+// balancer reports provisioning until ProvisioningSeconds after its CreatedTime.
+// LoopbackDNSNames: DNSName becomes a loopback address of the load balancer's own (test
+// infrastructure, not an AWS rule: see the knob).
+func loadBalancerAnswers(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
+	k := s.Knobs()
+	if k.ProvisioningSeconds <= 0 && !k.LoopbackDNSNames {
 		return false, nil
 	}
 	now := time.Now()
 	s.forwardRewritten(w, r, func(body string) string {
-		return createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
-			sub := createdTimeState.FindStringSubmatch(m)
-			created, err := time.Parse(time.RFC3339Nano, sub[1])
-			if err != nil || now.Sub(created) >= time.Duration(secs)*time.Second {
-				return m
-			}
-			return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
-		})
+		if k.ProvisioningSeconds > 0 {
+			body = createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
+				sub := createdTimeState.FindStringSubmatch(m)
+				created, err := time.Parse(time.RFC3339Nano, sub[1])
+				if err != nil || now.Sub(created) >= time.Duration(k.ProvisioningSeconds)*time.Second {
+					return m
+				}
+				return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
+			})
+		}
+		if k.LoopbackDNSNames {
+			body = dnsNameElement.ReplaceAllStringFunc(body, func(m string) string {
+				return "<DNSName>" + s.loopbackName(dnsNameElement.FindStringSubmatch(m)[1]) + "</DNSName>"
+			})
+		}
+		return body
 	})
 	return true, nil
+}
+
+// dnsNameElement is a load balancer's DNSName in moto's answers.
+var dnsNameElement = regexp.MustCompile(`<DNSName>([^<]*)</DNSName>`)
+
+// loopbackName is the loopback address LoopbackDNSNames answers for moto's DNS name: 127.253.x.y,
+// the next free one the first time a name is seen.
+func (s *Strict) loopbackName(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.loopbackNames[name]; ok {
+		return a
+	}
+	if s.loopbackNames == nil {
+		s.loopbackNames = map[string]string{}
+	}
+	n := len(s.loopbackNames) + 1
+	a := fmt.Sprintf("127.253.%d.%d", n/254, 1+n%254)
+	s.loopbackNames[name] = a
+	return a
 }

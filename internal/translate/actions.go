@@ -11,7 +11,7 @@ import (
 
 // ruleActions are a rule's actions on one port: the ListenerRuleConfiguration's authenticate or
 // jwt-validation action (HTTPS only), then the routing action: its fixed response, else the
-// RequestRedirect, else a forward to the usable backends by weight, else a 503.
+// RequestRedirect, else a forward to the usable backends by weight, else a 500.
 // It returns the target groups the forward needs that the stack does not have yet.
 func (t *translator) ruleActions(r *routeState, rule *l7Rule, port int32, protocol string) ([]model.Action, []model.TargetGroup, *problem) {
 	var actions []model.Action
@@ -36,16 +36,19 @@ func (t *translator) ruleActions(r *routeState, rule *l7Rule, port int32, protoc
 		return nil, nil, p
 	}
 	if forward == nil {
-		return append(actions, serviceUnavailable()), nil, nil
+		return append(actions, invalidBackends()), nil, nil
 	}
 	return append(actions, model.Action{Type: model.ActionForward, Forward: forward}), tgs, nil
 }
 
-// serviceUnavailable answers a rule without a usable backend: 503, as the AWS Load Balancer
-// Controller's documentation says (its code sends 500).
-func serviceUnavailable() model.Action {
+// invalidBackends answers a rule without a usable backend: 500, as the Gateway API requires
+// (HTTPRouteRule.backendRefs: "If all entries in BackendRefs are invalid, and there are also no
+// filters specified in this route rule, all traffic which matches this rule MUST receive a 500
+// status code"; the conformance tests HTTPRouteInvalid*BackendRef* check it) and as the AWS Load
+// Balancer Controller's code answers (its documentation says 503).
+func invalidBackends() model.Action {
 	return model.Action{Type: model.ActionFixedResponse, FixedResponse: &model.FixedResponseAction{
-		StatusCode: "503", ContentType: "text/plain"}}
+		StatusCode: "500", ContentType: "text/plain"}}
 }
 
 // ruleForward builds the forward of a rule's usable backends; nil when none carries traffic.

@@ -89,6 +89,19 @@ var classes = []class{
 			features.SupportGatewayInfrastructure,
 			features.SupportGatewayPort8080,
 			features.SupportHTTPRouteParentRefPort,
+			// Rule conditions http-request-method and query-string.
+			features.SupportHTTPRouteMethodMatching,
+			features.SupportHTTPRouteQueryParamMatching,
+			// RequestRedirect: a redirect action's protocol, port and path.
+			features.SupportHTTPRoutePortRedirect,
+			features.SupportHTTPRouteSchemeRedirect,
+			features.SupportHTTPRoutePathRedirect,
+			// URLRewrite: the host-header-rewrite and url-rewrite transforms.
+			features.SupportHTTPRouteHostRewrite,
+			features.SupportHTTPRoutePathRewrite,
+			// A rule's name changes nothing on AWS.
+			features.SupportHTTPRouteNamedRouteRule,
+			features.SupportGRPCRouteNamedRouteRule,
 		},
 		skip: map[string]string{
 			"GatewayInfrastructureMetadata": noInfrastructureObjects,

@@ -80,7 +80,42 @@ func TestStatusConformance(t *testing.T) {
 
 // runClass runs the status-only tests of one class against a cluster of its own.
 func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
-	// The suite's parallel tests run after runClass returns, before the cleanups.
+	ctx, _, k8s, opts := startClass(t, c, moto, bin, false)
+	go readyPods(ctx, t, k8s)
+	// The table says which tests pass; each of those must have run, not been skipped.
+	var mu sync.Mutex
+	ran := map[string]bool{}
+	opts.Hook = func(st *testing.T, test suite.ConformanceTest, _ *suite.ConformanceTestSuite) {
+		mu.Lock()
+		defer mu.Unlock()
+		ran[test.ShortName] = !st.Skipped()
+	}
+	cSuite, err := suite.NewConformanceTestSuite(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := selectTests(tests.ConformanceTests, statusOnly)
+	cSuite.Setup(t, run)
+	if err := cSuite.Run(t, run); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the parallel tests
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ct := range run {
+			if c.outcome(ct) == "passes" && !ran[ct.ShortName] {
+				t.Errorf("%s was skipped, but the conformance table says it passes in the %s class", ct.ShortName, c.name)
+			}
+		}
+	})
+}
+
+// startClass gives a class a cluster of its own (kube-apiserver with the standard channel's
+// CRDs, a VPC in moto, the controller, the GatewayClass) and the suite's options for it. Its
+// context ends with the test, after the suite's parallel tests: they run after the caller
+// returns, before the cleanups. With traffic set the controller's output goes to a file whose
+// path is logged (a full run's output is too long for the test log).
+func startClass(t *testing.T, c class, moto *testenv.Moto, bin string, traffic bool) (context.Context, *testenv.Cluster, client.Client, suite.ConformanceOptions) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	clusterName := "conformance-" + c.name
@@ -104,7 +139,13 @@ func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
 	}
 	t.Cleanup(func() {
 		ctl.Stop()
-		if t.Failed() {
+		switch {
+		case traffic:
+			path := filepath.Join(os.TempDir(), "elbgateway-conformance-"+c.name+"-controller.log")
+			if err := os.WriteFile(path, []byte(ctl.Logs()), 0o600); err == nil {
+				t.Logf("controller output: %s", path)
+			}
+		case t.Failed():
 			t.Logf("controller output:\n%s", ctl.Logs())
 		}
 	})
@@ -130,7 +171,6 @@ func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
 	if err := k8s.Create(ctx, class); err != nil {
 		t.Fatal(err)
 	}
-	go readyPods(ctx, t, k8s)
 
 	var skip []string
 	for name := range c.skip {
@@ -168,32 +208,7 @@ func runClass(t *testing.T, c class, moto *testenv.Moto, bin string) {
 		opts.BaseManifests = "elbgateway/" + c.name + "-base.yaml"
 		opts.ManifestFS = append(opts.ManifestFS, fstest.MapFS{opts.BaseManifests: &fstest.MapFile{Data: base}})
 	}
-	// The table says which tests pass; each of those must have run, not been skipped.
-	var mu sync.Mutex
-	ran := map[string]bool{}
-	opts.Hook = func(st *testing.T, test suite.ConformanceTest, _ *suite.ConformanceTestSuite) {
-		mu.Lock()
-		defer mu.Unlock()
-		ran[test.ShortName] = !st.Skipped()
-	}
-	cSuite, err := suite.NewConformanceTestSuite(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := selectTests(tests.ConformanceTests, statusOnly)
-	cSuite.Setup(t, run)
-	if err := cSuite.Run(t, run); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { // after the parallel tests
-		mu.Lock()
-		defer mu.Unlock()
-		for _, ct := range run {
-			if c.outcome(ct) == "passes" && !ran[ct.ShortName] {
-				t.Errorf("%s was skipped, but the conformance table says it passes in the %s class", ct.ShortName, c.name)
-			}
-		}
-	})
+	return ctx, cluster, k8s, opts
 }
 
 // selectTests keeps the tests named in names, in the suite's order.

@@ -181,10 +181,22 @@ func (d *DataPlane) apply(ctx context.Context, s *Snapshot) error {
 	d.health.sync(d.ctx, s.TargetGroups)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Listeners gone from AWS close first: a listener deleted and created again on its port (a
+	// new ARN) can then bind the port at once, not one refresh later.
 	want := map[string]bool{}
 	for _, lb := range s.LoadBalancers {
 		for _, l := range lb.Listeners {
 			want[l.ARN] = true
+		}
+	}
+	for arn, srv := range d.servers {
+		if !want[arn] {
+			srv.close()
+			delete(d.servers, arn)
+		}
+	}
+	for _, lb := range s.LoadBalancers {
+		for _, l := range lb.Listeners {
 			if cur, ok := d.servers[l.ARN]; ok && cur.signature() == listenerSignature(lb, l) {
 				continue
 			} else if ok {
@@ -199,12 +211,6 @@ func (d *DataPlane) apply(ctx context.Context, s *Snapshot) error {
 			if srv != nil {
 				d.servers[l.ARN] = srv
 			}
-		}
-	}
-	for arn, srv := range d.servers {
-		if !want[arn] {
-			srv.close()
-			delete(d.servers, arn)
 		}
 	}
 	return errors.Join(errs...)

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/aws/smithy-go"
 )
 
 // The data plane is an oracle: it must not share code with what it checks.
@@ -90,5 +93,20 @@ func TestDNS(t *testing.T) {
 	}
 	if _, err := r.LookupIPAddr(t.Context(), "unknown.elb.amazonaws.com"); err == nil {
 		t.Error("an unknown name resolved")
+	}
+}
+
+// A resource deleted between two calls of a read is skipped, not an error of the whole read;
+// every other error still is.
+func TestGoneIsNotFoundOnly(t *testing.T) {
+	for code, want := range map[string]bool{"LoadBalancerNotFound": true, "ListenerNotFound": true, "TargetGroupNotFound": true,
+		"RuleNotFound": true, "Throttling": false, "ValidationError": false} {
+		err := fmt.Errorf("DescribeListeners of x: %w", &smithy.GenericAPIError{Code: code})
+		if got := gone(err); got != want {
+			t.Errorf("gone(%s) = %v, want %v", code, got, want)
+		}
+	}
+	if gone(nil) {
+		t.Error("gone(nil)")
 	}
 }

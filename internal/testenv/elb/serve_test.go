@@ -391,3 +391,31 @@ func TestCrossZone(t *testing.T) {
 		})
 	}
 }
+
+// A listener deleted and created again on its port (a new ARN, as when a controller replaces it)
+// is served from the refresh that sees it: the old one closes before the new one binds.
+func TestListenerReplacedOnItsPort(t *testing.T) {
+	addr, _ := DefaultTargetAddr("10.61.0.9", 3000)
+	seen := tcpRecorder(t, addr)
+	lb, port := nlb(t, "replaced", "TCP", "tg")
+	groups := map[string]*TargetGroup{"tg": noChecks("tg", "TCP", nil, Target{ID: "10.61.0.9", IP: "10.61.0.9", Port: 3000, Addr: addr})}
+	d := testPlane(t, &Snapshot{LoadBalancers: []LoadBalancer{lb}, TargetGroups: groups}, nil)
+	lb.Listeners[0].ARN = lb.ARN + "/listener-2"
+	if err := d.apply(t.Context(), &Snapshot{LoadBalancers: []LoadBalancer{lb}, TargetGroups: groups}); err != nil {
+		t.Fatalf("the new listener on port %d: %v", port, err)
+	}
+	conn, err := net.Dial("tcp", hostPort(lb.Addr, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if reply, _ := io.ReadAll(conn); string(reply) != "ok" {
+		t.Errorf("reply %q through the new listener", reply)
+	}
+	if got := <-seen; got[1] != "hello" {
+		t.Errorf("the target read %q, want hello", got[1])
+	}
+}

@@ -2,10 +2,12 @@ package elb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 )
 
 // Snapshot is what the data plane read of AWS at one time.
@@ -139,6 +142,9 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			}
 			m.Zones = zonesOf(m, lb.AvailabilityZones)
 			attrs, err := r.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn})
+			if gone(err) {
+				continue // deleted since DescribeLoadBalancers
+			}
 			if err != nil {
 				return nil, fmt.Errorf("DescribeLoadBalancerAttributes of %s: %w", m.Name, err)
 			}
@@ -147,6 +153,9 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 				m.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
 			}
 			ls, err := r.listeners(ctx, m)
+			if gone(err) {
+				continue // it or one of its listeners deleted while read
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -170,6 +179,9 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 				continue // serves no traffic
 			}
 			m, err := r.targetGroup(ctx, tg, instances, subnets)
+			if gone(err) {
+				continue // deleted since DescribeTargetGroups
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -409,4 +421,12 @@ func (h HealthCheck) port(t Target) int32 {
 		return t.Port
 	}
 	return int32(n)
+}
+
+// gone says whether err is AWS's answer for a resource that no longer exists
+// (LoadBalancerNotFound, ListenerNotFound, RuleNotFound, TargetGroupNotFound): one deleted between
+// two calls of a read, which the next read no longer lists.
+func gone(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && strings.HasSuffix(api.ErrorCode(), "NotFound")
 }
