@@ -168,6 +168,8 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 		}
 	})
 	c.shield = shield.NewFromConfig(cfg, func(so *shield.Options) {
+		// Shield Advanced's API is served in us-east-1 only ("shield.us-east-1.amazonaws.com").
+		so.Region = "us-east-1"
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
