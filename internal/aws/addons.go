@@ -53,6 +53,22 @@ func addonsTagged(tags model.Tags) []string {
 	return strings.Split(v, ",")
 }
 
+// addonIDs are the IDs of the addons a sets, sorted.
+func addonIDs(a model.Addons) []string {
+	var ids []string
+	if a.CapacityUnits != 0 {
+		ids = append(ids, plan.AddonCapacity)
+	}
+	if a.Shield {
+		ids = append(ids, plan.AddonShield)
+	}
+	if a.WebACL != "" {
+		ids = append(ids, plan.AddonWebACL)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // withoutOwnTags is the load balancer's tags as the plan compares them: without the tags only
 // this package writes (the applied stack's hash and the addons list).
 func withoutOwnTags(tags model.Tags) model.Tags {

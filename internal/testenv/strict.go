@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
@@ -70,11 +69,10 @@ type StrictKnobs struct {
 
 // regionClients reach moto directly for the state rules read.
 type regionClients struct {
-	elb    *elbv2.Client
-	ec2    *ec2.Client
-	acm    *acm.Client
-	waf    *wafv2.Client
-	shield *shield.Client
+	elb *elbv2.Client
+	ec2 *ec2.Client
+	acm *acm.Client
+	waf *wafv2.Client
 }
 
 // NewStrict starts the layer in front of moto (a base URL such as http://127.0.0.1:5000) on a
@@ -144,7 +142,7 @@ func (s *Strict) region(region string) *regionClients {
 	}
 	cfg := AWSConfig(s.moto.String(), region)
 	c := &regionClients{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg),
-		waf: wafv2.NewFromConfig(cfg), shield: shield.NewFromConfig(cfg)}
+		waf: wafv2.NewFromConfig(cfg)}
 	s.clients[region] = c
 	return c
 }

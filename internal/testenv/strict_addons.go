@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
@@ -92,8 +91,8 @@ func oneWebACLPerResource(ctx context.Context, s *Strict, r *strictRequest, w ht
 		return false, mustRead(err)
 	}
 	if have.WebACL != nil && aws.ToString(have.WebACL.ARN) != in.WebACLArn {
-		if _, err := r.aws.waf.GetWebACL(ctx, webACLInput(in.WebACLArn)); err != nil {
-			return false, mustRead(err)
+		if e := webACLExists(ctx, r, in.WebACLArn); e != nil {
+			return false, e
 		}
 		if _, err := r.aws.waf.DisassociateWebACL(ctx, &wafv2.DisassociateWebACLInput{ResourceArn: aws.String(in.ResourceArn)}); err != nil {
 			return false, mustRead(err)
@@ -102,25 +101,37 @@ func oneWebACLPerResource(ctx context.Context, s *Strict, r *strictRequest, w ht
 	return false, nil
 }
 
-// webACLInput names a regional web ACL by its ARN (…:regional/webacl/<name>/<id>).
-func webACLInput(arn string) *wafv2.GetWebACLInput {
-	parts := strings.Split(arn, "/")
-	in := &wafv2.GetWebACLInput{ARN: aws.String(arn), Scope: "REGIONAL"}
-	if len(parts) == 4 {
-		in.Name, in.Id = aws.String(parts[2]), aws.String(parts[3])
+// webACLExists refuses a web ACL moto does not hold in the request's region, as moto's own
+// AssociateWebACL would (WAFNonexistentItemException), before the layer changes anything.
+func webACLExists(ctx context.Context, r *strictRequest, arn string) *apiError {
+	in := &wafv2.ListWebACLsInput{Scope: "REGIONAL"}
+	for {
+		out, err := r.aws.waf.ListWebACLs(ctx, in)
+		if err != nil {
+			return mustRead(err)
+		}
+		for _, acl := range out.WebACLs {
+			if aws.ToString(acl.ARN) == arn {
+				return nil
+			}
+		}
+		if aws.ToString(out.NextMarker) == "" || len(out.WebACLs) == 0 {
+			return refuse("WAFNonexistentItemException", "AWS WAF couldn't perform the operation because your resource doesn't exist.")
+		}
+		in.NextMarker = out.NextMarker
 	}
-	return in
 }
 
 // subscriptionState answers shield GetSubscriptionState ("ACTIVE" or "INACTIVE"), which moto
 // lacks, from moto's DescribeSubscription.
 func subscriptionState(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
-	state := "ACTIVE"
-	if _, err := r.aws.shield.DescribeSubscription(ctx, &shield.DescribeSubscriptionInput{}); err != nil {
-		if e := mustRead(err); e.code != "ResourceNotFoundException" {
-			return false, e
-		}
-		state = "INACTIVE"
+	active, e := s.subscribed(ctx, r)
+	if e != nil {
+		return false, e
+	}
+	state := "INACTIVE"
+	if active {
+		state = "ACTIVE"
 	}
 	writeJSON(w, fmt.Sprintf(`{"SubscriptionState":%q}`, state))
 	return true, nil
@@ -131,13 +142,39 @@ func subscriptionState(ctx context.Context, s *Strict, r *strictRequest, w http.
 // with ResourceNotFoundException ("Exception indicating the specified resource does not exist").
 // moto protects resources without a subscription.
 func protectionNeedsSubscription(ctx context.Context, s *Strict, r *strictRequest) *apiError {
-	if _, err := r.aws.shield.DescribeSubscription(ctx, &shield.DescribeSubscriptionInput{}); err != nil {
-		if e := mustRead(err); e.code != "ResourceNotFoundException" {
-			return e
-		}
+	active, e := s.subscribed(ctx, r)
+	if e != nil {
+		return e
+	}
+	if !active {
 		return refuse("ResourceNotFoundException", "The subscription does not exist.")
 	}
 	return nil
+}
+
+// subscribed asks moto's DescribeSubscription whether the account has a Shield Advanced
+// subscription. It reads the status code only: moto writes the subscription's times as strings,
+// which the SDK cannot decode (docs/moto-notes.md).
+func (s *Strict) subscribed(ctx context.Context, r *strictRequest) (bool, *apiError) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.moto.String()+"/", strings.NewReader("{}"))
+	if err != nil {
+		return false, mustRead(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSShield_20160616.DescribeSubscription")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+TestAccessKeyID+"/20240101/"+r.region+"/shield/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, mustRead(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return true, nil
+	case resp.StatusCode == http.StatusBadRequest:
+		return false, nil
+	}
+	return false, mustRead(fmt.Errorf("moto DescribeSubscription answered %s", resp.Status))
 }
 
 // capacityReservationRequest: ModifyCapacityReservation — "When modifying capacity
