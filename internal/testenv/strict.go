@@ -201,7 +201,7 @@ var (
 
 func init() {
 	rulesByCall = map[string][]strictRule{}
-	for _, table := range [][]strictRule{elbRules, ec2Rules, acmRules, addonRules} {
+	for _, table := range [][]strictRule{elbRules, ec2Rules, acmRules, addonRules, albTargetRules} {
 		for _, r := range table {
 			rulesByCall[r.service+":"+r.action] = append(rulesByCall[r.service+":"+r.action], r)
 		}
