@@ -12,7 +12,9 @@ func TestStrictALBTargetGroups(t *testing.T) {
 	// A target group of type alb speaks TCP.
 	f.refused("ValidationError", "elbv2", "create-target-group", "--name", f.name("albtg-http"), "--protocol", "HTTP", "--port", "80",
 		"--vpc-id", f.vpc, "--target-type", "alb")
-	var created struct{ TargetGroups []struct{ TargetGroupArn string } }
+	var created struct {
+		TargetGroups []struct{ TargetGroupArn string }
+	}
 	f.decode(f.accepted("elbv2", "create-target-group", "--name", f.name("albtg"), "--protocol", "TCP", "--port", "80",
 		"--vpc-id", f.vpc, "--target-type", "alb"), &created)
 	tg := created.TargetGroups[0].TargetGroupArn
