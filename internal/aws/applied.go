@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -221,13 +222,30 @@ func (c *Cloud) RecordApplied(ctx context.Context, result *model.Stack, hash str
 	if err != nil {
 		return err
 	}
-	if tags[arn][appliedTagKey] == hash {
+	// The addons tag lists exactly the addons of the stack applied in full (addons.go).
+	want := model.Tags{appliedTagKey: hash}
+	if ids := addonIDs(result.LoadBalancer.Addons); len(ids) > 0 {
+		want[addonsTagKey] = strings.Join(ids, ",")
+	}
+	add := model.Tags{}
+	for k, v := range want {
+		if tags[arn][k] != v {
+			add[k] = v
+		}
+	}
+	if _, ok := tags[arn][addonsTagKey]; ok && want[addonsTagKey] == "" {
+		if _, err := c.elb.RemoveTags(ctx, &elbv2.RemoveTagsInput{ResourceArns: []string{arn}, TagKeys: []string{addonsTagKey}}); err != nil {
+			return fmt.Errorf("recording the applied stack on load balancer %s: %w", arn, err)
+		}
+		c.tags.update(arn, nil, []string{addonsTagKey}, c.now())
+	}
+	if len(add) == 0 {
 		return nil
 	}
-	if _, err := c.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: toELBTags(model.Tags{appliedTagKey: hash})}); err != nil {
+	if _, err := c.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: toELBTags(add)}); err != nil {
 		return fmt.Errorf("recording the applied stack on load balancer %s: %w", arn, err)
 	}
-	c.tags.update(arn, model.Tags{appliedTagKey: hash}, nil, c.now())
+	c.tags.update(arn, add, nil, c.now())
 	return nil
 }
 

@@ -198,6 +198,8 @@ func (a *applier) apply(ctx context.Context, ch plan.Change) error {
 		return a.rule(ctx, ch)
 	case plan.KindRulePriorities:
 		return a.rulePriorities(ctx, ch)
+	case plan.KindAddon:
+		return a.addon(ctx, ch)
 	case plan.KindCertificate:
 		return a.certificate(ctx, ch)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/shield"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -79,12 +81,16 @@ type Options struct {
 
 // Cloud talks to ELBv2 and EC2 for one cluster.
 type Cloud struct {
-	opts    Options
-	elb     *elbv2.Client
-	ec2     *ec2.Client
-	calls   *callCounter
-	tags    *tagCache
-	subnets *ttlCache[[]subnetEntry]
+	opts   Options
+	elb    *elbv2.Client
+	ec2    *ec2.Client
+	waf    *wafv2.Client
+	shield *shield.Client
+	// shieldActive caches an ACTIVE Shield Advanced subscription (addons.go).
+	shieldActive *ttlCache[bool]
+	calls        *callCounter
+	tags         *tagCache
+	subnets      *ttlCache[[]subnetEntry]
 	// deletedTGs holds the ARNs of target groups we deleted, which AWS may still list for a
 	// while: never adopted by name (apply_targetgroup.go).
 	deletedTGs *ttlCache[bool]
@@ -159,6 +165,19 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 			eo.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
+	c.waf = wafv2.NewFromConfig(cfg, func(wo *wafv2.Options) {
+		if o.Endpoint != "" {
+			wo.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	c.shield = shield.NewFromConfig(cfg, func(so *shield.Options) {
+		// Shield Advanced's API is served in us-east-1 only ("shield.us-east-1.amazonaws.com").
+		so.Region = "us-east-1"
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	c.shieldActive = newTTLCache[bool](shieldSubscriptionTTL)
 	c.acm = newACMState(acm.NewFromConfig(cfg, func(ao *acm.Options) {
 		if o.Endpoint != "" {
 			ao.BaseEndpoint = aws.String(o.Endpoint)

@@ -48,6 +48,16 @@ var permanentCodes = map[string]bool{
 	"UnauthorizedOperation":              true,
 	"AccessDenied":                       true,
 	"AccessDeniedException":              true,
+	// WAFv2, Shield and ELB capacity reservations (the load balancer's addons).
+	"WAFNonexistentItemException":  true,
+	"WAFInvalidParameterException": true,
+	"WAFInvalidOperationException": true,
+	"WAFInvalidResourceException":  true,
+	"InvalidResourceException":     true,
+	"InvalidParameterException":    true,
+	"InvalidOperationException":    true,
+	// ShieldSubscriptionInactive is this controller's: GetSubscriptionState answered INACTIVE.
+	"ShieldSubscriptionInactive": true,
 }
 
 // Permanent is true when err carries an AWS error code that a retry of the same request will

@@ -46,6 +46,8 @@ const (
 	FamilyEC2Describe     = "ec2.describe"
 	FamilyEC2Mutate       = "ec2.mutate"
 	FamilyACM             = "acm"
+	// FamilyAddons is WAFv2 and Shield (the load balancer's addons).
+	FamilyAddons = "addons"
 )
 
 // DefaultLimits are the buckets used when RateLimits leaves a family out.
@@ -61,6 +63,7 @@ func DefaultLimits() RateLimits {
 		FamilyEC2Describe:     {20, 100}, // documented example of a non-mutating action
 		FamilyEC2Mutate:       {5, 50},   // estimate
 		FamilyACM:             {5, 20},   // estimate
+		FamilyAddons:          {2, 10},   // estimate
 	}
 }
 
@@ -225,6 +228,8 @@ func family(service, op string) string {
 		return FamilyEC2Mutate
 	case "acm":
 		return FamilyACM
+	case "wafv2", "shield":
+		return FamilyAddons
 	}
 	switch {
 	case read:

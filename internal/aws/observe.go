@@ -108,8 +108,15 @@ func (c *Cloud) observe(ctx context.Context, stackID string, t model.LoadBalance
 		return s, nil
 	}
 	c.applied.mark(stackKey{t, stackID})
-	lb, err := c.observeLoadBalancer(ctx, lbs[0], withoutAppliedTag(lbTags[0]), refs)
+	lb, err := c.observeLoadBalancer(ctx, lbs[0], withoutOwnTags(lbTags[0]), refs)
 	if err != nil {
+		return nil, fmt.Errorf("observing load balancer %s of %s: %w", aws.ToString(lbs[0].LoadBalancerName), stackID, err)
+	}
+	var want model.Addons
+	if desired != nil && desired.LoadBalancer != nil {
+		want = desired.LoadBalancer.Addons
+	}
+	if err := c.observeAddons(ctx, lb, addonsTagged(lbTags[0]), want); err != nil {
 		return nil, fmt.Errorf("observing load balancer %s of %s: %w", aws.ToString(lbs[0].LoadBalancerName), stackID, err)
 	}
 	s.LoadBalancer = lb

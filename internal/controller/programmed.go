@@ -34,7 +34,7 @@ func failuresOf(err error) applyFailures {
 // gatewayFailure is the first failure of a change the Gateway itself owns.
 func (fs applyFailures) gatewayFailure() *aws.ChangeFailure {
 	for i, f := range fs {
-		if f.Change.Kind == plan.KindLoadBalancer || f.Change.Kind == plan.KindSecurityGroup {
+		if f.Change.Kind == plan.KindLoadBalancer || f.Change.Kind == plan.KindSecurityGroup || f.Change.Kind == plan.KindAddon {
 			return &fs[i]
 		}
 	}

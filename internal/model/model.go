@@ -60,12 +60,34 @@ type LoadBalancer struct {
 	SecurityGroups []Ref             `json:"securityGroups,omitempty"`
 	Attributes     map[string]string `json:"attributes,omitempty"`
 	Tags           Tags              `json:"tags,omitempty"`
+	// Addons are the services attached to the load balancer besides ELB itself.
+	Addons Addons `json:"addons,omitzero"`
 
 	// Observed only.
 	ARN     string `json:"arn,omitempty"`
 	DNSName string `json:"dnsName,omitempty"`
 	State   string `json:"state,omitempty"`
 }
+
+// Addons are what the load balancer has from other services, or from ELB outside the load
+// balancer's own settings. The zero value is none of them. An observed stack's addons are read
+// only where the desired stack asks for one or the load balancer is marked as having had one
+// (internal/aws), so an unread addon observes as its zero value.
+type Addons struct {
+	// WebACL is the ARN of the WAFv2 web ACL associated with the load balancer (ALB only).
+	WebACL string `json:"webACL,omitempty"`
+	// Shield is whether Shield Advanced protects the load balancer (ALB only).
+	Shield bool `json:"shield,omitempty"`
+	// CapacityUnits is the minimum load balancer capacity reserved; 0 reserves none.
+	CapacityUnits int32 `json:"capacityUnits,omitempty"`
+
+	// ShieldProtectionID is the observed Shield protection's ID when this controller (or the AWS
+	// Load Balancer Controller before it) created it: only such a protection is ever deleted.
+	ShieldProtectionID string `json:"shieldProtectionID,omitempty"`
+}
+
+// Any says whether any addon is set.
+func (a Addons) Any() bool { return a.WebACL != "" || a.Shield || a.CapacityUnits != 0 }
 
 // IngressRule lets traffic into a security group from a CIDR or a prefix list.
 type IngressRule struct {

@@ -98,6 +98,9 @@ func (v *validator) loadBalancer() {
 	default:
 		v.fail("load balancer ipAddressType %q: must be ipv4, dualstack or dualstack-without-public-ipv4", lb.IPAddressType)
 	}
+	if err := CheckAddons(s.Type, lb.Addons); err != nil {
+		v.fail("load balancer %s: %v", lb.Name, err)
+	}
 	// CreateLoadBalancer / SetSecurityGroups: at most 5 security groups per load balancer
 	// (Elastic Load Balancing quotas: "Security groups per load balancer: 5").
 	if len(lb.SecurityGroups) > MaxSecurityGroupsPerLoadBalancer {

@@ -32,6 +32,10 @@ const (
 	KindRulePriorities Kind = "RulePriorities"
 	// KindCertificate is a certificate the stack imports into ACM from a Secret.
 	KindCertificate Kind = "Certificate"
+	// KindAddon is one addon of the load balancer (model.Addons): its ID is the configuration
+	// field (AddonWebACL, AddonShield, AddonCapacity). An update sets it as desired, a delete
+	// removes it.
+	KindAddon Kind = "LoadBalancerAddon"
 )
 
 // Change is one step of a plan. Desired is set for create and update, Observed for update and

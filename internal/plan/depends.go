@@ -27,7 +27,7 @@ func Waits(c, d Change) bool {
 	case KindLoadBalancer:
 		// Listeners and rules need the load balancer's ARN; an update that failed leaves it
 		// there.
-		return d.Op == OpCreate && (c.Kind == KindListener || c.Kind == KindRule || c.Kind == KindRulePriorities)
+		return d.Op == OpCreate && (c.Kind == KindListener || c.Kind == KindRule || c.Kind == KindRulePriorities || c.Kind == KindAddon)
 	case KindListener:
 		return d.Op == OpCreate && (c.Kind == KindRule || c.Kind == KindRulePriorities) && c.Port() == d.Port()
 	case KindRulePriorities:
@@ -56,6 +56,9 @@ func waitsOnDelete(c, d Change) bool {
 		return d.Kind == KindLoadBalancer || forwardsTo(d.Observed, c.ID)
 	case KindSecurityGroup:
 		return d.Kind == KindLoadBalancer
+	case KindLoadBalancer:
+		// A Shield protection that could not be deleted would outlive its load balancer.
+		return d.Kind == KindAddon
 	case KindCertificate:
 		return d.Kind == KindLoadBalancer || d.Kind == KindListener && d.Observed.Listener != nil &&
 			slices.Contains(d.Observed.Listener.Certificates, model.Ref{ID: c.ID})

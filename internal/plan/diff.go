@@ -28,6 +28,7 @@ func Diff(desired, observed *model.Stack) []Change {
 	d.securityGroups()
 	d.targetGroups()
 	d.loadBalancer()
+	d.addons()
 	d.certificates()
 	d.listeners()
 	return d.ordered()
@@ -112,7 +113,7 @@ func (d *differ) add(p phase, k sortKey, c Change) {
 	d.entries = append(d.entries, entry{phase: p, change: c, key: k})
 }
 
-var createOrder = map[Kind]int{KindCertificate: -1, KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRulePriorities: 4, KindRule: 5}
+var createOrder = map[Kind]int{KindCertificate: -1, KindSecurityGroup: 0, KindTargetGroup: 1, KindLoadBalancer: 2, KindListener: 3, KindRulePriorities: 4, KindRule: 5, KindAddon: 6}
 
 func (d *differ) ordered() []Change {
 	sort.SliceStable(d.entries, func(i, j int) bool {

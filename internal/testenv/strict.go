@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
 // Strict is AWS's API contract in front of moto: a reverse proxy on 127.0.0.1 that decodes each
@@ -52,6 +53,8 @@ type Strict struct {
 	ipv4Prefixes map[string][]string
 	// loopbackNames are the addresses LoopbackDNSNames gave out, by moto's DNS name.
 	loopbackNames map[string]string
+	// capacity holds the capacity reservations by load balancer ARN (strict_addons.go).
+	capacity map[string]*capacityReservation
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -76,6 +79,7 @@ type regionClients struct {
 	elb *elbv2.Client
 	ec2 *ec2.Client
 	acm *acm.Client
+	waf *wafv2.Client
 }
 
 // NewStrict starts the layer in front of moto (a base URL such as http://127.0.0.1:5000) on a
@@ -93,6 +97,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 		sgCreated: map[string]time.Time{},
 
 		ipv4Prefixes: map[string][]string{},
+		capacity:     map[string]*capacityReservation{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -124,6 +129,7 @@ func (s *Strict) reset() {
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
 	s.loopbackNames = nil
+	s.capacity = map[string]*capacityReservation{}
 }
 
 // Close stops the layer.
@@ -143,7 +149,8 @@ func (s *Strict) region(region string) *regionClients {
 		return c
 	}
 	cfg := AWSConfig(s.moto.String(), region)
-	c := &regionClients{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg)}
+	c := &regionClients{elb: elbv2.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), acm: acm.NewFromConfig(cfg),
+		waf: wafv2.NewFromConfig(cfg)}
 	s.clients[region] = c
 	return c
 }
@@ -202,13 +209,13 @@ var (
 
 func init() {
 	rulesByCall = map[string][]strictRule{}
-	for _, table := range [][]strictRule{elbRules, dualStackRules, ec2Rules, acmRules} {
+	for _, table := range [][]strictRule{elbRules, dualStackRules, ec2Rules, acmRules, addonRules, albTargetRules} {
 		for _, r := range table {
 			rulesByCall[r.service+":"+r.action] = append(rulesByCall[r.service+":"+r.action], r)
 		}
 	}
 	answersByCall = map[string][]strictAnswer{}
-	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers, dualStackAnswers, acmAnswers} {
+	for _, table := range [][]strictAnswer{elbAnswers, ec2Answers, dualStackAnswers, acmAnswers, addonAnswers} {
 		for _, a := range table {
 			answersByCall[a.service+":"+a.action] = append(answersByCall[a.service+":"+a.action], a)
 		}

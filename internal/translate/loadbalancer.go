@@ -77,6 +77,7 @@ func (t *translator) loadBalancer(name string, subnets []model.SubnetMapping) *m
 		IPAddressType: t.ipAddressType(),
 		Subnets:       subnets,
 		Tags:          t.tags(t.cfg.spec.Tags, model.LoadBalancerID),
+		Addons:        t.addons(),
 	}
 	for _, a := range t.cfg.spec.LoadBalancerAttributes {
 		if lb.Attributes == nil {
@@ -85,6 +86,23 @@ func (t *translator) loadBalancer(name string, subnets []model.SubnetMapping) *m
 		lb.Attributes[a.Key] = a.Value
 	}
 	return lb
+}
+
+// addons are the LoadBalancerConfiguration's WAFv2 web ACL, Shield Advanced protection and
+// minimum capacity.
+func (t *translator) addons() model.Addons {
+	spec := t.cfg.spec
+	var a model.Addons
+	if spec.WAFv2 != nil {
+		a.WebACL = spec.WAFv2.ACL
+	}
+	if spec.ShieldAdvanced != nil {
+		a.Shield = spec.ShieldAdvanced.Enabled
+	}
+	if spec.MinimumLoadBalancerCapacity != nil {
+		a.CapacityUnits = spec.MinimumLoadBalancerCapacity.CapacityUnits
+	}
+	return a
 }
 
 // securityGroups sets the load balancer's security groups: none when disabled, the configured

@@ -218,6 +218,9 @@ func (t *translator) checkSpec() *problem {
 			return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.tags: %v", err)}
 		}
 	}
+	if err := model.CheckAddons(t.stack.Type, t.addons()); err != nil {
+		return &problem{invalidParameters, fmt.Sprintf("LoadBalancerConfiguration spec.%v", err)}
+	}
 	for i, r := range spec.SourceRanges {
 		if _, err := netip.ParsePrefix(r); err != nil {
 			return &problem{invalidParameters, fmt.Sprintf(

@@ -29,6 +29,8 @@ var services = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": "elasticloadbalancing",
 	"github.com/aws/aws-sdk-go-v2/service/ec2":                    "ec2",
 	"github.com/aws/aws-sdk-go-v2/service/acm":                    "acm",
+	"github.com/aws/aws-sdk-go-v2/service/wafv2":                  "wafv2",
+	"github.com/aws/aws-sdk-go-v2/service/shield":                 "shield",
 }
 
 // clientMethodsNotOperations are methods of the SDK clients that call no AWS operation.
@@ -344,8 +346,15 @@ func f() { fake{}.DeleteEverything() }`,
 // resource type: creating a security group needs the VPC, and the worker-node security groups
 // the controller opens to its load balancers are the cluster's, not ours (their tag,
 // kubernetes.io/cluster/<name>, has the cluster's name in its key, which IAM cannot match
-// without knowing the name; docs/install.md shows how to add that condition).
+// without knowing the name; docs/install.md shows how to add that condition). A web ACL
+// association and a Shield protection name the user's web ACL and the load balancer: the load
+// balancer side is bound to the cluster by elasticloadbalancing:SetWebAcl (which AssociateWebACL
+// also needs) and by the load balancer the protection names.
 var unconditionedWrites = map[string]bool{
+	"wafv2:AssociateWebACL":             true,
+	"wafv2:DisassociateWebACL":          true,
+	"shield:CreateProtection":           true,
+	"shield:DeleteProtection":           true,
 	"ec2:CreateSecurityGroup":           true,
 	"ec2:AuthorizeSecurityGroupIngress": true,
 	"ec2:RevokeSecurityGroupIngress":    true,
