@@ -54,6 +54,9 @@ type Reconciler struct {
 	cloud    Cloud
 	registry *Registry
 	resync   time.Duration
+	// fresh picks the resync passes of each target group, which read its targets from AWS
+	// rather than from what the Cloud remembers (aws.FreshPasses).
+	fresh *aws.FreshPasses
 
 	nodeRules NodeRuleOptions
 	sg        sgState
@@ -70,7 +73,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}
-	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules}
+	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
+		fresh: aws.NewFreshPasses(o.Resync)}
 	kicks := make(chan event.TypedGenericEvent[string], 1)
 	r.kick = newKick(kicks)
 	r.sg = sgState{groups: map[string]bool{}, sources: map[string]bool{}}
@@ -103,8 +107,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	defer r.kick()
 	b, ok := r.registry.Get(arn)
 	if !ok {
+		r.fresh.Forget(arn)
 		return reconcile.Result{}, nil // no Gateway owns it (any more)
 	}
+	ctx = r.fresh.Context(ctx, arn)
 	desired, err := r.desired(ctx, b)
 	if err != nil {
 		return reconcile.Result{}, err
