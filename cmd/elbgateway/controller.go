@@ -124,6 +124,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	setLogger(f.logLevel, stderr)
+	if limit := setMemoryLimit(); limit > 0 {
+		ctrl.Log.WithName("setup").Info("Go memory limit from the container's", "bytes", limit)
+	}
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err
