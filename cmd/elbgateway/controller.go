@@ -172,6 +172,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := setLogger(f.logLevel, stderr)
+	if limit := setMemoryLimit(); limit > 0 {
+		logger.WithName("setup").Info("Go memory limit from the container's", "bytes", limit)
+	}
 	if err := f.discoverPlacement(ctx, logger.WithName("setup")); err != nil {
 		return err
 	}

@@ -1,3 +1,5 @@
+//go:build demo
+
 package main
 
 import (
@@ -28,9 +30,10 @@ import (
 	"github.com/elbgateway/elbgateway/internal/testenv/elb"
 )
 
+// demoBuilt reports whether this binary has the demo.
+const demoBuilt = true
+
 const (
-	demoRegion  = "us-east-1"
-	demoCluster = "elbgateway-demo"
 	demoGateway = "aws-tcp-gateway"
 	// demoEndpoint is the address of the seed's pod in examples/seed-l4/backend-service.yaml, and
 	// demoPort the seed listener's port.

@@ -20,30 +20,24 @@ import (
 // costs about 15 calls a Gateway, and ELB allows an account 10 describe calls a second.
 //
 //   - After an apply succeeds in full, the process keeps its result (the desired stack with the
-//     identifiers AWS assigned) for appliedTrust and plans the next reconciles of the stack
-//     against it instead of reading AWS: a Gateway whose routes arrive one by one costs one
-//     read, not one per route.
+//     identifiers AWS assigned) until the stack's next resync pass (fresh.go) and plans the
+//     next reconciles of the stack against it instead of reading AWS: a Gateway whose routes
+//     arrive one by one costs one read, not one per route.
 //   - The load balancer carries appliedTagKey: a hash of that desired stack (the caller's
 //     fingerprint). The first reconcile of a stack in a new process whose desired stack hashes
 //     the same takes the stack as applied: the load balancer, its tags and the target groups
 //     come from the region-wide listing that finds every stack anyway, the security groups and
 //     listeners from one call each.
 //
-// Any other reconcile (appliedTrust later, the periodic resync among them) observes in full,
-// so drift is still found and repaired.
+// Any other reconcile (the resync pass, WithFreshRead, among them) observes in full, so drift
+// is still found and repaired.
 
 // appliedTagKey is the load balancer tag that holds the hash of the stack last applied in full.
 const appliedTagKey = "elbgateway.k8s.aws/applied-stack"
 
-// appliedTrust is how long a stack applied or taken as applied is answered from memory: the
-// reconciles that follow an apply or a restart (one per route, Service and class event) read
-// nothing, and the periodic resync, long after, observes in full. It is the default of
-// Options.AppliedTrust.
-const appliedTrust = 2 * time.Minute
-
 // appliedEntry is what this process knows of a stack: applied or taken as applied (stack,
-// the hash of the desired stack it holds, until when it is trusted), or observed in full
-// (stack nil).
+// the hash of the desired stack it holds, until when it is trusted: zero for until the next
+// resync pass), or observed in full (stack nil).
 type appliedEntry struct {
 	hash  string
 	stack *model.Stack
@@ -76,7 +70,16 @@ func (a *appliedState) put(k stackKey, e appliedEntry) {
 // applied again in this process.
 func (a *appliedState) mark(k stackKey) { a.put(k, appliedEntry{}) }
 
-// ObserveApplied answers Observe from memory when it can. Within appliedTrust of an apply that
+// trustedUntil is the end of the trust in what is remembered now: zero (until the next resync
+// pass) unless Options.AppliedTrust bounds it.
+func (c *Cloud) trustedUntil() time.Time {
+	if c.opts.AppliedTrust <= 0 {
+		return time.Time{}
+	}
+	return c.now().Add(c.opts.AppliedTrust)
+}
+
+// ObserveApplied answers Observe from memory when it can. Until the resync pass after an apply that
 // succeeded in full (RecordApplied) it returns that apply's result; same is true when desired
 // hashes as the stack applied then, and the caller needs no plan. Otherwise, the first time in
 // this process, when the stack's load balancer says desired (by hash) was applied in full, it
@@ -84,12 +87,12 @@ func (a *appliedState) mark(k stackKey) { a.put(k, appliedEntry{}) }
 // nil when it cannot answer (the stack was observed in full before, the hash on AWS differs, a
 // resource is missing or extra, the stack imports certificates): the caller observes in full.
 func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash string) (s *model.Stack, same bool, err error) {
-	if desired == nil || desired.LoadBalancer == nil || hash == "" {
+	if desired == nil || desired.LoadBalancer == nil || hash == "" || freshRead(ctx) {
 		return nil, false, nil
 	}
 	key := stackKey{desired.Type, desired.ID}
 	if e, seen := c.applied.get(key); seen {
-		if e.stack == nil || !c.now().Before(e.until) {
+		if e.stack == nil || (!e.until.IsZero() && !c.now().Before(e.until)) {
 			return nil, false, nil
 		}
 		s, err := copyStack(e.stack)
@@ -165,7 +168,7 @@ func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash s
 	if err != nil {
 		return nil, false, err
 	}
-	c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(c.opts.AppliedTrust)})
+	c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.trustedUntil()})
 	return s, true, nil
 }
 
@@ -199,7 +202,7 @@ func (c *Cloud) fillListenerARNs(ctx context.Context, lbARN string, s *model.Sta
 }
 
 // RecordApplied remembers result, the stack an apply that succeeded in full left (or the one
-// observed when there was nothing to change), for appliedTrust, and tags the stack's load
+// observed when there was nothing to change), until the next resync pass, and tags the stack's load
 // balancer with hash, the fingerprint of the desired stack it holds, unless it carries it
 // already (one AddTags per change of the stack, none in steady state). A load balancer that is
 // not active yet is not remembered: its state is what the next reconciles look at.
@@ -208,13 +211,13 @@ func (c *Cloud) RecordApplied(ctx context.Context, result *model.Stack, hash str
 		return nil
 	}
 	key := stackKey{result.Type, result.ID}
-	if e, ok := c.applied.get(key); !ok || e.stack == nil || e.hash != hash {
+	if e, ok := c.applied.get(key); !ok || e.stack == nil || e.hash != hash || freshRead(ctx) {
 		if result.LoadBalancer.State == string(elbtypes.LoadBalancerStateEnumActive) {
 			kept, err := copyStack(result)
 			if err != nil {
 				return err
 			}
-			c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.now().Add(c.opts.AppliedTrust)})
+			c.applied.put(key, appliedEntry{hash: hash, stack: kept, until: c.trustedUntil()})
 		}
 	}
 	arn := result.LoadBalancer.ARN

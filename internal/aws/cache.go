@@ -8,6 +8,7 @@ import (
 )
 
 // ttlCache holds values by key for a while.
+// A ttl of zero keeps entries until they are forgotten or replaced.
 type ttlCache[V any] struct {
 	ttl time.Duration
 	mu  sync.Mutex
@@ -27,7 +28,7 @@ func (c *ttlCache[V]) get(key string, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
-	if !ok || now.After(e.expires) {
+	if !ok || (c.ttl > 0 && now.After(e.expires)) {
 		var zero V
 		return zero, false
 	}

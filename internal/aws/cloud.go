@@ -67,9 +67,10 @@ type Options struct {
 	DeleteTimeout time.Duration
 	// DeleteRetryInterval is the first pause between such retries; it doubles up to 10s. Default 2s.
 	DeleteRetryInterval time.Duration
-	// AppliedTrust is how long after a full apply the stack it left is planned against
-	// without reading AWS again (applied.go); keep it well below the controller's resync, which
-	// reads AWS in full and repairs drift. Default 2m.
+	// AppliedTrust bounds how long what the process remembers of a stack (the stack an apply
+	// left, target group attributes, registered targets; fresh.go) is trusted. Zero, the
+	// default, trusts it until the controller's next resync pass reads AWS afresh
+	// (WithFreshRead) or a write on it fails.
 	AppliedTrust time.Duration
 	// ConsistencyRetryInterval is the first pause of the few retries of a call that names a
 	// resource just created, which EC2 may not find for a moment; it doubles. Default 200ms.
@@ -210,9 +211,6 @@ func withDefaults(o Options) Options {
 	}
 	if o.DeleteRetryInterval <= 0 {
 		o.DeleteRetryInterval = 2 * time.Second
-	}
-	if o.AppliedTrust <= 0 {
-		o.AppliedTrust = appliedTrust
 	}
 	o.RateLimits = o.RateLimits.withDefaults()
 	return o

@@ -23,14 +23,15 @@ const targetsPerCall = 500
 // Targets lists the registered targets of a target group, sorted, leaving out the ones that
 // are draining (already on their way out).
 //
-// What it read, and what RegisterTargets and DeregisterTargets changed since, is remembered for
-// Options.AppliedTrust (see registeredTargets).
+// What it read, and what RegisterTargets and DeregisterTargets changed since, is remembered
+// until the group's next resync pass, whose ctx asks for a fresh read (see changeRegistered).
 func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, error) {
-	if known, ok := c.registered.get(tgARN, c.now()); ok {
+	if known, ok := c.registered.get(tgARN, c.now()); ok && !freshRead(ctx) {
 		return slices.Clone(known), nil
 	}
 	resp, err := c.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
 	if err != nil {
+		c.registered.forget(tgARN) // gone, or unknown until read
 		return nil, fmt.Errorf("reading targets of %s: %w", tgARN, err)
 	}
 	out := make([]model.Target, 0, len(resp.TargetHealthDescriptions))
@@ -52,9 +53,9 @@ func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, erro
 // apply that touches its binding; reading the registered targets each time cost one
 // DescribeTargetHealth per target group per event. The registered targets are remembered from
 // the last read and from our own registrations: a group we just created has none, a
-// registration adds what AWS accepted, a deregistration removes what it named. The periodic
-// resync, after the memory has expired, reads them again and finds what changed behind our
-// back. A call that fails in a way that leaves the group's targets unknown forgets them.
+// registration adds what AWS accepted, a deregistration removes what it named. The group's
+// resync pass reads them again and finds what changed behind our back (fresh.go). A call that
+// fails in a way that leaves the group's targets unknown forgets them.
 
 // changeRegistered applies a registration (add) or deregistration to the remembered targets of a
 // group; nothing when they are not known.

@@ -13,19 +13,20 @@ import (
 
 // A full observe reads every target group's attributes, one call each: a Gateway with N target
 // groups observed once per burst of route events paid N calls per event. The attributes are
-// remembered for Options.AppliedTrust from the last read and from our own writes — a group we
-// created holds AWS's defaults and what we wrote, a group we modified what we wrote on top of
-// what we knew — so the observes of a burst read each group's attributes at most once, and the
-// periodic resync, long after, reads them again and finds drift. A failed write forgets the
-// group: what AWS holds is then unknown until read.
+// remembered from the last read and from our own writes — a group we created holds AWS's
+// defaults and what we wrote, a group we modified what we wrote on top of what we knew — until
+// the Gateway's next resync pass, which reads them again and finds drift (fresh.go). A failed
+// write forgets the group: what AWS holds is then unknown until read.
 
-// targetGroupAttributes returns a target group's attributes, from memory when fresh.
+// targetGroupAttributes returns a target group's attributes, from memory unless ctx asks for a
+// fresh read.
 func (c *Cloud) targetGroupAttributes(ctx context.Context, arn string) (map[string]string, error) {
-	if attrs, ok := c.tgAttrs.get(arn, c.now()); ok {
+	if attrs, ok := c.tgAttrs.get(arn, c.now()); ok && !freshRead(ctx) {
 		return maps.Clone(attrs), nil
 	}
 	out, err := c.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)})
 	if err != nil {
+		c.tgAttrs.forget(arn) // gone, or unknown until read
 		return nil, err
 	}
 	attrs := fromTGAttributes(out.Attributes)

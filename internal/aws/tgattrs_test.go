@@ -17,9 +17,10 @@ import (
 
 // Target group attributes and registered targets are remembered from our own writes and from the
 // last read: observing an unchanged stack again and again, and reading its targets, calls
-// nothing more for them. What a new process reads from AWS is what was remembered. A change
-// made behind the controller's back shows once the memory has expired (the periodic resync),
-// and is repaired.
+// nothing more for them, however long a burst of events lasts. What a new process reads from AWS
+// is what was remembered. A change made behind the controller's back shows on the next resync
+// pass (WithFreshRead), and is repaired. A write that fails forgets what was remembered, so the
+// next pass reads the group again.
 func TestTargetGroupMemory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -86,17 +87,36 @@ func TestTargetGroupMemory(t *testing.T) {
 		Targets: []elbtypes.TargetDescription{{Id: aws.String(targets[0].ID), Port: aws.Int32(3000)}}}); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(appliedTrust + time.Second)
-	s, err = c.Observe(ctx, stack, model.Network)
+	// Reconciles long after the last read (a burst of route events outlasting minutes), but
+	// before the resync pass, still answer from memory: no call for the group.
+	clock.advance(30 * time.Minute)
+	before = c.CallCounts()
+	if _, err := c.Observe(ctx, stack, model.Network); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Targets(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	calls = callDiff(before, c.CallCounts())
+	if calls["elbv2:DescribeTargetGroupAttributes"] != 0 || calls["elbv2:DescribeTargetHealth"] != 0 {
+		t.Errorf("a reconcile 30 minutes later, not a resync pass, called %v; want no DescribeTargetGroupAttributes or DescribeTargetHealth", calls)
+	}
+	// The resync pass reads AWS and finds the drift.
+	resync := WithFreshRead(ctx)
+	before = c.CallCounts()
+	s, err = c.Observe(resync, stack, model.Network)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := plan.Diff(desired, s)
 	if len(d) != 1 || !d[0].Update.Has(plan.FieldAttributes) {
-		t.Fatalf("after the memory expired, the plan is\n%s\nwant the attribute repaired", lines(d))
+		t.Fatalf("on the resync pass, the plan is\n%s\nwant the attribute repaired", lines(d))
 	}
-	if got, err := c.Targets(ctx, arn); err != nil || len(got) != 0 {
-		t.Errorf("after the memory expired, targets %v (%v), want none", got, err)
+	if got, err := c.Targets(resync, arn); err != nil || len(got) != 0 {
+		t.Errorf("on the resync pass, targets %v (%v), want none", got, err)
+	}
+	if calls := callDiff(before, c.CallCounts()); calls["elbv2:DescribeTargetGroupAttributes"] != 1 || calls["elbv2:DescribeTargetHealth"] != 1 {
+		t.Errorf("the resync pass called %v; want one DescribeTargetGroupAttributes and one DescribeTargetHealth", calls)
 	}
 	converge(t, c, desired)
 	s, err = fresh.Observe(ctx, stack, model.Network)
@@ -105,6 +125,19 @@ func TestTargetGroupMemory(t *testing.T) {
 	}
 	if d := plan.Diff(desired, s); len(d) != 0 {
 		t.Errorf("the repair did not reach AWS:\n%s", lines(d))
+	}
+
+	// A registration AWS refuses (an IPv6 address in an IPv4 group) leaves the group's targets
+	// unknown: the next read, resync pass or not, asks AWS.
+	if err := c.RegisterTargets(ctx, arn, []model.Target{{ID: "2001:db8::1", Port: 3000}}); err == nil {
+		t.Fatal("registering an IPv6 target in an IPv4 target group succeeded")
+	}
+	before = c.CallCounts()
+	if _, err := c.Targets(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	if calls := callDiff(before, c.CallCounts()); calls["elbv2:DescribeTargetHealth"] != 1 {
+		t.Errorf("targets after a failed registration: calls %v, want one DescribeTargetHealth", calls)
 	}
 }
 

@@ -68,8 +68,11 @@ func benchClusterScale(b *testing.B) clusterScale {
 type clusterScaleResult struct {
 	setupSeconds, programSeconds float64
 	rssBytes, heapBytes          float64
-	programCalls, addedCalls     map[string]int
-	routesProgrammed, gateways   int
+	// rssAnonBytes and rssFileBytes split RSS: memory the process allocated, and pages of its
+	// executable (and other mapped files).
+	rssAnonBytes, rssFileBytes float64
+	programCalls, addedCalls   map[string]int
+	routesProgrammed, gateways int
 	// Gateway reconciles (the gateway-alb controller's) while programming and for the route added.
 	programReconciles, addedReconciles int
 }
@@ -93,7 +96,8 @@ func BenchmarkClusterScale(b *testing.B) {
 			total(r.programCalls), float64(total(r.programCalls))/float64(r.routesProgrammed), countsText(r.programCalls))
 		b.Logf("reconciles: %d while programming (%.1f per Gateway), %d for the route added",
 			r.programReconciles, float64(r.programReconciles)/float64(r.gateways), r.addedReconciles)
-		b.Logf("memory: RSS %.1f MB, heap in use %.1f MB", r.rssBytes/1e6, r.heapBytes/1e6)
+		b.Logf("memory: RSS %.1f MB (anonymous %.1f MB, file-backed %.1f MB), heap in use %.1f MB",
+			r.rssBytes/1e6, r.rssAnonBytes/1e6, r.rssFileBytes/1e6, r.heapBytes/1e6)
 		b.Logf("one route added: %d calls: %s", total(r.addedCalls), countsText(r.addedCalls))
 		b.ReportMetric(r.setupSeconds, "setup-s")
 		b.ReportMetric(r.programSeconds, "program-s")
@@ -220,6 +224,8 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	if res.rssBytes, err = processRSS(ctl.Pid()); err != nil {
 		tb.Fatal(err)
 	}
+	res.rssAnonBytes, _ = processStatusBytes(ctl.Pid(), "RssAnon:")
+	res.rssFileBytes, _ = processStatusBytes(ctl.Pid(), "RssFile:")
 
 	w.proxy.ResetCounts()
 	before = reconciles()
@@ -484,16 +490,19 @@ func scrapeMetric(addr, name string, labels ...string) (float64, error) {
 }
 
 // processRSS is a process's resident set size, from /proc.
-func processRSS(pid int) (float64, error) {
+func processRSS(pid int) (float64, error) { return processStatusBytes(pid, "VmRSS:") }
+
+// processStatusBytes reads one kB figure of /proc/<pid>/status (field with its colon).
+func processStatusBytes(pid int, field string) (float64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for process %d", pid)
+	return 0, fmt.Errorf("no %s in the status of process %d", field, pid)
 }

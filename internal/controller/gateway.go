@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
@@ -33,17 +34,25 @@ type gatewayReconciler struct {
 	registry   *targets.Registry
 	opts       Options
 	backoff    *backoff
+	// fresh picks the resync passes, which read AWS afresh (aws.FreshPasses).
+	fresh *aws.FreshPasses
 }
 
 // Reconcile is the whole life of one Gateway, in numbered steps.
 func (r *gatewayReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	gw, class, err := r.load(ctx, req.NamespacedName)
+	key, fp := req.String(), ""
 	if err != nil || gw == nil {
+		if err == nil {
+			r.fresh.Forget(key)
+		}
 		return reconcile.Result{}, err
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("controller", r.controller))
+	//    Once a resync period, a pass reads the stack from AWS rather than from what this
+	//    process remembers of it, and so repairs drift (aws/fresh.go).
+	ctx = r.fresh.Context(ctx, key)
 
-	key, fp := req.String(), ""
 	// 0. hand-over: a stack the AWS Load Balancer Controller's bindings still feed stays
 	//    LBC's, untouched, until they are gone (lbc.go).
 	if bindings, err := r.lbcBindings(ctx, gw); err != nil || len(bindings) > 0 {

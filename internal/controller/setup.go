@@ -20,6 +20,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
 	"github.com/elbgateway/elbgateway/internal/targets"
 )
@@ -132,6 +133,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 			}},
 		writer:   w,
 		registry: o.Targets,
+		fresh:    aws.NewFreshPasses(o.Resync),
 		opts:     o,
 		backoff:  newBackoff(o.RetryCap),
 	}

@@ -87,7 +87,7 @@ func TestWalkthroughsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "elbgateway"), "./cmd/elbgateway")
+	build := exec.Command("go", "build", "-tags", "demo", "-o", filepath.Join(bin, "elbgateway"), "./cmd/elbgateway")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

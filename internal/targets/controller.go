@@ -63,6 +63,9 @@ type Reconciler struct {
 	cloud    Cloud
 	registry *Registry
 	resync   time.Duration
+	// fresh picks the resync passes of each target group, which read its targets from AWS
+	// rather than from what the Cloud remembers (aws.FreshPasses).
+	fresh *aws.FreshPasses
 
 	nodeRules NodeRuleOptions
 	sg        sgState
@@ -86,7 +89,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		o.Resync = 10 * time.Minute
 	}
 	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
-		health: o.Health, writer: o.Writer, gates: newGateBudget(o.GatePoll, o.GateBackoffCap), now: time.Now}
+		health: o.Health, writer: o.Writer, gates: newGateBudget(o.GatePoll, o.GateBackoffCap), now: time.Now,
+		fresh: aws.NewFreshPasses(o.Resync)}
 	if r.health != nil && r.writer == nil {
 		r.writer = mgr.GetClient()
 	}
@@ -129,8 +133,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	b, ok := r.registry.Get(arn)
 	if !ok {
 		// No Gateway owns it (any more): the pods still waiting for its gate are let go.
+		r.fresh.Forget(arn)
 		return reconcile.Result{}, r.releaseGates(ctx, arn)
 	}
+	ctx = r.fresh.Context(ctx, arn)
 	gated, err := r.gatedPods(ctx, b)
 	if err != nil {
 		return reconcile.Result{}, err

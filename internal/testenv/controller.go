@@ -21,7 +21,8 @@ func BuildController(ctx context.Context, dir string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "elbgateway")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/elbgateway")
+	// As the Dockerfile and make build build it: stripped, without the demo (-tags demo).
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/elbgateway")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// A Go process does not know its container's memory limit: its heap grows to twice what is live
+// before a collection, and the pages it frees go back to the system slowly, so a controller
+// that needs less than its limit can still be killed for exceeding it. Unless GOMEMLIMIT is set,
+// the controller takes 90% of its cgroup's memory limit as the runtime's soft limit: near it the
+// runtime collects sooner and returns freed memory at once.
+
+// cgroupMemoryFiles hold the memory limit of the process's cgroup: v2, then v1.
+var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+
+// memoryLimitFromCgroup returns the soft limit for a cgroup memory limit file's content: 90% of
+// the limit, or false when there is none ("max", or v1's page-rounded maximum of 2^63).
+func memoryLimitFromCgroup(content string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(content), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<62 {
+		return 0, false
+	}
+	return n / 10 * 9, true
+}
+
+// setMemoryLimit applies the default soft limit unless GOMEMLIMIT is set; it returns the limit
+// applied, 0 for none.
+func setMemoryLimit() int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	for _, f := range cgroupMemoryFiles {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if limit, ok := memoryLimitFromCgroup(string(raw)); ok {
+			debug.SetMemoryLimit(limit)
+			return limit
+		}
+		return 0
+	}
+	return 0
+}
