@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
 )
 
 const lbcNodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
