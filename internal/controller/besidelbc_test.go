@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +129,22 @@ func TestBesideLBC(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 		}
+	})
+
+	t.Run("when LBC revokes the rule both needed, ours follows", func(t *testing.T) {
+		if _, err := env.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: awssdk.String(nodeSG),
+			IpPermissions: []ec2types.IpPermission{lbcFromGroup(30901, backend)}}); err != nil {
+			t.Fatal(err)
+		}
+		lbcNodeRules = slices.DeleteFunc(lbcNodeRules, func(r string) bool { return strings.HasPrefix(r, "tcp:30901-30901<") })
+		ours := "tcp:30901-30901<" + backend + " #elbgateway.k8s.aws/targets=shared"
+		want := sorted(append(slices.Clone(lbcNodeRules), ours))
+		eventually(t, 90*timeoutScale, "our node rule", func() error {
+			if got := describedRules(t, nodeSG); !slices.Equal(got, want) {
+				return fmt.Errorf("node group rules %v, want %v", got, want)
+			}
+			return nil
+		})
 	})
 
 	t.Run("deleting the last Gateway finishes and leaves LBC's resources", func(t *testing.T) {
