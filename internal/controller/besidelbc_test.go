@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/elbgateway/elbgateway/internal/aws"
-	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 const lbcNodeRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
@@ -68,36 +66,9 @@ func lbcFromGroup(port int32, source string) ec2types.IpPermission {
 func TestBesideLBC(t *testing.T) {
 	ctx := context.Background()
 	const cluster = "beside-lbc"
-	kube := startTestCluster(t, testenv.ClusterOptions{})
-	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDirectClient(t, kube)
-	ns := newNamespaceIn(t, c)
-
-	// The worker node (one group) and a pod's network interface (one group).
-	group := func(name string) string {
-		out, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: awssdk.String(name),
-			Description: awssdk.String("test"), VpcId: awssdk.String(vpc.VPCID)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return awssdk.ToString(out.GroupId)
-	}
-	nodeSG, podSG := group("beside-lbc-nodes"), group("beside-lbc-pods")
-	run, err := env.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: awssdk.String("ami-12c6146b"),
-		MinCount: awssdk.Int32(1), MaxCount: awssdk.Int32(1), SubnetId: awssdk.String(vpc.PrivateSubnets[0]),
-		SecurityGroupIds: []string{nodeSG}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	instance := awssdk.ToString(run.Instances[0].InstanceId)
-	const podIP = "10.0.150.31" // in the second private subnet, 10.0.144.0/20
-	if _, err := env.ec2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: awssdk.String(vpc.PrivateSubnets[1]),
-		Groups: []string{podSG}, PrivateIpAddress: awssdk.String(podIP)}); err != nil {
-		t.Fatal(err)
-	}
+	w := newOwnWorld(t, cluster)
+	w.addNodeAndPod(t, "10.0.150.31")
+	c, ns, vpc, nodeSG, podSG, podIP := w.client, w.ns, w.vpc, w.nodeSG, w.podSG, w.podIP
 
 	// What LBC made for its Service: its managed group, the shared backend group, an NLB with
 	// both, and its worker-node rules.
@@ -125,19 +96,13 @@ func TestBesideLBC(t *testing.T) {
 		t.Fatalf("set-up: node rules %v, pod rules %v", lbcNodeRules, lbcPodRules)
 	}
 
-	cloud, err := aws.New(ctx, cloudOptions(cluster, vpc.VPCID, env.moto.Endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := controllerOptions(cluster, cloud)
-	o.VPCID = vpc.VPCID
-	startTestController(t, kube.Config, o)
+	w.startController(t, nil)
 
 	applyFiles(t, c, ns, "examples/seed-l4/gwc-nlb.yaml")
 	applyYAML(t, c, ns, fmt.Sprintf(sgGateway, 9000, podIP))
 	node := ns + "-node"
 	applyYAML(t, c, "", fmt.Sprintf("apiVersion: v1\nkind: Node\nmetadata: {name: %s}\nspec: {providerID: 'aws:///%s/%s'}\n",
-		node, vpc.Zones[0], instance))
+		node, vpc.Zones[0], w.instance))
 	markNodeReadyIn(t, c, node)
 	gw, lbARN := programmedGateway(t, c, ns, "gw")
 	if got := describeLB(t, lbARN).SecurityGroups; !slices.Contains(got, backend) {
@@ -164,6 +129,22 @@ func TestBesideLBC(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 		}
+	})
+
+	t.Run("when LBC revokes the rule both needed, ours follows", func(t *testing.T) {
+		if _, err := env.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: awssdk.String(nodeSG),
+			IpPermissions: []ec2types.IpPermission{lbcFromGroup(30901, backend)}}); err != nil {
+			t.Fatal(err)
+		}
+		lbcNodeRules = slices.DeleteFunc(lbcNodeRules, func(r string) bool { return strings.HasPrefix(r, "tcp:30901-30901<") })
+		ours := "tcp:30901-30901<" + backend + " #elbgateway.k8s.aws/targets=shared"
+		want := sorted(append(slices.Clone(lbcNodeRules), ours))
+		eventually(t, 90*timeoutScale, "our node rule", func() error {
+			if got := describedRules(t, nodeSG); !slices.Equal(got, want) {
+				return fmt.Errorf("node group rules %v, want %v", got, want)
+			}
+			return nil
+		})
 	})
 
 	t.Run("deleting the last Gateway finishes and leaves LBC's resources", func(t *testing.T) {

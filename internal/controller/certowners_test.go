@@ -41,22 +41,9 @@ func TestCertificateDiscoverySkipsOursAndOtherAuthorities(t *testing.T) {
 	request("api.pca.example.org", otherCA)
 	allowedWildcard := request("*.pca.example.org", allowedCA)
 
-	kube := startTestCluster(t, testenv.ClusterOptions{})
-	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDirectClient(t, kube)
-	ns := newNamespaceIn(t, c)
-	o := cloudOptions(cluster, vpc.VPCID, env.moto.Endpoint)
-	o.AllowedCertificateAuthorityARNs = []string{allowedCA}
-	cloud, err := aws.New(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	co := controllerOptions(cluster, cloud)
-	co.VPCID = vpc.VPCID
-	startTestController(t, kube.Config, co)
+	w := newOwnWorld(t, cluster)
+	w.startController(t, func(o *aws.Options) { o.AllowedCertificateAuthorityARNs = []string{allowedCA} })
+	c, ns := w.client, w.ns
 
 	applyYAML(t, c, ns, albClass+"---"+albConfig("")+"---"+albGateway("gw",
 		"  - {name: shop, protocol: HTTPS, port: 443, hostname: shop.owners.example.org}\n"+

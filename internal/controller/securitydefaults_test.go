@@ -10,7 +10,6 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/elbgateway/elbgateway/internal/aws"
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
@@ -41,52 +40,20 @@ spec:
 // group, which does not preserve the client's address, only to the load balancer's subnets.
 func TestInternalNLBWithoutSecurityGroupsOpensNodesToTheVPC(t *testing.T) {
 	ctx := context.Background()
-	const cluster = "sec-defaults"
-	kube := startTestCluster(t, testenv.ClusterOptions{})
-	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDirectClient(t, kube)
-	ns := newNamespaceIn(t, c)
-	group := func(name string) string {
-		out, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: awssdk.String(name),
-			Description: awssdk.String("test"), VpcId: awssdk.String(vpc.VPCID)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return awssdk.ToString(out.GroupId)
-	}
-	nodeSG, podSG := group("sec-defaults-nodes"), group("sec-defaults-pods")
-	run, err := env.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: awssdk.String("ami-12c6146b"),
-		MinCount: awssdk.Int32(1), MaxCount: awssdk.Int32(1), SubnetId: awssdk.String(vpc.PrivateSubnets[0]),
-		SecurityGroupIds: []string{nodeSG}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const podIP = "10.0.150.41"
-	if _, err := env.ec2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: awssdk.String(vpc.PrivateSubnets[1]),
-		Groups: []string{podSG}, PrivateIpAddress: awssdk.String(podIP)}); err != nil {
-		t.Fatal(err)
-	}
-
-	cloud, err := aws.New(ctx, cloudOptions(cluster, vpc.VPCID, env.moto.Endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := controllerOptions(cluster, cloud)
-	o.VPCID = vpc.VPCID
-	startTestController(t, kube.Config, o)
+	w := newOwnWorld(t, "sec-defaults")
+	w.addNodeAndPod(t, "10.0.150.41")
+	c, ns, vpc, nodeSG, podSG := w.client, w.ns, w.vpc, w.nodeSG, w.podSG
+	w.startController(t, nil)
 
 	applyFiles(t, c, ns, "examples/seed-l4/gwc-nlb.yaml")
 	// The Gateway and routes of the security-group test, with a configuration that takes the
 	// load balancer's security groups away.
-	rest := fmt.Sprintf(sgGateway, 9000, podIP)
+	rest := fmt.Sprintf(sgGateway, 9000, w.podIP)
 	rest = rest[strings.Index(rest, "---")+len("---"):]
 	applyYAML(t, c, ns, noSecurityGroupsGateway+"---"+rest)
 	node := ns + "-node"
 	applyYAML(t, c, "", fmt.Sprintf("apiVersion: v1\nkind: Node\nmetadata: {name: %s}\nspec: {providerID: 'aws:///%s/%s'}\n",
-		node, vpc.Zones[0], awssdk.ToString(run.Instances[0].InstanceId)))
+		node, vpc.Zones[0], w.instance))
 	markNodeReadyIn(t, c, node)
 	_, lbARN := programmedGateway(t, c, ns, "gw")
 	lb := describeLB(t, lbARN)

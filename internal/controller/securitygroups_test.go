@@ -101,25 +101,11 @@ func testGroup(t *testing.T, name string, tags map[string]string) string {
 // (with the targetGroupBinding description) when ours is true.
 func groupRules(t *testing.T, id string, ours bool) []string {
 	t.Helper()
-	out, err := env.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{
-		Filters: []ec2types.Filter{{Name: awssdk.String("group-id"), Values: []string{id}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rules []string
-	for _, g := range out.SecurityGroups {
-		for _, p := range g.IpPermissions {
-			prefix := fmt.Sprintf("%s:%d-%d<", awssdk.ToString(p.IpProtocol), awssdk.ToInt32(p.FromPort), awssdk.ToInt32(p.ToPort))
-			for _, pair := range p.UserIdGroupPairs {
-				if !ours || awssdk.ToString(pair.Description) == nodeRuleDescription {
-					rules = append(rules, prefix+awssdk.ToString(pair.GroupId))
-				}
-			}
-			for _, r := range p.IpRanges {
-				if !ours || awssdk.ToString(r.Description) == nodeRuleDescription {
-					rules = append(rules, prefix+awssdk.ToString(r.CidrIp))
-				}
-			}
+	for _, r := range describedRules(t, id) {
+		rule, desc, _ := strings.Cut(r, " #")
+		if !ours || desc == nodeRuleDescription {
+			rules = append(rules, rule)
 		}
 	}
 	slices.Sort(rules)

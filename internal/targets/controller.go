@@ -124,8 +124,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	arn := req.Name
 	if arn == SecurityGroupsRequest {
-		if err := r.syncSecurityGroups(ctx); err != nil {
+		borrowed, err := r.syncSecurityGroups(ctx)
+		if err != nil {
 			return reconcile.Result{}, fmt.Errorf("worker-node security group rules: %w", err)
+		}
+		if borrowed && r.resync > BorrowedRuleRecheck {
+			return reconcile.Result{RequeueAfter: jitter(BorrowedRuleRecheck)}, nil
 		}
 		return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
 	}

@@ -21,12 +21,15 @@ func TestPlanNodeRulesBesideAnotherOwner(t *testing.T) {
 		Legacy: []model.NodeRule{rule(30002, "sg-frontend"), rule(30003, "sg-frontend")},
 		Others: []model.NodeRule{rule(30001, "sg-backend"), rule(31000, "sg-backend")},
 	}
-	add, remove, legacy := planNodeRules(want, observed, map[string]bool{"sg-backend": true, "sg-frontend": true})
+	add, remove, legacy, borrowed := planNodeRules(want, observed, map[string]bool{"sg-backend": true, "sg-frontend": true})
 	if wantAdd := []model.NodeRule{rule(30000, "sg-backend"), rule(30002, "sg-frontend")}; !reflect.DeepEqual(add, wantAdd) {
 		t.Errorf("add %v, want %v (not the rule another owner has)", add, wantAdd)
 	}
 	if wantRemove := []model.NodeRule{rule(30009, "sg-backend")}; !reflect.DeepEqual(remove, wantRemove) {
 		t.Errorf("remove %v, want %v (ours only, from sources this process used)", remove, wantRemove)
+	}
+	if wantBorrowed := []model.NodeRule{rule(30001, "sg-backend")}; !reflect.DeepEqual(borrowed, wantBorrowed) {
+		t.Errorf("borrowed %v, want %v", borrowed, wantBorrowed)
 	}
 	if !reflect.DeepEqual(legacy, observed.Legacy) {
 		t.Errorf("legacy %v, want every earlier rule %v", legacy, observed.Legacy)

@@ -128,7 +128,7 @@ func TestSecurityGroupPassRecordsProblems(t *testing.T) {
 	r := &Reconciler{reader: reader, registry: reg, nodeRules: NodeRuleOptions{Network: net, ClusterName: "c1"},
 		sg: sgState{groups: map[string]bool{}, sources: map[string]bool{}}}
 
-	if err := r.syncSecurityGroups(ctx); err != nil {
+	if _, err := r.syncSecurityGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-sub; got != "default/gw" {
@@ -148,7 +148,7 @@ func TestSecurityGroupPassRecordsProblems(t *testing.T) {
 	}
 
 	// The same state again records nothing new.
-	if err := r.syncSecurityGroups(ctx); err != nil {
+	if _, err := r.syncSecurityGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -158,7 +158,7 @@ func TestSecurityGroupPassRecordsProblems(t *testing.T) {
 	}
 
 	delete(bad.SecurityGroups[1].Tags, tag)
-	if err := r.syncSecurityGroups(ctx); err != nil {
+	if _, err := r.syncSecurityGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-sub; got != "default/gw" {
@@ -236,7 +236,7 @@ func TestRulesOfAnUnboundSourceAreNotAuthorized(t *testing.T) {
 	net := &unbindingNetwork{fakeNetwork: base, unbind: func() { reg.Set("default/gw", nil) }}
 	r := &Reconciler{reader: reader, registry: reg, nodeRules: NodeRuleOptions{Network: net, ClusterName: "c1"},
 		sg: sgState{groups: map[string]bool{}, sources: map[string]bool{}}}
-	if err := r.syncSecurityGroups(ctx); err != nil {
+	if _, err := r.syncSecurityGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := base.rules["sg-pods"]; len(got) != 0 {
@@ -245,7 +245,7 @@ func TestRulesOfAnUnboundSourceAreNotAuthorized(t *testing.T) {
 	// Bound, the same pass authorizes the rule.
 	net.unbind = func() {}
 	bind()
-	if err := r.syncSecurityGroups(ctx); err != nil {
+	if _, err := r.syncSecurityGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := base.rules["sg-pods"]; len(got) != 1 || got[0].SourceGroupID != "sg-lb" {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -56,16 +57,16 @@ type sgState struct {
 }
 
 // syncSecurityGroups makes the rules of the worker-node security groups equal to what the
-// bound target groups need.
-func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
+// bound target groups need. It says whether a rule they need is another owner's.
+func (r *Reconciler) syncSecurityGroups(ctx context.Context) (bool, error) {
 	o := r.nodeRules
 	if o.Network == nil {
-		return nil
+		return false, nil
 	}
 	logger := log.FromContext(ctx).WithName("security-groups")
 	want, problems, err := r.desiredNodeRules(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r.reportProblems(ctx, problems)
 	st := &r.sg
@@ -90,11 +91,13 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 	sort.Strings(ids)
 	observed, err := o.Network.NodeRules(ctx, ids)
 	if err != nil {
-		return err
+		return false, err
 	}
 	next := map[string]bool{}
+	borrowed := false
 	for _, g := range ids {
-		add, remove, legacy := planNodeRules(want[g], observed[g], st.sources)
+		add, remove, legacy, lent := planNodeRules(want[g], observed[g], st.sources)
+		borrowed = borrowed || len(lent) > 0
 		// A stack deleted while this pass ran has revoked its rules and is deleting its
 		// security group: a rule from that group is not authorized again.
 		add = slices.DeleteFunc(add, func(x model.NodeRule) bool {
@@ -103,13 +106,13 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 		// Taking over an earlier elbgateway's rules: revoked first (AWS would refuse the
 		// same rule with our description as a duplicate), then written again as ours.
 		if err := o.Network.RevokeLegacyNodeRules(ctx, g, legacy); err != nil {
-			return err
+			return false, err
 		}
 		if err := o.Network.AuthorizeNodeRules(ctx, g, add); err != nil {
-			return err
+			return false, err
 		}
 		if err := o.Network.RevokeNodeRules(ctx, g, remove); err != nil {
-			return err
+			return false, err
 		}
 		if len(add)+len(remove)+len(legacy) > 0 {
 			logger.Info("worker-node security group rules", "group", g, "authorized", add, "revoked", remove, "takenOver", legacy)
@@ -119,7 +122,7 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 		}
 	}
 	st.groups = next
-	return nil
+	return borrowed, nil
 }
 
 // planNodeRules compares the rules a group needs with the rules it has: the rules to
@@ -128,7 +131,8 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) error {
 // used: a rule from a group it never used is left to the stack that owns the group). A rule
 // someone else wrote that equals one we need already lets the traffic in: AWS refuses a second
 // one, so it is not authorized; when its owner revokes it, the next pass writes ours.
-func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sources map[string]bool) (add, remove, legacy []model.NodeRule) {
+// The rules left out because another owner has them are returned as borrowed.
+func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sources map[string]bool) (add, remove, legacy, borrowed []model.NodeRule) {
 	var ours []model.NodeRule
 	for _, x := range observed.Ours {
 		if x.CIDR != "" || sources[x.SourceGroupID] {
@@ -136,9 +140,20 @@ func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sour
 		}
 	}
 	add, remove = DiffNodeRules(want, ours)
-	add = slices.DeleteFunc(add, func(x model.NodeRule) bool { return slices.Contains(observed.Others, x) })
-	return add, remove, observed.Legacy
+	add = slices.DeleteFunc(add, func(x model.NodeRule) bool {
+		if slices.Contains(observed.Others, x) {
+			borrowed = append(borrowed, x)
+			return true
+		}
+		return false
+	})
+	return add, remove, observed.Legacy, borrowed
 }
+
+// BorrowedRuleRecheck is how soon the security-group pass looks again while a rule the
+// targets need is another owner's (the AWS Load Balancer Controller's): when that owner
+// revokes it, ours follows within this time rather than at the next resync.
+const BorrowedRuleRecheck = 30 * time.Second
 
 // desiredNodeRules computes the rules of every worker-node group from the bound target groups
 // and their current targets. Targets whose group cannot be chosen are left out and reported
