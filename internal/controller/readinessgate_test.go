@@ -48,27 +48,10 @@ func TestPodReadinessGate(t *testing.T) {
 
 	ns := newNamespaceIn(t, c)
 	setNamespaceLabel(t, c, ns, "enabled")
-	applyFiles(t, c, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/lbconfig.yaml")
-	applyYAML(t, c, ns, `
-apiVersion: v1
-kind: Service
-metadata:
-  name: backend
-spec:
-  ports: [{name: http, port: 3000, targetPort: 3000}]
-  selector: {app: backend}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: gw
-spec:
-  gatewayClassName: aws-nlb-gateway-class
-  infrastructure:
-    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: internet-facing-config}
-  listeners:
-  - {name: tcp, protocol: TCP, port: 8000}
----`+ipTargets+"---"+route("TCPRoute", "tcp", "tcp", "", "backend", 3000))
+	// The seed's backend (one ready endpoint, 192.0.2.10, a pod without a gate) behind an ip
+	// target group.
+	scenarioIn(t, c, ns, "  - {name: tcp, protocol: TCP, port: 8000}\n")
+	applyYAML(t, c, ns, ipTargets+"---"+route("TCPRoute", "tcp", "tcp", "", "backend", 3000))
 	_, lbARN := programmedGateway(t, c, ns, "gw")
 	var tgARN string
 	eventually(t, 30*timeoutScale, "the ip target group", func() error {
@@ -107,22 +90,25 @@ spec:
 
 	// The kubelet's part: the pod has its IP and its containers are ready, but it is not Ready
 	// (its gate is pending), so its endpoint is not ready either.
-	web.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: podIP, PodIPs: []corev1.PodIP{{IP: podIP}}, Conditions: []corev1.PodCondition{
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: corev1.ConditionFalse}}}
-	if err := c.Status().Update(ctx, web); err != nil {
+	// (A strategic merge patch, as the kubelet's: the controller may have written the gate's
+	// condition, TargetNotRegistered, already.)
+	before := web.DeepCopy()
+	web.Status.Phase, web.Status.PodIP, web.Status.PodIPs = corev1.PodRunning, podIP, []corev1.PodIP{{IP: podIP}}
+	web.Status.Conditions = []corev1.PodCondition{{Type: corev1.ContainersReady, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: corev1.ConditionFalse}}
+	if err := c.Status().Patch(ctx, web, client.StrategicMergeFrom(before)); err != nil {
 		t.Fatal(err)
 	}
 	no, yes := false, true
 	port, portName := int32(3000), "http"
 	if err := c.Create(ctx, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: "backend-1", Labels: map[string]string{discoveryv1.LabelServiceName: "backend"}},
+		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: "backend-2", Labels: map[string]string{discoveryv1.LabelServiceName: "backend"}},
 		AddressType: discoveryv1.AddressTypeIPv4, Ports: []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{podIP}, Conditions: discoveryv1.EndpointConditions{Ready: &no, Serving: &yes, Terminating: &no},
 			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: "web-1"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitTargets(t, "the not-ready pod whose gate is pending registered", tgARN, podIP+":3000")
+	waitTargets(t, "the not-ready pod whose gate is pending registered", tgARN, "192.0.2.10:3000,"+podIP+":3000")
 	waitGate(t, c, ns, "web-1", gate, corev1.ConditionFalse, "Elb.RegistrationInProgress")
 
 	setHealth(t, tgARN, podIP, 3000, "healthy", "")

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -17,8 +18,14 @@ import (
 // configuration, the seed's class, and a backend Service with one ready endpoint.
 func scenario(t *testing.T, ns, listenersYAML string) {
 	t.Helper()
-	applyFiles(t, env.client, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/lbconfig.yaml", "examples/seed-l4/backend-service.yaml")
-	applyYAML(t, env.client, ns, `
+	scenarioIn(t, env.client, ns, listenersYAML)
+}
+
+// scenarioIn is scenario in the cluster c reaches.
+func scenarioIn(t *testing.T, c client.Client, ns, listenersYAML string) {
+	t.Helper()
+	applyFiles(t, c, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/lbconfig.yaml", "examples/seed-l4/backend-service.yaml")
+	applyYAML(t, c, ns, `
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata:
