@@ -87,7 +87,7 @@ type clusterScaleResult struct {
 //     with the whole cluster cached and every Gateway programmed;
 //   - added-calls: the calls of one route added afterwards, until quiet.
 //
-// Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x (about 14 minutes on 2 cores),
+// Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x (about 17 minutes on 2 cores),
 // or at a fraction of the size with ELBGATEWAY_CLUSTER_SCALE (see clusterScaleEnv).
 func BenchmarkClusterScale(b *testing.B) {
 	for b.Loop() {
