@@ -44,6 +44,11 @@ type appliedEntry struct {
 	until time.Time
 }
 
+// trusted reports whether the entry holds a stack to answer from at now.
+func (e appliedEntry) trusted(now time.Time) bool {
+	return e.stack != nil && (e.until.IsZero() || now.Before(e.until))
+}
+
 // appliedState remembers, per stack, whether this process took it as applied or observed it.
 type appliedState struct {
 	mu      sync.Mutex
@@ -92,7 +97,7 @@ func (c *Cloud) ObserveApplied(ctx context.Context, desired *model.Stack, hash s
 	}
 	key := stackKey{desired.Type, desired.ID}
 	if e, seen := c.applied.get(key); seen {
-		if e.stack == nil || (!e.until.IsZero() && !c.now().Before(e.until)) {
+		if !e.trusted(c.now()) {
 			return nil, false, nil
 		}
 		s, err := copyStack(e.stack)

@@ -142,7 +142,7 @@ func (c *Cloud) existingLoadBalancer(ctx context.Context, req FactsRequest) (*sn
 		}
 	}
 	key := stackKey{req.Type, req.StackID}
-	if e, ok := c.applied.get(key); ok && e.stack != nil && e.stack.LoadBalancer != nil && c.now().Before(e.until) {
+	if e, ok := c.applied.get(key); ok && e.trusted(c.now()) && e.stack.LoadBalancer != nil {
 		// The last apply left it so (applied.go).
 		lb := e.stack.LoadBalancer
 		out := &snapshot.ExistingLoadBalancer{Scheme: lb.Scheme}

@@ -87,7 +87,7 @@ type clusterScaleResult struct {
 //     with the whole cluster cached and every Gateway programmed;
 //   - added-calls: the calls of one route added afterwards, until quiet.
 //
-// Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x (about 14 minutes on 2 cores),
+// Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x (about 17 minutes on 2 cores),
 // or at a fraction of the size with ELBGATEWAY_CLUSTER_SCALE (see clusterScaleEnv).
 func BenchmarkClusterScale(b *testing.B) {
 	for b.Loop() {
@@ -210,6 +210,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	}
 	res.routesProgrammed, res.gateways = route, size.gateways
 	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 20*time.Minute)
+	waitTargetsRegistered(tb, w, metricsAddr, route)
 	res.programCalls = w.quietCalls(tb)
 	res.programSeconds = time.Since(start).Seconds() - 5 // quietCalls waits 5 s of silence
 	res.programReconciles = reconciles() - before
@@ -232,6 +233,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	applyYAML(tb, w.client, ns, clusterScaleRoute(0, route))
 	perGatewayRoutes[0]++
 	waitRoutesProgrammed(tb, w, ns, perGatewayRoutes, 3*time.Minute)
+	waitTargetsRegistered(tb, w, metricsAddr, 1)
 	res.addedCalls = w.quietCalls(tb)
 	res.addedReconciles = reconciles() - before
 	if ctl.Exited() {
@@ -415,6 +417,33 @@ func ruleCount(ctx context.Context, lbARN string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// waitTargetsRegistered waits until the targets loop has registered the targets of at least n
+// target groups (one RegisterTargets each, counted since the counts were reset) and its work
+// queue is empty. A route's rule can be in AWS long before its targets: with a thousand target
+// groups the targets loop runs behind the Gateways', and pauses of more than quietCalls' five
+// seconds let the programming phase end with hundreds of registrations still to come, which
+// the route added afterwards was then charged with.
+func waitTargetsRegistered(tb testing.TB, w *faultWorld, metricsAddr string, n int) {
+	tb.Helper()
+	eventually(tb, 20*time.Minute, "the targets of every target group registered", func() error {
+		if got := w.proxy.ServiceCounts()["elasticloadbalancing:RegisterTargets"]; got < n {
+			return fmt.Errorf("%d RegisterTargets, want %d", got, n)
+		}
+		depth, err := scrapeMetric(metricsAddr, "workqueue_depth", `name="targets"`)
+		if err != nil {
+			return err
+		}
+		busy, err := scrapeMetric(metricsAddr, "workqueue_unfinished_work_seconds", `name="targets"`)
+		if err != nil {
+			return err
+		}
+		if depth > 0 || busy > 0 {
+			return fmt.Errorf("the targets loop has %v requests queued and work in progress for %v s", depth, busy)
+		}
+		return nil
+	})
 }
 
 // clusterProfileEnv names a file for the controller's heap profile, taken when everything is
