@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -388,34 +387,13 @@ func parentNames(ref gwv1.ParentReference, routeNamespace string, gw *gwv1.Gatew
 }
 
 func (w *statusWriter) addFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
-	if hasFinalizer(gw, f) {
-		return nil
-	}
-	next := gw.DeepCopy()
-	next.Finalizers = append(next.Finalizers, f)
-	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("adding finalizer %s: %w", f, err)
-	}
-	gw.Finalizers, gw.ResourceVersion = next.Finalizers, next.ResourceVersion
-	return nil
+	_, err := setFinalizer(ctx, w.client, gw, f, true)
+	return err
 }
 
 func (w *statusWriter) removeFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
-	if !hasFinalizer(gw, f) {
-		return nil
-	}
-	next := gw.DeepCopy()
-	next.Finalizers = nil
-	for _, x := range gw.Finalizers {
-		if x != f {
-			next.Finalizers = append(next.Finalizers, x)
-		}
-	}
-	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("removing finalizer %s: %w", f, err)
+	if changed, err := setFinalizer(ctx, w.client, gw, f, false); err != nil || !changed {
+		return err
 	}
 	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "Deleted", "Delete", "every AWS resource of the Gateway is deleted")
 	return nil

@@ -90,6 +90,10 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 			return gates, err
 		}
 	}
+	// Both gates need the configuration kinds served (APIs.Restrict).
+	if err := setupConfigFinalizers(mgr, apis, mgr.GetEventRecorder("elbgateway")); err != nil {
+		return gates, err
+	}
 	return gates, targets.Setup(mgr, targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync,
 		NodeRules: nodeRuleOptions(o)})
 }
