@@ -93,14 +93,20 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 			return nil, err
 		}
 		for _, s := range page.Subnets {
-			out = append(out, snapshot.Subnet{
+			sub := snapshot.Subnet{
 				ID:               aws.ToString(s.SubnetId),
 				AvailabilityZone: aws.ToString(s.AvailabilityZone),
 				VPCID:            aws.ToString(s.VpcId),
 				CIDR:             aws.ToString(s.CidrBlock),
 				AvailableIPs:     aws.ToInt32(s.AvailableIpAddressCount),
 				Tags:             fromEC2Tags(s.Tags),
-			})
+			}
+			for _, a := range s.Ipv6CidrBlockAssociationSet {
+				if a.Ipv6CidrBlockState == nil || a.Ipv6CidrBlockState.State == ec2types.SubnetCidrBlockStateCodeAssociated {
+					sub.IPv6CIDRs = append(sub.IPv6CIDRs, aws.ToString(a.Ipv6CidrBlock))
+				}
+			}
+			out = append(out, sub)
 		}
 	}
 	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return strings.Compare(a.ID, b.ID) })

@@ -261,16 +261,7 @@ func (c *Cloud) observeLoadBalancer(ctx context.Context, lb elbtypes.LoadBalance
 	if lb.State != nil {
 		m.State = string(lb.State.Code)
 	}
-	for _, az := range lb.AvailabilityZones {
-		sm := model.SubnetMapping{SubnetID: aws.ToString(az.SubnetId)}
-		for _, a := range az.LoadBalancerAddresses {
-			sm.AllocationID = aws.ToString(a.AllocationId)
-			sm.PrivateIPv4Address = aws.ToString(a.PrivateIPv4Address)
-			sm.IPv6Address = aws.ToString(a.IPv6Address)
-		}
-		m.Subnets = append(m.Subnets, sm)
-	}
-	slices.SortFunc(m.Subnets, func(a, b model.SubnetMapping) int { return strings.Compare(a.SubnetID, b.SubnetID) })
+	m.Subnets = subnetsOf(lb.AvailabilityZones)
 	for _, g := range lb.SecurityGroups {
 		m.SecurityGroups = append(m.SecurityGroups, refs.ref(g))
 	}
@@ -436,4 +427,21 @@ func (c *Cloud) observeRules(ctx context.Context, listenerARN string, refs refIn
 	}
 	slices.SortFunc(out, func(a, b model.Rule) int { return int(a.Priority) - int(b.Priority) })
 	return out, nil
+}
+
+// subnetsOf reads a load balancer's subnets and their static addresses.
+func subnetsOf(zones []elbtypes.AvailabilityZone) []model.SubnetMapping {
+	var out []model.SubnetMapping
+	for _, az := range zones {
+		sm := model.SubnetMapping{SubnetID: aws.ToString(az.SubnetId)}
+		for _, a := range az.LoadBalancerAddresses {
+			sm.AllocationID = aws.ToString(a.AllocationId)
+			sm.PrivateIPv4Address = aws.ToString(a.PrivateIPv4Address)
+			sm.IPv6Address = aws.ToString(a.IPv6Address)
+			sm.PublicIPv4Address = aws.ToString(a.IpAddress)
+		}
+		out = append(out, sm)
+	}
+	slices.SortFunc(out, func(a, b model.SubnetMapping) int { return strings.Compare(a.SubnetID, b.SubnetID) })
+	return out
 }

@@ -197,6 +197,12 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	// A refused change of the load balancer makes the Gateway not Programmed; its listeners
 	// that exist as desired still are (they follow the load balancer's state, lbProg).
 	lbProg := programmedCondition(gw, conds, result)
+	// Translation knows already when the Gateway cannot be programmed as asked (an address of
+	// spec.addresses that cannot be used): its Programmed stands, whatever AWS holds.
+	if c := meta.FindStatusCondition(conds, string(gwv1.GatewayConditionProgrammed)); c != nil {
+		lbProg = *c
+		meta.RemoveStatusCondition(&conds, string(gwv1.GatewayConditionProgrammed))
+	}
 	prog := lbProg
 	if f := in.failures.gatewayFailure(); f != nil && prog.Status != metav1.ConditionFalse {
 		prog.Status = metav1.ConditionFalse
@@ -224,6 +230,7 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 			Type:  ptrTo(gwv1.HostnameAddressType),
 			Value: strings.ToLower(result.LoadBalancer.DNSName),
 		}}
+		st.Addresses = append(st.Addresses, staticAddresses(result.LoadBalancer.Subnets)...)
 	}
 	st.AttachedListenerSets = gw.Status.AttachedListenerSets
 	return prog.Status, st
@@ -408,4 +415,18 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:max] + "…"
+}
+
+// staticAddresses are the load balancer's static IP addresses AWS reports (an Elastic IP's
+// public address, a private IPv4 address, an IPv6 address), after its DNS name.
+func staticAddresses(subnets []model.SubnetMapping) []gwv1.GatewayStatusAddress {
+	var out []gwv1.GatewayStatusAddress
+	for _, s := range subnets {
+		for _, ip := range []string{s.PublicIPv4Address, s.PrivateIPv4Address, s.IPv6Address} {
+			if ip != "" {
+				out = append(out, gwv1.GatewayStatusAddress{Type: ptrTo(gwv1.IPAddressType), Value: ip})
+			}
+		}
+	}
+	return out
 }

@@ -49,6 +49,8 @@ type SubnetMapping struct {
 	AllocationID       string `json:"allocationID,omitempty"`
 	PrivateIPv4Address string `json:"privateIPv4Address,omitempty"`
 	IPv6Address        string `json:"ipv6Address,omitempty"`
+	// PublicIPv4Address is observed only: the address of the Elastic IP AllocationID names.
+	PublicIPv4Address string `json:"publicIPv4Address,omitempty"`
 }
 
 // LoadBalancer is an NLB or ALB.

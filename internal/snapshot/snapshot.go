@@ -120,12 +120,14 @@ type AWSFacts struct {
 
 // Subnet is a VPC subnet.
 type Subnet struct {
-	ID               string            `json:"id"`
-	AvailabilityZone string            `json:"availabilityZone"`
-	VPCID            string            `json:"vpcID,omitempty"`
-	CIDR             string            `json:"cidr,omitempty"`
-	AvailableIPs     int32             `json:"availableIPs,omitempty"`
-	Tags             map[string]string `json:"tags,omitempty"`
+	ID               string `json:"id"`
+	AvailabilityZone string `json:"availabilityZone"`
+	VPCID            string `json:"vpcID,omitempty"`
+	CIDR             string `json:"cidr,omitempty"`
+	// IPv6CIDRs are the subnet's associated IPv6 ranges.
+	IPv6CIDRs    []string          `json:"ipv6CIDRs,omitempty"`
+	AvailableIPs int32             `json:"availableIPs,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
 }
 
 // ExistingLoadBalancer is what exists of the stack's load balancer.

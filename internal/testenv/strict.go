@@ -50,6 +50,9 @@ type Strict struct {
 	keys map[certificateKey][]byte
 	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
 	ipv4Prefixes map[string][]string
+	// lbAddresses are the static addresses of each load balancer's subnets, by ARN and subnet
+	// ID (strict_addresses.go).
+	lbAddresses map[string]map[string]lbAddress
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -86,6 +89,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 		sgCreated: map[string]time.Time{},
 
 		ipv4Prefixes: map[string][]string{},
+		lbAddresses:  map[string]map[string]lbAddress{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -116,6 +120,7 @@ func (s *Strict) reset() {
 	s.health = nil
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
+	s.lbAddresses = map[string]map[string]lbAddress{}
 }
 
 // Close stops the layer.

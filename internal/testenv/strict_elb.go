@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -57,14 +56,18 @@ var elbRules = []strictRule{
 	{svcELB, "DescribeTags", describeTagsAllExist},
 	{svcELB, "CreateListener", listenerCertificate},
 	{svcELB, "CreateLoadBalancer", loadBalancerName},
+	{svcELB, "CreateLoadBalancer", subnetMappingAddresses},
+	{svcELB, "SetSubnets", subnetMappingAddresses},
+	{svcELB, "SetSubnets", unchangedSubnetAddresses},
 	{svcELB, "CreateTargetGroup", targetGroupName},
 	{svcELB, "ModifyTargetGroupAttributes", targetGroupAttributesApply},
 }
 
 var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeTargetGroupAttributes", describeTargetGroupAttributes},
-	{svcELB, "DescribeLoadBalancers", provisioningLoadBalancers},
-	{svcELB, "CreateLoadBalancer", provisioningLoadBalancers},
+	{svcELB, "DescribeLoadBalancers", loadBalancerAddresses},
+	{svcELB, "CreateLoadBalancer", loadBalancerAddresses},
+	{svcELB, "SetSubnets", loadBalancerAddresses},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 }
 
@@ -648,25 +651,23 @@ func notFoundIsNil(err error) *apiError {
 // moto's DescribeLoadBalancers / CreateLoadBalancer answers.
 var createdTimeState = regexp.MustCompile(`(?s)<CreatedTime>([^<]+)</CreatedTime>(.*?)<State><Code>active</Code>`)
 
-// provisioningLoadBalancers (knob ProvisioningSeconds): LoadBalancerState Code — "The state
-// code. The initial state of the load balancer is provisioning. After the load balancer is fully
-// set up and ready to route traffic, its state is active." moto is active at once; with the knob
-// a load balancer reports provisioning until ProvisioningSeconds after its CreatedTime.
-func provisioningLoadBalancers(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
+// provisioning (knob ProvisioningSeconds): LoadBalancerState Code — "The state code. The
+// initial state of the load balancer is provisioning. After the load balancer is fully set up
+// and ready to route traffic, its state is active." moto is active at once; with the knob a load
+// balancer reports provisioning until ProvisioningSeconds after its CreatedTime. It rewrites
+// moto's DescribeLoadBalancers / CreateLoadBalancer answers (see loadBalancerAddresses).
+func provisioning(s *Strict, body string) string {
 	secs := s.Knobs().ProvisioningSeconds
 	if secs <= 0 {
-		return false, nil
+		return body
 	}
 	now := time.Now()
-	s.forwardRewritten(w, r, func(body string) string {
-		return createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
-			sub := createdTimeState.FindStringSubmatch(m)
-			created, err := time.Parse(time.RFC3339Nano, sub[1])
-			if err != nil || now.Sub(created) >= time.Duration(secs)*time.Second {
-				return m
-			}
-			return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
-		})
+	return createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
+		sub := createdTimeState.FindStringSubmatch(m)
+		created, err := time.Parse(time.RFC3339Nano, sub[1])
+		if err != nil || now.Sub(created) >= time.Duration(secs)*time.Second {
+			return m
+		}
+		return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
 	})
-	return true, nil
 }
