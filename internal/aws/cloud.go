@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,7 +77,10 @@ type Options struct {
 
 // Cloud talks to ELBv2 and EC2 for one cluster.
 type Cloud struct {
-	opts    Options
+	// quicGroups are the ARNs of the QUIC and TCP_QUIC target groups seen: their targets are
+	// registered with a QUIC server ID.
+	quicGroups sync.Map
+	opts       Options
 	elb     *elbv2.Client
 	ec2     *ec2.Client
 	calls   *callCounter

@@ -206,6 +206,7 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 		id, _ := c.owned(tags[i], stackID, t)
 		m := fromTargetGroup(tg)
 		m.ID, m.Tags = id, tags[i]
+		c.noteQUIC(m.ARN, m.Protocol)
 		if !attributes {
 			out = append(out, m)
 			continue
@@ -219,6 +220,18 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 	}
 	slices.SortFunc(out, func(a, b model.TargetGroup) int { return strings.Compare(a.ID+a.ARN, b.ID+b.ARN) })
 	return out, nil
+}
+
+// noteQUIC remembers whether a target group is QUIC or TCP_QUIC.
+func (c *Cloud) noteQUIC(arn, protocol string) {
+	if model.IsQUIC(protocol) {
+		c.quicGroups.Store(arn, true)
+	}
+}
+
+func (c *Cloud) isQUIC(arn string) bool {
+	_, ok := c.quicGroups.Load(arn)
+	return ok
 }
 
 func fromTargetGroup(tg elbtypes.TargetGroup) model.TargetGroup {

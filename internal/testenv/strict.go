@@ -53,6 +53,9 @@ type Strict struct {
 	// lbAddresses are the static addresses of each load balancer's subnets, by ARN and subnet
 	// ID (strict_addresses.go).
 	lbAddresses map[string]map[string]lbAddress
+	// quicARNs are the QUIC and TCP_QUIC listeners and target groups moto holds as UDP and
+	// TCP_UDP, by ARN (strict_quic.go).
+	quicARNs map[string]string
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -90,6 +93,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 
 		ipv4Prefixes: map[string][]string{},
 		lbAddresses:  map[string]map[string]lbAddress{},
+		quicARNs:     map[string]string{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -121,6 +125,7 @@ func (s *Strict) reset() {
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
 	s.lbAddresses = map[string]map[string]lbAddress{}
+	s.quicARNs = map[string]string{}
 }
 
 // Close stops the layer.

@@ -59,6 +59,9 @@ var elbRules = []strictRule{
 	{svcELB, "CreateLoadBalancer", subnetMappingAddresses},
 	{svcELB, "SetSubnets", subnetMappingAddresses},
 	{svcELB, "SetSubnets", unchangedSubnetAddresses},
+	{svcELB, "CreateListener", quicListener},
+	{svcELB, "ModifyListener", quicListener},
+	{svcELB, "RegisterTargets", quicTargets},
 	{svcELB, "CreateTargetGroup", targetGroupName},
 	{svcELB, "ModifyTargetGroupAttributes", targetGroupAttributesApply},
 }
@@ -68,6 +71,11 @@ var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeLoadBalancers", loadBalancerAddresses},
 	{svcELB, "CreateLoadBalancer", loadBalancerAddresses},
 	{svcELB, "SetSubnets", loadBalancerAddresses},
+	{svcELB, "CreateTargetGroup", quicStandIns},
+	{svcELB, "CreateListener", quicStandIns},
+	{svcELB, "ModifyListener", quicStandIns},
+	{svcELB, "DescribeTargetGroups", quicStandIns},
+	{svcELB, "DescribeListeners", quicStandIns},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 }
 

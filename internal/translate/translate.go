@@ -196,6 +196,9 @@ func (t *translator) checkSpec() *problem {
 	if p := t.checkAllocations(); p != nil {
 		return p
 	}
+	if p := t.checkQUIC(); p != nil {
+		return p
+	}
 	if s := t.scheme(); s != string(awsv1.LoadBalancerSchemeInternal) && s != string(awsv1.LoadBalancerSchemeInternetFacing) {
 		return &problem{invalidParameters, fmt.Sprintf(
 			"LoadBalancerConfiguration spec.scheme: %q is not a scheme; use internal or internet-facing", s)}
