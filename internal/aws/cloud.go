@@ -81,11 +81,11 @@ type Cloud struct {
 	// registered with a QUIC server ID.
 	quicGroups sync.Map
 	opts       Options
-	elb     *elbv2.Client
-	ec2     *ec2.Client
-	calls   *callCounter
-	tags    *tagCache
-	subnets *ttlCache[[]subnetEntry]
+	elb        *elbv2.Client
+	ec2        *ec2.Client
+	calls      *callCounter
+	tags       *tagCache
+	subnets    *ttlCache[[]subnetEntry]
 	// deletedTGs holds the ARNs of target groups we deleted, which AWS may still list for a
 	// while: never adopted by name (apply_targetgroup.go).
 	deletedTGs *ttlCache[bool]

@@ -15,8 +15,8 @@ import (
 
 // targetGroupProtocols are the target group protocols each NLB listener protocol can forward to.
 var targetGroupProtocols = map[string][]string{
-	"TCP":     {"TCP", "TCP_UDP"},
-	"UDP":     {"UDP", "TCP_UDP"},
+	"TCP":      {"TCP", "TCP_UDP"},
+	"UDP":      {"UDP", "TCP_UDP"},
 	"TCP_UDP":  {"TCP_UDP"},
 	"TLS":      {"TLS", "TCP"},
 	"QUIC":     {"QUIC"},
