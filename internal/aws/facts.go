@@ -110,6 +110,11 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return strings.Compare(a.ID, b.ID) })
+	if !slices.ContainsFunc(out, hasRoleTag) {
+		if err := c.subnetReachability(ctx, out); err != nil {
+			return nil, err
+		}
+	}
 	c.subnets.put(c.opts.VPCID, out, c.now())
 	return slices.Clone(out), nil
 }
@@ -194,4 +199,56 @@ func (c *Cloud) targetGroupARN(ctx context.Context, name string) (string, error)
 	arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
 	c.tgNames.put(name, arn, c.now())
 	return arn, nil
+}
+
+// hasRoleTag says whether a subnet is tagged for load balancers (kubernetes.io/role/elb or
+// kubernetes.io/role/internal-elb).
+func hasRoleTag(s snapshot.Subnet) bool {
+	_, elb := s.Tags["kubernetes.io/role/elb"]
+	_, internal := s.Tags["kubernetes.io/role/internal-elb"]
+	return elb || internal
+}
+
+// subnetReachability marks each subnet public or private by its route table, as the AWS Load
+// Balancer Controller's discovery by reachability: public when the table (the subnet's own, else
+// the VPC's main table) has a route to an internet gateway (igw-...). One DescribeRouteTables
+// listing of the VPC, only when no subnet carries a role tag, cached with the subnets.
+func (c *Cloud) subnetReachability(ctx context.Context, subnets []snapshot.Subnet) error {
+	in := &ec2.DescribeRouteTablesInput{}
+	if c.opts.VPCID != "" {
+		in.Filters = []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.opts.VPCID}}}
+	}
+	bySubnet := map[string]bool{}
+	main, hasMain := false, false
+	p := ec2.NewDescribeRouteTablesPaginator(c.ec2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the route tables of VPC %s: %w", c.opts.VPCID, err)
+		}
+		for _, rt := range page.RouteTables {
+			public := slices.ContainsFunc(rt.Routes, func(r ec2types.Route) bool {
+				return strings.HasPrefix(aws.ToString(r.GatewayId), "igw-") && r.State != ec2types.RouteStateBlackhole
+			})
+			for _, a := range rt.Associations {
+				if aws.ToBool(a.Main) {
+					main, hasMain = public, true
+				}
+				if id := aws.ToString(a.SubnetId); id != "" {
+					bySubnet[id] = public
+				}
+			}
+		}
+	}
+	for i := range subnets {
+		public, ok := bySubnet[subnets[i].ID]
+		if !ok && !hasMain {
+			continue
+		}
+		if !ok {
+			public = main
+		}
+		subnets[i].Public = &public
+	}
+	return nil
 }

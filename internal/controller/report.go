@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,9 @@ type statusWriter struct {
 	now        func() time.Time
 	// metrics are the per-Gateway gauges, which follow what the writer reports.
 	metrics *gatewayMetrics
+	// subnetChoices are the last subnet choice by route table told of each Gateway, so the
+	// event is recorded when the choice changes, not on every reconcile.
+	subnetChoices sync.Map
 }
 
 // report writes the outcome of a successful reconcile and says when to look again.
@@ -60,6 +64,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 			return reconcile.Result{}, err
 		}
 		w.metrics.forget(w.controller, gw.Namespace, gw.Name)
+		w.subnetChoices.Delete(gw.Namespace + "/" + gw.Name)
 		return reconcile.Result{}, nil
 	}
 	programmed, st := w.gatewayStatus(gw, in)
@@ -67,6 +72,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{}, err
 	}
 	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
+	w.subnetChoiceEvent(gw, in.statuses)
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
 	w.targetsRegisteredEvent(gw, gw.Status.Conditions, st.Conditions)
 	if programmed == metav1.ConditionUnknown {
@@ -429,4 +435,18 @@ func staticAddresses(subnets []model.SubnetMapping) []gwv1.GatewayStatusAddress 
 		}
 	}
 	return out
+}
+
+// subnetChoiceEvent tells, once per choice, which subnets discovery by reachability chose for the
+// Gateway's load balancer (no subnet carries a role tag).
+func (w *statusWriter) subnetChoiceEvent(gw *gwv1.Gateway, set *status.Set) {
+	if set == nil || set.Gateway == nil || set.Gateway.SubnetChoice == "" {
+		return
+	}
+	key := gw.Namespace + "/" + gw.Name
+	if last, ok := w.subnetChoices.Load(key); ok && last == set.Gateway.SubnetChoice {
+		return
+	}
+	w.subnetChoices.Store(key, set.Gateway.SubnetChoice)
+	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "SubnetsByRouteTable", "ChooseSubnets", "%s", set.Gateway.SubnetChoice)
 }

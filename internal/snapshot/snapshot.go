@@ -128,6 +128,9 @@ type Subnet struct {
 	IPv6CIDRs    []string          `json:"ipv6CIDRs,omitempty"`
 	AvailableIPs int32             `json:"availableIPs,omitempty"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// Public says whether the subnet's route table sends traffic to an internet gateway; read
+	// only when no subnet of the VPC carries a kubernetes.io/role tag (discovery by reachability).
+	Public *bool `json:"public,omitempty"`
 }
 
 // ExistingLoadBalancer is what exists of the stack's load balancer.

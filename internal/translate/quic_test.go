@@ -46,7 +46,9 @@ func TestQUICRefusals(t *testing.T) {
 		field string
 	}{
 		{"security groups", func(s *awsv1.LoadBalancerConfigurationSpec) { s.DisableSecurityGroup = nil }, "Gateway Accepted", "listenerConfigurations[0].quicEnabled"},
-		{"dualstack", func(s *awsv1.LoadBalancerConfigurationSpec) { s.IpAddressType = ptr(awsv1.LoadBalancerIPAddressTypeDualstack) }, "Gateway Accepted", "listenerConfigurations[0].quicEnabled"},
+		{"dualstack", func(s *awsv1.LoadBalancerConfigurationSpec) {
+			s.IpAddressType = ptr(awsv1.LoadBalancerIPAddressTypeDualstack)
+		}, "Gateway Accepted", "listenerConfigurations[0].quicEnabled"},
 		{"TCP port", func(s *awsv1.LoadBalancerConfigurationSpec) {
 			s.ListenerConfigurations[0].ProtocolPort = "TCP:53"
 		}, "", ""},

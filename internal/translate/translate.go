@@ -108,6 +108,8 @@ type translator struct {
 	// unusable is why the Gateway's spec.addresses cannot be programmed (Programmed=False
 	// AddressNotUsable); nothing of the load balancer is asked of AWS then.
 	unusable *problem
+	// subnetChoice tells which subnets were chosen by route table (see subnets).
+	subnetChoice string
 	stack    *model.Stack
 	set      *status.Set
 	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
