@@ -326,3 +326,54 @@ func TestStaticAddresses(t *testing.T) {
 		t.Errorf("two addresses in one subnet: load balancer %v, Programmed %s %q", stack.LoadBalancer != nil, c.Reason, c.Message)
 	}
 }
+
+// TestSubnetsByRouteTable: without any role tag in the VPC, an internet-facing load balancer
+// takes the public subnets (one per zone) and an internal one the private subnets, and the
+// Gateway's status says which for the event; a VPC with role tags ignores the route tables.
+func TestSubnetsByRouteTable(t *testing.T) {
+	yes, no := true, false
+	subnets := []snapshot.Subnet{
+		{ID: "subnet-pub-a", AvailabilityZone: "z-a", Public: &yes},
+		{ID: "subnet-pub-a2", AvailabilityZone: "z-a", Public: &yes},
+		{ID: "subnet-pub-b", AvailabilityZone: "z-b", Public: &yes},
+		{ID: "subnet-priv-a", AvailabilityZone: "z-a", Public: &no},
+		{ID: "subnet-priv-b", AvailabilityZone: "z-b", Public: &no, Tags: map[string]string{"kubernetes.io/cluster/other": "owned"}},
+	}
+	for _, c := range []struct {
+		scheme awsv1.LoadBalancerScheme
+		want   string
+	}{
+		{awsv1.LoadBalancerSchemeInternetFacing, "subnet-pub-a subnet-pub-b"},
+		{awsv1.LoadBalancerSchemeInternal, "subnet-priv-a"},
+	} {
+		s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+		s.AWS.Subnets = append([]snapshot.Subnet(nil), subnets...)
+		s.AWS.ExistingLoadBalancer = nil
+		s.Settings.DefaultScheme = string(c.scheme)
+		s.LoadBalancerConfigurations = nil
+		s.Gateway.Spec.Infrastructure = nil
+		stack, set := Gateway(s)
+		if stack.LoadBalancer == nil {
+			t.Fatalf("%s: no load balancer: %v", c.scheme, rejections(set))
+		}
+		var got []string
+		for _, m := range stack.LoadBalancer.Subnets {
+			got = append(got, m.SubnetID)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: subnets %v, want %s", c.scheme, got, c.want)
+		}
+		if note := set.Gateway.SubnetChoice; !strings.Contains(note, strings.ReplaceAll(c.want, " ", ", ")) {
+			t.Errorf("%s: subnet choice %q does not name %s", c.scheme, note, c.want)
+		}
+	}
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	s.AWS.Subnets = append([]snapshot.Subnet(nil), subnets...)
+	s.AWS.Subnets[3].Tags = map[string]string{"kubernetes.io/role/elb": "1"}
+	s.AWS.ExistingLoadBalancer, s.LoadBalancerConfigurations, s.Gateway.Spec.Infrastructure = nil, nil, nil
+	s.Settings.DefaultScheme = string(awsv1.LoadBalancerSchemeInternetFacing)
+	stack, set := Gateway(s)
+	if stack.LoadBalancer == nil || len(stack.LoadBalancer.Subnets) != 1 || stack.LoadBalancer.Subnets[0].SubnetID != "subnet-priv-a" || set.Gateway.SubnetChoice != "" {
+		t.Errorf("with a role tag in the VPC the route tables are not used: %+v, choice %q", stack.LoadBalancer, set.Gateway.SubnetChoice)
+	}
+}

@@ -110,8 +110,8 @@ type translator struct {
 	unusable *problem
 	// subnetChoice tells which subnets were chosen by route table (see subnets).
 	subnetChoice string
-	stack    *model.Stack
-	set      *status.Set
+	stack        *model.Stack
+	set          *status.Set
 	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
 	imported map[string]model.Certificate
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
