@@ -31,7 +31,7 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 	if err != nil {
 		return err
 	}
-	actions, err := a.listenerActions(l.DefaultActions, secretRequired)
+	actions, err := a.listenerActions(l.Protocol, l.DefaultActions, secretRequired)
 	if err != nil {
 		return err
 	}
@@ -76,15 +76,21 @@ func (a *applier) createListener(ctx context.Context, l *model.Listener) error {
 
 // listenerActions converts a listener's default actions. An NLB listener never sends
 // TargetGroupStickinessConfig: that is an ALB setting (NLB stickiness is a target group
-// attribute), and AWS refuses it on NLB listeners.
-func (a *applier) listenerActions(actions []model.Action, secret secretUse) ([]elbtypes.Action, error) {
+// attribute), and AWS refuses it on NLB listeners. A QUIC or TCP_QUIC listener sends no
+// weights either (AWS refuses them there; it forwards to one target group).
+func (a *applier) listenerActions(protocol string, actions []model.Action, secret secretUse) ([]elbtypes.Action, error) {
 	out, err := toActions(actions, a.tgRef, secret)
 	if err != nil || a.typ != model.Network {
 		return out, err
 	}
 	for i := range out {
-		if out[i].ForwardConfig != nil {
-			out[i].ForwardConfig.TargetGroupStickinessConfig = nil
+		if fc := out[i].ForwardConfig; fc != nil {
+			fc.TargetGroupStickinessConfig = nil
+			if model.IsQUIC(protocol) {
+				for j := range fc.TargetGroups {
+					fc.TargetGroups[j].Weight = nil
+				}
+			}
 		}
 	}
 	return out, nil
@@ -107,7 +113,7 @@ func secureListenerFields(l *model.Listener, arns []string, certs *[]elbtypes.Ce
 
 func (a *applier) updateListener(ctx context.Context, want, have *model.Listener, u *plan.Update) error {
 	if u.Has(plan.FieldListener) {
-		actions, err := a.listenerActions(want.DefaultActions, secretOrExisting)
+		actions, err := a.listenerActions(want.Protocol, want.DefaultActions, secretOrExisting)
 		if err != nil {
 			return err
 		}

@@ -78,7 +78,8 @@ func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 	}
 	a.c.uncertain.settled("loadbalancer", lb.Name)
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindLoadBalancer, aws.ToString(existing.LoadBalancerArn))
-	a.lb = &model.LoadBalancer{ARN: aws.ToString(existing.LoadBalancerArn), DNSName: aws.ToString(existing.DNSName)}
+	a.lb = &model.LoadBalancer{ARN: aws.ToString(existing.LoadBalancerArn), DNSName: aws.ToString(existing.DNSName),
+		Subnets: subnetsOf(existing.AvailabilityZones)}
 	if existing.State != nil {
 		a.lb.State = string(existing.State.Code)
 	}

@@ -93,6 +93,7 @@ func (a *applier) createTargetGroup(ctx context.Context, tg *model.TargetGroup) 
 		a.c.tags.put(arn, tg.Tags, a.c.now())
 	}
 	a.c.uncertain.settled("targetgroup", tg.Name)
+	a.c.noteQUIC(arn, tg.Protocol)
 	a.tgARNs[tg.ID] = arn
 	a.c.inv.add(stackKey{a.typ, a.stackID}, kindTargetGroup, arn)
 	written := plan.ImpliedTargetGroupAttributes(tg.Attributes)

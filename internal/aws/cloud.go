@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,11 +83,14 @@ type Options struct {
 
 // Cloud talks to ELBv2 and EC2 for one cluster.
 type Cloud struct {
-	opts   Options
-	elb    *elbv2.Client
-	ec2    *ec2.Client
-	waf    *wafv2.Client
-	shield *shield.Client
+	// quicGroups are the ARNs of the QUIC and TCP_QUIC target groups seen: their targets are
+	// registered with a QUIC server ID.
+	quicGroups sync.Map
+	opts       Options
+	elb        *elbv2.Client
+	ec2        *ec2.Client
+	waf        *wafv2.Client
+	shield     *shield.Client
 	// shieldActive caches an ACTIVE Shield Advanced subscription (addons.go).
 	shieldActive *ttlCache[bool]
 	calls        *callCounter

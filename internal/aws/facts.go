@@ -105,7 +105,7 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 			return nil, err
 		}
 		for _, s := range page.Subnets {
-			out = append(out, snapshot.Subnet{
+			sub := snapshot.Subnet{
 				ID:               aws.ToString(s.SubnetId),
 				AvailabilityZone: aws.ToString(s.AvailabilityZone),
 				VPCID:            aws.ToString(s.VpcId),
@@ -113,10 +113,16 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 				IPv6CIDRs:        associatedIPv6(s.Ipv6CidrBlockAssociationSet),
 				AvailableIPs:     aws.ToInt32(s.AvailableIpAddressCount),
 				Tags:             fromEC2Tags(s.Tags),
-			})
+			}
+			out = append(out, sub)
 		}
 	}
 	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return strings.Compare(a.ID, b.ID) })
+	if !slices.ContainsFunc(out, hasRoleTag) {
+		if err := c.subnetReachability(ctx, out); err != nil {
+			return nil, err
+		}
+	}
 	c.subnets.put(c.opts.VPCID, out, c.now())
 	return slices.Clone(out), nil
 }
@@ -213,4 +219,56 @@ func associatedIPv6(set []ec2types.SubnetIpv6CidrBlockAssociation) []string {
 		}
 	}
 	return out
+}
+
+// hasRoleTag says whether a subnet is tagged for load balancers (kubernetes.io/role/elb or
+// kubernetes.io/role/internal-elb).
+func hasRoleTag(s snapshot.Subnet) bool {
+	_, elb := s.Tags["kubernetes.io/role/elb"]
+	_, internal := s.Tags["kubernetes.io/role/internal-elb"]
+	return elb || internal
+}
+
+// subnetReachability marks each subnet public or private by its route table, as the AWS Load
+// Balancer Controller's discovery by reachability: public when the table (the subnet's own, else
+// the VPC's main table) has a route to an internet gateway (igw-...). One DescribeRouteTables
+// listing of the VPC, only when no subnet carries a role tag, cached with the subnets.
+func (c *Cloud) subnetReachability(ctx context.Context, subnets []snapshot.Subnet) error {
+	in := &ec2.DescribeRouteTablesInput{}
+	if c.opts.VPCID != "" {
+		in.Filters = []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.opts.VPCID}}}
+	}
+	bySubnet := map[string]bool{}
+	main, hasMain := false, false
+	p := ec2.NewDescribeRouteTablesPaginator(c.ec2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the route tables of VPC %s: %w", c.opts.VPCID, err)
+		}
+		for _, rt := range page.RouteTables {
+			public := slices.ContainsFunc(rt.Routes, func(r ec2types.Route) bool {
+				return strings.HasPrefix(aws.ToString(r.GatewayId), "igw-") && r.State != ec2types.RouteStateBlackhole
+			})
+			for _, a := range rt.Associations {
+				if aws.ToBool(a.Main) {
+					main, hasMain = public, true
+				}
+				if id := aws.ToString(a.SubnetId); id != "" {
+					bySubnet[id] = public
+				}
+			}
+		}
+	}
+	for i := range subnets {
+		public, ok := bySubnet[subnets[i].ID]
+		if !ok && !hasMain {
+			continue
+		}
+		if !ok {
+			public = main
+		}
+		subnets[i].Public = &public
+	}
+	return nil
 }

@@ -213,6 +213,7 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 		id, _ := c.owned(tags[i], stackID, t)
 		m := fromTargetGroup(tg)
 		m.ID, m.Tags = id, tags[i]
+		c.noteQUIC(m.ARN, m.Protocol)
 		if !attributes {
 			out = append(out, m)
 			continue
@@ -226,6 +227,18 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 	}
 	slices.SortFunc(out, func(a, b model.TargetGroup) int { return strings.Compare(a.ID+a.ARN, b.ID+b.ARN) })
 	return out, nil
+}
+
+// noteQUIC remembers whether a target group is QUIC or TCP_QUIC.
+func (c *Cloud) noteQUIC(arn, protocol string) {
+	if model.IsQUIC(protocol) {
+		c.quicGroups.Store(arn, true)
+	}
+}
+
+func (c *Cloud) isQUIC(arn string) bool {
+	_, ok := c.quicGroups.Load(arn)
+	return ok
 }
 
 func fromTargetGroup(tg elbtypes.TargetGroup) model.TargetGroup {
@@ -268,16 +281,7 @@ func (c *Cloud) observeLoadBalancer(ctx context.Context, lb elbtypes.LoadBalance
 	if lb.State != nil {
 		m.State = string(lb.State.Code)
 	}
-	for _, az := range lb.AvailabilityZones {
-		sm := model.SubnetMapping{SubnetID: aws.ToString(az.SubnetId)}
-		for _, a := range az.LoadBalancerAddresses {
-			sm.AllocationID = aws.ToString(a.AllocationId)
-			sm.PrivateIPv4Address = aws.ToString(a.PrivateIPv4Address)
-			sm.IPv6Address = aws.ToString(a.IPv6Address)
-		}
-		m.Subnets = append(m.Subnets, sm)
-	}
-	slices.SortFunc(m.Subnets, func(a, b model.SubnetMapping) int { return strings.Compare(a.SubnetID, b.SubnetID) })
+	m.Subnets = subnetsOf(lb.AvailabilityZones)
 	for _, g := range lb.SecurityGroups {
 		m.SecurityGroups = append(m.SecurityGroups, refs.ref(g))
 	}
@@ -443,4 +447,21 @@ func (c *Cloud) observeRules(ctx context.Context, listenerARN string, refs refIn
 	}
 	slices.SortFunc(out, func(a, b model.Rule) int { return int(a.Priority) - int(b.Priority) })
 	return out, nil
+}
+
+// subnetsOf reads a load balancer's subnets and their static addresses.
+func subnetsOf(zones []elbtypes.AvailabilityZone) []model.SubnetMapping {
+	var out []model.SubnetMapping
+	for _, az := range zones {
+		sm := model.SubnetMapping{SubnetID: aws.ToString(az.SubnetId)}
+		for _, a := range az.LoadBalancerAddresses {
+			sm.AllocationID = aws.ToString(a.AllocationId)
+			sm.PrivateIPv4Address = aws.ToString(a.PrivateIPv4Address)
+			sm.IPv6Address = aws.ToString(a.IPv6Address)
+			sm.PublicIPv4Address = aws.ToString(a.IpAddress)
+		}
+		out = append(out, sm)
+	}
+	slices.SortFunc(out, func(a, b model.SubnetMapping) int { return strings.Compare(a.SubnetID, b.SubnetID) })
+	return out
 }

@@ -151,7 +151,15 @@ var quoted = regexp.MustCompile(`'([^']+)'`)
 // its InvalidTarget message names, else (a message that names none) one target per call.
 func (c *Cloud) registerChunk(ctx context.Context, tgARN string, chunk []model.Target) (refused []model.Target, messages []string, err error) {
 	register := func(ts []model.Target) error {
-		_, err := c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(ts)})
+		in := &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: toTargets(ts)}
+		if c.isQUIC(tgARN) {
+			// TargetDescription QuicServerId: "This value is required if the protocol is QUIC or
+			// TCP_QUIC and can't be used with other protocols."
+			for i := range in.Targets {
+				in.Targets[i].QuicServerId = optional(model.QUICServerID(ts[i].ID))
+			}
+		}
+		_, err := c.elb.RegisterTargets(ctx, in)
 		return err
 	}
 	pending := chunk

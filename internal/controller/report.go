@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -38,6 +38,9 @@ type statusWriter struct {
 	now        func() time.Time
 	// metrics are the per-Gateway gauges, which follow what the writer reports.
 	metrics *gatewayMetrics
+	// subnetChoices are the last subnet choice by route table told of each Gateway, so the
+	// event is recorded when the choice changes, not on every reconcile.
+	subnetChoices sync.Map
 }
 
 // report writes the outcome of a successful reconcile and says when to look again.
@@ -61,6 +64,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 			return reconcile.Result{}, err
 		}
 		w.metrics.forget(w.controller, gw.Namespace, gw.Name)
+		w.subnetChoices.Delete(gw.Namespace + "/" + gw.Name)
 		return reconcile.Result{}, nil
 	}
 	programmed, st := w.gatewayStatus(gw, in)
@@ -68,6 +72,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{}, err
 	}
 	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
+	w.subnetChoiceEvent(gw, in.statuses)
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
 	w.targetsRegisteredEvent(gw, gw.Status.Conditions, st.Conditions)
 	if programmed == metav1.ConditionUnknown {
@@ -198,6 +203,12 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	// A refused change of the load balancer makes the Gateway not Programmed; its listeners
 	// that exist as desired still are (they follow the load balancer's state, lbProg).
 	lbProg := programmedCondition(gw, conds, result)
+	// Translation knows already when the Gateway cannot be programmed as asked (an address of
+	// spec.addresses that cannot be used): its Programmed stands, whatever AWS holds.
+	if c := meta.FindStatusCondition(conds, string(gwv1.GatewayConditionProgrammed)); c != nil {
+		lbProg = *c
+		meta.RemoveStatusCondition(&conds, string(gwv1.GatewayConditionProgrammed))
+	}
 	prog := lbProg
 	if f := in.failures.gatewayFailure(); f != nil && prog.Status != metav1.ConditionFalse {
 		prog.Status = metav1.ConditionFalse
@@ -225,6 +236,7 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 			Type:  ptrTo(gwv1.HostnameAddressType),
 			Value: strings.ToLower(result.LoadBalancer.DNSName),
 		}}
+		st.Addresses = append(st.Addresses, staticAddresses(result.LoadBalancer.Subnets)...)
 	}
 	st.AttachedListenerSets = gw.Status.AttachedListenerSets
 	return prog.Status, st
@@ -388,34 +400,13 @@ func parentNames(ref gwv1.ParentReference, routeNamespace string, gw *gwv1.Gatew
 }
 
 func (w *statusWriter) addFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
-	if hasFinalizer(gw, f) {
-		return nil
-	}
-	next := gw.DeepCopy()
-	next.Finalizers = append(next.Finalizers, f)
-	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("adding finalizer %s: %w", f, err)
-	}
-	gw.Finalizers, gw.ResourceVersion = next.Finalizers, next.ResourceVersion
-	return nil
+	_, err := setFinalizer(ctx, w.client, gw, f, true)
+	return err
 }
 
 func (w *statusWriter) removeFinalizer(ctx context.Context, gw *gwv1.Gateway, f string) error {
-	if !hasFinalizer(gw, f) {
-		return nil
-	}
-	next := gw.DeepCopy()
-	next.Finalizers = nil
-	for _, x := range gw.Finalizers {
-		if x != f {
-			next.Finalizers = append(next.Finalizers, x)
-		}
-	}
-	if err := w.client.Patch(ctx, next, client.MergeFromWithOptions(gw, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("removing finalizer %s: %w", f, err)
+	if changed, err := setFinalizer(ctx, w.client, gw, f, false); err != nil || !changed {
+		return err
 	}
 	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "Deleted", "Delete", "every AWS resource of the Gateway is deleted")
 	return nil
@@ -430,4 +421,32 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:max] + "…"
+}
+
+// staticAddresses are the load balancer's static IP addresses AWS reports (an Elastic IP's
+// public address, a private IPv4 address, an IPv6 address), after its DNS name.
+func staticAddresses(subnets []model.SubnetMapping) []gwv1.GatewayStatusAddress {
+	var out []gwv1.GatewayStatusAddress
+	for _, s := range subnets {
+		for _, ip := range []string{s.PublicIPv4Address, s.PrivateIPv4Address, s.IPv6Address} {
+			if ip != "" {
+				out = append(out, gwv1.GatewayStatusAddress{Type: ptrTo(gwv1.IPAddressType), Value: ip})
+			}
+		}
+	}
+	return out
+}
+
+// subnetChoiceEvent tells, once per choice, which subnets discovery by reachability chose for the
+// Gateway's load balancer (no subnet carries a role tag).
+func (w *statusWriter) subnetChoiceEvent(gw *gwv1.Gateway, set *status.Set) {
+	if set == nil || set.Gateway == nil || set.Gateway.SubnetChoice == "" {
+		return
+	}
+	key := gw.Namespace + "/" + gw.Name
+	if last, ok := w.subnetChoices.Load(key); ok && last == set.Gateway.SubnetChoice {
+		return
+	}
+	w.subnetChoices.Store(key, set.Gateway.SubnetChoice)
+	w.events.Eventf(gw, nil, corev1.EventTypeNormal, "SubnetsByRouteTable", "ChooseSubnets", "%s", set.Gateway.SubnetChoice)
 }

@@ -114,6 +114,10 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		mgr.GetWebhookServer().Register(targets.WebhookPath, &webhook.Admission{
 			Handler: targets.NewPodMutator(mgr.GetScheme(), directory, mgr.GetAPIReader())})
 	}
+	// Both gates need the configuration kinds served (APIs.Restrict).
+	if err := setupConfigFinalizers(mgr, apis, mgr.GetEventRecorder("elbgateway")); err != nil {
+		return gates, err
+	}
 	return gates, targets.Setup(mgr, to)
 }
 

@@ -6,6 +6,11 @@
 // the identifiers AWS assigned (ARN, GroupID, DNSName). Every list is sorted; see Sort.
 package model
 
+import (
+	"fmt"
+	"net/netip"
+)
+
 // LoadBalancerType is the kind of elastic load balancer.
 type LoadBalancerType string
 
@@ -49,6 +54,8 @@ type SubnetMapping struct {
 	AllocationID       string `json:"allocationID,omitempty"`
 	PrivateIPv4Address string `json:"privateIPv4Address,omitempty"`
 	IPv6Address        string `json:"ipv6Address,omitempty"`
+	// PublicIPv4Address is observed only: the address of the Elastic IP AllocationID names.
+	PublicIPv4Address string `json:"publicIPv4Address,omitempty"`
 }
 
 // LoadBalancer is an NLB or ALB.
@@ -292,4 +299,21 @@ type Target struct {
 	ID               string `json:"id"`
 	Port             int32  `json:"port"`
 	AvailabilityZone string `json:"availabilityZone,omitempty"`
+}
+
+// IsQUIC says whether a listener or target group protocol is QUIC or TCP_QUIC.
+func IsQUIC(protocol string) bool { return protocol == "QUIC" || protocol == "TCP_QUIC" }
+
+// QUICServerID is the QUIC server ID of an IPv4 target of a QUIC target group: "0x" and 16
+// lowercase hexadecimal digits (TargetDescription QuicServerId: "The ID consists of the 0x
+// prefix followed by 16 hexadecimal characters. Any letters must be lowercase. The value must be
+// unique at the listener level."), here the target's IPv4 address in the last 8 digits, so a
+// server finds its own ID from its pod IP. "" for anything else.
+func QUICServerID(target string) string {
+	ip, err := netip.ParseAddr(target)
+	if err != nil || !ip.Is4() {
+		return ""
+	}
+	b := ip.As4()
+	return fmt.Sprintf("0x00000000%02x%02x%02x%02x", b[0], b[1], b[2], b[3])
 }

@@ -89,7 +89,7 @@ func TargetGroupDefaults(t model.LoadBalancerType, protocol string) map[string]s
 	switch {
 	case t == model.Application:
 		return merge(targetGroupCommonDefaults, applicationTargetGroupDefaults)
-	case protocol == "UDP" || protocol == "TCP_UDP":
+	case protocol == "UDP" || protocol == "TCP_UDP" || model.IsQUIC(protocol):
 		return merge(targetGroupCommonDefaults, networkUDPTargetGroupDefaults)
 	}
 	return merge(targetGroupCommonDefaults, networkTargetGroupDefaults)

@@ -49,7 +49,27 @@ func (d *differ) loadBalancerImmutableDiff(want, have *model.LoadBalancer) strin
 	if d.stackType == model.Network && len(have.SecurityGroups) == 0 && len(want.SecurityGroups) > 0 {
 		why.add("securityGroups: an NLB created without security groups (disableSecurityGroup) cannot be given any")
 	}
+	// SetSubnets: "When you specify subnets for a Network Load Balancer, you must include all
+	// subnets that were enabled previously, with their existing configurations": a subnet keeps
+	// the static address it has; another one takes a new load balancer. An address no longer
+	// asked for stays until then.
+	for _, w := range want.Subnets {
+		for _, h := range have.Subnets {
+			if w.SubnetID == h.SubnetID {
+				why.addressChange(w.SubnetID+" allocationID", w.AllocationID, h.AllocationID)
+				why.addressChange(w.SubnetID+" privateIPv4Address", w.PrivateIPv4Address, h.PrivateIPv4Address)
+				why.addressChange(w.SubnetID+" ipv6Address", w.IPv6Address, h.IPv6Address)
+			}
+		}
+	}
 	return why.String()
+}
+
+// addressChange notes a static address of a subnet asked for that differs from the one it has.
+func (r *reasons) addressChange(what, want, have string) {
+	if want != "" && want != have {
+		r.add("subnet " + what + " " + orDefault(have, "(none)") + " → " + want)
+	}
 }
 
 func loadBalancerUpdate(t model.LoadBalancerType, want, have *model.LoadBalancer) (*Update, string) {

@@ -127,10 +127,13 @@ type Subnet struct {
 	AvailabilityZone string `json:"availabilityZone"`
 	VPCID            string `json:"vpcID,omitempty"`
 	CIDR             string `json:"cidr,omitempty"`
-	// IPv6CIDRs are the subnet's associated IPv6 blocks; dual-stack load balancers need one.
+	// IPv6CIDRs are the subnet's associated IPv6 ranges.
 	IPv6CIDRs    []string          `json:"ipv6CIDRs,omitempty"`
 	AvailableIPs int32             `json:"availableIPs,omitempty"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// Public says whether the subnet's route table sends traffic to an internet gateway; read
+	// only when no subnet of the VPC carries a kubernetes.io/role tag (discovery by reachability).
+	Public *bool `json:"public,omitempty"`
 }
 
 // ExistingLoadBalancer is what exists of the stack's load balancer.

@@ -31,6 +31,9 @@ type Gateway struct {
 	Conditions []metav1.Condition `json:"conditions"`
 	// Listeners are in the order of spec.listeners.
 	Listeners []gwv1.ListenerStatus `json:"listeners"`
+	// SubnetChoice says which subnets were chosen by route table, when no subnet carries a
+	// role tag (reported as an event, not a condition).
+	SubnetChoice string `json:"subnetChoice,omitempty"`
 }
 
 // Route is the part of a route's status that this Gateway decides: one entry per parentRef of

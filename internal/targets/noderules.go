@@ -139,9 +139,9 @@ func carriesAll(tags, required map[string]string) bool {
 func PortRules(n Network, port int32, unrestricted bool) []model.NodeRule {
 	traffic := []string{"tcp"}
 	switch n.Protocol {
-	case "UDP":
+	case "UDP", "QUIC":
 		traffic = []string{"udp"}
-	case "TCP_UDP":
+	case "TCP_UDP", "TCP_QUIC":
 		traffic = []string{"tcp", "udp"}
 	}
 	type portRule struct {
@@ -157,7 +157,7 @@ func PortRules(n Network, port int32, unrestricted bool) []model.NodeRule {
 	if v, err := strconv.ParseInt(n.HealthCheckPort, 10, 32); err == nil {
 		hc = int32(v)
 	}
-	if hc != port || n.Protocol == "UDP" || n.SourceGroupID == "" {
+	if hc != port || n.Protocol == "UDP" || n.Protocol == "QUIC" || n.SourceGroupID == "" {
 		ports = append(ports, portRule{protocol: "tcp", from: hc, to: hc, healthCheck: true})
 	}
 	if unrestricted {

@@ -55,6 +55,12 @@ type Strict struct {
 	loopbackNames map[string]string
 	// capacity holds the capacity reservations by load balancer ARN (strict_addons.go).
 	capacity map[string]*capacityReservation
+	// lbAddresses are the static addresses of each load balancer's subnets, by ARN and subnet
+	// ID (strict_addresses.go).
+	lbAddresses map[string]map[string]lbAddress
+	// quicARNs are the QUIC and TCP_QUIC listeners and target groups moto holds as UDP and
+	// TCP_UDP, by ARN (strict_quic.go).
+	quicARNs map[string]string
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -98,6 +104,8 @@ func NewStrict(motoURL string) (*Strict, error) {
 
 		ipv4Prefixes: map[string][]string{},
 		capacity:     map[string]*capacityReservation{},
+		lbAddresses:  map[string]map[string]lbAddress{},
+		quicARNs:     map[string]string{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -130,6 +138,8 @@ func (s *Strict) reset() {
 	s.ipv4Prefixes = map[string][]string{}
 	s.loopbackNames = nil
 	s.capacity = map[string]*capacityReservation{}
+	s.lbAddresses = map[string]map[string]lbAddress{}
+	s.quicARNs = map[string]string{}
 }
 
 // Close stops the layer.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -57,14 +56,26 @@ var elbRules = []strictRule{
 	{svcELB, "DescribeTags", describeTagsAllExist},
 	{svcELB, "CreateListener", listenerCertificate},
 	{svcELB, "CreateLoadBalancer", loadBalancerName},
+	{svcELB, "CreateLoadBalancer", subnetMappingAddresses},
+	{svcELB, "SetSubnets", subnetMappingAddresses},
+	{svcELB, "SetSubnets", unchangedSubnetAddresses},
+	{svcELB, "CreateListener", quicListener},
+	{svcELB, "ModifyListener", quicListener},
+	{svcELB, "RegisterTargets", quicTargets},
 	{svcELB, "CreateTargetGroup", targetGroupName},
 	{svcELB, "ModifyTargetGroupAttributes", targetGroupAttributesApply},
 }
 
 var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeTargetGroupAttributes", describeTargetGroupAttributes},
-	{svcELB, "DescribeLoadBalancers", loadBalancerAnswers},
-	{svcELB, "CreateLoadBalancer", loadBalancerAnswers},
+	{svcELB, "DescribeLoadBalancers", loadBalancerAddresses},
+	{svcELB, "CreateLoadBalancer", loadBalancerAddresses},
+	{svcELB, "SetSubnets", loadBalancerAddresses},
+	{svcELB, "CreateTargetGroup", quicStandIns},
+	{svcELB, "CreateListener", quicStandIns},
+	{svcELB, "ModifyListener", quicStandIns},
+	{svcELB, "DescribeTargetGroups", quicStandIns},
+	{svcELB, "DescribeListeners", quicStandIns},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 }
 
@@ -623,38 +634,36 @@ func notFoundIsNil(err error) *apiError {
 // moto's DescribeLoadBalancers / CreateLoadBalancer answers.
 var createdTimeState = regexp.MustCompile(`(?s)<CreatedTime>([^<]+)</CreatedTime>(.*?)<State><Code>active</Code>`)
 
-// loadBalancerAnswers rewrites moto's DescribeLoadBalancers / CreateLoadBalancer answers for the
-// knobs that change them. ProvisioningSeconds: LoadBalancerState Code — "The state code. The
-// initial state of the load balancer is provisioning. After the load balancer is fully set up and
-// ready to route traffic, its state is active." moto is active at once; with the knob a load
-// balancer reports provisioning until ProvisioningSeconds after its CreatedTime.
-// LoopbackDNSNames: DNSName becomes a loopback address of the load balancer's own (test
-// infrastructure, not an AWS rule: see the knob).
-func loadBalancerAnswers(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
-	k := s.Knobs()
-	if k.ProvisioningSeconds <= 0 && !k.LoopbackDNSNames {
-		return false, nil
+// provisioning (knob ProvisioningSeconds): LoadBalancerState Code — "The state code. The
+// initial state of the load balancer is provisioning. After the load balancer is fully set up
+// and ready to route traffic, its state is active." moto is active at once; with the knob a load
+// balancer reports provisioning until ProvisioningSeconds after its CreatedTime. It rewrites
+// moto's DescribeLoadBalancers / CreateLoadBalancer answers (see loadBalancerAddresses).
+func provisioning(s *Strict, body string) string {
+	secs := s.Knobs().ProvisioningSeconds
+	if secs <= 0 {
+		return body
 	}
 	now := time.Now()
-	s.forwardRewritten(w, r, func(body string) string {
-		if k.ProvisioningSeconds > 0 {
-			body = createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
-				sub := createdTimeState.FindStringSubmatch(m)
-				created, err := time.Parse(time.RFC3339Nano, sub[1])
-				if err != nil || now.Sub(created) >= time.Duration(k.ProvisioningSeconds)*time.Second {
-					return m
-				}
-				return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
-			})
+	return createdTimeState.ReplaceAllStringFunc(body, func(m string) string {
+		sub := createdTimeState.FindStringSubmatch(m)
+		created, err := time.Parse(time.RFC3339Nano, sub[1])
+		if err != nil || now.Sub(created) >= time.Duration(secs)*time.Second {
+			return m
 		}
-		if k.LoopbackDNSNames {
-			body = dnsNameElement.ReplaceAllStringFunc(body, func(m string) string {
-				return "<DNSName>" + s.loopbackName(dnsNameElement.FindStringSubmatch(m)[1]) + "</DNSName>"
-			})
-		}
-		return body
+		return "<CreatedTime>" + sub[1] + "</CreatedTime>" + sub[2] + "<State><Code>provisioning</Code>"
 	})
-	return true, nil
+}
+
+// loopbackDNSNames (knob LoopbackDNSNames) makes each DNSName of moto's answer a loopback
+// address of the load balancer's own (test infrastructure, not an AWS rule: see the knob).
+func loopbackDNSNames(s *Strict, body string) string {
+	if !s.Knobs().LoopbackDNSNames {
+		return body
+	}
+	return dnsNameElement.ReplaceAllStringFunc(body, func(m string) string {
+		return "<DNSName>" + s.loopbackName(dnsNameElement.FindStringSubmatch(m)[1]) + "</DNSName>"
+	})
 }
 
 // dnsNameElement is a load balancer's DNSName in moto's answers.

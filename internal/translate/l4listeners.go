@@ -72,11 +72,24 @@ func (t *translator) portGroups() []portGroup {
 // buildListeners turns each port with valid listeners and an attached route with a usable
 // backend into one AWS listener that forwards to the oldest route's backends.
 func (t *translator) buildListeners() {
+	var quicPort int32
+	var p *problem
 	for _, pg := range t.portGroups() {
 		port, ls, candidates := pg.port, pg.listeners, pg.routes
 		slices.SortFunc(candidates, func(a, b *routeState) int { return olderRoute(a.l4Route, b.l4Route) })
 		protocol := awsProtocol(ls)
 		lc := t.cfg.listenerConfig(protocol, port)
+		if lc != nil && isTrue(lc.QuicEnabled) {
+			if protocol, p = quicProtocol(protocol, quicPort, port); p != nil {
+				for _, l := range ls {
+					l.unresolved = cmpFirst(l.unresolved, p)
+				}
+				continue
+			}
+			if model.IsQUIC(protocol) {
+				quicPort = port
+			}
+		}
 		listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port))}
 		if protocol == "TLS" {
 			certs, p := t.certificates(lc, port, ls)
@@ -246,6 +259,12 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 					"%s: a %s listener on a dualstack NLB forwards only to IPv6 target groups, and the Service is IPv4; give it an IPv6 family (ipFamilies [IPv6] or dual-stack), or set ipAddressType: ipv4 in the LoadBalancerConfiguration",
 					b.field, protocol)}
 			}
+			if p == nil && model.IsQUIC(protocol) && tg.TargetType != "ip" {
+				// LBC: QUIC targets are pods (ip), each registered with its QUIC server ID.
+				p = &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+					"%s: the %s listener on port %d needs ip targets, and the Service's target type is %s; set targetType: ip in its TargetGroupConfiguration",
+					b.field, protocol, port, tg.TargetType)}
+			}
 			if p != nil {
 				r.problems = append(r.problems, *p)
 				continue
@@ -273,6 +292,14 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 	f := &model.ForwardAction{}
 	carries := false
 	for _, ref := range order {
+		if model.IsQUIC(protocol) {
+			// AWS takes no weights on QUIC listeners: every group listed gets its share, so one
+			// of weight 0 is left out.
+			if weights[ref] == 0 {
+				continue
+			}
+			weights[ref] = 1
+		}
 		f.TargetGroups = append(f.TargetGroups, model.WeightedTargetGroup{TargetGroup: ref, Weight: weights[ref]})
 		carries = carries || weights[ref] > 0
 	}
@@ -303,3 +330,48 @@ func (t *translator) uniqueTargetGroup(tg model.TargetGroup, pending []model.Tar
 
 // carriesUDP says whether a listener protocol takes UDP traffic.
 func carriesUDP(protocol string) bool { return protocol == "UDP" || protocol == "TCP_UDP" }
+
+// quicProtocol is the AWS listener protocol of a port whose listener configuration has
+// quicEnabled (as LBC: UDP
+// becomes QUIC, TCP_UDP becomes TCP_QUIC). AWS: "Only one QUIC or TCP_QUIC listener is allowed on
+// an Network Load Balancer at any given time", and "QUIC and TCP_QUIC listeners are not allowed
+// on an Network Load Balancer that has UDP or TCP_UDP listeners": a second UDP port is refused
+// on its listeners, lower ports first.
+func quicProtocol(protocol string, quicPort, port int32) (string, *problem) {
+	switch protocol {
+	case "UDP", "TCP_UDP":
+	default:
+		return "", &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"LoadBalancerConfiguration spec.listenerConfigurations[%s:%d].quicEnabled: only UDP and TCP_UDP listeners become QUIC; remove it", protocol, port)}
+	}
+	if quicPort != 0 {
+		return "", &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"spec.listeners: port %d would be a second QUIC listener (LoadBalancerConfiguration spec.quicEnabled), and an NLB takes one, here port %d; move the UDP listener to another Gateway, or to port %d",
+			port, quicPort, quicPort)}
+	}
+	if protocol == "UDP" {
+		return "QUIC", nil
+	}
+	return "TCP_QUIC", nil
+}
+
+// checkQUIC refuses quicEnabled where AWS refuses QUIC listeners: on ALBs (NLB protocols only),
+// on dualstack NLBs and on NLBs with security groups ("QUIC and TCP_QUIC listeners are not
+// allowed on dualstack load balancers or load balancers with associated security groups").
+func (t *translator) checkQUIC() *problem {
+	for i, lc := range t.cfg.spec.ListenerConfigurations {
+		if !isTrue(lc.QuicEnabled) {
+			continue
+		}
+		field := fmt.Sprintf("LoadBalancerConfiguration spec.listenerConfigurations[%d].quicEnabled", i)
+		switch {
+		case t.alb():
+			return &problem{invalidParameters, field + ": QUIC listeners are for Network Load Balancers; remove it"}
+		case t.ipAddressType() != "ipv4":
+			return &problem{invalidParameters, field + ": AWS allows no QUIC listener on a dualstack load balancer; set spec.ipAddressType: ipv4, or remove it"}
+		case !isTrue(t.cfg.spec.DisableSecurityGroup):
+			return &problem{invalidParameters, field + ": AWS allows no QUIC listener on a load balancer with security groups; set spec.disableSecurityGroup: true (a new load balancer), or remove it"}
+		}
+	}
+	return nil
+}

@@ -173,9 +173,9 @@ func (t *translator) securityGroups() {
 
 func ingressProtocols(listener string) []string {
 	switch listener {
-	case "UDP":
+	case "UDP", "QUIC":
 		return []string{"udp"}
-	case "TCP_UDP":
+	case "TCP_UDP", "TCP_QUIC":
 		return []string{"tcp", "udp"}
 	default:
 		return []string{"tcp"}

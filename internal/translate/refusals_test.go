@@ -3,6 +3,7 @@ package translate
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,11 +49,44 @@ func TestRefusedBeforeCalling(t *testing.T) {
 		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true,
 		field: "spec.loadBalancerSubnets[0].identifier",
 	}, {
-		name: "spec.addresses", base: "GatewayExplicitSubnets",
+		name: "spec.addresses of type Hostname", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Type: ptr(gwv1.HostnameAddressType), Value: "lb.example.com"}}
+		},
+		where: "Gateway Accepted", reason: "UnsupportedAddress", noLoadBalancer: true, field: "spec.addresses[0].type",
+	}, {
+		name: "spec.addresses IPv4 on an internet-facing NLB", base: "GatewayExplicitSubnets",
 		mutate: func(s *snapshot.Snapshot) {
 			s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Value: "10.0.0.10"}}
 		},
-		where: "Gateway Accepted", reason: "UnsupportedAddress", noLoadBalancer: true, field: "spec.addresses",
+		where: "Gateway Programmed", reason: "AddressNotUsable", noLoadBalancer: true, field: "spec.addresses[0].value",
+	}, {
+		name: "spec.addresses outside every subnet", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			internalWithCIDRs(s, nlbLBC(s))
+			s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Value: "10.9.9.9"}}
+		},
+		where: "Gateway Programmed", reason: "AddressNotUsable", noLoadBalancer: true, field: "spec.addresses[0].value",
+	}, {
+		name: "eipAllocation on an internal NLB", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			nlbLBC(s).Scheme = ptr(awsv1.LoadBalancerSchemeInternal)
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true, field: "eipAllocation",
+	}, {
+		name: "eipAllocation on some subnets only", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			nlbLBC(s).LoadBalancerSubnets[1].EIPAllocation = nil
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true, field: "eipAllocation",
+	}, {
+		name: "privateIPv4Allocation outside its subnet", base: "GatewayExplicitSubnets",
+		mutate: func(s *snapshot.Snapshot) {
+			internalWithCIDRs(s, nlbLBC(s))
+			nlbLBC(s).LoadBalancerSubnets[0].PrivateIPv4Allocation = ptr("10.0.1.20")
+			nlbLBC(s).LoadBalancerSubnets[1].PrivateIPv4Allocation = ptr("10.0.1.21")
+		},
+		where: "Gateway Accepted", reason: "InvalidParameters", noLoadBalancer: true, field: "spec.loadBalancerSubnets[0].privateIPv4Allocation",
 	}, {
 		name: "load balancer attribute of the other type", base: "GatewayExplicitSubnets",
 		mutate: func(s *snapshot.Snapshot) {
@@ -154,7 +188,7 @@ func TestRefusedBeforeCalling(t *testing.T) {
 func refusals(set *status.Set) map[string]metav1.Condition {
 	out := map[string]metav1.Condition{}
 	for where, c := range rejections(set) {
-		if c.Type == "Accepted" || c.Type == "ResolvedRefs" {
+		if c.Type == "Accepted" || c.Type == "ResolvedRefs" || c.Type == "Programmed" && c.Reason == "AddressNotUsable" {
 			out[where] = c
 		}
 	}
@@ -252,5 +286,94 @@ func TestConfiguredCertificateARNsChecked(t *testing.T) {
 				t.Errorf("a refused certificate must not refuse the Gateway")
 			}
 		})
+	}
+}
+
+// internalWithCIDRs makes the GatewayExplicitSubnets case an internal NLB without Elastic IPs,
+// its subnets 10.0.1.0/24, 10.0.2.0/24 and 10.0.3.0/24.
+func internalWithCIDRs(s *snapshot.Snapshot, spec *awsv1.LoadBalancerConfigurationSpec) {
+	spec.Scheme = ptr(awsv1.LoadBalancerSchemeInternal)
+	for i := range spec.LoadBalancerSubnets {
+		spec.LoadBalancerSubnets[i].EIPAllocation = nil
+	}
+	for i := range s.AWS.Subnets {
+		s.AWS.Subnets[i].CIDR = fmt.Sprintf("10.0.%d.0/24", i+1)
+	}
+}
+
+// TestStaticAddresses: an internal NLB's spec.addresses become the private addresses of the
+// subnets whose ranges hold them; the configuration's private allocations are kept.
+func TestStaticAddresses(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "GatewayExplicitSubnets"))
+	spec := &s.LoadBalancerConfigurations[0].Spec
+	internalWithCIDRs(s, spec)
+	s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Type: ptr(gwv1.IPAddressType), Value: "10.0.2.30"}, {Value: "10.0.1.40"}}
+	stack, set := Gateway(s)
+	if stack.LoadBalancer == nil {
+		t.Fatalf("no load balancer: %v", rejections(set))
+	}
+	got := map[string]string{}
+	for _, m := range stack.LoadBalancer.Subnets {
+		got[m.SubnetID] = m.PrivateIPv4Address
+	}
+	if want := map[string]string{"subnet-0a1": "10.0.1.40", "subnet-0b2": "10.0.2.30"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("subnet addresses %v, want %v", got, want)
+	}
+	// Two addresses in one subnet: AWS takes one per subnet.
+	s.Gateway.Spec.Addresses = []gwv1.GatewaySpecAddress{{Value: "10.0.2.30"}, {Value: "10.0.2.31"}}
+	stack, set = Gateway(s)
+	if c := rejections(set)["Gateway Programmed"]; stack.LoadBalancer != nil || c.Reason != "AddressNotUsable" || !strings.Contains(c.Message, "spec.addresses[1].value") {
+		t.Errorf("two addresses in one subnet: load balancer %v, Programmed %s %q", stack.LoadBalancer != nil, c.Reason, c.Message)
+	}
+}
+
+// TestSubnetsByRouteTable: without any role tag in the VPC, an internet-facing load balancer
+// takes the public subnets (one per zone) and an internal one the private subnets, and the
+// Gateway's status says which for the event; a VPC with role tags ignores the route tables.
+func TestSubnetsByRouteTable(t *testing.T) {
+	yes, no := true, false
+	subnets := []snapshot.Subnet{
+		{ID: "subnet-pub-a", AvailabilityZone: "z-a", Public: &yes},
+		{ID: "subnet-pub-a2", AvailabilityZone: "z-a", Public: &yes},
+		{ID: "subnet-pub-b", AvailabilityZone: "z-b", Public: &yes},
+		{ID: "subnet-priv-a", AvailabilityZone: "z-a", Public: &no},
+		{ID: "subnet-priv-b", AvailabilityZone: "z-b", Public: &no, Tags: map[string]string{"kubernetes.io/cluster/other": "owned"}},
+	}
+	for _, c := range []struct {
+		scheme awsv1.LoadBalancerScheme
+		want   string
+	}{
+		{awsv1.LoadBalancerSchemeInternetFacing, "subnet-pub-a subnet-pub-b"},
+		{awsv1.LoadBalancerSchemeInternal, "subnet-priv-a"},
+	} {
+		s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+		s.AWS.Subnets = append([]snapshot.Subnet(nil), subnets...)
+		s.AWS.ExistingLoadBalancer = nil
+		s.Settings.DefaultScheme = string(c.scheme)
+		s.LoadBalancerConfigurations = nil
+		s.Gateway.Spec.Infrastructure = nil
+		stack, set := Gateway(s)
+		if stack.LoadBalancer == nil {
+			t.Fatalf("%s: no load balancer: %v", c.scheme, rejections(set))
+		}
+		var got []string
+		for _, m := range stack.LoadBalancer.Subnets {
+			got = append(got, m.SubnetID)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: subnets %v, want %s", c.scheme, got, c.want)
+		}
+		if note := set.Gateway.SubnetChoice; !strings.Contains(note, strings.ReplaceAll(c.want, " ", ", ")) {
+			t.Errorf("%s: subnet choice %q does not name %s", c.scheme, note, c.want)
+		}
+	}
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	s.AWS.Subnets = append([]snapshot.Subnet(nil), subnets...)
+	s.AWS.Subnets[3].Tags = map[string]string{"kubernetes.io/role/elb": "1"}
+	s.AWS.ExistingLoadBalancer, s.LoadBalancerConfigurations, s.Gateway.Spec.Infrastructure = nil, nil, nil
+	s.Settings.DefaultScheme = string(awsv1.LoadBalancerSchemeInternetFacing)
+	stack, set := Gateway(s)
+	if stack.LoadBalancer == nil || len(stack.LoadBalancer.Subnets) != 1 || stack.LoadBalancer.Subnets[0].SubnetID != "subnet-priv-a" || set.Gateway.SubnetChoice != "" {
+		t.Errorf("with a role tag in the VPC the route tables are not used: %+v, choice %q", stack.LoadBalancer, set.Gateway.SubnetChoice)
 	}
 }

@@ -104,6 +104,10 @@ func (t *translator) reportGateway() {
 	default:
 		st.Conditions = []metav1.Condition{condition(accepted, true, string(gwv1.GatewayReasonAccepted), "Gateway is accepted", gen)}
 	}
+	st.SubnetChoice = t.subnetChoice
+	if t.rejected == nil && t.unusable != nil {
+		st.Conditions = append(st.Conditions, condition(string(gwv1.GatewayConditionProgrammed), false, t.unusable.reason, t.unusable.message, gen))
+	}
 	t.set.Gateway = st
 }
 

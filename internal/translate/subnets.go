@@ -85,11 +85,30 @@ func (t *translator) subnets(scheme string) ([]model.SubnetMapping, *problem) {
 		}
 		candidates = append(candidates, s)
 	}
+	byRoute := false
+	if !slices.ContainsFunc(t.s.AWS.Subnets, func(s snapshot.Subnet) bool { _, ok := s.Tags[role]; return ok }) {
+		// No subnet carries the role tag: as the AWS Load Balancer Controller, subnets are
+		// chosen by reachability, public (a route to an internet gateway) for internet-facing
+		// load balancers and private for internal ones.
+		candidates, byRoute = t.reachable(scheme == "internet-facing"), true
+	}
 	chosen := t.onePerZone(candidates)
 	if len(chosen) == 0 && withoutIPv6 > 0 {
 		return nil, &problem{invalidReason, fmt.Sprintf(
 			"spec.loadBalancerSubnets: none of the %d subnets tagged %s=1 in VPC %s has an IPv6 CIDR block, which a %s load balancer needs; associate IPv6 CIDR blocks with them, list dual-stack subnets in the LoadBalancerConfiguration's spec.loadBalancerSubnets, or set ipAddressType: ipv4",
 			withoutIPv6, role, t.s.Settings.VPCID, t.ipAddressType())}
+	}
+	if byRoute && len(chosen) > 0 {
+		kind := "private (no route to an internet gateway)"
+		if scheme == "internet-facing" {
+			kind = "public (routed to an internet gateway)"
+		}
+		var ids []string
+		for _, s := range chosen {
+			ids = append(ids, s.ID)
+		}
+		t.subnetChoice = fmt.Sprintf("no subnet of VPC %s is tagged %s, so the %s subnets %s were chosen by their route tables, one per availability zone; tag subnets with %s=1 or list them in spec.loadBalancerSubnets to choose",
+			t.s.Settings.VPCID, role, kind, strings.Join(ids, ", "), role)
 	}
 	if len(chosen) == 0 {
 		return nil, &problem{invalidReason, fmt.Sprintf(
@@ -218,6 +237,22 @@ func mappings(subnets []snapshot.Subnet) []model.SubnetMapping {
 	var out []model.SubnetMapping
 	for _, s := range subnets {
 		out = append(out, model.SubnetMapping{SubnetID: s.ID})
+	}
+	return out
+}
+
+// reachable lists the subnets that discovery by reachability may take: public or private by
+// their route table, with the same cluster-tag and free-address filters as the role tags.
+func (t *translator) reachable(public bool) []snapshot.Subnet {
+	var out []snapshot.Subnet
+	for _, s := range t.s.AWS.Subnets {
+		if s.ID == "" || s.Public == nil || *s.Public != public {
+			continue
+		}
+		if !t.clusterTagOK(s) || (s.AvailableIPs > 0 && s.AvailableIPs < minFreeIPs) || !t.subnetFitsFamily(s) {
+			continue
+		}
+		out = append(out, s)
 	}
 	return out
 }

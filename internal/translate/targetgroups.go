@@ -15,10 +15,12 @@ import (
 
 // targetGroupProtocols are the target group protocols each NLB listener protocol can forward to.
 var targetGroupProtocols = map[string][]string{
-	"TCP":     {"TCP", "TCP_UDP"},
-	"UDP":     {"UDP", "TCP_UDP"},
-	"TCP_UDP": {"TCP_UDP"},
-	"TLS":     {"TLS", "TCP"},
+	"TCP":      {"TCP", "TCP_UDP"},
+	"UDP":      {"UDP", "TCP_UDP"},
+	"TCP_UDP":  {"TCP_UDP"},
+	"TLS":      {"TLS", "TCP"},
+	"QUIC":     {"QUIC"},
+	"TCP_QUIC": {"TCP_QUIC"},
 }
 
 // targetGroupProtocol picks the protocol of a route's target group behind an AWS listener: a
@@ -26,8 +28,10 @@ var targetGroupProtocols = map[string][]string{
 // kind (a TLSRoute behind a TLS-terminating listener re-encrypts; behind a passthrough listener,
 // which is TCP on AWS, it stays TCP).
 func targetGroupProtocol(listener, kind string, props awsv1.TargetGroupProps) (string, bool) {
-	if listener == "TCP_UDP" {
-		return "TCP_UDP", true
+	if listener == "TCP_UDP" || model.IsQUIC(listener) {
+		// AWS: "The target group for a TCP_QUIC listener must use the TCP_QUIC protocol"; a
+		// QUIC listener's, QUIC.
+		return listener, true
 	}
 	want := ""
 	if props.Protocol != nil {

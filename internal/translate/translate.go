@@ -105,8 +105,13 @@ type translator struct {
 	routes    []*routeState
 	// rejected is why the Gateway is not accepted, if it is not.
 	rejected *problem
-	stack    *model.Stack
-	set      *status.Set
+	// unusable is why the Gateway's spec.addresses cannot be programmed (Programmed=False
+	// AddressNotUsable); nothing of the load balancer is asked of AWS then.
+	unusable *problem
+	// subnetChoice tells which subnets were chosen by route table (see subnets).
+	subnetChoice string
+	stack        *model.Stack
+	set          *status.Set
 	// imported are the certificates the listeners' certificateRefs resolved to, by logical ID.
 	imported map[string]model.Certificate
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
@@ -166,9 +171,8 @@ func (t *translator) checkConfig(class status.GatewayClass) {
 			t.s.GatewayClass.Name, p.message)}
 		return
 	}
-	if len(t.gw.Spec.Addresses) > 0 {
-		t.rejected = &problem{string(gwv1.GatewayReasonUnsupportedAddress),
-			"spec.addresses: static addresses are not supported (the load balancer's address is its DNS name, reported in status.addresses); remove spec.addresses, or pin addresses with LoadBalancerConfiguration spec.loadBalancerSubnets[].eipAllocation or privateIPv4Allocation"}
+	if p := t.checkAddressTypes(); p != nil {
+		t.rejected = p
 		return
 	}
 	cfg, p := resolveConfig(t.s)
@@ -189,6 +193,12 @@ func (t *translator) checkSpec() *problem {
 		return p
 	}
 	if p := t.checkSecurityGroups(); p != nil {
+		return p
+	}
+	if p := t.checkAllocations(); p != nil {
+		return p
+	}
+	if p := t.checkQUIC(); p != nil {
 		return p
 	}
 	if s := t.scheme(); s != string(awsv1.LoadBalancerSchemeInternal) && s != string(awsv1.LoadBalancerSchemeInternetFacing) {
@@ -263,6 +273,12 @@ func (t *translator) buildStack() {
 			t.rejected = p
 			return
 		}
+	}
+	if withAddresses, p := t.staticAddresses(subnets); p == nil {
+		subnets = withAddresses
+	} else if !t.held {
+		t.unusable = p
+		return
 	}
 	t.stack.LoadBalancer = t.loadBalancer(name, subnets)
 	if t.alb() {

@@ -1,0 +1,81 @@
+package translate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+)
+
+// quicSnapshot is the UDPRoute case with a configuration that turns UDP:53 into QUIC.
+func quicSnapshot(t *testing.T, edit func(*awsv1.LoadBalancerConfigurationSpec)) *snapshot.Snapshot {
+	t.Helper()
+	s := loadSnapshot(t, filepath.Join("testdata", "UDPRouteSimpleSameNamespace"))
+	spec := awsv1.LoadBalancerConfigurationSpec{DisableSecurityGroup: ptr(true),
+		ListenerConfigurations: []awsv1.ListenerConfiguration{{ProtocolPort: "UDP:53", QuicEnabled: ptr(true)}}}
+	edit(&spec)
+	s.LoadBalancerConfigurations = append(s.LoadBalancerConfigurations, awsv1.LoadBalancerConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Gateway.Namespace, Name: "quic"}, Spec: spec})
+	s.Gateway.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
+		Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "quic"}}
+	s.Settings.DefaultTargetType = "ip"
+	return s
+}
+
+// TestQUICRefusals: quicEnabled makes a QUIC listener and target group without weights on an
+// IPv4 NLB without security groups; AWS's conditions are refused before any AWS call, naming
+// the field.
+func TestQUICRefusals(t *testing.T) {
+	stack, set := Gateway(quicSnapshot(t, func(*awsv1.LoadBalancerConfigurationSpec) {}))
+	if len(stack.Listeners) != 1 || stack.Listeners[0].Protocol != "QUIC" || len(stack.TargetGroups) != 1 || stack.TargetGroups[0].Protocol != "QUIC" {
+		t.Fatalf("stack %+v, want one QUIC listener and target group; %v", stack.Listeners, rejections(set))
+	}
+	if !model.IsQUIC(stack.Listeners[0].Protocol) {
+		t.Fatal("IsQUIC")
+	}
+	for _, c := range []struct {
+		name  string
+		edit  func(*awsv1.LoadBalancerConfigurationSpec)
+		where string
+		field string
+	}{
+		{"security groups", func(s *awsv1.LoadBalancerConfigurationSpec) { s.DisableSecurityGroup = nil }, "Gateway Accepted", "listenerConfigurations[0].quicEnabled"},
+		{"dualstack", func(s *awsv1.LoadBalancerConfigurationSpec) {
+			s.IpAddressType = ptr(awsv1.LoadBalancerIPAddressTypeDualstack)
+		}, "Gateway Accepted", "listenerConfigurations[0].quicEnabled"},
+		{"TCP port", func(s *awsv1.LoadBalancerConfigurationSpec) {
+			s.ListenerConfigurations[0].ProtocolPort = "TCP:53"
+		}, "", ""},
+	} {
+		stack, set := Gateway(quicSnapshot(t, c.edit))
+		if c.where == "" {
+			// quicEnabled names a port this Gateway does not have as TCP: nothing changes.
+			if len(stack.Listeners) != 1 || stack.Listeners[0].Protocol != "UDP" {
+				t.Errorf("%s: listeners %+v, want the plain UDP listener", c.name, stack.Listeners)
+			}
+			continue
+		}
+		got := rejections(set)[c.where]
+		if got.Reason != "InvalidParameters" || !strings.Contains(got.Message, c.field) || stack.LoadBalancer != nil {
+			t.Errorf("%s: %s %q (load balancer %v), want InvalidParameters naming %s", c.name, got.Reason, got.Message, stack.LoadBalancer != nil, c.field)
+		}
+	}
+	s := quicSnapshot(t, func(*awsv1.LoadBalancerConfigurationSpec) {})
+	s.Settings.DefaultTargetType = "instance"
+	stack, set = Gateway(s)
+	var refused bool
+	for where, c := range rejections(set) {
+		if strings.HasPrefix(where, "UDPRoute") && strings.Contains(c.Message, "needs ip targets") {
+			refused = true
+		}
+	}
+	if !refused || len(stack.Listeners) != 0 {
+		t.Errorf("instance targets behind QUIC: listeners %+v, refusals %v", stack.Listeners, rejections(set))
+	}
+}
