@@ -218,6 +218,14 @@ func (c *Cloud) observeTargetGroups(ctx context.Context, stackID string, t model
 			out = append(out, m)
 			continue
 		}
+		if m.TargetType == "alb" {
+			// Its attributes are AWS's, never changed; its one target is the group's own.
+			if m.Targets, err = c.albGroupTargets(ctx, m.ARN); err != nil {
+				return nil, fmt.Errorf("target group %s: %w", m.Name, err)
+			}
+			out = append(out, m)
+			continue
+		}
 		attrs, err := c.targetGroupAttributes(ctx, m.ARN)
 		if err != nil {
 			return nil, fmt.Errorf("target group %s: %w", m.Name, err)
@@ -464,4 +472,19 @@ func subnetsOf(zones []elbtypes.AvailabilityZone) []model.SubnetMapping {
 	}
 	slices.SortFunc(out, func(a, b model.SubnetMapping) int { return strings.Compare(a.SubnetID, b.SubnetID) })
 	return out
+}
+
+// albGroupTargets reads the targets of a target group of type alb.
+func (c *Cloud) albGroupTargets(ctx context.Context, arn string) ([]model.Target, error) {
+	resp, err := c.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Target
+	for _, d := range resp.TargetHealthDescriptions {
+		if d.Target != nil {
+			out = append(out, model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port)})
+		}
+	}
+	return out, nil
 }

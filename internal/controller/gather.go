@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +41,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 		g.routes,
 		g.namespaces,
 		g.services,
+		g.backendGateways,
 		g.referenceGrants,
 		g.targetGroupConfigurations,
 		g.listenerRuleConfigurations,
@@ -201,6 +204,60 @@ func (g *gatherer) facts(ctx context.Context, s *snapshot.Snapshot) error {
 		return fmt.Errorf("reading AWS facts (subnets, load balancer, target groups): %w", err)
 	}
 	s.AWS = facts
+	return nil
+}
+
+// backendGateways reads the Gateways the TCPRoutes forward to (NLB to ALB chaining): their
+// class's controller, their load balancer's ARN (the message of Programmed=True) and ports.
+func (g *gatherer) backendGateways(ctx context.Context, s *snapshot.Snapshot) error {
+	seen := map[string]bool{}
+	for _, r := range s.TCPRoutes {
+		for _, rule := range r.Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				if b.Kind == nil || *b.Kind != "Gateway" {
+					continue
+				}
+				ns := r.Namespace
+				if b.Namespace != nil && *b.Namespace != "" {
+					ns = string(*b.Namespace)
+				}
+				key := ns + "/" + string(b.Name)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				var gw gwv1.Gateway
+				ok, err := g.get(ctx, key, &gw)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				bg := snapshot.BackendGateway{Namespace: ns, Name: gw.Name}
+				var class gwv1.GatewayClass
+				if ok, err := g.get(ctx, string(gw.Spec.GatewayClassName), &class); err != nil {
+					return err
+				} else if ok {
+					bg.ControllerName = string(class.Spec.ControllerName)
+				}
+				if c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil &&
+					c.Status == metav1.ConditionTrue && strings.HasPrefix(c.Message, "arn:") {
+					bg.ARN = c.Message
+				}
+				// Only listeners that exist in AWS: an NLB target group of type alb takes an
+				// ALB only with a listener on its port.
+				for _, l := range gw.Spec.Listeners {
+					for _, ls := range gw.Status.Listeners {
+						if ls.Name == l.Name && meta.IsStatusConditionTrue(ls.Conditions, string(gwv1.ListenerConditionProgrammed)) {
+							bg.Ports = append(bg.Ports, int32(l.Port))
+						}
+					}
+				}
+				s.BackendGateways = append(s.BackendGateways, bg)
+			}
+		}
+	}
 	return nil
 }
 

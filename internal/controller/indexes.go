@@ -27,6 +27,9 @@ const (
 	indexCertificateNamespace = "elbgateway.certificatenamespace"
 	// indexService indexes routes by the namespace/name of the Services they name.
 	indexService = "elbgateway.service"
+	// indexBackendGateway indexes routes by the namespace/name of the Gateways they forward to
+	// (NLB to ALB chaining).
+	indexBackendGateway = "elbgateway.backendgateway"
 	// indexDefaultTGC indexes LoadBalancerConfigurations by the namespace/name of their default
 	// TargetGroupConfiguration.
 	indexDefaultTGC = "elbgateway.defaulttgc"
@@ -72,6 +75,11 @@ func addIndexes(ctx context.Context, idx client.FieldIndexer, routeKinds []schem
 		}
 		if err := idx.IndexField(ctx, newRoute(gvk), indexService, func(o client.Object) []string {
 			return servicesOfRoute(o.(*unstructured.Unstructured))
+		}); err != nil {
+			return err
+		}
+		if err := idx.IndexField(ctx, newRoute(gvk), indexBackendGateway, func(o client.Object) []string {
+			return backendGatewaysOfRoute(o.(*unstructured.Unstructured))
 		}); err != nil {
 			return err
 		}

@@ -116,6 +116,17 @@ func servicesOfRoute(u *unstructured.Unstructured) []string {
 	return out
 }
 
+// backendGatewaysOfRoute returns the namespace/name of every Gateway a route forwards to.
+func backendGatewaysOfRoute(u *unstructured.Unstructured) []string {
+	var out []string
+	for _, b := range backendsOfRoute(u) {
+		if b.Kind == "Gateway" {
+			out = append(out, b.Namespace+"/"+b.Name)
+		}
+	}
+	return out
+}
+
 // addRoute converts a route into its gwv1 type and appends it to the snapshot.
 func addRoute(s *snapshot.Snapshot, u *unstructured.Unstructured) error {
 	kind := u.GetKind()

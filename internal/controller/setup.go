@@ -150,6 +150,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		For(&gwv1.Gateway{}, builder.WithPredicates(specChanged())).
 		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(m.gatewayClass), builder.WithPredicates(specChanged())).
+		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(m.backendGateway)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.service), builder.WithPredicates(cachedObjectChanged())).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.namespace), builder.WithPredicates(namespaceLabelsChanged())).
 		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration), builder.WithPredicates(specChanged())).

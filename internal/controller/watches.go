@@ -40,6 +40,12 @@ func (m *mapper) service(ctx context.Context, o client.Object) []reconcile.Reque
 	return m.routesBy(ctx, client.MatchingFields{indexService: o.GetNamespace() + "/" + o.GetName()})
 }
 
+// backendGateway brings back the Gateways whose routes forward to a Gateway (NLB to ALB
+// chaining) when it changes, its Programmed condition (the load balancer's ARN) included.
+func (m *mapper) backendGateway(ctx context.Context, o client.Object) []reconcile.Request {
+	return m.routesBy(ctx, client.MatchingFields{indexBackendGateway: o.GetNamespace() + "/" + o.GetName()})
+}
+
 func (m *mapper) namespace(ctx context.Context, o client.Object) []reconcile.Request {
 	return m.routesBy(ctx, client.InNamespace(o.GetName()))
 }

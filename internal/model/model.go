@@ -287,6 +287,10 @@ type TargetGroup struct {
 	Attributes      map[string]string `json:"attributes,omitempty"`
 	Tags            Tags              `json:"tags,omitempty"`
 	Backend         *Backend          `json:"backend,omitempty"`
+	// Targets are the targets of a group of type alb: the one Application Load Balancer it
+	// forwards to (NLB to ALB chaining), registered with the group itself rather than by the
+	// targets loop. Observed for alb groups only.
+	Targets []Target `json:"targets,omitempty"`
 	// Route is the route the target group serves (see Owner); desired only.
 	Route string `json:"route,omitempty"`
 

@@ -86,6 +86,8 @@ const (
 	FieldRule Field = "rule"
 	// FieldPriorities is the change of a RulePriorities update: Update.PriorityMoves.
 	FieldPriorities Field = "priorities"
+	// FieldTargets is the targets of a target group of type alb: Update.Register, Deregister.
+	FieldTargets Field = "targets"
 	// FieldContent is the content of an imported certificate: re-imported under its ARN.
 	FieldContent Field = "content"
 )
@@ -100,6 +102,9 @@ type Update struct {
 	// SetAttributes are the attributes to write, desired values and AWS defaults of keys that
 	// left the configuration.
 	SetAttributes map[string]string
+
+	// Register and Deregister are the targets a target group of type alb gains and loses.
+	Register, Deregister []model.Target
 
 	AddIngress    []model.IngressRule
 	RevokeIngress []model.IngressRule

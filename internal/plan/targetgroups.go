@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -110,9 +113,39 @@ func targetGroupUpdate(t model.LoadBalancerType, want, have *model.TargetGroup) 
 		u.Fields = append(u.Fields, FieldHealthCheck)
 		why.add("healthCheck " + describeHealthCheck(h) + " → " + describeHealthCheck(w))
 	}
-	wantAttrs := ImpliedTargetGroupAttributes(want.Attributes)
-	u.attributes(wantAttrs, have.Attributes, TargetGroupDefaults(t, want.Protocol), &why)
-	pairUnhealthyAttributes(u.SetAttributes, wantAttrs, have.Attributes)
+	if want.TargetType == "alb" {
+		// A target group of type alb keeps AWS's attributes ("you can't modify the target
+		// group attributes"); its one target is part of it.
+		if w, h := targetList(want.Targets), targetList(have.Targets); w != h {
+			u.Fields = append(u.Fields, FieldTargets)
+			u.Register, u.Deregister = targetsMissing(want.Targets, have.Targets), targetsMissing(have.Targets, want.Targets)
+			why.add("targets [" + h + "] → [" + w + "]")
+		}
+	} else {
+		wantAttrs := ImpliedTargetGroupAttributes(want.Attributes)
+		u.attributes(wantAttrs, have.Attributes, TargetGroupDefaults(t, want.Protocol), &why)
+		pairUnhealthyAttributes(u.SetAttributes, wantAttrs, have.Attributes)
+	}
 	u.tags(want.Tags, have.Tags, &why)
 	return u.done(), why.String()
+}
+
+func targetList(ts []model.Target) string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, fmt.Sprintf("%s:%d", t.ID, t.Port))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// targetsMissing are the targets of a that b lacks.
+func targetsMissing(a, b []model.Target) []model.Target {
+	var out []model.Target
+	for _, t := range a {
+		if !slices.ContainsFunc(b, func(x model.Target) bool { return x.ID == t.ID && x.Port == t.Port }) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -51,6 +51,9 @@ type Snapshot struct {
 
 	// Services the routes' backendRefs name.
 	Services []corev1.Service `json:"services,omitempty"`
+	// BackendGateways are the Gateways the TCPRoutes' backendRefs of kind Gateway name (NLB to
+	// ALB chaining).
+	BackendGateways []BackendGateway `json:"backendGateways,omitempty"`
 
 	// EndpointSlices and Nodes are not read by translation (targets are registered by the
 	// targets loop); plan files may carry them to show targets.
@@ -152,4 +155,17 @@ type Certificate struct {
 	// Status is the ACM status; empty means ISSUED. Certificates in any other status are
 	// never picked.
 	Status string `json:"status,omitempty"`
+}
+
+// BackendGateway is a Gateway a route forwards to (NLB to ALB chaining), as far as translation
+// needs it.
+type BackendGateway struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// ControllerName is its class's controller; empty when the class does not exist.
+	ControllerName string `json:"controllerName,omitempty"`
+	// ARN is its load balancer's, from its Programmed condition; empty until it is programmed.
+	ARN string `json:"arn,omitempty"`
+	// Ports are the ports of its listeners that are programmed (exist in AWS).
+	Ports []int32 `json:"ports,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
 	"github.com/elbgateway/elbgateway/internal/model"
+	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
 const kindTargetGroupName = "TargetGroupName"
@@ -22,6 +23,14 @@ type backend struct {
 	external string
 	// service is set for a Service backend.
 	service *serviceBackend
+	// gateway is set for a Gateway backend (NLB to ALB chaining).
+	gateway *gatewayBackend
+}
+
+// gatewayBackend is an ALB Gateway of this controller that an NLB route forwards to.
+type gatewayBackend struct {
+	namespace, name, arn string
+	port                 int32
 }
 
 // serviceBackend is a Service port with the target group settings it gets.
@@ -81,6 +90,10 @@ func (t *translator) resolveBackend(r *l4Route, ref gwv1.BackendRef, field strin
 		sb, p := t.resolveService(r, ref, field)
 		b.service = sb
 		return b, p
+	case kind == "Gateway" && group == gatewayAPIGroup && r.kind == "TCPRoute":
+		gb, p := t.resolveGateway(r, ref, field)
+		b.gateway = gb
+		return b, p
 	case kind == kindTargetGroupName:
 		arn, ok := t.s.AWS.TargetGroupARNs[string(ref.Name)]
 		if !ok || arn == "" {
@@ -91,8 +104,52 @@ func (t *translator) resolveBackend(r *l4Route, ref gwv1.BackendRef, field strin
 		return b, nil
 	default:
 		return b, &problem{string(gwv1.RouteReasonInvalidKind), fmt.Sprintf(
-			"%s.kind: %s (group %q) is not a supported backend; use a Service or kind %s", field, kind, group, kindTargetGroupName)}
+			"%s.kind: %s (group %q) is not a supported backend; use a Service, kind %s, or (TCPRoute) an ALB Gateway of group %s", field, kind, group, kindTargetGroupName, gatewayAPIGroup)}
 	}
+}
+
+// resolveGateway resolves a TCPRoute backendRef of kind Gateway: an ALB Gateway of this
+// controller, programmed, with a listener on the backendRef's port. Until the ALB Gateway is
+// programmed the backend is not resolved; its status change brings the route back (watches.go).
+func (t *translator) resolveGateway(r *l4Route, ref gwv1.BackendRef, field string) (*gatewayBackend, *problem) {
+	ns := r.namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	name := string(ref.Name)
+	if ref.Port == nil {
+		return nil, &problem{string(gwv1.RouteReasonUnsupportedValue), fmt.Sprintf(
+			"%s.port: a Gateway backend needs a port; set it to one of Gateway %s/%s's listener ports", field, ns, name)}
+	}
+	if ns != r.namespace && !referenceGranted(t.s.ReferenceGrants,
+		objectRef{group: gatewayAPIGroup, kind: r.kind, namespace: r.namespace},
+		objectRef{group: gatewayAPIGroup, kind: "Gateway", namespace: ns, name: name}) {
+		return nil, &problem{string(gwv1.RouteReasonRefNotPermitted), fmt.Sprintf(
+			"%s: Gateway %s/%s is in another namespace and no ReferenceGrant in %s allows %s from namespace %s; create one",
+			field, ns, name, ns, r.kind, r.namespace)}
+	}
+	i := slices.IndexFunc(t.s.BackendGateways, func(g snapshot.BackendGateway) bool { return g.Namespace == ns && g.Name == name })
+	if i < 0 {
+		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
+			"%s: Gateway %s/%s not found; create it or fix the name", field, ns, name)}
+	}
+	g := t.s.BackendGateways[i]
+	if g.ControllerName != controllerALB {
+		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
+			"%s: Gateway %s/%s is not an Application Load Balancer Gateway of %s (its class's controller is %q); an NLB forwards only to one",
+			field, ns, name, controllerALB, g.ControllerName)}
+	}
+	port := int32(*ref.Port)
+	if !slices.Contains(g.Ports, port) {
+		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
+			"%s.port: %d is not a programmed listener port of Gateway %s/%s (programmed: %v); the NLB forwards to the ALB's listener on that port",
+			field, port, ns, name, g.Ports)}
+	}
+	if g.ARN == "" {
+		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
+			"%s: Gateway %s/%s is not programmed yet; the route is resolved once its load balancer exists", field, ns, name)}
+	}
+	return &gatewayBackend{namespace: ns, name: name, arn: g.ARN, port: port}, nil
 }
 
 func (t *translator) resolveService(r *l4Route, ref gwv1.BackendRef, field string) (*serviceBackend, *problem) {

@@ -240,6 +240,14 @@ func (t *translator) forward(r *routeState, protocol string, port int32) (*model
 	weights := map[model.Ref]int32{}
 	for _, b := range r.backends {
 		ref := model.Ref{External: b.external}
+		if b.gateway != nil {
+			tg := t.albTargetGroup(r.l4Route, b.gateway)
+			if !slices.ContainsFunc(t.stack.TargetGroups, func(x model.TargetGroup) bool { return x.ID == tg.ID }) &&
+				!slices.ContainsFunc(pending, func(x model.TargetGroup) bool { return x.ID == tg.ID }) {
+				pending = append(pending, tg)
+			}
+			ref = model.Ref{ID: tg.ID}
+		}
 		if b.service != nil {
 			tgProtocol, ok := targetGroupProtocol(protocol, r.kind, b.service.props)
 			if !ok {

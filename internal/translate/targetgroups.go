@@ -104,6 +104,36 @@ func (t *translator) targetGroup(r *l4Route, sb *serviceBackend, protocol string
 	return tg, nil
 }
 
+// albTargetGroup is the target group of type alb an NLB route forwards to an ALB Gateway with:
+// TCP on the ALB listener's port, the ALB as its one target, and an HTTP health check on the
+// traffic port (an HTTPS ALB listener needs an HTTPS check: set it in AWS, or front an HTTP
+// listener). Target groups of type alb take no attributes.
+func (t *translator) albTargetGroup(r *l4Route, g *gatewayBackend) model.TargetGroup {
+	gw := t.gw
+	port := strconv.Itoa(int(g.port))
+	id := fmt.Sprintf("%s/%s:%s-%s:%s-gateway-%s-%s:%s", gw.Namespace, gw.Name, r.namespace, r.name, r.kind, g.namespace, g.name, port)
+	name := targetGroupName(targetGroupNameParts{
+		cluster: t.s.Settings.ClusterName, gatewayNamespace: gw.Namespace, gateway: gw.Name,
+		routeNamespace: r.namespace, route: r.name, kind: r.kind,
+		serviceNamespace: g.namespace, service: "gateway/" + g.name, port: port,
+		targetType: "alb", protocol: "TCP",
+	})
+	return model.TargetGroup{
+		ID:            id,
+		Name:          name,
+		TargetType:    "alb",
+		Protocol:      "TCP",
+		Port:          g.port,
+		IPAddressType: "ipv4",
+		VPCID:         t.s.Settings.VPCID,
+		HealthCheck: model.HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/",
+			IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2, HTTPCode: "200-399"},
+		Tags:    t.tags(nil, id),
+		Route:   model.RouteOwner(r.kind, r.namespace, r.name),
+		Targets: []model.Target{{ID: g.arn, Port: g.port}},
+	}
+}
+
 // healthCheck is the NLB default health check (TCP on the traffic port, 15 s / 5 s / 3 / 3; for
 // instance targets of a Service with externalTrafficPolicy Local, HTTP /healthz on the health
 // check node port, 10 s / 6 s / 2 / 2) with the TargetGroupConfiguration's settings over it.
