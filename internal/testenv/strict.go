@@ -50,6 +50,8 @@ type Strict struct {
 	keys map[certificateKey][]byte
 	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
 	ipv4Prefixes map[string][]string
+	// transforms are the transforms of each listener rule, by rule ARN (strict_transforms.go).
+	transforms map[string][]ruleTransform
 	// loopbackNames are the addresses LoopbackDNSNames gave out, by moto's DNS name.
 	loopbackNames map[string]string
 }
@@ -93,6 +95,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 		sgCreated: map[string]time.Time{},
 
 		ipv4Prefixes: map[string][]string{},
+		transforms:   map[string][]ruleTransform{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -123,6 +126,7 @@ func (s *Strict) reset() {
 	s.health = nil
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
+	s.transforms = map[string][]ruleTransform{}
 	s.loopbackNames = nil
 }
 

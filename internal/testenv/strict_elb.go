@@ -47,6 +47,8 @@ var elbRules = []strictRule{
 	{svcELB, "CreateRule", rulesPerLoadBalancer},
 	{svcELB, "CreateRule", conditionLimits},
 	{svcELB, "ModifyRule", conditionLimits},
+	{svcELB, "CreateRule", transformLimits},
+	{svcELB, "ModifyRule", transformLimits},
 	{svcELB, "CreateListener", nlbForwardStickiness},
 	{svcELB, "ModifyListener", nlbForwardStickiness},
 	{svcELB, "CreateListener", dualStackUDPNeedsIPv6},
@@ -67,6 +69,10 @@ var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeLoadBalancers", loadBalancerAnswers},
 	{svcELB, "CreateLoadBalancer", loadBalancerAnswers},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
+	{svcELB, "CreateRule", keepTransforms},
+	{svcELB, "ModifyRule", keepTransforms},
+	{svcELB, "DeleteRule", forgetTransforms},
+	{svcELB, "DescribeRules", describeTransforms},
 }
 
 // targetZoneByType: TargetDescription.AvailabilityZone — "This parameter is not supported if the
