@@ -123,7 +123,9 @@ func TestStrictRuleTransformLimits(t *testing.T) {
 	host := func(regex, replace string) map[string]any {
 		return rewrite("host-header-rewrite", "HostHeaderRewriteConfig", regex, replace)
 	}
-	path := func(regex, replace string) map[string]any { return rewrite("url-rewrite", "UrlRewriteConfig", regex, replace) }
+	path := func(regex, replace string) map[string]any {
+		return rewrite("url-rewrite", "UrlRewriteConfig", regex, replace)
+	}
 	priority := 0
 	create := func(ts string) []string {
 		priority++
