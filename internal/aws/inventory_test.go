@@ -193,7 +193,7 @@ func observeUnchanged(t *testing.T, c *Cloud, desired *model.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rest := plan.Diff(motoView(desired), observed); len(rest) != 0 {
+	if rest := plan.Diff(desired, observed); len(rest) != 0 {
 		t.Fatalf("stack %s is not in steady state: %d changes, first %s", desired.ID, len(rest), rest[0])
 	}
 }

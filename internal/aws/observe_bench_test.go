@@ -235,7 +235,7 @@ func observeChecked(b *testing.B, c *Cloud, s *model.Stack) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if rest := plan.Diff(motoView(s), observed); len(rest) != 0 {
+	if rest := plan.Diff(s, observed); len(rest) != 0 {
 		b.Fatalf("the benchmark stack %s is not in steady state: %d changes, first %s", s.ID, len(rest), rest[0])
 	}
 }

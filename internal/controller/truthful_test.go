@@ -26,8 +26,9 @@ import (
 // Truthful status and failure isolation, on a cluster of its own whose controller reaches AWS
 // through a fault proxy (calls counted, refusals injected): a refused input costs no call, a
 // refused change shows on its own object and stops nothing else, a held Gateway keeps its
-// targets fed across a restart, deletion protection keeps the load balancer and says so, and
-// a load balancer deleted out of band comes back.
+// targets fed across a restart, deletion protection keeps the load balancer and says so, a load
+// balancer deleted out of band comes back, and resyncs that read back a rule with transforms
+// write nothing.
 func TestFailuresStayOnTheirObjects(t *testing.T) {
 	w := startFaultWorld(t)
 	stop := w.startTruthfulController(t)
@@ -35,6 +36,7 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 	t.Run("refused inputs cost no call", w.refusals)
 	t.Run("a refused HTTPS listener leaves the HTTP listener serving", w.refusedHTTPSListener)
 	t.Run("a load balancer deleted out of band comes back", w.drift)
+	t.Run("resyncs of a rewriting route modify no rule", w.rewriteConverges)
 	t.Run("deletion protection keeps the load balancer and the finalizer", w.deletionProtection)
 	t.Run("the shared backend group stays while any load balancer carries it", w.backendGroupInUse)
 	t.Run("a route gets a status while AWS cannot be read", w.routeStatusWhileAWSFails)

@@ -51,6 +51,8 @@ type Strict struct {
 	keys map[certificateKey][]byte
 	// ipv4Prefixes are the prefixes assigned to each network interface (strict_prefixes.go).
 	ipv4Prefixes map[string][]string
+	// transforms are the transforms of each listener rule, by rule ARN (strict_transforms.go).
+	transforms map[string][]ruleTransform
 	// loopbackNames are the addresses LoopbackDNSNames gave out, by moto's DNS name.
 	loopbackNames map[string]string
 	// capacity holds the capacity reservations by load balancer ARN (strict_addons.go).
@@ -106,6 +108,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 		capacity:     map[string]*capacityReservation{},
 		lbAddresses:  map[string]map[string]lbAddress{},
 		quicARNs:     map[string]string{},
+		transforms:   map[string][]ruleTransform{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -136,6 +139,7 @@ func (s *Strict) reset() {
 	s.health = nil
 	s.keys = nil
 	s.ipv4Prefixes = map[string][]string{}
+	s.transforms = map[string][]ruleTransform{}
 	s.loopbackNames = nil
 	s.capacity = map[string]*capacityReservation{}
 	s.lbAddresses = map[string]map[string]lbAddress{}

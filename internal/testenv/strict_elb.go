@@ -46,6 +46,8 @@ var elbRules = []strictRule{
 	{svcELB, "CreateRule", rulesPerLoadBalancer},
 	{svcELB, "CreateRule", conditionLimits},
 	{svcELB, "ModifyRule", conditionLimits},
+	{svcELB, "CreateRule", transformLimits},
+	{svcELB, "ModifyRule", transformLimits},
 	{svcELB, "CreateListener", nlbForwardStickiness},
 	{svcELB, "ModifyListener", nlbForwardStickiness},
 	{svcELB, "SetSecurityGroups", nlbWithoutSecurityGroups},
@@ -77,6 +79,10 @@ var elbAnswers = []strictAnswer{
 	{svcELB, "DescribeTargetGroups", quicStandIns},
 	{svcELB, "DescribeListeners", quicStandIns},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
+	{svcELB, "CreateRule", keepTransforms},
+	{svcELB, "ModifyRule", keepTransforms},
+	{svcELB, "DeleteRule", forgetTransforms},
+	{svcELB, "DescribeRules", describeTransforms},
 }
 
 // targetZoneByType: TargetDescription.AvailabilityZone — "This parameter is not supported if the
