@@ -45,6 +45,8 @@ type Options struct {
 	Resync time.Duration
 	// NodeRules configure the worker-node security group rules (securitygroups.go).
 	NodeRules NodeRuleOptions
+	// Reader reads EndpointSlices and Nodes (default: the manager's cache).
+	Reader client.Reader
 }
 
 // Reconciler registers and deregisters the targets of one target group per request; the
@@ -73,7 +75,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}
-	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
+	if o.Reader == nil {
+		o.Reader = mgr.GetCache()
+	}
+	r := &Reconciler{reader: o.Reader, cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
 		fresh: aws.NewFreshPasses(o.Resync)}
 	kicks := make(chan event.TypedGenericEvent[string], 1)
 	r.kick = newKick(kicks)
@@ -213,7 +218,8 @@ func endpointSliceChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
+		stub := o.AddressType == "" || n.AddressType == "" // a cached stub (no route names its Service): any new version
+		return stub && o.ResourceVersion != n.ResourceVersion || o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
 			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}
