@@ -120,7 +120,7 @@ func TestSpecChangedIgnoresStatusWrites(t *testing.T) {
 func TestCachedObjectChanged(t *testing.T) {
 	p := cachedObjectChanged()
 	full := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "1"},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}, SessionAffinity: corev1.ServiceAffinityNone}}
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: []corev1.ServicePort{{Port: 80}}, SessionAffinity: corev1.ServiceAffinityNone}}
 	slim := func(s *corev1.Service) *corev1.Service {
 		o, err := slimService(s)
 		if err != nil {

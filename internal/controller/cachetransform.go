@@ -21,6 +21,8 @@ import (
 // objects a Gateway uses rather than the size of the cluster: every cluster-wide Service,
 // EndpointSlice, Node and Namespace is cached, and their managedFields, last-applied
 // annotations, cluster IPs, selectors, topology and status would otherwise cost kilobytes each.
+// Services that no route names, and their EndpointSlices, are kept as stubs (stubs.go); the
+// fields below are those of the Services routes name.
 //
 // What is read (every field read in internal/ of a cached kind of core or discovery):
 //
@@ -60,13 +62,14 @@ var readAnnotations = map[string]bool{}
 // hash of their keys and values. It exists only in the cache.
 const annotationsDigestKey = "gateway.k8s.aws/cached-annotations-digest"
 
-// CacheOptions are the manager cache options the controllers expect: the transforms above.
+// CacheOptions are the manager cache options the controllers expect: the transforms above, and
+// stubs for the Services and EndpointSlices that no route names (stubs.go).
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripUnread,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Service{}:            {Transform: slimService},
-			&discoveryv1.EndpointSlice{}: {Transform: slimEndpointSlice},
+			&corev1.Service{}:            {Transform: cacheService},
+			&discoveryv1.EndpointSlice{}: {Transform: cacheEndpointSlice},
 			&corev1.Node{}:               {Transform: slimNode},
 			&corev1.Namespace{}:          {Transform: slimNamespace},
 			&corev1.Pod{}:                {Transform: slimPod},

@@ -20,13 +20,18 @@ import (
 // A Service and an EndpointSlice written by server-side apply carry managedFields on the API
 // server; the controller's cache holds them without, with the ports and endpoints translation
 // and target registration read, and an annotation change still shows in the cached object.
+// A Service no route names, and its slice, are cached as stubs: name, version and the slice's
+// service-name label, no ports or endpoints.
 func TestCachedServiceAndSliceCarryNoManagedFields(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ns := newNamespace(t)
-	if err := applyService(ctx, env.client, ns, 0); err != nil {
-		t.Fatal(err)
+	for i := range 2 {
+		if err := applyService(ctx, env.client, ns, i); err != nil {
+			t.Fatal(err)
+		}
 	}
+	defer controller.NameServices("route-uid-"+ns, ns+"/svc-0")()
 	svcKey := types.NamespacedName{Namespace: ns, Name: "svc-0"}
 	sliceKey := types.NamespacedName{Namespace: ns, Name: "svc-0-abcde"}
 	var served corev1.Service
@@ -81,6 +86,22 @@ func TestCachedServiceAndSliceCarryNoManagedFields(t *testing.T) {
 	var slices discoveryv1.EndpointSliceList
 	if err := ca.List(ctx, &slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: "svc-0"}); err != nil || len(slices.Items) != 1 {
 		t.Errorf("slices of svc-0 in the cache: %d, %v", len(slices.Items), err)
+	}
+
+	// svc-1, which nothing names, is a stub, and so is its slice, still listed by its label.
+	var stub corev1.Service
+	if err := ca.Get(ctx, types.NamespacedName{Namespace: ns, Name: "svc-1"}, &stub); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stub.Spec, corev1.ServiceSpec{}) || stub.ResourceVersion == "" || stub.Labels != nil || stub.Annotations != nil || stub.UID != "" {
+		t.Errorf("unnamed Service cached as %+v, want a stub: name and version only", stub)
+	}
+	if err := ca.List(ctx, &slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: "svc-1"}); err != nil || len(slices.Items) != 1 {
+		t.Fatalf("slices of svc-1 in the cache: %d, %v", len(slices.Items), err)
+	}
+	if s := slices.Items[0]; s.AddressType != "" || s.Ports != nil || s.Endpoints != nil || s.ResourceVersion == "" ||
+		!reflect.DeepEqual(s.Labels, map[string]string{discoveryv1.LabelServiceName: "svc-1"}) {
+		t.Errorf("unnamed Service's slice cached as %+v, want a stub: name, version and service-name label", s)
 	}
 
 	// An annotation added (a nudge) changes the cached object's digest of them.

@@ -60,3 +60,10 @@ func (s *SecretWatcher) Stored(key string) (objects []string, dataKeys []string)
 	sort.Strings(dataKeys)
 	return objects, dataKeys
 }
+
+// NameServices records, as a route with the given UID would, that the Services ("namespace/name")
+// are named, so that the cache keeps them whole; the returned func forgets it.
+func NameServices(routeUID string, keys ...string) func() {
+	referencedServices.set(routeUID, keys)
+	return func() { referencedServices.set(routeUID, nil) }
+}

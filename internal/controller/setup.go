@@ -70,6 +70,19 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
 
+	// Stubs in the cache (stubs.go): the route informers keep the set of named Services, and
+	// gather and the targets loop read through the resolver.
+	resolver := newStubResolver(mgr.GetCache(), mgr.GetAPIReader())
+	for _, gvk := range apis.allRouteKinds() {
+		inf, err := mgr.GetCache().GetInformer(context.Background(), newRoute(gvk))
+		if err != nil {
+			return gates, fmt.Errorf("watching %s: %w", gvk.Kind, err)
+		}
+		if _, err := inf.AddEventHandler(routeRefsHandler(referencedServices, resolver.forget)); err != nil {
+			return gates, fmt.Errorf("watching %s: %w", gvk.Kind, err)
+		}
+	}
+
 	gauges, err := newGatewayMetrics(o.Registerer)
 	if err != nil {
 		return gates, fmt.Errorf("registering the Gateway metrics: %w", err)
@@ -89,11 +102,12 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, err
 	}
 	for _, c := range controllers {
-		if err := setupGateway(mgr, o, apis, c, writer(c)); err != nil {
+		if err := setupGateway(mgr, o, apis, c, writer(c), resolver); err != nil {
 			return gates, err
 		}
 	}
-	to := targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync, NodeRules: nodeRuleOptions(o)}
+	to := targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync, Reader: resolver,
+		NodeRules: nodeRuleOptions(o)}
 	if o.ReadinessGates.Enabled {
 		health, ok := o.Cloud.(targets.HealthReader)
 		if !ok {
@@ -122,13 +136,13 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 }
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.
-func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string, w *statusWriter) error {
+func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string, w *statusWriter, resolver client.Reader) error {
 	m := &mapper{reader: mgr.GetCache(), routeKinds: apis.routeKindsOf(controllerName)}
 	r := &gatewayReconciler{
 		controller: controllerName,
 		reader:     mgr.GetCache(),
 		cloud:      o.Cloud,
-		gatherer: &gatherer{reader: mgr.GetCache(), cloud: o.Cloud, apis: apis, controller: controllerName,
+		gatherer: &gatherer{reader: resolver, cloud: o.Cloud, apis: apis, controller: controllerName,
 			settings: snapshot.Settings{
 				ControllerName: controllerName, ClusterName: o.ClusterName, VPCID: o.VPCID,
 				DefaultScheme: o.DefaultScheme, DefaultTargetType: o.DefaultTargetType,

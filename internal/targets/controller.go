@@ -54,6 +54,8 @@ type Options struct {
 	// (default DefaultGatePoll); GateBackoffCap bounds the pause after failed reads (default
 	// DefaultGateBackoffCap).
 	GatePoll, GateBackoffCap time.Duration
+	// Reader reads EndpointSlices and Nodes (default: the manager's cache).
+	Reader client.Reader
 }
 
 // Reconciler registers and deregisters the targets of one target group per request; the
@@ -88,7 +90,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Resync == 0 {
 		o.Resync = 10 * time.Minute
 	}
-	r := &Reconciler{reader: mgr.GetCache(), cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
+	if o.Reader == nil {
+		o.Reader = mgr.GetCache()
+	}
+	r := &Reconciler{reader: o.Reader, cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
 		health: o.Health, writer: o.Writer, gates: newGateBudget(o.GatePoll, o.GateBackoffCap), now: time.Now,
 		fresh: aws.NewFreshPasses(o.Resync)}
 	if r.health != nil && r.writer == nil {
@@ -254,7 +259,8 @@ func endpointSliceChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
+		stub := o.AddressType == "" || n.AddressType == "" // a cached stub (no route names its Service): any new version
+		return stub && o.ResourceVersion != n.ResourceVersion || o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
 			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}
