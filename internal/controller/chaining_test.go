@@ -92,6 +92,39 @@ func TestNLBToALBChaining(t *testing.T) {
 		}
 	})
 
+	t.Run("a Gateway of another class is refused on the route", func(t *testing.T) {
+		// The NLB Gateway itself: a Gateway of this project's NLB class, not an ALB.
+		applyYAML(t, env.client, ns, strings.Replace(chainedRoute("chain-nlb", "", 80), "name: alb,", "name: nlb,", 1))
+		c := waitNLBRouteCondition(t, "TCPRoute", ns, "chain-nlb", "ResolvedRefs", metav1.ConditionFalse, "BackendNotFound")
+		if !strings.Contains(c.Message, "gateway.k8s.aws/nlb") {
+			t.Errorf("ResolvedRefs message %q does not name the Gateway's controller", c.Message)
+		}
+		// A Gateway of a class another controller owns.
+		foreign := "foreign-" + ns
+		applyYAML(t, env.client, ns, fmt.Sprintf(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: %s
+spec:
+  controllerName: example.com/another-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: foreign
+spec:
+  gatewayClassName: %s
+  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+---
+`, foreign, foreign)+strings.Replace(chainedRoute("chain-foreign", "", 80), "name: alb,", "name: foreign,", 1))
+		c = waitNLBRouteCondition(t, "TCPRoute", ns, "chain-foreign", "ResolvedRefs", metav1.ConditionFalse, "BackendNotFound")
+		if !strings.Contains(c.Message, "example.com/another-controller") {
+			t.Errorf("ResolvedRefs message %q does not name the other controller", c.Message)
+		}
+	})
+
 	t.Run("an ALB Gateway in another namespace needs a ReferenceGrant", func(t *testing.T) {
 		other := newNamespace(t)
 		applyYAML(t, env.client, ns, chainedRoute("chain-grant", other, 80))

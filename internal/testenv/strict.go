@@ -40,6 +40,10 @@ type Strict struct {
 	listener net.Listener
 	forward  *httputil.ReverseProxy
 
+	// registerMu makes RegisterTargets one at a time, checks and moto's write together: AWS
+	// counts an ALB's target groups atomically (albTargetOfTwoNLBs), a check then a write does not.
+	registerMu sync.Mutex
+
 	mu      sync.Mutex
 	knobs   StrictKnobs
 	clients map[string]*regionClients
@@ -255,6 +259,10 @@ func (s *Strict) serve(w http.ResponseWriter, r *http.Request) {
 	if len(rules) == 0 && len(answers) == 0 {
 		s.forward.ServeHTTP(w, r)
 		return
+	}
+	if call.service == svcELB && call.action == "RegisterTargets" {
+		s.registerMu.Lock()
+		defer s.registerMu.Unlock()
 	}
 	req, err := s.decode(r, call)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 var albTargetRules = []strictRule{
 	{svcELB, "CreateTargetGroup", albTargetGroupProtocol},
 	{svcELB, "RegisterTargets", albTargetIsOneALB},
+	{svcELB, "RegisterTargets", albTargetOfTwoNLBs},
 	{svcELB, "ModifyTargetGroupAttributes", albTargetGroupAttributes},
 }
 
@@ -90,6 +91,51 @@ func albTargetGroupAttributes(ctx context.Context, s *Strict, r *strictRequest) 
 		return e
 	}
 	return refuse("InvalidConfigurationRequest", "The attributes of target group '%s' of type 'alb' cannot be modified", aws.ToString(tg.TargetGroupArn))
+}
+
+// albTargetOfTwoNLBs: "You can associate an Application Load Balancer as a target of up to two
+// Network Load Balancers. To do this, register the Application Load Balancer with a separate
+// target group for each Network Load Balancer." An ALB registered in two other target groups of
+// type alb is refused a third (TooManyRegistrationsForTargetId, RegisterTargets' error for a
+// target at its registration limit).
+func albTargetOfTwoNLBs(ctx context.Context, s *Strict, r *strictRequest) *apiError {
+	tgARN := r.form.Get("TargetGroupArn")
+	tg, e := describeTargetGroup(ctx, r, tgARN)
+	if e != nil || tg == nil || tg.TargetType != elbtypes.TargetTypeEnumAlb {
+		return e
+	}
+	targets := queryList(r.form, "Targets.member")
+	if len(targets) != 1 {
+		return nil // albTargetIsOneALB's refusal
+	}
+	alb := targets[0].Get("Id")
+	var holding []string
+	p := elbv2.NewDescribeTargetGroupsPaginator(r.aws.elb, &elbv2.DescribeTargetGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return mustRead(err)
+		}
+		for _, g := range page.TargetGroups {
+			if g.TargetType != elbtypes.TargetTypeEnumAlb || aws.ToString(g.TargetGroupArn) == tgARN {
+				continue
+			}
+			ids, e := registeredTargets(ctx, r, aws.ToString(g.TargetGroupArn))
+			if e != nil {
+				return e
+			}
+			for _, id := range ids {
+				if id == alb {
+					holding = append(holding, aws.ToString(g.TargetGroupArn))
+				}
+			}
+		}
+	}
+	if len(holding) >= 2 {
+		return refuse("TooManyRegistrationsForTargetId",
+			"Application Load Balancer '%s' is already the target of two target groups (%v); an Application Load Balancer can be the target of up to two Network Load Balancers", alb, holding)
+	}
+	return nil
 }
 
 // registeredTargets lists the IDs of the targets moto holds for a target group.

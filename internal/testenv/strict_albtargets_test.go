@@ -40,6 +40,17 @@ func TestStrictALBTargetGroups(t *testing.T) {
 	// One ALB per target group.
 	f.listener(other, elbtypes.ProtocolEnumHttp, 80, f.targetGroup("chainbe2", elbtypes.ProtocolEnumHttp, elbtypes.TargetTypeEnumIp), "")
 	f.refused("InvalidTarget", register(other)...)
+	// An ALB is the target of up to two Network Load Balancers: a third alb group is refused.
+	for i, name := range []string{"albtg2", "albtg3"} {
+		f.decode(f.accepted("elbv2", "create-target-group", "--name", f.name(name), "--protocol", "TCP", "--port", "80",
+			"--vpc-id", f.vpc, "--target-type", "alb"), &created)
+		args := []string{"elbv2", "register-targets", "--target-group-arn", created.TargetGroups[0].TargetGroupArn, "--targets", "Id=" + alb + ",Port=80"}
+		if i == 0 {
+			f.accepted(args...)
+		} else {
+			f.refused("TooManyRegistrationsForTargetId", args...)
+		}
+	}
 	// The group's attributes keep their defaults.
 	f.refused("InvalidConfigurationRequest", "elbv2", "modify-target-group-attributes", "--target-group-arn", tg,
 		"--attributes", "Key=deregistration_delay.timeout_seconds,Value=10")
