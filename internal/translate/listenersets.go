@@ -1,0 +1,292 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+)
+
+// MergedListener is a ListenerSet entry accepted into its parent Gateway's listeners.
+type MergedListener struct {
+	// Namespace and Name are the ListenerSet's.
+	Namespace, Name string
+	Listener        gwv1.Listener
+}
+
+// ListenerSetStatus is the status one ListenerSet that names the Gateway should have.
+type ListenerSetStatus struct {
+	Namespace, Name string
+	Generation      int64
+	Accepted        bool
+	Status          gwv1.ListenerSetStatus
+}
+
+// ListenerSetMerge is the result of merging the ListenerSets that name a Gateway.
+type ListenerSetMerge struct {
+	// Listeners are the accepted entries, in precedence order (after the Gateway's own).
+	Listeners []MergedListener
+	// Statuses holds one entry per ListenerSet whose parentRef names the Gateway.
+	Statuses []ListenerSetStatus
+	// Attached is the number of accepted ListenerSets (the Gateway's
+	// status.attachedListenerSets).
+	Attached int32
+}
+
+// MergeListenerSets decides which ListenerSets may attach to the snapshot's Gateway (its
+// spec.allowedListeners, default none) and which of their entries join its listeners, following
+// the Gateway API's precedence: the Gateway's own listeners first, then ListenerSets by creation
+// time (oldest first), then by namespace/name; within a ListenerSet, its entries in order. An
+// entry that conflicts with one of higher precedence is Conflicted and not accepted; the
+// higher one keeps serving. gatewayAccepted and programmed are the Gateway's own Accepted and
+// Programmed outcome, which the entries' Programmed condition follows.
+//
+// It is pure: it reads only its arguments.
+func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAccepted, programmed bool) ListenerSetMerge {
+	var out ListenerSetMerge
+	if s == nil || s.Gateway == nil {
+		return out
+	}
+	gw := s.Gateway
+	alb := s.Settings.ControllerName == controllerALB
+	var taken []*listenerState
+	for _, l := range validateListeners(gw, alb) {
+		if l.accepted() {
+			taken = append(taken, l)
+		}
+	}
+	var mine []*gwv1.ListenerSet
+	for i := range sets {
+		if listenerSetNamesGateway(&sets[i], gw) {
+			mine = append(mine, &sets[i])
+		}
+	}
+	slices.SortStableFunc(mine, func(a, b *gwv1.ListenerSet) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for _, ls := range mine {
+		st := ListenerSetStatus{Namespace: ls.Namespace, Name: ls.Name, Generation: ls.Generation}
+		gen := ls.Generation
+		setConds := func(ok bool, reason, msg string, prog bool, progReason, progMsg string) {
+			st.Status.Conditions = []metav1.Condition{
+				condition(string(gwv1.ListenerSetConditionAccepted), ok, reason, msg, gen),
+				condition(string(gwv1.ListenerSetConditionProgrammed), prog, progReason, progMsg, gen),
+			}
+		}
+		if p := listenerSetAllowed(s, ls); p != nil {
+			setConds(false, string(gwv1.ListenerSetReasonNotAllowed), p.message, false, string(gwv1.ListenerSetReasonNotAllowed), p.message)
+			out.Statuses = append(out.Statuses, st)
+			continue
+		}
+		if !gatewayAccepted {
+			msg := fmt.Sprintf("spec.parentRef: Gateway %s/%s is not accepted; see its status", gw.Namespace, gw.Name)
+			setConds(false, string(gwv1.ListenerSetReasonParentNotAccepted), msg, false, string(gwv1.ListenerSetReasonParentNotAccepted), msg)
+			out.Statuses = append(out.Statuses, st)
+			continue
+		}
+		var problems []string
+		accepted := 0
+		for i, spec := range ls.Spec.Listeners {
+			l := entryState(i, spec, alb)
+			if l.notAccepted == nil {
+				if p := entryConflict(l, taken); p != nil {
+					l.conflicted, l.notAccepted = p, p
+				}
+			}
+			es := gwv1.ListenerEntryStatus{Name: spec.Name, SupportedKinds: l.supported}
+			if l.notAccepted != nil {
+				es.SupportedKinds = []gwv1.RouteGroupKind{}
+				problems = append(problems, l.notAccepted.message)
+			}
+			if es.SupportedKinds == nil {
+				es.SupportedKinds = []gwv1.RouteGroupKind{}
+			}
+			es.Conditions = entryConditions(l, programmed, gen)
+			st.Status.Listeners = append(st.Status.Listeners, es)
+			if l.notAccepted == nil {
+				accepted++
+				taken = append(taken, l)
+				out.Listeners = append(out.Listeners, MergedListener{Namespace: ls.Namespace, Name: ls.Name, Listener: l.spec})
+			}
+		}
+		switch {
+		case accepted == 0:
+			msg := "no listener is valid: " + strings.Join(problems, "; ")
+			if len(ls.Spec.Listeners) == 0 {
+				msg = "spec.listeners is empty"
+			}
+			setConds(false, string(gwv1.ListenerSetReasonListenersNotValid), msg, false, string(gwv1.ListenerSetReasonListenersNotValid), msg)
+		default:
+			reason, msg := string(gwv1.ListenerSetReasonAccepted), "all listeners are accepted"
+			if len(problems) > 0 {
+				reason, msg = string(gwv1.ListenerSetReasonListenersNotValid), "some listeners are not accepted: "+strings.Join(problems, "; ")
+			}
+			progReason, progMsg := string(gwv1.ListenerSetReasonProgrammed), "the listeners are programmed on the Gateway's load balancer"
+			if !programmed {
+				progReason, progMsg = string(gwv1.ListenerSetReasonPending), "the Gateway's load balancer is not programmed yet"
+			}
+			setConds(true, reason, msg, programmed, progReason, progMsg)
+			st.Accepted = true
+			out.Attached++
+		}
+		out.Statuses = append(out.Statuses, st)
+	}
+	return out
+}
+
+// listenerSetNamesGateway says whether a ListenerSet's parentRef names the Gateway (the
+// namespace defaults to the ListenerSet's).
+func listenerSetNamesGateway(ls *gwv1.ListenerSet, gw *gwv1.Gateway) bool {
+	ref := ls.Spec.ParentRef
+	if ref.Group != nil && string(*ref.Group) != gatewayAPIGroup || ref.Kind != nil && string(*ref.Kind) != "Gateway" {
+		return false
+	}
+	ns := ls.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	return ns == gw.Namespace && string(ref.Name) == gw.Name
+}
+
+// listenerSetAllowed checks the Gateway's spec.allowedListeners against the ListenerSet's
+// namespace. With no allowedListeners, no ListenerSet may attach.
+func listenerSetAllowed(s *snapshot.Snapshot, ls *gwv1.ListenerSet) *problem {
+	gw := s.Gateway
+	from := gwv1.NamespacesFromNone
+	var selector *metav1.LabelSelector
+	if al := gw.Spec.AllowedListeners; al != nil && al.Namespaces != nil {
+		if al.Namespaces.From != nil {
+			from = *al.Namespaces.From
+		}
+		selector = al.Namespaces.Selector
+	}
+	deny := func(why string) *problem {
+		return &problem{string(gwv1.ListenerSetReasonNotAllowed), fmt.Sprintf(
+			"spec.parentRef: Gateway %s/%s %s; change its spec.allowedListeners.namespaces or move the ListenerSet",
+			gw.Namespace, gw.Name, why)}
+	}
+	switch from {
+	case gwv1.NamespacesFromAll:
+		return nil
+	case gwv1.NamespacesFromSame:
+		if ls.Namespace == gw.Namespace {
+			return nil
+		}
+		return deny(fmt.Sprintf("admits ListenerSets from namespace %s only, not from %s", gw.Namespace, ls.Namespace))
+	case gwv1.NamespacesFromSelector:
+		if selector == nil {
+			return deny("has from: Selector without a selector")
+		}
+		sel, err := metav1.LabelSelectorAsSelector(selector)
+		if err != nil {
+			return deny(fmt.Sprintf("has an invalid namespace selector (%v)", err))
+		}
+		t := &translator{s: s, gw: gw}
+		if sel.Matches(labels.Set(t.namespaceLabels(ls.Namespace))) {
+			return nil
+		}
+		return deny(fmt.Sprintf("admits ListenerSets from namespaces matching %s; namespace %s does not match", sel, ls.Namespace))
+	default:
+		return deny("admits no ListenerSet (spec.allowedListeners is unset or from: None)")
+	}
+}
+
+// entryState validates one ListenerSet entry on its own, as a Gateway listener would be.
+func entryState(i int, e gwv1.ListenerEntry, alb bool) *listenerState {
+	spec := gwv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
+	l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol), alb: alb}
+	if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
+		l.effective = string(gwv1.TCPProtocolType)
+	}
+	l.supported, l.unresolved = routeKinds(l)
+	switch {
+	case spec.Port < 1 || spec.Port > 65535:
+		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonPortUnavailable), fmt.Sprintf(
+			"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
+	case alb && l7KindsFor[spec.Protocol] == nil:
+		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: %s is not supported by an ALB Gateway; use HTTP or HTTPS", l.field("protocol"), spec.Protocol)}
+	case !alb && kindsFor[spec.Protocol] == nil:
+		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS", l.field("protocol"), spec.Protocol)}
+	case e.TLS != nil && len(e.TLS.CertificateRefs) > 0 && !passthrough(spec):
+		// Certificates of a ListenerSet entry would be read from the ListenerSet's namespace;
+		// the controller does not resolve them yet, so the entry is refused rather than served
+		// with the wrong certificate.
+		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: TLS termination with certificateRefs is not supported on a ListenerSet; put the listener on the Gateway",
+			l.field("tls.certificateRefs"))}
+	}
+	return l
+}
+
+// entryConflict returns why a ListenerSet entry cannot join listeners of higher precedence:
+// the same port with a protocol that cannot share it, or the same port, protocol and hostname
+// (an absent hostname equals an absent hostname).
+func entryConflict(l *listenerState, taken []*listenerState) *problem {
+	host := func(x *listenerState) string {
+		if x.spec.Hostname == nil {
+			return ""
+		}
+		return string(*x.spec.Hostname)
+	}
+	for _, o := range taken {
+		if o.spec.Port != l.spec.Port {
+			continue
+		}
+		a, b := protocolKey(o.spec), protocolKey(l.spec)
+		if a != b && !(a == "TCP" && b == "UDP" || a == "UDP" && b == "TCP") {
+			return &problem{string(gwv1.ListenerEntryReasonProtocolConflict), fmt.Sprintf(
+				"%s: port %d is already used with protocol %s by a listener of higher precedence; use another port, or the same protocol",
+				l.field("protocol"), l.spec.Port, a)}
+		}
+		if a == b && host(o) == host(l) {
+			h := host(l)
+			if h == "" {
+				h = "(any hostname)"
+			}
+			return &problem{string(gwv1.ListenerEntryReasonHostnameConflict), fmt.Sprintf(
+				"%s: hostname %s on port %d %s is already served by a listener of higher precedence; use another hostname or port",
+				l.field("hostname"), h, l.spec.Port, a)}
+		}
+	}
+	return nil
+}
+
+// entryConditions are a ListenerSet entry's Accepted, Conflicted, ResolvedRefs and Programmed
+// conditions.
+func entryConditions(l *listenerState, programmed bool, gen int64) []metav1.Condition {
+	var out []metav1.Condition
+	if l.notAccepted != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionAccepted), false, l.notAccepted.reason, l.notAccepted.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionAccepted), true, string(gwv1.ListenerEntryReasonAccepted), "the listener is accepted", gen))
+	}
+	if l.conflicted != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionConflicted), true, l.conflicted.reason, l.conflicted.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionConflicted), false, string(gwv1.ListenerReasonNoConflicts), "no conflict", gen))
+	}
+	if l.unresolved != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionResolvedRefs), false, l.unresolved.reason, l.unresolved.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionResolvedRefs), true, string(gwv1.ListenerEntryReasonResolvedRefs), "all references are resolved", gen))
+	}
+	switch {
+	case l.notAccepted != nil:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonInvalid), l.notAccepted.message, gen))
+	case !programmed:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonPending), "the Gateway's load balancer is not programmed yet", gen))
+	default:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), true, string(gwv1.ListenerEntryReasonProgrammed), "the listener is programmed", gen))
+	}
+	return out
+}
