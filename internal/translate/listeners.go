@@ -32,12 +32,19 @@ type listenerState struct {
 	certificatesChecked bool
 	// hostnames are the hostnames attached TLSRoutes share with the listener.
 	hostnames []string
+	// owner is the namespace/name of the ListenerSet the listener comes from ("" for the
+	// Gateway's own), ownerNamespace its namespace, and entry its index in the ListenerSet.
+	owner, ownerNamespace string
+	entry                 int
 }
 
 func (l *listenerState) accepted() bool { return l.notAccepted == nil }
 
 func (l *listenerState) field(sub string) string {
 	f := fmt.Sprintf("spec.listeners[%d]", l.index)
+	if l.owner != "" {
+		f = fmt.Sprintf("ListenerSet %s spec.listeners[%d]", l.owner, l.entry)
+	}
 	if sub != "" {
 		f += "." + sub
 	}

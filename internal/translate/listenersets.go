@@ -10,13 +10,16 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/status"
 )
 
 // MergedListener is a ListenerSet entry accepted into its parent Gateway's listeners.
 type MergedListener struct {
 	// Namespace and Name are the ListenerSet's.
 	Namespace, Name string
-	Listener        gwv1.Listener
+	// Index is the entry's index in the ListenerSet's spec.listeners.
+	Index    int
+	Listener gwv1.Listener
 }
 
 // ListenerSetStatus is the status one ListenerSet that names the Gateway should have.
@@ -114,7 +117,7 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 			if l.notAccepted == nil {
 				accepted++
 				taken = append(taken, l)
-				out.Listeners = append(out.Listeners, MergedListener{Namespace: ls.Namespace, Name: ls.Name, Listener: l.spec})
+				out.Listeners = append(out.Listeners, MergedListener{Namespace: ls.Namespace, Name: ls.Name, Index: i, Listener: l.spec})
 			}
 		}
 		switch {
@@ -289,4 +292,79 @@ func entryConditions(l *listenerState, programmed bool, gen int64) []metav1.Cond
 		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), true, string(gwv1.ListenerEntryReasonProgrammed), "the listener is programmed", gen))
 	}
 	return out
+}
+
+// mergeListenerSets adds the accepted entries of the ListenerSets that attach to the Gateway to
+// its listeners (after its own), once the Gateway itself is known to be accepted or not.
+func (t *translator) mergeListenerSets() {
+	if len(t.s.ListenerSets) == 0 {
+		return
+	}
+	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, false)
+	t.listenerSets = map[string]bool{}
+	for _, st := range m.Statuses {
+		t.listenerSets[st.Namespace+"/"+st.Name] = st.Accepted
+	}
+	for _, ml := range m.Listeners {
+		l := entryState(ml.Index, gwv1.ListenerEntry{Name: ml.Listener.Name, Hostname: ml.Listener.Hostname, Port: ml.Listener.Port,
+			Protocol: ml.Listener.Protocol, TLS: ml.Listener.TLS, AllowedRoutes: ml.Listener.AllowedRoutes}, t.alb())
+		l.index = len(t.listeners)
+		l.owner, l.ownerNamespace, l.entry = ml.Namespace+"/"+ml.Name, ml.Namespace, ml.Index
+		t.listeners = append(t.listeners, l)
+	}
+}
+
+// namesListenerSet returns the namespace/name of the ListenerSet of this Gateway that a
+// parentRef of a route in namespace ns names, if it names one.
+func (t *translator) namesListenerSet(ref gwv1.ParentReference, ns string) (string, bool) {
+	if ref.Kind == nil || string(*ref.Kind) != "ListenerSet" || ref.Group == nil || string(*ref.Group) != gatewayAPIGroup {
+		return "", false
+	}
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	key := ns + "/" + string(ref.Name)
+	for i := range t.s.ListenerSets {
+		ls := &t.s.ListenerSets[i]
+		if ls.Namespace+"/"+ls.Name == key && listenerSetNamesGateway(ls, t.gw) {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// namesUs says whether a parentRef names the Gateway or one of its ListenerSets.
+func (t *translator) namesUs(ref gwv1.ParentReference, ns string) bool {
+	if namesGateway(ref, ns, t.gw) {
+		return true
+	}
+	_, ok := t.namesListenerSet(ref, ns)
+	return ok
+}
+
+// reportListenerSets records the ListenerSets' statuses, with Programmed following whether the
+// load balancer will carry their listeners, and the routes attached to each entry.
+func (t *translator) reportListenerSets(st *status.Gateway) {
+	if len(t.s.ListenerSets) == 0 {
+		return
+	}
+	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, t.rejected == nil && t.unusable == nil)
+	attached := map[string]int32{}
+	for _, l := range t.listeners {
+		if l.owner != "" {
+			attached[l.owner+"/"+string(l.spec.Name)] = l.attached
+		}
+	}
+	for _, ls := range m.Statuses {
+		for i := range ls.Status.Listeners {
+			e := &ls.Status.Listeners[i]
+			e.AttachedRoutes = attached[ls.Namespace+"/"+ls.Name+"/"+string(e.Name)]
+		}
+		t.set.ListenerSets = append(t.set.ListenerSets, status.ListenerSet{Namespace: ls.Namespace, Name: ls.Name,
+			Generation: ls.Generation, Status: ls.Status})
+	}
+	if len(m.Statuses) > 0 {
+		n := m.Attached
+		st.AttachedListenerSets = &n
+	}
 }

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +239,109 @@ func TestListenerSetsInvalidEntries(t *testing.T) {
 	}
 	if a := cond(st.Status.Listeners[1].Conditions, "Accepted"); a.Reason != "UnsupportedProtocol" {
 		t.Errorf("TCP entry on an ALB: %+v", a)
+	}
+}
+
+// TestListenerSetsTranslate: an accepted ListenerSet's TCP entry becomes a listener of the
+// Gateway's NLB; a TCPRoute attaches to it through a parentRef of kind ListenerSet; the entry
+// is reported on the ListenerSet, never in the Gateway's status.listeners; allowedRoutes
+// from: Same means the ListenerSet's namespace; a parentRef of kind Gateway does not reach the
+// ListenerSet's listeners.
+func TestListenerSetsTranslate(t *testing.T) {
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	s.Gateway.Spec.AllowedListeners = &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr(gwv1.NamespacesFromAll)}}
+	same := entry("db", 5432, gwv1.TCPProtocolType)
+	same.AllowedRoutes = &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr(gwv1.NamespacesFromSame)}}
+	ls := listenerSet("team", "extra", 0, same)
+	ls.Spec.ParentRef = gwv1.ParentGatewayReference{Name: "aws-tcp-gateway", Namespace: ptr(gwv1.Namespace("default"))}
+	s.ListenerSets = []gwv1.ListenerSet{ls}
+	svc := s.Services[0].DeepCopy()
+	svc.Namespace = "team"
+	s.Services = append(s.Services, *svc)
+	route := func(ns, name string, ref gwv1.ParentReference) gwv1.TCPRoute {
+		r := s.TCPRoutes[0].DeepCopy()
+		r.Namespace, r.Name = ns, name
+		r.Spec.ParentRefs = []gwv1.ParentReference{ref}
+		return *r
+	}
+	toSet := gwv1.ParentReference{Group: ptr(gwv1.Group(gwv1.GroupName)), Kind: ptr(gwv1.Kind("ListenerSet")),
+		Namespace: ptr(gwv1.Namespace("team")), Name: "extra", SectionName: ptr(gwv1.SectionName("db"))}
+	toGateway := gwv1.ParentReference{Name: "aws-tcp-gateway", Namespace: ptr(gwv1.Namespace("default")), SectionName: ptr(gwv1.SectionName("db"))}
+	s.TCPRoutes = append(s.TCPRoutes, route("team", "via-set", toSet), route("default", "other-ns", toSet), route("team", "via-gateway", toGateway))
+
+	stack, set := Gateway(s)
+	if err := stack.Validate(); err != nil {
+		t.Fatalf("stack does not validate: %v", err)
+	}
+	var ports []int32
+	for _, l := range stack.Listeners {
+		ports = append(ports, l.Port)
+	}
+	if !slices.Contains(ports, 5432) || !slices.Contains(ports, 8080) {
+		t.Fatalf("listener ports %v, want 8080 and 5432", ports)
+	}
+	if n := len(set.Gateway.Listeners); n != 1 || set.Gateway.Listeners[0].Name != "tcp-app" {
+		t.Errorf("Gateway status.listeners %+v, want tcp-app only", set.Gateway.Listeners)
+	}
+	if a := set.Gateway.AttachedListenerSets; a == nil || *a != 1 {
+		t.Errorf("attachedListenerSets = %v, want 1", a)
+	}
+	if len(set.ListenerSets) != 1 {
+		t.Fatalf("ListenerSet statuses %+v", set.ListenerSets)
+	}
+	lst := set.ListenerSets[0].Status
+	if c := cond(lst.Conditions, "Accepted"); c.Status != metav1.ConditionTrue {
+		t.Errorf("ListenerSet Accepted = %+v", c)
+	}
+	if c := cond(lst.Conditions, "Programmed"); c.Status != metav1.ConditionTrue {
+		t.Errorf("ListenerSet Programmed = %+v", c)
+	}
+	if e := lst.Listeners[0]; e.AttachedRoutes != 1 {
+		t.Errorf("entry attachedRoutes = %d, want 1", e.AttachedRoutes)
+	}
+	want := map[string]string{"team/via-set": "Accepted", "default/other-ns": "NotAllowedByListeners", "team/via-gateway": "NoMatchingParent"}
+	for _, r := range set.Routes {
+		w, ok := want[r.Namespace+"/"+r.Name]
+		if !ok {
+			continue
+		}
+		delete(want, r.Namespace+"/"+r.Name)
+		if len(r.Parents) != 1 {
+			t.Errorf("route %s/%s parents %+v", r.Namespace, r.Name, r.Parents)
+			continue
+		}
+		c := cond(r.Parents[0].Conditions, "Accepted")
+		if c.Reason != w {
+			t.Errorf("route %s/%s Accepted = %+v, want reason %s", r.Namespace, r.Name, c, w)
+		}
+		if w == "Accepted" && (r.Parents[0].ParentRef.Kind == nil || *r.Parents[0].ParentRef.Kind != "ListenerSet") {
+			t.Errorf("route %s/%s status parentRef %+v, want the ListenerSet", r.Namespace, r.Name, r.Parents[0].ParentRef)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no status for routes %v", want)
+	}
+
+	// Not allowed (the default): nothing of the ListenerSet reaches the load balancer, and
+	// the route through it is refused.
+	s.Gateway.Spec.AllowedListeners = nil
+	stack, set = Gateway(s)
+	for _, l := range stack.Listeners {
+		if l.Port == 5432 {
+			t.Errorf("listener 5432 built for a ListenerSet the Gateway does not allow")
+		}
+	}
+	if c := cond(set.ListenerSets[0].Status.Conditions, "Accepted"); c.Reason != "NotAllowed" {
+		t.Errorf("ListenerSet Accepted = %+v, want NotAllowed", c)
+	}
+	if a := set.Gateway.AttachedListenerSets; a == nil || *a != 0 {
+		t.Errorf("attachedListenerSets = %v, want 0", a)
+	}
+	for _, r := range set.Routes {
+		if r.Name == "via-set" {
+			if c := cond(r.Parents[0].Conditions, "Accepted"); c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "not accepted") {
+				t.Errorf("route through a refused ListenerSet: %+v", c)
+			}
+		}
 	}
 }
