@@ -174,37 +174,44 @@ func (t *translator) namespaceAllowed(r *l4Route, l *listenerState, field string
 		}
 		selector = ar.Namespaces.Selector
 	}
-	deny := func(why string) *problem {
+	// Same is the namespace of the listener's owner: a ListenerSet's, or the Gateway's.
+	own := t.gw.Namespace
+	if l.owner != "" {
+		own = l.ownerNamespace
+	}
+	if why := t.fromNamespaces(from, selector, own, r.namespace, "routes"); why != "" {
 		return &problem{string(gwv1.RouteReasonNotAllowedByListeners), fmt.Sprintf(
 			"%s: listener %s %s; change %s or move the route", field, l.spec.Name, why, l.field("allowedRoutes.namespaces"))}
 	}
+	return nil
+}
+
+// fromNamespaces says why a namespaces "from" (with its selector) does not admit objects
+// (what: routes, ListenerSets) of namespace ns, own being the namespace Same means; "" when it
+// admits them.
+func (t *translator) fromNamespaces(from gwv1.FromNamespaces, selector *metav1.LabelSelector, own, ns, what string) string {
 	switch from {
 	case gwv1.NamespacesFromAll:
-		return nil
+		return ""
 	case gwv1.NamespacesFromSame:
-		// Same is the namespace of the listener's owner: a ListenerSet's, or the Gateway's.
-		own := t.gw.Namespace
-		if l.owner != "" {
-			own = l.ownerNamespace
+		if ns == own {
+			return ""
 		}
-		if r.namespace == own {
-			return nil
-		}
-		return deny(fmt.Sprintf("admits routes from namespace %s only, not from %s", own, r.namespace))
+		return fmt.Sprintf("admits %s from namespace %s only, not from %s", what, own, ns)
 	case gwv1.NamespacesFromSelector:
 		if selector == nil {
-			return deny("has from: Selector without a selector")
+			return "has from: Selector without a selector"
 		}
 		sel, err := metav1.LabelSelectorAsSelector(selector)
 		if err != nil {
-			return deny(fmt.Sprintf("has an invalid namespace selector (%v)", err))
+			return fmt.Sprintf("has an invalid namespace selector (%v)", err)
 		}
-		if sel.Matches(labels.Set(t.namespaceLabels(r.namespace))) {
-			return nil
+		if sel.Matches(labels.Set(t.namespaceLabels(ns))) {
+			return ""
 		}
-		return deny(fmt.Sprintf("admits routes from namespaces matching %s; namespace %s does not match", sel, r.namespace))
+		return fmt.Sprintf("admits %s from namespaces matching %s; namespace %s does not match", what, sel, ns)
 	default:
-		return deny(fmt.Sprintf("admits routes from no namespace (from: %s)", from))
+		return fmt.Sprintf("admits %s from no namespace (from: %s)", what, from)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/snapshot"
@@ -171,56 +170,25 @@ func listenerSetAllowed(s *snapshot.Snapshot, ls *gwv1.ListenerSet) *problem {
 		}
 		selector = al.Namespaces.Selector
 	}
-	deny := func(why string) *problem {
+	if from == gwv1.NamespacesFromNone {
+		return &problem{string(gwv1.ListenerSetReasonNotAllowed), fmt.Sprintf(
+			"spec.parentRef: Gateway %s/%s admits no ListenerSet (spec.allowedListeners is unset or from: None); set its spec.allowedListeners.namespaces",
+			gw.Namespace, gw.Name)}
+	}
+	t := &translator{s: s, gw: gw}
+	if why := t.fromNamespaces(from, selector, gw.Namespace, ls.Namespace, "ListenerSets"); why != "" {
 		return &problem{string(gwv1.ListenerSetReasonNotAllowed), fmt.Sprintf(
 			"spec.parentRef: Gateway %s/%s %s; change its spec.allowedListeners.namespaces or move the ListenerSet",
 			gw.Namespace, gw.Name, why)}
 	}
-	switch from {
-	case gwv1.NamespacesFromAll:
-		return nil
-	case gwv1.NamespacesFromSame:
-		if ls.Namespace == gw.Namespace {
-			return nil
-		}
-		return deny(fmt.Sprintf("admits ListenerSets from namespace %s only, not from %s", gw.Namespace, ls.Namespace))
-	case gwv1.NamespacesFromSelector:
-		if selector == nil {
-			return deny("has from: Selector without a selector")
-		}
-		sel, err := metav1.LabelSelectorAsSelector(selector)
-		if err != nil {
-			return deny(fmt.Sprintf("has an invalid namespace selector (%v)", err))
-		}
-		t := &translator{s: s, gw: gw}
-		if sel.Matches(labels.Set(t.namespaceLabels(ls.Namespace))) {
-			return nil
-		}
-		return deny(fmt.Sprintf("admits ListenerSets from namespaces matching %s; namespace %s does not match", sel, ls.Namespace))
-	default:
-		return deny("admits no ListenerSet (spec.allowedListeners is unset or from: None)")
-	}
+	return nil
 }
 
 // entryState validates one ListenerSet entry on its own, as a Gateway listener would be.
 func entryState(i int, e gwv1.ListenerEntry, alb bool) *listenerState {
 	spec := gwv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
-	l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol), alb: alb}
-	if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
-		l.effective = string(gwv1.TCPProtocolType)
-	}
-	l.supported, l.unresolved = routeKinds(l)
-	switch {
-	case spec.Port < 1 || spec.Port > 65535:
-		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonPortUnavailable), fmt.Sprintf(
-			"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
-	case alb && l7KindsFor[spec.Protocol] == nil:
-		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
-			"%s: %s is not supported by an ALB Gateway; use HTTP or HTTPS", l.field("protocol"), spec.Protocol)}
-	case !alb && kindsFor[spec.Protocol] == nil:
-		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
-			"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS", l.field("protocol"), spec.Protocol)}
-	case e.TLS != nil && len(e.TLS.CertificateRefs) > 0 && !passthrough(spec):
+	l := newListenerState(i, spec, alb)
+	if l.notAccepted == nil && e.TLS != nil && len(e.TLS.CertificateRefs) > 0 && !passthrough(spec) {
 		// Certificates of a ListenerSet entry would be read from the ListenerSet's namespace;
 		// the controller does not resolve them yet, so the entry is refused rather than served
 		// with the wrong certificate.
