@@ -113,11 +113,15 @@ func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	return nil
 }
 
-// namespaces reads the namespaces of the Gateway and its routes, for allowedRoutes selectors.
+// namespaces reads the namespaces of the Gateway, its routes and its ListenerSets, for
+// allowedRoutes and allowedListeners selectors.
 func (g *gatherer) namespaces(ctx context.Context, s *snapshot.Snapshot) error {
 	set := map[string]bool{s.Gateway.Namespace: true}
 	for _, r := range routeObjects(s) {
 		set[r.namespace] = true
+	}
+	for _, ls := range s.ListenerSets {
+		set[ls.Namespace] = true
 	}
 	for _, name := range sortedKeys(set) {
 		var ns corev1.Namespace

@@ -95,6 +95,25 @@ func (m *mapper) listenerSet(_ context.Context, o client.Object) []reconcile.Req
 	return nil
 }
 
+// listenerSetsIn maps the ListenerSets of a namespace to their parent Gateways.
+func (m *mapper) listenerSetsIn(ctx context.Context, namespace string) []reconcile.Request {
+	if !m.listenerSets {
+		return nil
+	}
+	var list gwv1.ListenerSetList
+	if err := m.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "listing ListenerSets", "namespace", namespace)
+		return nil
+	}
+	var keys []string
+	for i := range list.Items {
+		if p := listenerSetParent(&list.Items[i]); p != "" {
+			keys = append(keys, p)
+		}
+	}
+	return keysToRequests(keys)
+}
+
 // listenerSets reads the ListenerSets whose parentRef names the Gateway.
 func (g *gatherer) listenerSets(ctx context.Context, s *snapshot.Snapshot) error {
 	if !g.apis.ListenerSet {

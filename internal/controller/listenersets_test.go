@@ -3,11 +3,14 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -135,4 +138,51 @@ spec:
 		t.Fatal(err)
 	}
 	waitListeners(t, lbARN, "TCP:7200")
+
+	// allowedListeners by namespace label: once the Gateway selects namespaces by label,
+	// labelling the namespace is enough to bring its ListenerSet in (the namespace watch).
+	var g gwv1.Gateway
+	if err := env.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "gw"}, &g); err != nil {
+		t.Fatal(err)
+	}
+	patched := g.DeepCopy()
+	from := gwv1.NamespacesFromSelector
+	patched.Spec.AllowedListeners.Namespaces = &gwv1.ListenerNamespaces{From: &from,
+		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"shared-gateway": "yes"}}}
+	if err := env.client.Patch(context.Background(), patched, client.MergeFrom(&g)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*timeoutScale, "ListenerSet refused by the selector first", func() error {
+		_, c, err := listenerSetCondition(other, "intruder", "Accepted")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "shared-gateway=yes") {
+			return fmt.Errorf("Accepted %s/%s: %s", c.Status, c.Reason, c.Message)
+		}
+		return nil
+	})
+	var n corev1.Namespace
+	if err := env.client.Get(context.Background(), types.NamespacedName{Name: other}, &n); err != nil {
+		t.Fatal(err)
+	}
+	labelled := n.DeepCopy()
+	if labelled.Labels == nil {
+		labelled.Labels = map[string]string{}
+	}
+	labelled.Labels["shared-gateway"] = "yes"
+	if err := env.client.Patch(context.Background(), labelled, client.MergeFrom(&n)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*timeoutScale, "labelled namespace's ListenerSet accepted", func() error {
+		_, c, err := listenerSetCondition(other, "intruder", "Accepted")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionTrue {
+			return fmt.Errorf("Accepted %s/%s: %s", c.Status, c.Reason, c.Message)
+		}
+		return nil
+	})
+	// (No AWS listener for 7202: a port gets one only with an attached route.)
 }

@@ -49,7 +49,9 @@ func (m *mapper) backendGateway(ctx context.Context, o client.Object) []reconcil
 }
 
 func (m *mapper) namespace(ctx context.Context, o client.Object) []reconcile.Request {
-	return m.routesBy(ctx, client.InNamespace(o.GetName()))
+	out := m.routesBy(ctx, client.InNamespace(o.GetName()))
+	// A Gateway's allowedListeners may select the namespace of its ListenerSets by label.
+	return dedupe(append(out, m.listenerSetsIn(ctx, o.GetName())...))
 }
 
 // referenceGrant maps a ReferenceGrant (of either served version) to the Gateways it can
