@@ -48,6 +48,9 @@ type APIs struct {
 	// TargetGroupBinding (elbv2.k8s.aws/v1beta1, the AWS Load Balancer Controller's) is served:
 	// the bindings LBC made for a Gateway's target groups are watched (lbc.go).
 	TargetGroupBinding bool
+	// ListenerSet (gateway.networking.k8s.io/v1) is served: ListenerSets are read, watched and
+	// their listeners merged into their parent Gateways.
+	ListenerSet bool
 }
 
 // DetectAPIs asks the API server which Gateway API and gateway.k8s.aws kinds it serves.
@@ -81,6 +84,7 @@ func DetectAPIs(d discovery.DiscoveryInterface) (APIs, error) {
 		TargetGroupConfiguration:  kinds[awsGroup+"/v1"]["TargetGroupConfiguration"],
 		ListenerRuleConfiguration: kinds[awsGroup+"/v1"]["ListenerRuleConfiguration"],
 		TargetGroupBinding:        kinds[lbcBindingGroupVersion][lbcBindingKind],
+		ListenerSet:               kinds[gatewayGroup+"/v1"]["ListenerSet"],
 	}
 	for kind, versions := range routeVersions {
 		for _, v := range versions {

@@ -206,7 +206,7 @@ func (u *configUsers) ofTGC(ctx context.Context, key types.NamespacedName) ([]st
 			}
 			for i := range list.Items {
 				route := &list.Items[i]
-				used, err := u.anyOurs(ctx, gatewaysOfRoute(route))
+				used, err := u.anyOurs(ctx, onlyGateways(gatewaysOfRoute(route)))
 				if err != nil {
 					return nil, err
 				}

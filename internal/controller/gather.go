@@ -38,6 +38,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 	s := &snapshot.Snapshot{Settings: g.settings, GatewayClass: class, Gateway: gw, Now: metav1.NewTime(time.Now().Truncate(time.Second))}
 	steps := []func(context.Context, *snapshot.Snapshot) error{
 		g.loadBalancerConfigurations,
+		g.listenerSets,
 		g.routes,
 		g.namespaces,
 		g.services,
@@ -80,10 +81,24 @@ func (g *gatherer) loadBalancerConfigurations(ctx context.Context, s *snapshot.S
 // those of the other load balancer type are told that no listener admits them.
 func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	key := s.Gateway.Namespace + "/" + s.Gateway.Name
+	keys := []string{key}
+	for _, ls := range s.ListenerSets {
+		keys = append(keys, listenerSetKeyPrefix+ls.Namespace+"/"+ls.Name)
+	}
 	for _, gvk := range g.apis.allRouteKinds() {
 		list := newRouteList(gvk)
-		if err := g.reader.List(ctx, list, client.MatchingFields{indexGateway: key}); err != nil {
-			return fmt.Errorf("listing %ss of Gateway %s: %w", gvk.Kind, key, err)
+		seen := map[string]bool{}
+		for _, k := range keys {
+			part := newRouteList(gvk)
+			if err := g.reader.List(ctx, part, client.MatchingFields{indexGateway: k}); err != nil {
+				return fmt.Errorf("listing %ss of Gateway %s: %w", gvk.Kind, key, err)
+			}
+			for _, r := range part.Items {
+				if id := r.GetNamespace() + "/" + r.GetName(); !seen[id] {
+					seen[id] = true
+					list.Items = append(list.Items, r)
+				}
+			}
 		}
 		sort.Slice(list.Items, func(i, j int) bool {
 			a, b := &list.Items[i], &list.Items[j]
@@ -98,11 +113,15 @@ func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	return nil
 }
 
-// namespaces reads the namespaces of the Gateway and its routes, for allowedRoutes selectors.
+// namespaces reads the namespaces of the Gateway, its routes and its ListenerSets, for
+// allowedRoutes and allowedListeners selectors.
 func (g *gatherer) namespaces(ctx context.Context, s *snapshot.Snapshot) error {
 	set := map[string]bool{s.Gateway.Namespace: true}
 	for _, r := range routeObjects(s) {
 		set[r.namespace] = true
+	}
+	for _, ls := range s.ListenerSets {
+		set[ls.Namespace] = true
 	}
 	for _, name := range sortedKeys(set) {
 		var ns corev1.Namespace

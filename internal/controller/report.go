@@ -71,6 +71,9 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if err := w.writeGateway(ctx, gw, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	if c := meta.FindStatusCondition(st.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil {
+		w.writeListenerSets(ctx, in.statuses, *c)
+	}
 	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
 	w.subnetChoiceEvent(gw, in.statuses)
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
@@ -238,7 +241,9 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 		}}
 		st.Addresses = append(st.Addresses, staticAddresses(result.LoadBalancer.Subnets)...)
 	}
-	st.AttachedListenerSets = gw.Status.AttachedListenerSets
+	if set != nil && set.Gateway != nil {
+		st.AttachedListenerSets = set.Gateway.AttachedListenerSets
+	}
 	return prog.Status, st
 }
 
@@ -312,14 +317,14 @@ func (w *statusWriter) routes(ctx context.Context, gw *gwv1.Gateway, set *status
 		return nil
 	}
 	for _, rs := range set.Routes {
-		if err := w.route(ctx, gw, rs); err != nil {
+		if err := w.route(ctx, gw, rs, set); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Route) error {
+func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Route, set *status.Set) error {
 	gvk, ok := w.apis.Routes[rs.Kind]
 	if !ok {
 		return nil
@@ -335,7 +340,7 @@ func (w *statusWriter) route(ctx context.Context, gw *gwv1.Gateway, rs status.Ro
 	old := shape.Status.Parents
 	var next []gwv1.RouteParentStatus
 	for _, p := range old {
-		if string(p.ControllerName) == w.controller && parentNames(p.ParentRef, rs.Namespace, gw) {
+		if string(p.ControllerName) == w.controller && (parentNames(p.ParentRef, rs.Namespace, gw) || namesListenerSetOf(p.ParentRef, rs.Namespace, set)) {
 			continue
 		}
 		next = append(next, p)

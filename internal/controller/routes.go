@@ -53,14 +53,19 @@ func gatewaysOfRoute(u *unstructured.Unstructured) []string {
 	}
 	set := map[string]bool{}
 	add := func(ref gwv1.ParentReference) {
-		if ref.Kind != nil && *ref.Kind != "Gateway" {
+		prefix := ""
+		switch {
+		case ref.Kind == nil || *ref.Kind == "Gateway":
+		case *ref.Kind == "ListenerSet" && ref.Group != nil && string(*ref.Group) == gatewayGroup:
+			prefix = listenerSetKeyPrefix
+		default:
 			return
 		}
 		ns := u.GetNamespace()
 		if ref.Namespace != nil && *ref.Namespace != "" {
 			ns = string(*ref.Namespace)
 		}
-		set[ns+"/"+string(ref.Name)] = true
+		set[prefix+ns+"/"+string(ref.Name)] = true
 	}
 	for _, p := range s.Spec.ParentRefs {
 		add(p)

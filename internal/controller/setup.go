@@ -66,6 +66,11 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), apis.allRouteKinds()); err != nil {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
+	if apis.ListenerSet {
+		if err := addListenerSetIndex(context.Background(), mgr.GetFieldIndexer()); err != nil {
+			return gates, fmt.Errorf("adding field indexes: %w", err)
+		}
+	}
 	if err := addLRCIndex(context.Background(), mgr.GetFieldIndexer(), apis.routeKindsOf(ControllerALB)); gates.ALB && err != nil {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
@@ -137,7 +142,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 
 // setupGateway registers the Gateway reconciler of one controller name and its watches.
 func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string, w *statusWriter, resolver client.Reader) error {
-	m := &mapper{reader: mgr.GetCache(), routeKinds: apis.routeKindsOf(controllerName)}
+	m := &mapper{reader: mgr.GetCache(), routeKinds: apis.routeKindsOf(controllerName), listenerSets: apis.ListenerSet}
 	r := &gatewayReconciler{
 		controller: controllerName,
 		reader:     mgr.GetCache(),
@@ -171,6 +176,9 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration), builder.WithPredicates(specChanged()))
 	for _, gvk := range apis.allRouteKinds() {
 		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route), builder.WithPredicates(specChanged()))
+	}
+	if apis.ListenerSet {
+		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(m.listenerSet), builder.WithPredicates(specChanged()))
 	}
 	if apis.ReferenceGrant {
 		b = b.Watches(apis.referenceGrantObject(), handler.EnqueueRequestsFromMapFunc(m.referenceGrant), builder.WithPredicates(specChanged()))

@@ -22,6 +22,8 @@ import (
 type mapper struct {
 	reader     client.Reader
 	routeKinds []schema.GroupVersionKind
+	// listenerSets says ListenerSets are served (and cached).
+	listenerSets bool
 }
 
 func (m *mapper) gatewayClass(ctx context.Context, o client.Object) []reconcile.Request {
@@ -33,7 +35,7 @@ func (m *mapper) route(_ context.Context, o client.Object) []reconcile.Request {
 	if !ok {
 		return nil
 	}
-	return keysToRequests(gatewaysOfRoute(u))
+	return keysToRequests(m.resolveKeys(context.Background(), gatewaysOfRoute(u)))
 }
 
 func (m *mapper) service(ctx context.Context, o client.Object) []reconcile.Request {
@@ -47,7 +49,9 @@ func (m *mapper) backendGateway(ctx context.Context, o client.Object) []reconcil
 }
 
 func (m *mapper) namespace(ctx context.Context, o client.Object) []reconcile.Request {
-	return m.routesBy(ctx, client.InNamespace(o.GetName()))
+	out := m.routesBy(ctx, client.InNamespace(o.GetName()))
+	// A Gateway's allowedListeners may select the namespace of its ListenerSets by label.
+	return dedupe(append(out, m.listenerSetsIn(ctx, o.GetName())...))
 }
 
 // referenceGrant maps a ReferenceGrant (of either served version) to the Gateways it can
@@ -123,7 +127,7 @@ func (m *mapper) routesBy(ctx context.Context, opts ...client.ListOption) []reco
 			continue
 		}
 		for i := range list.Items {
-			for _, k := range gatewaysOfRoute(&list.Items[i]) {
+			for _, k := range m.resolveKeys(ctx, gatewaysOfRoute(&list.Items[i])) {
 				set[k] = true
 			}
 		}

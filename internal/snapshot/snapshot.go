@@ -36,6 +36,9 @@ type Snapshot struct {
 	// tls.certificateRefs (only those; a Secret that does not exist is left out).
 	TLSSecrets map[string]TLSSecret `json:"tlsSecrets,omitempty"`
 
+	// ListenerSets holds the ListenerSets whose spec.parentRef names the Gateway.
+	ListenerSets []gwv1.ListenerSet `json:"listenerSets,omitempty"`
+
 	// Namespaces holds the namespaces of the routes, with their labels, for allowedRoutes selectors.
 	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`
 

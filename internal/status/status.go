@@ -13,6 +13,18 @@ type Set struct {
 	Gateway      *Gateway      `json:"gateway,omitempty"`
 	// Routes holds one entry per route that names the Gateway, sorted by kind, namespace, name.
 	Routes []Route `json:"routes,omitempty"`
+	// ListenerSets holds one entry per ListenerSet whose parentRef names the Gateway, in
+	// precedence order.
+	ListenerSets []ListenerSet `json:"listenerSets,omitempty"`
+}
+
+// ListenerSet is a ListenerSet's status as translation sees it: Programmed follows the
+// Gateway's, which the report step knows once AWS has answered.
+type ListenerSet struct {
+	Namespace  string                 `json:"namespace"`
+	Name       string                 `json:"name"`
+	Generation int64                  `json:"generation"`
+	Status     gwv1.ListenerSetStatus `json:"status"`
 }
 
 // GatewayClass is a GatewayClass's status.
@@ -34,6 +46,9 @@ type Gateway struct {
 	// SubnetChoice says which subnets were chosen by route table, when no subnet carries a
 	// role tag (reported as an event, not a condition).
 	SubnetChoice string `json:"subnetChoice,omitempty"`
+	// AttachedListenerSets is the number of accepted ListenerSets (nil when none names the
+	// Gateway).
+	AttachedListenerSets *int32 `json:"attachedListenerSets,omitempty"`
 }
 
 // Route is the part of a route's status that this Gateway decides: one entry per parentRef of

@@ -37,13 +37,24 @@ func namesGateway(ref gwv1.ParentReference, ns string, gw *gwv1.Gateway) bool {
 func (t *translator) attach(r *l4Route) []parentResult {
 	var out []parentResult
 	for i, ref := range r.parentRefs {
-		if !namesGateway(ref, r.namespace, t.gw) {
+		// owner is the ListenerSet the parentRef names, "" when it names the Gateway.
+		owner, viaSet := t.namesListenerSet(ref, r.namespace)
+		if !viaSet && !namesGateway(ref, r.namespace, t.gw) {
 			continue
 		}
 		res := parentResult{index: i, ref: ref}
 		field := fmt.Sprintf("spec.parentRefs[%d]", i)
+		if viaSet && !t.listenerSets[owner] {
+			res.accepted = &problem{string(gwv1.RouteReasonNotAllowedByListeners), fmt.Sprintf(
+				"%s: ListenerSet %s is not accepted by Gateway %s/%s; see the ListenerSet's status", field, owner, t.gw.Namespace, t.gw.Name)}
+			out = append(out, res)
+			continue
+		}
 		var candidates []*listenerState
 		for _, l := range t.listeners {
+			if l.owner != owner {
+				continue
+			}
 			if ref.SectionName != nil && string(*ref.SectionName) != string(l.spec.Name) {
 				continue
 			}
@@ -53,9 +64,13 @@ func (t *translator) attach(r *l4Route) []parentResult {
 			candidates = append(candidates, l)
 		}
 		if len(candidates) == 0 {
+			parent := fmt.Sprintf("Gateway %s/%s", t.gw.Namespace, t.gw.Name)
+			if viaSet {
+				parent = "ListenerSet " + owner
+			}
 			res.accepted = &problem{string(gwv1.RouteReasonNoMatchingParent), fmt.Sprintf(
-				"%s: %s matches no listener of Gateway %s/%s (listeners: %s); fix sectionName or port",
-				field, describeSection(ref), t.gw.Namespace, t.gw.Name, t.listenerNames())}
+				"%s: %s matches no listener of %s (listeners: %s); fix sectionName or port",
+				field, describeSection(ref), parent, t.listenerNames(owner))}
 			out = append(out, res)
 			continue
 		}
@@ -111,9 +126,12 @@ func describeSection(ref gwv1.ParentReference) string {
 	return strings.Join(parts, " and ")
 }
 
-func (t *translator) listenerNames() string {
+func (t *translator) listenerNames(owner string) string {
 	var names []string
 	for _, l := range t.listeners {
+		if l.owner != owner {
+			continue
+		}
 		names = append(names, fmt.Sprintf("%s (port %d)", l.spec.Name, l.spec.Port))
 	}
 	return strings.Join(names, ", ")
@@ -156,32 +174,44 @@ func (t *translator) namespaceAllowed(r *l4Route, l *listenerState, field string
 		}
 		selector = ar.Namespaces.Selector
 	}
-	deny := func(why string) *problem {
+	// Same is the namespace of the listener's owner: a ListenerSet's, or the Gateway's.
+	own := t.gw.Namespace
+	if l.owner != "" {
+		own = l.ownerNamespace
+	}
+	if why := t.fromNamespaces(from, selector, own, r.namespace, "routes"); why != "" {
 		return &problem{string(gwv1.RouteReasonNotAllowedByListeners), fmt.Sprintf(
 			"%s: listener %s %s; change %s or move the route", field, l.spec.Name, why, l.field("allowedRoutes.namespaces"))}
 	}
+	return nil
+}
+
+// fromNamespaces says why a namespaces "from" (with its selector) does not admit objects
+// (what: routes, ListenerSets) of namespace ns, own being the namespace Same means; "" when it
+// admits them.
+func (t *translator) fromNamespaces(from gwv1.FromNamespaces, selector *metav1.LabelSelector, own, ns, what string) string {
 	switch from {
 	case gwv1.NamespacesFromAll:
-		return nil
+		return ""
 	case gwv1.NamespacesFromSame:
-		if r.namespace == t.gw.Namespace {
-			return nil
+		if ns == own {
+			return ""
 		}
-		return deny(fmt.Sprintf("admits routes from namespace %s only, not from %s", t.gw.Namespace, r.namespace))
+		return fmt.Sprintf("admits %s from namespace %s only, not from %s", what, own, ns)
 	case gwv1.NamespacesFromSelector:
 		if selector == nil {
-			return deny("has from: Selector without a selector")
+			return "has from: Selector without a selector"
 		}
 		sel, err := metav1.LabelSelectorAsSelector(selector)
 		if err != nil {
-			return deny(fmt.Sprintf("has an invalid namespace selector (%v)", err))
+			return fmt.Sprintf("has an invalid namespace selector (%v)", err)
 		}
-		if sel.Matches(labels.Set(t.namespaceLabels(r.namespace))) {
-			return nil
+		if sel.Matches(labels.Set(t.namespaceLabels(ns))) {
+			return ""
 		}
-		return deny(fmt.Sprintf("admits routes from namespaces matching %s; namespace %s does not match", sel, r.namespace))
+		return fmt.Sprintf("admits %s from namespaces matching %s; namespace %s does not match", what, sel, ns)
 	default:
-		return deny(fmt.Sprintf("admits routes from no namespace (from: %s)", from))
+		return fmt.Sprintf("admits %s from no namespace (from: %s)", what, from)
 	}
 }
 

@@ -32,12 +32,19 @@ type listenerState struct {
 	certificatesChecked bool
 	// hostnames are the hostnames attached TLSRoutes share with the listener.
 	hostnames []string
+	// owner is the namespace/name of the ListenerSet the listener comes from ("" for the
+	// Gateway's own), ownerNamespace its namespace, and entry its index in the ListenerSet.
+	owner, ownerNamespace string
+	entry                 int
 }
 
 func (l *listenerState) accepted() bool { return l.notAccepted == nil }
 
 func (l *listenerState) field(sub string) string {
 	f := fmt.Sprintf("spec.listeners[%d]", l.index)
+	if l.owner != "" {
+		f = fmt.Sprintf("ListenerSet %s spec.listeners[%d]", l.owner, l.entry)
+	}
 	if sub != "" {
 		f += "." + sub
 	}
@@ -67,25 +74,7 @@ var l7KindsFor = map[gwv1.ProtocolType][]string{
 func validateListeners(gw *gwv1.Gateway, alb bool) []*listenerState {
 	var out []*listenerState
 	for i, spec := range gw.Spec.Listeners {
-		l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol), alb: alb}
-		if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
-			l.effective = string(gwv1.TCPProtocolType)
-		}
-		l.supported, l.unresolved = routeKinds(l)
-		switch {
-		case spec.Port < 1 || spec.Port > 65535:
-			l.notAccepted = &problem{string(gwv1.ListenerReasonPortUnavailable), fmt.Sprintf(
-				"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
-		case alb && l7KindsFor[spec.Protocol] == nil:
-			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
-				"%s: %s is not supported by an ALB Gateway; use HTTP or HTTPS, or a GatewayClass with controllerName %s for TCP, UDP and TLS",
-				l.field("protocol"), spec.Protocol, controllerNLB)}
-		case !alb && kindsFor[spec.Protocol] == nil:
-			l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
-				"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS, or a GatewayClass with controllerName %s for HTTP and HTTPS",
-				l.field("protocol"), spec.Protocol, controllerALB)}
-		}
-		out = append(out, l)
+		out = append(out, newListenerState(i, spec, alb))
 	}
 	// Every listener of an indistinct set is conflicted: the Gateway API says "The
 	// implementation MUST NOT pick one conflicting Listener as the winner. ALL indistinct
@@ -106,6 +95,30 @@ func validateListeners(gw *gwv1.Gateway, alb bool) []*listenerState {
 		}
 	}
 	return out
+}
+
+// newListenerState checks one listener on its own: its port, its protocol for the load
+// balancer type, and its route kinds.
+func newListenerState(i int, spec gwv1.Listener, alb bool) *listenerState {
+	l := &listenerState{index: i, spec: spec, effective: string(spec.Protocol), alb: alb}
+	if spec.Protocol == gwv1.TLSProtocolType && passthrough(spec) {
+		l.effective = string(gwv1.TCPProtocolType)
+	}
+	l.supported, l.unresolved = routeKinds(l)
+	switch {
+	case spec.Port < 1 || spec.Port > 65535:
+		l.notAccepted = &problem{string(gwv1.ListenerReasonPortUnavailable), fmt.Sprintf(
+			"%s: %d is outside 1-65535; pick another port", l.field("port"), spec.Port)}
+	case alb && l7KindsFor[spec.Protocol] == nil:
+		l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: %s is not supported by an ALB Gateway; use HTTP or HTTPS, or a GatewayClass with controllerName %s for TCP, UDP and TLS",
+			l.field("protocol"), spec.Protocol, controllerNLB)}
+	case !alb && kindsFor[spec.Protocol] == nil:
+		l.notAccepted = &problem{string(gwv1.ListenerReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: %s is not supported by an NLB Gateway; use TCP, UDP or TLS, or a GatewayClass with controllerName %s for HTTP and HTTPS",
+			l.field("protocol"), spec.Protocol, controllerALB)}
+	}
+	return l
 }
 
 // protocolKey tells listeners apart that cannot share an AWS listener.

@@ -65,9 +65,9 @@ func (t *translator) collectRoutes() {
 	n := len(routes)
 	for i, r := range append(routes, foreign...) {
 		rs := &routeState{l4Route: r, foreign: i >= n}
-		names := slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool { return namesGateway(ref, r.namespace, t.gw) })
+		names := slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool { return t.namesUs(ref, r.namespace) })
 		for _, ps := range r.statusParents {
-			if string(ps.ControllerName) != t.controller() || !namesGateway(ps.ParentRef, r.namespace, t.gw) {
+			if string(ps.ControllerName) != t.controller() || !t.namesUs(ps.ParentRef, r.namespace) {
 				continue
 			}
 			if t.gw.DeletionTimestamp != nil || !slices.ContainsFunc(r.parentRefs, func(ref gwv1.ParentReference) bool {
@@ -89,6 +89,9 @@ func (t *translator) reportGateway() {
 	accepted := string(gwv1.GatewayConditionAccepted)
 	var invalid []string
 	for _, l := range t.listeners {
+		if l.owner != "" {
+			continue // reported on its ListenerSet
+		}
 		st.Listeners = append(st.Listeners, listenerStatus(l, gen))
 		if !l.accepted() || l.unresolved != nil {
 			invalid = append(invalid, string(l.spec.Name))
@@ -108,6 +111,7 @@ func (t *translator) reportGateway() {
 	if t.rejected == nil && t.unusable != nil {
 		st.Conditions = append(st.Conditions, condition(string(gwv1.GatewayConditionProgrammed), false, t.unusable.reason, t.unusable.message, gen))
 	}
+	t.reportListenerSets(st)
 	t.set.Gateway = st
 }
 

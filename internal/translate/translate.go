@@ -117,6 +117,9 @@ type translator struct {
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
 	// load balancer's limits pick the rules that keep theirs (l7listeners.go).
 	l7Candidates []model.TargetGroup
+	// listenerSets holds, for each ListenerSet (namespace/name) whose parentRef names the
+	// Gateway, whether it is accepted.
+	listenerSets map[string]bool
 	// held builds the stack even when the Gateway is rejected, for its target groups only
 	// (see HeldTargetGroups).
 	held bool
@@ -136,6 +139,7 @@ func (t *translator) run() {
 	t.listeners = validateListeners(t.gw, t.alb())
 	t.checkConfig(class)
 	t.checkCertificateRefs()
+	t.mergeListenerSets()
 	for _, r := range t.routes {
 		r.parents = t.attach(r.l4Route)
 		if r.foreign {

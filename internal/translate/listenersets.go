@@ -1,0 +1,338 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/status"
+)
+
+// MergedListener is a ListenerSet entry accepted into its parent Gateway's listeners.
+type MergedListener struct {
+	// Namespace and Name are the ListenerSet's.
+	Namespace, Name string
+	// Index is the entry's index in the ListenerSet's spec.listeners.
+	Index    int
+	Listener gwv1.Listener
+}
+
+// ListenerSetStatus is the status one ListenerSet that names the Gateway should have.
+type ListenerSetStatus struct {
+	Namespace, Name string
+	Generation      int64
+	Accepted        bool
+	Status          gwv1.ListenerSetStatus
+}
+
+// ListenerSetMerge is the result of merging the ListenerSets that name a Gateway.
+type ListenerSetMerge struct {
+	// Listeners are the accepted entries, in precedence order (after the Gateway's own).
+	Listeners []MergedListener
+	// Statuses holds one entry per ListenerSet whose parentRef names the Gateway.
+	Statuses []ListenerSetStatus
+	// Attached is the number of accepted ListenerSets (the Gateway's
+	// status.attachedListenerSets).
+	Attached int32
+}
+
+// MergeListenerSets decides which ListenerSets may attach to the snapshot's Gateway (its
+// spec.allowedListeners, default none) and which of their entries join its listeners, following
+// the Gateway API's precedence: the Gateway's own listeners first, then ListenerSets by creation
+// time (oldest first), then by namespace/name; within a ListenerSet, its entries in order. An
+// entry that conflicts with one of higher precedence is Conflicted and not accepted; the
+// higher one keeps serving. gatewayAccepted and programmed are the Gateway's own Accepted and
+// Programmed outcome, which the entries' Programmed condition follows.
+//
+// It is pure: it reads only its arguments.
+func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAccepted, programmed bool) ListenerSetMerge {
+	var out ListenerSetMerge
+	if s == nil || s.Gateway == nil {
+		return out
+	}
+	gw := s.Gateway
+	alb := s.Settings.ControllerName == controllerALB
+	var taken []*listenerState
+	for _, l := range validateListeners(gw, alb) {
+		if l.accepted() {
+			taken = append(taken, l)
+		}
+	}
+	var mine []*gwv1.ListenerSet
+	for i := range sets {
+		if listenerSetNamesGateway(&sets[i], gw) {
+			mine = append(mine, &sets[i])
+		}
+	}
+	slices.SortStableFunc(mine, func(a, b *gwv1.ListenerSet) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for _, ls := range mine {
+		st := ListenerSetStatus{Namespace: ls.Namespace, Name: ls.Name, Generation: ls.Generation}
+		gen := ls.Generation
+		setConds := func(ok bool, reason, msg string, prog bool, progReason, progMsg string) {
+			st.Status.Conditions = []metav1.Condition{
+				condition(string(gwv1.ListenerSetConditionAccepted), ok, reason, msg, gen),
+				condition(string(gwv1.ListenerSetConditionProgrammed), prog, progReason, progMsg, gen),
+			}
+		}
+		if p := listenerSetAllowed(s, ls); p != nil {
+			setConds(false, string(gwv1.ListenerSetReasonNotAllowed), p.message, false, string(gwv1.ListenerSetReasonNotAllowed), p.message)
+			out.Statuses = append(out.Statuses, st)
+			continue
+		}
+		if !gatewayAccepted {
+			msg := fmt.Sprintf("spec.parentRef: Gateway %s/%s is not accepted; see its status", gw.Namespace, gw.Name)
+			setConds(false, string(gwv1.ListenerSetReasonParentNotAccepted), msg, false, string(gwv1.ListenerSetReasonParentNotAccepted), msg)
+			out.Statuses = append(out.Statuses, st)
+			continue
+		}
+		var problems []string
+		accepted := 0
+		for i, spec := range ls.Spec.Listeners {
+			l := entryState(i, spec, alb)
+			if l.notAccepted == nil {
+				if p := entryConflict(l, taken); p != nil {
+					l.conflicted, l.notAccepted = p, p
+				}
+			}
+			es := gwv1.ListenerEntryStatus{Name: spec.Name, SupportedKinds: l.supported}
+			if l.notAccepted != nil {
+				es.SupportedKinds = []gwv1.RouteGroupKind{}
+				problems = append(problems, l.notAccepted.message)
+			}
+			if es.SupportedKinds == nil {
+				es.SupportedKinds = []gwv1.RouteGroupKind{}
+			}
+			es.Conditions = entryConditions(l, programmed, gen)
+			st.Status.Listeners = append(st.Status.Listeners, es)
+			if l.notAccepted == nil {
+				accepted++
+				taken = append(taken, l)
+				out.Listeners = append(out.Listeners, MergedListener{Namespace: ls.Namespace, Name: ls.Name, Index: i, Listener: l.spec})
+			}
+		}
+		switch {
+		case accepted == 0:
+			msg := "no listener is valid: " + strings.Join(problems, "; ")
+			if len(ls.Spec.Listeners) == 0 {
+				msg = "spec.listeners is empty"
+			}
+			setConds(false, string(gwv1.ListenerSetReasonListenersNotValid), msg, false, string(gwv1.ListenerSetReasonListenersNotValid), msg)
+		default:
+			reason, msg := string(gwv1.ListenerSetReasonAccepted), "all listeners are accepted"
+			if len(problems) > 0 {
+				reason, msg = string(gwv1.ListenerSetReasonListenersNotValid), "some listeners are not accepted: "+strings.Join(problems, "; ")
+			}
+			progReason, progMsg := string(gwv1.ListenerSetReasonProgrammed), "the listeners are programmed on the Gateway's load balancer"
+			if !programmed {
+				progReason, progMsg = string(gwv1.ListenerSetReasonPending), "the Gateway's load balancer is not programmed yet"
+			}
+			setConds(true, reason, msg, programmed, progReason, progMsg)
+			st.Accepted = true
+			out.Attached++
+		}
+		out.Statuses = append(out.Statuses, st)
+	}
+	return out
+}
+
+// listenerSetNamesGateway says whether a ListenerSet's parentRef names the Gateway (the
+// namespace defaults to the ListenerSet's).
+func listenerSetNamesGateway(ls *gwv1.ListenerSet, gw *gwv1.Gateway) bool {
+	ref := ls.Spec.ParentRef
+	if ref.Group != nil && string(*ref.Group) != gatewayAPIGroup || ref.Kind != nil && string(*ref.Kind) != "Gateway" {
+		return false
+	}
+	ns := ls.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	return ns == gw.Namespace && string(ref.Name) == gw.Name
+}
+
+// listenerSetAllowed checks the Gateway's spec.allowedListeners against the ListenerSet's
+// namespace. With no allowedListeners, no ListenerSet may attach.
+func listenerSetAllowed(s *snapshot.Snapshot, ls *gwv1.ListenerSet) *problem {
+	gw := s.Gateway
+	from := gwv1.NamespacesFromNone
+	var selector *metav1.LabelSelector
+	if al := gw.Spec.AllowedListeners; al != nil && al.Namespaces != nil {
+		if al.Namespaces.From != nil {
+			from = *al.Namespaces.From
+		}
+		selector = al.Namespaces.Selector
+	}
+	if from == gwv1.NamespacesFromNone {
+		return &problem{string(gwv1.ListenerSetReasonNotAllowed), fmt.Sprintf(
+			"spec.parentRef: Gateway %s/%s admits no ListenerSet (spec.allowedListeners is unset or from: None); set its spec.allowedListeners.namespaces",
+			gw.Namespace, gw.Name)}
+	}
+	t := &translator{s: s, gw: gw}
+	if why := t.fromNamespaces(from, selector, gw.Namespace, ls.Namespace, "ListenerSets"); why != "" {
+		return &problem{string(gwv1.ListenerSetReasonNotAllowed), fmt.Sprintf(
+			"spec.parentRef: Gateway %s/%s %s; change its spec.allowedListeners.namespaces or move the ListenerSet",
+			gw.Namespace, gw.Name, why)}
+	}
+	return nil
+}
+
+// entryState validates one ListenerSet entry on its own, as a Gateway listener would be.
+func entryState(i int, e gwv1.ListenerEntry, alb bool) *listenerState {
+	spec := gwv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
+	l := newListenerState(i, spec, alb)
+	if l.notAccepted == nil && e.TLS != nil && len(e.TLS.CertificateRefs) > 0 && !passthrough(spec) {
+		// Certificates of a ListenerSet entry would be read from the ListenerSet's namespace;
+		// the controller does not resolve them yet, so the entry is refused rather than served
+		// with the wrong certificate.
+		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
+			"%s: TLS termination with certificateRefs is not supported on a ListenerSet; put the listener on the Gateway",
+			l.field("tls.certificateRefs"))}
+	}
+	return l
+}
+
+// entryConflict returns why a ListenerSet entry cannot join listeners of higher precedence:
+// the same port with a protocol that cannot share it, or the same port, protocol and hostname
+// (an absent hostname equals an absent hostname).
+func entryConflict(l *listenerState, taken []*listenerState) *problem {
+	host := func(x *listenerState) string {
+		if x.spec.Hostname == nil {
+			return ""
+		}
+		return string(*x.spec.Hostname)
+	}
+	for _, o := range taken {
+		if o.spec.Port != l.spec.Port {
+			continue
+		}
+		a, b := protocolKey(o.spec), protocolKey(l.spec)
+		if a != b && !(a == "TCP" && b == "UDP" || a == "UDP" && b == "TCP") {
+			return &problem{string(gwv1.ListenerEntryReasonProtocolConflict), fmt.Sprintf(
+				"%s: port %d is already used with protocol %s by a listener of higher precedence; use another port, or the same protocol",
+				l.field("protocol"), l.spec.Port, a)}
+		}
+		if a == b && host(o) == host(l) {
+			h := host(l)
+			if h == "" {
+				h = "(any hostname)"
+			}
+			return &problem{string(gwv1.ListenerEntryReasonHostnameConflict), fmt.Sprintf(
+				"%s: hostname %s on port %d %s is already served by a listener of higher precedence; use another hostname or port",
+				l.field("hostname"), h, l.spec.Port, a)}
+		}
+	}
+	return nil
+}
+
+// entryConditions are a ListenerSet entry's Accepted, Conflicted, ResolvedRefs and Programmed
+// conditions.
+func entryConditions(l *listenerState, programmed bool, gen int64) []metav1.Condition {
+	var out []metav1.Condition
+	if l.notAccepted != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionAccepted), false, l.notAccepted.reason, l.notAccepted.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionAccepted), true, string(gwv1.ListenerEntryReasonAccepted), "the listener is accepted", gen))
+	}
+	if l.conflicted != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionConflicted), true, l.conflicted.reason, l.conflicted.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionConflicted), false, string(gwv1.ListenerReasonNoConflicts), "no conflict", gen))
+	}
+	if l.unresolved != nil {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionResolvedRefs), false, l.unresolved.reason, l.unresolved.message, gen))
+	} else {
+		out = append(out, condition(string(gwv1.ListenerEntryConditionResolvedRefs), true, string(gwv1.ListenerEntryReasonResolvedRefs), "all references are resolved", gen))
+	}
+	switch {
+	case l.notAccepted != nil:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonInvalid), l.notAccepted.message, gen))
+	case !programmed:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonPending), "the Gateway's load balancer is not programmed yet", gen))
+	default:
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), true, string(gwv1.ListenerEntryReasonProgrammed), "the listener is programmed", gen))
+	}
+	return out
+}
+
+// mergeListenerSets adds the accepted entries of the ListenerSets that attach to the Gateway to
+// its listeners (after its own), once the Gateway itself is known to be accepted or not.
+func (t *translator) mergeListenerSets() {
+	if len(t.s.ListenerSets) == 0 {
+		return
+	}
+	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, false)
+	t.listenerSets = map[string]bool{}
+	for _, st := range m.Statuses {
+		t.listenerSets[st.Namespace+"/"+st.Name] = st.Accepted
+	}
+	for _, ml := range m.Listeners {
+		l := entryState(ml.Index, gwv1.ListenerEntry{Name: ml.Listener.Name, Hostname: ml.Listener.Hostname, Port: ml.Listener.Port,
+			Protocol: ml.Listener.Protocol, TLS: ml.Listener.TLS, AllowedRoutes: ml.Listener.AllowedRoutes}, t.alb())
+		l.index = len(t.listeners)
+		l.owner, l.ownerNamespace, l.entry = ml.Namespace+"/"+ml.Name, ml.Namespace, ml.Index
+		t.listeners = append(t.listeners, l)
+	}
+}
+
+// namesListenerSet returns the namespace/name of the ListenerSet of this Gateway that a
+// parentRef of a route in namespace ns names, if it names one.
+func (t *translator) namesListenerSet(ref gwv1.ParentReference, ns string) (string, bool) {
+	if ref.Kind == nil || string(*ref.Kind) != "ListenerSet" || ref.Group == nil || string(*ref.Group) != gatewayAPIGroup {
+		return "", false
+	}
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	key := ns + "/" + string(ref.Name)
+	for i := range t.s.ListenerSets {
+		ls := &t.s.ListenerSets[i]
+		if ls.Namespace+"/"+ls.Name == key && listenerSetNamesGateway(ls, t.gw) {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// namesUs says whether a parentRef names the Gateway or one of its ListenerSets.
+func (t *translator) namesUs(ref gwv1.ParentReference, ns string) bool {
+	if namesGateway(ref, ns, t.gw) {
+		return true
+	}
+	_, ok := t.namesListenerSet(ref, ns)
+	return ok
+}
+
+// reportListenerSets records the ListenerSets' statuses, with Programmed following whether the
+// load balancer will carry their listeners, and the routes attached to each entry.
+func (t *translator) reportListenerSets(st *status.Gateway) {
+	if len(t.s.ListenerSets) == 0 {
+		return
+	}
+	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, t.rejected == nil && t.unusable == nil)
+	attached := map[string]int32{}
+	for _, l := range t.listeners {
+		if l.owner != "" {
+			attached[l.owner+"/"+string(l.spec.Name)] = l.attached
+		}
+	}
+	for _, ls := range m.Statuses {
+		for i := range ls.Status.Listeners {
+			e := &ls.Status.Listeners[i]
+			e.AttachedRoutes = attached[ls.Namespace+"/"+ls.Name+"/"+string(e.Name)]
+		}
+		t.set.ListenerSets = append(t.set.ListenerSets, status.ListenerSet{Namespace: ls.Namespace, Name: ls.Name,
+			Generation: ls.Generation, Status: ls.Status})
+	}
+	if len(m.Statuses) > 0 {
+		n := m.Attached
+		st.AttachedListenerSets = &n
+	}
+}
