@@ -32,8 +32,9 @@ var echoModes = []struct {
 
 // Echoes runs one echo-basic process for each Ready Pod whose container runs the suite's
 // echo-basic image, as that Pod would. echo-basic listens on every address, so each process gets
-// free loopback ports of its own; Lookup tells where a Pod IP and container port landed. Pods
-// with another image (the suite's CoreDNS) get no process and are listed by Unsupported.
+// free loopback ports of its own; Lookup tells where a Pod IP and container port landed. The
+// suite's CoreDNS Pod gets a small in-process DNS responder (dns.go); Pods with another image get
+// nothing and are listed by Unsupported.
 type Echoes struct {
 	bin string
 	c   client.Client
@@ -50,6 +51,8 @@ type echoProc struct {
 	cmd   *exec.Cmd
 	done  chan struct{}
 	addrs []string
+	// closeFn ends an in-process stand-in (the CoreDNS one) instead of cmd.
+	closeFn func()
 }
 
 // StartEchoes watches the Pods of the namespaces with prefix and runs their echo-basic processes
@@ -131,8 +134,15 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 		if running {
 			continue
 		}
-		if image := p.Spec.Containers[0].Image; !strings.Contains(image, "/echo-basic") {
-			// Another program (the suite's CoreDNS): nothing stands in for it.
+		if image := p.Spec.Containers[0].Image; strings.Contains(image, "/coredns") {
+			if err := e.startDNS(p); err != nil {
+				e.mu.Lock()
+				e.errors[p.Namespace+"/"+p.Name] = err.Error()
+				e.mu.Unlock()
+			}
+			continue
+		} else if !strings.Contains(image, "/echo-basic") {
+			// Another program: nothing stands in for it.
 			e.mu.Lock()
 			e.unsupported[p.Namespace+"/"+p.Name] = image
 			e.running[uid] = &echoProc{done: closed()}
@@ -288,7 +298,31 @@ func (e *Echoes) secretMounts(ctx context.Context, p *corev1.Pod, ctr corev1.Con
 	return dirs, nil
 }
 
+// startDNS stands in for the suite's CoreDNS Pod (its Corefile serves port 53) with an
+// in-process DNS responder on a free loopback port.
+func (e *Echoes) startDNS(p *corev1.Pod) error {
+	const corednsPort = 53
+	local, err := freePort(true)
+	if err != nil {
+		return err
+	}
+	srv, err := startDNS(local)
+	if err != nil {
+		return err
+	}
+	key := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(corednsPort))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.errors, p.Namespace+"/"+p.Name)
+	e.running[string(p.UID)] = &echoProc{done: closed(), addrs: []string{key}, closeFn: srv.close}
+	e.addrs[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+	return nil
+}
+
 func (p *echoProc) stop() {
+	if p.closeFn != nil {
+		p.closeFn()
+	}
 	if p.cmd == nil {
 		return
 	}
