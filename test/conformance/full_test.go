@@ -277,7 +277,6 @@ var knownFailures = map[string]map[string]string{
 		"HTTPRouteRewritePath": motoDropsTransforms,
 	},
 	"nlb": {
-		"UDPRoute":                             coreDNSNotRun,
 		"TCPRouteMultipleRoutesAttachment":     podReadyBeforeEcho,
 		"TCPRouteWeightedRouting":              podReadyBeforeEcho,
 		"TLSRouteInvalidBackendRefNonexistent": nlbNoListenerWithoutBackend,
@@ -295,9 +294,6 @@ const nlbNoListenerWithoutBackend = "the route's only backend is invalid, so the
 // podReadyBeforeEcho: kwok marks a Pod Ready at once, before the echo-basic process standing in
 // for it listens, so the suite can send before a target answers.
 const podReadyBeforeEcho = "the local run's timing, when it fails (it passed in other runs): kwok makes the test's Pods Ready before their stand-in echo-basic processes listen, and a connection to a target without one is closed at once (EOF)"
-
-// coreDNSNotRun: the local cluster runs no containers; only echo-basic has a stand-in process.
-const coreDNSNotRun = "the local run's limit, not AWS's: its backend is the suite's CoreDNS Pod, and the local cluster runs no containers (only echo-basic Pods get a stand-in process), so the DNS query gets no answer"
 
 // reportReadme is the README of the reports: per class and profile, the suite's result, the
 // counts, every skipped test with its reason and every failed test.
