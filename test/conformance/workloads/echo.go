@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -139,14 +140,17 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 				e.mu.Lock()
 				e.errors[p.Namespace+"/"+p.Name] = err.Error()
 				e.mu.Unlock()
+			} else {
+				go e.markReady(ctx, p, nil) // it listens before startDNS returns
 			}
 			continue
 		} else if !strings.Contains(image, "/echo-basic") {
-			// Another program: nothing stands in for it.
+			// Another program: nothing stands in for it, and nothing to wait for.
 			e.mu.Lock()
 			e.unsupported[p.Namespace+"/"+p.Name] = image
 			e.running[uid] = &echoProc{done: closed()}
 			e.mu.Unlock()
+			go e.markReady(ctx, p, nil)
 			continue
 		}
 		if err := e.start(ctx, p); err != nil {
@@ -205,6 +209,7 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	}
 	proc := &echoProc{done: make(chan struct{})}
 	mapped := map[string]string{}
+	var tcpAddrs []string // the TCP ports to wait for before the Pod is Ready
 	for name, def := range mode.ports {
 		port := def
 		if v, ok := env[name]; ok {
@@ -221,6 +226,9 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 		env[name] = strconv.Itoa(local)
 		key := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port)))
 		mapped[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+		if name != "UDP_PORT" {
+			tcpAddrs = append(tcpAddrs, mapped[key])
+		}
 		proc.addrs = append(proc.addrs, key)
 	}
 	cmd := exec.Command(e.bin)
@@ -247,7 +255,67 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	for k, v := range mapped {
 		e.addrs[k] = v
 	}
+	go e.markReady(ctx, p, tcpAddrs)
 	return nil
+}
+
+// markReady waits until one of the addresses accepts TCP connections (echo-basic opens its TLS
+// ports only when given certificates, so one port answering says the process serves), then
+// marks the Pod Ready, as a
+// kubelet does once the container's readiness probe passes: kwok leaves Pods Running but not
+// Ready, so no EndpointSlice lists a Pod (and no target is registered) before its stand-in
+// listens. (An echo-basic UDP server has no TCP port to wait for; it binds at once.)
+func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string) {
+	for listening := len(addrs) == 0; !listening; {
+		for _, a := range addrs {
+			if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+				c.Close()
+				listening = true
+				break
+			}
+		}
+		if listening {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	for ctx.Err() == nil {
+		var cur corev1.Pod
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(p), &cur); err != nil || cur.UID != p.UID {
+			return // gone
+		}
+		patch := client.MergeFrom(cur.DeepCopy())
+		now := metav1.Now()
+		for _, t := range []corev1.PodConditionType{corev1.ContainersReady, corev1.PodReady} {
+			found := false
+			for i := range cur.Status.Conditions {
+				if c := &cur.Status.Conditions[i]; c.Type == t {
+					found = true
+					if c.Status != corev1.ConditionTrue {
+						c.Status, c.LastTransitionTime = corev1.ConditionTrue, now
+					}
+				}
+			}
+			if !found {
+				cur.Status.Conditions = append(cur.Status.Conditions, corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now})
+			}
+		}
+		for i := range cur.Status.ContainerStatuses {
+			cur.Status.ContainerStatuses[i].Ready = true
+		}
+		if err := e.c.Status().Patch(ctx, &cur, patch); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // secretDirs maps a container's secret volume mount paths to the directories holding their files.
