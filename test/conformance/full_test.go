@@ -289,7 +289,13 @@ var knownFailures = map[string]map[string]string{
 const motoDropsTransforms = "the local run's limit: the rules carry host-header-rewrite / url-rewrite transforms, which the AWS emulator (moto) drops, so the data plane never sees them; not yet run against real AWS"
 
 // nlbNoListenerWithoutBackend: a port with no route with a usable backend gets no NLB listener.
-const nlbNoListenerWithoutBackend = "the route's only backend is invalid, so the port gets no NLB listener and the client's TCP connection is refused; the suite expects the connection accepted and the TLS handshake reset"
+// The spec asks the implementation to reject the connection; the suite accepts only a reset or a
+// close after the TCP handshake, not a refused or unanswered connection. A passthrough TLS listener
+// on an NLB is a TCP listener, whose handshake is the target's; AWS says an NLB fails open with an
+// empty target group ("The Network Load Balancer also fails open when you have an empty target
+// group", Health checks for Network Load Balancer target groups) and documents no reset for it, so
+// an empty target group would be a listener that promises nothing the suite can rely on.
+const nlbNoListenerWithoutBackend = "an NLB cannot reject the connection the way the suite expects (accepted, then reset or closed): a passthrough TLS listener is a TCP listener whose handshake is the target's, and with no valid backend there is none. The port gets no listener (the local data plane refuses the connection); a listener forwarding to an empty target group would not help, as AWS documents only that an NLB fails open with an empty target group, not that it resets connections"
 
 // podReadyBeforeEcho: kwok marks a Pod Ready at once, before the echo-basic process standing in
 // for it listens, so the suite can send before a target answers.

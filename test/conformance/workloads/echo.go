@@ -261,10 +261,9 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 
 // markReady waits until one of the addresses accepts TCP connections (echo-basic opens its TLS
 // ports only when given certificates, so one port answering says the process serves), then
-// marks the Pod Ready, as a
-// kubelet does once the container's readiness probe passes: kwok leaves Pods Running but not
-// Ready, so no EndpointSlice lists a Pod (and no target is registered) before its stand-in
-// listens. (An echo-basic UDP server has no TCP port to wait for; it binds at once.)
+// marks the Pod Ready, as a kubelet does once the container's readiness probe passes: kwok
+// leaves Pods Running but not Ready, so no EndpointSlice lists a Pod (and no target is
+// registered) before its stand-in listens. (An echo-basic UDP server has no TCP port to wait for; it binds at once.)
 func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string) {
 	for listening := len(addrs) == 0; !listening; {
 		for _, a := range addrs {
