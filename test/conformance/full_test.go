@@ -277,8 +277,6 @@ var knownFailures = map[string]map[string]string{
 		"HTTPRouteRewritePath": motoDropsTransforms,
 	},
 	"nlb": {
-		"TCPRouteMultipleRoutesAttachment":     podReadyBeforeEcho,
-		"TCPRouteWeightedRouting":              podReadyBeforeEcho,
 		"TLSRouteInvalidBackendRefNonexistent": nlbNoListenerWithoutBackend,
 		"TLSRouteInvalidBackendRefUnknownKind": nlbNoListenerWithoutBackend,
 	},
@@ -296,10 +294,6 @@ const motoDropsTransforms = "the local run's limit: the rules carry host-header-
 // group", Health checks for Network Load Balancer target groups) and documents no reset for it, so
 // an empty target group would be a listener that promises nothing the suite can rely on.
 const nlbNoListenerWithoutBackend = "an NLB cannot reject the connection the way the suite expects (accepted, then reset or closed): a passthrough TLS listener is a TCP listener whose handshake is the target's, and with no valid backend there is none. The port gets no listener (the local data plane refuses the connection); a listener forwarding to an empty target group would not help, as AWS documents only that an NLB fails open with an empty target group, not that it resets connections"
-
-// podReadyBeforeEcho: kwok marks a Pod Ready at once, before the echo-basic process standing in
-// for it listens, so the suite can send before a target answers.
-const podReadyBeforeEcho = "the local run's timing, when it fails (it passed in other runs): kwok makes the test's Pods Ready before their stand-in echo-basic processes listen, and a connection to a target without one is closed at once (EOF)"
 
 // reportReadme is the README of the reports: per class and profile, the suite's result, the
 // counts, every skipped test with its reason and every failed test.
