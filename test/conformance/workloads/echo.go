@@ -130,7 +130,16 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 		uid := string(p.UID)
 		seen[uid] = true
 		e.mu.Lock()
-		_, running := e.running[uid]
+		proc, running := e.running[uid]
+		if running && proc.cmd != nil && proc.exited() {
+			// Its echo-basic ended (a free port taken by another process before it bound it):
+			// started again on new ports.
+			for _, a := range proc.addrs {
+				delete(e.addrs, a)
+			}
+			delete(e.running, uid)
+			running = false
+		}
 		e.mu.Unlock()
 		if running {
 			continue
@@ -141,7 +150,7 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 				e.errors[p.Namespace+"/"+p.Name] = err.Error()
 				e.mu.Unlock()
 			} else {
-				go e.markReady(ctx, p, nil) // it listens before startDNS returns
+				go e.markReady(ctx, p, nil, nil) // it listens before startDNS returns
 			}
 			continue
 		} else if !strings.Contains(image, "/echo-basic") {
@@ -150,7 +159,7 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 			e.unsupported[p.Namespace+"/"+p.Name] = image
 			e.running[uid] = &echoProc{done: closed()}
 			e.mu.Unlock()
-			go e.markReady(ctx, p, nil)
+			go e.markReady(ctx, p, nil, nil)
 			continue
 		}
 		if err := e.start(ctx, p); err != nil {
@@ -255,7 +264,7 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	for k, v := range mapped {
 		e.addrs[k] = v
 	}
-	go e.markReady(ctx, p, tcpAddrs)
+	go e.markReady(ctx, p, tcpAddrs, proc.done)
 	return nil
 }
 
@@ -264,7 +273,8 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 // marks the Pod Ready, as a kubelet does once the container's readiness probe passes: kwok
 // leaves Pods Running but not Ready, so no EndpointSlice lists a Pod (and no target is
 // registered) before its stand-in listens. (An echo-basic UDP server has no TCP port to wait for; it binds at once.)
-func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string) {
+// It gives up when done (the process's end) closes.
+func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string, done <-chan struct{}) {
 	for listening := len(addrs) == 0; !listening; {
 		for _, a := range addrs {
 			if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
@@ -278,6 +288,8 @@ func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-done:
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -384,6 +396,15 @@ func (e *Echoes) startDNS(p *corev1.Pod) error {
 	e.running[string(p.UID)] = &echoProc{done: closed(), addrs: []string{key}, closeFn: srv.close}
 	e.addrs[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
 	return nil
+}
+
+func (p *echoProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *echoProc) stop() {
