@@ -278,9 +278,6 @@ var knownFailures = map[string]map[string]string{
 		"HTTPRouteRedirectPath": prefixOnlyRedirect,
 	},
 	"nlb": {
-		"UDPRoute":                             coreDNSNotRun,
-		"TCPRouteMultipleRoutesAttachment":     podReadyBeforeEcho,
-		"TCPRouteWeightedRouting":              podReadyBeforeEcho,
 		"TLSRouteInvalidBackendRefNonexistent": nlbNoListenerWithoutBackend,
 		"TLSRouteInvalidBackendRefUnknownKind": nlbNoListenerWithoutBackend,
 	},
@@ -297,14 +294,13 @@ const rewriteWithHeaderModifier = "the rewrite cases pass; the cases whose rule 
 const prefixOnlyRedirect = "the cases that redirect with ReplacePrefixMatch and keep scheme, host and port fail: an ALB rejects such a redirect as a loop, so the controller refuses the rule (UnsupportedValue) and the request gets the listener's 404; the other cases, a prefix redirect with a new host among them, pass"
 
 // nlbNoListenerWithoutBackend: a port with no route with a usable backend gets no NLB listener.
-const nlbNoListenerWithoutBackend = "the route's only backend is invalid, so the port gets no NLB listener and the client's TCP connection is refused; the suite expects the connection accepted and the TLS handshake reset"
-
-// podReadyBeforeEcho: kwok marks a Pod Ready at once, before the echo-basic process standing in
-// for it listens, so the suite can send before a target answers.
-const podReadyBeforeEcho = "the local run's timing, when it fails (it passed in other runs): kwok makes the test's Pods Ready before their stand-in echo-basic processes listen, and a connection to a target without one is closed at once (EOF)"
-
-// coreDNSNotRun: the local cluster runs no containers; only echo-basic has a stand-in process.
-const coreDNSNotRun = "the local run's limit, not AWS's: its backend is the suite's CoreDNS Pod, and the local cluster runs no containers (only echo-basic Pods get a stand-in process), so the DNS query gets no answer"
+// The spec asks the implementation to reject the connection; the suite accepts only a reset or a
+// close after the TCP handshake, not a refused or unanswered connection. A passthrough TLS listener
+// on an NLB is a TCP listener, whose handshake is the target's; AWS says an NLB fails open with an
+// empty target group ("The Network Load Balancer also fails open when you have an empty target
+// group", Health checks for Network Load Balancer target groups) and documents no reset for it, so
+// an empty target group would be a listener that promises nothing the suite can rely on.
+const nlbNoListenerWithoutBackend = "an NLB cannot reject the connection the way the suite expects (accepted, then reset or closed): a passthrough TLS listener is a TCP listener whose handshake is the target's, and with no valid backend there is none. The port gets no listener (the local data plane refuses the connection); a listener forwarding to an empty target group would not help, as AWS documents only that an NLB fails open with an empty target group, not that it resets connections"
 
 // reportReadme is the README of the reports: per class and profile, the suite's result, the
 // counts, every skipped test with its reason and every failed test.

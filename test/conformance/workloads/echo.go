@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -32,8 +33,9 @@ var echoModes = []struct {
 
 // Echoes runs one echo-basic process for each Ready Pod whose container runs the suite's
 // echo-basic image, as that Pod would. echo-basic listens on every address, so each process gets
-// free loopback ports of its own; Lookup tells where a Pod IP and container port landed. Pods
-// with another image (the suite's CoreDNS) get no process and are listed by Unsupported.
+// free loopback ports of its own; Lookup tells where a Pod IP and container port landed. The
+// suite's CoreDNS Pod gets a small in-process DNS responder (dns.go); Pods with another image get
+// nothing and are listed by Unsupported.
 type Echoes struct {
 	bin string
 	c   client.Client
@@ -50,6 +52,8 @@ type echoProc struct {
 	cmd   *exec.Cmd
 	done  chan struct{}
 	addrs []string
+	// closeFn ends an in-process stand-in (the CoreDNS one) instead of cmd.
+	closeFn func()
 }
 
 // StartEchoes watches the Pods of the namespaces with prefix and runs their echo-basic processes
@@ -126,17 +130,36 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 		uid := string(p.UID)
 		seen[uid] = true
 		e.mu.Lock()
-		_, running := e.running[uid]
+		proc, running := e.running[uid]
+		if running && proc.cmd != nil && proc.exited() {
+			// Its echo-basic ended (a free port taken by another process before it bound it):
+			// started again on new ports.
+			for _, a := range proc.addrs {
+				delete(e.addrs, a)
+			}
+			delete(e.running, uid)
+			running = false
+		}
 		e.mu.Unlock()
 		if running {
 			continue
 		}
-		if image := p.Spec.Containers[0].Image; !strings.Contains(image, "/echo-basic") {
-			// Another program (the suite's CoreDNS): nothing stands in for it.
+		if image := p.Spec.Containers[0].Image; strings.Contains(image, "/coredns") {
+			if err := e.startDNS(p); err != nil {
+				e.mu.Lock()
+				e.errors[p.Namespace+"/"+p.Name] = err.Error()
+				e.mu.Unlock()
+			} else {
+				go e.markReady(ctx, p, nil, nil) // it listens before startDNS returns
+			}
+			continue
+		} else if !strings.Contains(image, "/echo-basic") {
+			// Another program: nothing stands in for it, and nothing to wait for.
 			e.mu.Lock()
 			e.unsupported[p.Namespace+"/"+p.Name] = image
 			e.running[uid] = &echoProc{done: closed()}
 			e.mu.Unlock()
+			go e.markReady(ctx, p, nil, nil)
 			continue
 		}
 		if err := e.start(ctx, p); err != nil {
@@ -195,6 +218,7 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	}
 	proc := &echoProc{done: make(chan struct{})}
 	mapped := map[string]string{}
+	var tcpAddrs []string // the TCP ports to wait for before the Pod is Ready
 	for name, def := range mode.ports {
 		port := def
 		if v, ok := env[name]; ok {
@@ -211,6 +235,9 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 		env[name] = strconv.Itoa(local)
 		key := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port)))
 		mapped[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+		if name != "UDP_PORT" {
+			tcpAddrs = append(tcpAddrs, mapped[key])
+		}
 		proc.addrs = append(proc.addrs, key)
 	}
 	cmd := exec.Command(e.bin)
@@ -237,7 +264,69 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	for k, v := range mapped {
 		e.addrs[k] = v
 	}
+	go e.markReady(ctx, p, tcpAddrs, proc.done)
 	return nil
+}
+
+// markReady waits until one of the addresses accepts TCP connections (echo-basic opens its TLS
+// ports only when given certificates, so one port answering says the process serves), then
+// marks the Pod Ready, as a kubelet does once the container's readiness probe passes: kwok
+// leaves Pods Running but not Ready, so no EndpointSlice lists a Pod (and no target is
+// registered) before its stand-in listens. (An echo-basic UDP server has no TCP port to wait for; it binds at once.)
+// It gives up when done (the process's end) closes.
+func (e *Echoes) markReady(ctx context.Context, p *corev1.Pod, addrs []string, done <-chan struct{}) {
+	for listening := len(addrs) == 0; !listening; {
+		for _, a := range addrs {
+			if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+				c.Close()
+				listening = true
+				break
+			}
+		}
+		if listening {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	for ctx.Err() == nil {
+		var cur corev1.Pod
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(p), &cur); err != nil || cur.UID != p.UID {
+			return // gone
+		}
+		patch := client.MergeFrom(cur.DeepCopy())
+		now := metav1.Now()
+		for _, t := range []corev1.PodConditionType{corev1.ContainersReady, corev1.PodReady} {
+			found := false
+			for i := range cur.Status.Conditions {
+				if c := &cur.Status.Conditions[i]; c.Type == t {
+					found = true
+					if c.Status != corev1.ConditionTrue {
+						c.Status, c.LastTransitionTime = corev1.ConditionTrue, now
+					}
+				}
+			}
+			if !found {
+				cur.Status.Conditions = append(cur.Status.Conditions, corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now})
+			}
+		}
+		for i := range cur.Status.ContainerStatuses {
+			cur.Status.ContainerStatuses[i].Ready = true
+		}
+		if err := e.c.Status().Patch(ctx, &cur, patch); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // secretDirs maps a container's secret volume mount paths to the directories holding their files.
@@ -288,7 +377,40 @@ func (e *Echoes) secretMounts(ctx context.Context, p *corev1.Pod, ctr corev1.Con
 	return dirs, nil
 }
 
+// startDNS stands in for the suite's CoreDNS Pod (its Corefile serves port 53) with an
+// in-process DNS responder on a free loopback port.
+func (e *Echoes) startDNS(p *corev1.Pod) error {
+	const corednsPort = 53
+	local, err := freePort(true)
+	if err != nil {
+		return err
+	}
+	srv, err := startDNS(local)
+	if err != nil {
+		return err
+	}
+	key := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(corednsPort))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.errors, p.Namespace+"/"+p.Name)
+	e.running[string(p.UID)] = &echoProc{done: closed(), addrs: []string{key}, closeFn: srv.close}
+	e.addrs[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+	return nil
+}
+
+func (p *echoProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (p *echoProc) stop() {
+	if p.closeFn != nil {
+		p.closeFn()
+	}
 	if p.cmd == nil {
 		return
 	}

@@ -101,6 +101,13 @@ func TestDeploymentBecomesReadyPods(t *testing.T) {
 			Ports: []corev1.ServicePort{{Port: 8080, TargetPort: intstr.FromInt32(3000)}}},
 	}))
 
+	// The stand-in processes run from the start: a Pod turns Ready only once its echo-basic
+	// listens, so Ready below also says the processes answer.
+	echoBasic := filepath.Join(assets, "echo-basic")
+	echoes, err := StartEchoes(ctx, c, echoBasic, "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, cidr, _ := net.ParseCIDR(podCIDR)
 	var pods corev1.PodList
 	waitFor(t, ctx, w, "3 Ready pods with IPs in "+podCIDR, func() bool {
@@ -147,11 +154,6 @@ func TestDeploymentBecomesReadyPods(t *testing.T) {
 	})
 
 	// Each Ready Pod's echo-basic answers as that Pod, at the address Lookup gives for its IP.
-	echoBasic := filepath.Join(assets, "echo-basic")
-	echoes, err := StartEchoes(ctx, c, echoBasic, "echo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, p := range pods.Items {
 		var addr string
 		waitFor(t, ctx, w, "echo-basic for "+p.Name, func() bool {
