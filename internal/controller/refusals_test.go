@@ -104,7 +104,7 @@ func (w *faultWorld) refusals(t *testing.T) {
 		noCalls: []string{"CreateLoadBalancer"},
 	}, {
 		name: "spec.addresses", files: []string{"examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/backend-service.yaml", "examples/seed-l4/tcproute.yaml"},
-		yaml:  seedLBC + "\n---\n" + seedTGC + "\n---\n" + strings.Replace(seedGatewayYAML(t), "  listeners:", "  addresses: [{type: IPAddress, value: 10.0.0.10}]\n  listeners:", 1),
+		yaml:  seedLBC + "\n---\n" + seedTGC + "\n---\n" + strings.Replace(seedGatewayYAML(t), "  listeners:", "  addresses: [{type: Hostname, value: lb.example.com}]\n  listeners:", 1),
 		where: gatewayAccepted, status: metav1.ConditionFalse, reason: "UnsupportedAddress", field: "spec.addresses",
 		noCalls: []string{"CreateLoadBalancer"},
 	}, {

@@ -218,7 +218,7 @@ func (w *faultWorld) heldAfterRestart(t *testing.T) {
 	stop()
 	// While no controller runs, the Gateway becomes one translation rejects: it is held at
 	// what it has in AWS.
-	w.patch(t, &gwv1.Gateway{}, ns, "aws-tcp-gateway", `{"spec":{"addresses":[{"type":"IPAddress","value":"10.0.0.10"}]}}`)
+	w.patch(t, &gwv1.Gateway{}, ns, "aws-tcp-gateway", `{"spec":{"addresses":[{"type":"Hostname","value":"lb.example.com"}]}}`)
 	w.startTruthfulController(t)
 	w.waitGatewayCondition(t, ns, "aws-tcp-gateway", "Accepted", metav1.ConditionFalse, "UnsupportedAddress")
 	w.patch(t, &discoveryv1.EndpointSlice{}, ns, "backend-1", `{"endpoints":[{"addresses":["192.0.2.11"],"conditions":{"ready":true,"serving":true,"terminating":false}}]}`)

@@ -90,7 +90,18 @@ func Start(ctx context.Context, o Options) (*DataPlane, error) {
 		}
 		d.dns = dns
 	}
-	if err := d.Refresh(ctx); err != nil {
+	// Only a failed read of AWS stops the start: a listener or certificate the data plane cannot
+	// serve is logged and leaves the other load balancers of the account served, as each load
+	// balancer of AWS stands alone.
+	d.refreshMu.Lock()
+	s, err := d.reader.read(ctx)
+	if err == nil {
+		if aerr := d.apply(ctx, s); aerr != nil {
+			d.opts.Logf("elb data plane: %v", aerr)
+		}
+	}
+	d.refreshMu.Unlock()
+	if err != nil {
 		d.Close()
 		return nil, err
 	}
