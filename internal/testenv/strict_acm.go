@@ -50,8 +50,11 @@ func certificateInUse(ctx context.Context, s *Strict, r *strictRequest) *apiErro
 					&elbv2.DescribeListenerCertificatesInput{ListenerArn: l.ListenerArn})
 				for certs.HasMorePages() {
 					page, err := certs.NextPage(ctx)
-					if e := mustRead(err); e != nil {
-						return e
+					if err != nil {
+						if e := notFoundIsNil(err); e != nil {
+							return e
+						}
+						break // the listener was deleted while the layer read
 					}
 					for _, c := range page.Certificates {
 						if aws.ToString(c.CertificateArn) == in.CertificateArn {

@@ -583,7 +583,8 @@ func listenersOf(ctx context.Context, r *strictRequest, lb string) ([]elbtypes.L
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, mustRead(err)
+			// A load balancer deleted while the layer reads has no listeners.
+			return nil, notFoundIsNil(err)
 		}
 		out = append(out, page.Listeners...)
 	}
