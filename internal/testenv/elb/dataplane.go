@@ -61,6 +61,7 @@ type DataPlane struct {
 	mu         sync.Mutex
 	servers    map[string]server // by listener ARN
 	refreshMu  sync.Mutex
+	problems   string // what the last refresh could not serve (under refreshMu)
 	trMu       sync.Mutex
 	transports map[string]http.RoundTripper // by target group protocol and version
 	dns        *dnsServer
@@ -90,18 +91,7 @@ func Start(ctx context.Context, o Options) (*DataPlane, error) {
 		}
 		d.dns = dns
 	}
-	// Only a failed read of AWS stops the start: a listener or certificate the data plane cannot
-	// serve is logged and leaves the other load balancers of the account served, as each load
-	// balancer of AWS stands alone.
-	d.refreshMu.Lock()
-	s, err := d.reader.read(ctx)
-	if err == nil {
-		if aerr := d.apply(ctx, s); aerr != nil {
-			d.opts.Logf("elb data plane: %v", aerr)
-		}
-	}
-	d.refreshMu.Unlock()
-	if err != nil {
+	if err := d.Refresh(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -172,7 +162,10 @@ func (d *DataPlane) loop() {
 	}
 }
 
-// Refresh reads AWS now and brings listeners and health checks in step with it.
+// Refresh reads AWS now and brings listeners and health checks in step with it. Only a failed
+// read of AWS is an error: a listener or certificate the data plane cannot serve is logged (when
+// what cannot be served changes) and leaves every other load balancer of the account served, as
+// each load balancer of AWS stands alone.
 func (d *DataPlane) Refresh(ctx context.Context) error {
 	d.refreshMu.Lock()
 	defer d.refreshMu.Unlock()
@@ -180,7 +173,17 @@ func (d *DataPlane) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.apply(ctx, s)
+	problems := ""
+	if err := d.apply(ctx, s); err != nil {
+		problems = err.Error()
+	}
+	if problems != d.problems {
+		d.problems = problems
+		if problems != "" {
+			d.opts.Logf("elb data plane: not served: %s", problems)
+		}
+	}
+	return nil
 }
 
 // apply serves a snapshot: certificates, health checks and listeners as it holds them.
