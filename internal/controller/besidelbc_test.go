@@ -85,14 +85,27 @@ func TestBesideLBC(t *testing.T) {
 		t.Fatal(err)
 	}
 	lbcARN := awssdk.ToString(lb.LoadBalancers[0].LoadBalancerArn)
+	// LBC's own NLB Gateway (another class) has a frontend group tagged as elbgateway tags its
+	// own; the node rule from it is LBC's, not an earlier elbgateway's to take over.
+	lbcGateway, err := env.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName: awssdk.String("k8s-" + ns + "-lbcgw"), Description: awssdk.String("[k8s] Managed SecurityGroup for LoadBalancer"),
+		VpcId: awssdk.String(vpc.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: ec2Tags(map[string]string{"elbv2.k8s.aws/cluster": cluster, "gateway.k8s.aws.nlb/stack": ns + "/lbc-gw",
+				"gateway.k8s.aws.nlb/resource": "ManagedLBSecurityGroup"})}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	authorizeLBCRules(t, nodeSG,
 		lbcFromGroup(30901, backend), // the very rule the Gateway's NodePort target needs
 		lbcFromGroup(31000, backend),
+		lbcFromGroup(30950, awssdk.ToString(lbcGateway.GroupId)),
 		ec2types.IpPermission{IpProtocol: awssdk.String("tcp"), FromPort: awssdk.Int32(32000), ToPort: awssdk.Int32(32000),
 			IpRanges: []ec2types.IpRange{{CidrIp: awssdk.String("10.0.0.0/16"), Description: awssdk.String(lbcNodeRuleDescription)}}})
 	authorizeLBCRules(t, podSG, lbcFromGroup(9090, backend))
 	lbcNodeRules, lbcPodRules := describedRules(t, nodeSG), describedRules(t, podSG)
-	if len(lbcNodeRules) != 3 || len(lbcPodRules) != 1 {
+	if len(lbcNodeRules) != 4 || len(lbcPodRules) != 1 {
 		t.Fatalf("set-up: node rules %v, pod rules %v", lbcNodeRules, lbcPodRules)
 	}
 

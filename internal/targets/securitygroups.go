@@ -131,7 +131,10 @@ func (r *Reconciler) syncSecurityGroups(ctx context.Context) (bool, error) {
 // used: a rule from a group it never used is left to the stack that owns the group). A rule
 // someone else wrote that equals one we need already lets the traffic in: AWS refuses a second
 // one, so it is not authorized; when its owner revokes it, the next pass writes ours.
-// The rules left out because another owner has them are returned as borrowed.
+// The rules left out because another owner has them are returned as borrowed. An earlier
+// elbgateway's rule is taken over only when its source is a group this process uses: the AWS
+// Load Balancer Controller's own Gateway frontend groups carry the same tags, and their rules
+// stay its own.
 func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sources map[string]bool) (add, remove, legacy, borrowed []model.NodeRule) {
 	var ours []model.NodeRule
 	for _, x := range observed.Ours {
@@ -147,7 +150,12 @@ func planNodeRules(want []model.NodeRule, observed model.ObservedNodeRules, sour
 		}
 		return false
 	})
-	return add, remove, observed.Legacy, borrowed
+	for _, x := range observed.Legacy {
+		if sources[x.SourceGroupID] {
+			legacy = append(legacy, x)
+		}
+	}
+	return add, remove, legacy, borrowed
 }
 
 // BorrowedRuleRecheck is how soon the security-group pass looks again while a rule the
