@@ -71,6 +71,8 @@ type Reconciler struct {
 
 	nodeRules NodeRuleOptions
 	sg        sgState
+	// refusals remembers the targets AWS refused, by target group (refused.go).
+	refusals refusals
 
 	// Readiness gates (readinessgate.go); health is nil when they are off.
 	health HealthReader
@@ -160,7 +162,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	add, remove := Diff(desired, registered)
 	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
+	// Targets AWS refused for these same desired targets are not sent again before the
+	// resync: a pass that only polls readiness gates would otherwise repeat the refused call.
+	held := r.refusals.held(arn, desired, r.clock())
 	var refused []Problem
+	if held != nil {
+		add = slices.DeleteFunc(add, func(t model.Target) bool { return held.targets[t] })
+		refused = held.problems
+	}
 	if len(add) > 0 {
 		err := r.cloud.RegisterTargets(ctx, arn, add)
 		var invalid *aws.InvalidTargetsError
@@ -173,6 +182,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 				ids = append(ids, fmt.Sprintf("%s:%d", t.ID, t.Port))
 			}
 			refused = refusedProblems(arn, ids, invalid.Message)
+			held = r.refusals.hold(arn, desired, invalid.Targets, refused, r.clock().Add(r.resync))
 			logger.Info("AWS refused targets", "targets", ids, "reason", invalid.Message)
 		case err != nil:
 			return reconcile.Result{}, fmt.Errorf("registering %d targets in %s: %w", len(add), arn, err)
@@ -189,7 +199,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	next := jitter(r.resync)
 	if len(gated) > 0 {
-		if pending := r.syncGates(ctx, b, gated, desired); pending > 0 && pending < next {
+		if pending := r.syncGates(ctx, b, gated, desired, held); pending > 0 && pending < next {
 			next = pending
 		}
 	}
@@ -219,11 +229,18 @@ func (r *Reconciler) mapEndpointSlice(_ context.Context, o client.Object) []reco
 	if svc == "" {
 		return nil
 	}
-	return requests(r.registry.ForService(o.GetNamespace(), svc))
+	return r.changed(r.registry.ForService(o.GetNamespace(), svc))
 }
 
 func (r *Reconciler) mapNode(context.Context, client.Object) []reconcile.Request {
-	return requests(r.registry.ForNodes())
+	return r.changed(r.registry.ForNodes())
+}
+
+// changed asks for passes of target groups whose endpoints or nodes changed: what AWS refused
+// of them is tried again at once.
+func (r *Reconciler) changed(arns []string) []reconcile.Request {
+	r.refusals.forget(arns...)
+	return requests(arns)
 }
 
 func requests(arns []string) []reconcile.Request {
@@ -332,6 +349,14 @@ func enqueueARN() handler.TypedEventHandler[string, reconcile.Request] {
 }
 
 // jitter returns d plus up to 10%.
+// clock is the time of the loop (now; a test's clock when it sets one).
+func (r *Reconciler) clock() time.Time {
+	if r.now == nil {
+		return time.Now()
+	}
+	return r.now()
+}
+
 func jitter(d time.Duration) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/10+1))
 }

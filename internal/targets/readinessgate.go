@@ -54,6 +54,8 @@ const (
 	ReasonTargetGroupRemoved = "TargetGroupRemoved"
 	// ReasonTargetNotHealthy is used when AWS gives a target that is not healthy no reason code.
 	ReasonTargetNotHealthy = "TargetNotHealthy"
+	// ReasonTargetRefused: AWS refused to register the pod's target (InvalidTarget).
+	ReasonTargetRefused = "TargetRefused"
 )
 
 // Defaults of GatePoll and GateBackoffCap.
@@ -212,7 +214,9 @@ func (g *gateBudget) forget(arn string) {
 
 // syncGates writes the gate conditions of a target group's pods from its targets' health and
 // returns how soon the group should be looked at again (zero: no gate pending).
-func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod, desired []model.Target) time.Duration {
+// A pod whose target AWS refused (held) waits for that, not for AWS's health: its gate says so,
+// and it is no reason to read the health until the registration is tried again.
+func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod, desired []model.Target, held *refusal) time.Duration {
 	arn := b.TargetGroupARN
 	cond := GateConditionType(arn)
 	logger := log.FromContext(ctx).WithValues("targetGroup", arn)
@@ -228,7 +232,14 @@ func (r *Reconciler) syncGates(ctx context.Context, b Binding, pods []corev1.Pod
 		if c, ok := podCondition(p, cond); ok && c.Status == corev1.ConditionTrue {
 			continue
 		}
-		if len(podTargets(p, desired)) > 0 {
+		mine := podTargets(p, desired)
+		if held != nil {
+			if i := slices.IndexFunc(mine, func(t model.Target) bool { return held.targets[t] }); i >= 0 {
+				r.setGate(ctx, p, refusedGateCondition(cond, mine[i], held))
+				continue
+			}
+		}
+		if len(mine) > 0 {
 			waiting = append(waiting, p)
 			continue
 		}
@@ -328,6 +339,18 @@ func gateCondition(p *corev1.Pod, cond corev1.PodConditionType, desired []model.
 	out.Reason = ReasonTargetHealthy
 	out.Message = fmt.Sprintf("healthy in target group %s", name)
 	return out
+}
+
+// refusedGateCondition is the gate of a pod whose target t AWS refused to register.
+func refusedGateCondition(cond corev1.PodConditionType, t model.Target, held *refusal) corev1.PodCondition {
+	msg := fmt.Sprintf("AWS refused to register target %s:%d in target group %s; tried again when the Service's endpoints change or at the next resync",
+		t.ID, t.Port, strings.TrimPrefix(string(cond), ReadinessGatePrefix))
+	for _, p := range held.problems {
+		if strings.Contains(p.Message, fmt.Sprintf("%s:%d ", t.ID, t.Port)) {
+			msg = p.Message
+		}
+	}
+	return corev1.PodCondition{Type: cond, Status: corev1.ConditionFalse, Reason: ReasonTargetRefused, Message: msg}
 }
 
 // writeGate patches one condition of a pod's status. A strategic merge patch merges the pod's

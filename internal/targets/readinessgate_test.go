@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,5 +229,64 @@ func TestGateOfAPodThatIsNoTargetCostsNoHealthRead(t *testing.T) {
 	}
 	if cond, ok := gateOf(t, c); !ok || cond.Status != corev1.ConditionFalse || cond.Reason != ReasonTargetNotRegistered {
 		t.Errorf("gate %+v, want False/%s", cond, ReasonTargetNotRegistered)
+	}
+}
+
+// TestGateOfARefusedTargetCostsNoCallsUntilTheResync: AWS refuses the gated pod's target. The
+// gate says so; the passes that follow while nothing changes (events, the gate's poll) neither
+// send the refused target again nor read the health; the resync tries it once more, and an
+// endpoint change at once.
+func TestGateOfARefusedTargetCostsNoCallsUntilTheResync(t *testing.T) {
+	r, cloud, c, now := gateFixture(t)
+	cloud.refuse = map[string]bool{"10.0.0.7": true}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: gateARN}}
+	for range 10 {
+		res, err := r.Reconcile(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RequeueAfter < r.resync {
+			t.Fatalf("requeue after %s with only a refused target to wait for, want the resync", res.RequeueAfter)
+		}
+		*now = now.Add(time.Minute)
+	}
+	if cloud.calls != 1 || cloud.reads != 0 {
+		t.Errorf("%d RegisterTargets and %d health reads in 10 passes over 10 minutes less a minute, want 1 and 0", cloud.calls, cloud.reads)
+	}
+	if cond, ok := gateOf(t, c); !ok || cond.Status != corev1.ConditionFalse || cond.Reason != ReasonTargetRefused ||
+		!strings.Contains(cond.Message, "10.0.0.7:8080") {
+		t.Errorf("gate %+v, want False/%s naming 10.0.0.7:8080", cond, ReasonTargetRefused)
+	}
+	if ps := r.registry.Refused("default/gw"); len(ps) != 1 {
+		t.Errorf("refused %+v, want the one target still reported on the Gateway", ps)
+	}
+
+	// The resync: tried once more.
+	*now = now.Add(r.resync)
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if cloud.calls != 2 {
+		t.Errorf("%d RegisterTargets after the resync, want 2", cloud.calls)
+	}
+
+	// AWS takes it now and the endpoints change (a second pod): both sent at once.
+	delete(cloud.refuse, "10.0.0.7")
+	ports := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr[int32](8080)}}
+	s := slice("web-2", "web", ports, endpoint(ptr(true), true, "10.0.0.8"))
+	if err := c.Create(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.mapEndpointSlice(context.Background(), &s); len(got) != 1 || got[0] != req {
+		t.Fatalf("the EndpointSlice maps to %v, want %v", got, req)
+	}
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if cloud.calls != 3 || len(cloud.registered) != 2 {
+		t.Errorf("%d RegisterTargets, registered %v; want 3 calls and both pods' targets", cloud.calls, cloud.registered)
+	}
+	if ps := r.registry.Refused("default/gw"); len(ps) != 0 {
+		t.Errorf("refused %+v once registered, want none", ps)
 	}
 }

@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elbgateway/elbgateway/internal/model"
 )
 
 // Targets AWS refused to register, kept per target group for the status of the Gateway that
@@ -73,4 +78,71 @@ func refusedProblems(arn string, refused []string, message string) []Problem {
 			t, arn, message, ExcludeFromLoadBalancersLabel)})
 	}
 	return out
+}
+
+// refusal is what AWS refused of one target group's registration, for one set of desired
+// targets, until a time.
+type refusal struct {
+	desired  string
+	until    time.Time
+	targets  map[model.Target]bool
+	problems []Problem
+}
+
+// refusals keeps, per target group, the targets AWS refused, so that they are sent again only
+// when the group's endpoints or nodes change or the resync comes, not on every pass of the
+// loop (the readiness gates' polls, the registry's announcements).
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]*refusal
+}
+
+// held returns the refusal of arn that still stands for desired at now (nil: none; one that
+// answered other desired targets, or expired, is forgotten).
+func (r *refusals) held(arn string, desired []model.Target, now time.Time) *refusal {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.m[arn]
+	if x == nil {
+		return nil
+	}
+	if x.desired != targetsKey(desired) || !now.Before(x.until) {
+		delete(r.m, arn)
+		return nil
+	}
+	return x
+}
+
+// hold records that AWS refused targets of arn for desired, until the given time.
+func (r *refusals) hold(arn string, desired, targets []model.Target, problems []Problem, until time.Time) *refusal {
+	x := &refusal{desired: targetsKey(desired), until: until, targets: map[model.Target]bool{}, problems: problems}
+	for _, t := range targets {
+		x.targets[t] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*refusal{}
+	}
+	r.m[arn] = x
+	return x
+}
+
+// forget drops the refusals of the given target groups.
+func (r *refusals) forget(arns ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range arns {
+		delete(r.m, a)
+	}
+}
+
+// targetsKey names a set of targets whatever their order.
+func targetsKey(ts []model.Target) string {
+	keys := make([]string, 0, len(ts))
+	for _, t := range ts {
+		keys = append(keys, fmt.Sprintf("%s:%d/%s", t.ID, t.Port, t.AvailabilityZone))
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
 }

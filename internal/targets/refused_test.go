@@ -23,6 +23,7 @@ import (
 type refusingCloud struct {
 	refuse     map[string]bool
 	registered []model.Target
+	calls      int // RegisterTargets calls
 }
 
 func (c *refusingCloud) Targets(context.Context, string) ([]model.Target, error) {
@@ -30,6 +31,7 @@ func (c *refusingCloud) Targets(context.Context, string) ([]model.Target, error)
 }
 
 func (c *refusingCloud) RegisterTargets(_ context.Context, arn string, ts []model.Target) error {
+	c.calls++
 	var bad []model.Target
 	for _, t := range ts {
 		if c.refuse[t.ID] {
@@ -83,6 +85,7 @@ func TestRefusedTargetIsReported(t *testing.T) {
 	}
 
 	delete(cloud.refuse, "i-0000000000000000b")
+	r.mapNode(ctx, &stopped) // the instance runs: its Node changes
 	if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: arn}}); err != nil {
 		t.Fatal(err)
 	}
