@@ -118,7 +118,7 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b snapshot.Subnet) int { return strings.Compare(a.ID, b.ID) })
-	if !slices.ContainsFunc(out, hasRoleTag) {
+	if !slices.ContainsFunc(out, hasRoleTag("kubernetes.io/role/elb")) || !slices.ContainsFunc(out, hasRoleTag("kubernetes.io/role/internal-elb")) {
 		if err := c.subnetReachability(ctx, out); err != nil {
 			return nil, err
 		}
@@ -221,18 +221,21 @@ func associatedIPv6(set []ec2types.SubnetIpv6CidrBlockAssociation) []string {
 	return out
 }
 
-// hasRoleTag says whether a subnet is tagged for load balancers (kubernetes.io/role/elb or
-// kubernetes.io/role/internal-elb).
-func hasRoleTag(s snapshot.Subnet) bool {
-	_, elb := s.Tags["kubernetes.io/role/elb"]
-	_, internal := s.Tags["kubernetes.io/role/internal-elb"]
-	return elb || internal
+// hasRoleTag says whether a subnet carries the load-balancer role tag role
+// (kubernetes.io/role/elb or kubernetes.io/role/internal-elb). Translation falls back to
+// reachability for a scheme when no subnet carries that scheme's tag, so the route tables are
+// read when either tag is on no subnet.
+func hasRoleTag(role string) func(snapshot.Subnet) bool {
+	return func(s snapshot.Subnet) bool {
+		_, ok := s.Tags[role]
+		return ok
+	}
 }
 
 // subnetReachability marks each subnet public or private by its route table, as the AWS Load
 // Balancer Controller's discovery by reachability: public when the table (the subnet's own, else
 // the VPC's main table) has a route to an internet gateway (igw-...). One DescribeRouteTables
-// listing of the VPC, only when no subnet carries a role tag, cached with the subnets.
+// listing of the VPC, only when one of the two role tags is on no subnet, cached with the subnets.
 func (c *Cloud) subnetReachability(ctx context.Context, subnets []snapshot.Subnet) error {
 	in := &ec2.DescribeRouteTablesInput{}
 	if c.opts.VPCID != "" {

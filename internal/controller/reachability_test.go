@@ -9,6 +9,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,10 +18,10 @@ import (
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
-// TestSubnetsByRouteTable: in a VPC where no subnet carries a kubernetes.io/role tag, an
-// internet-facing Gateway's load balancer goes to the subnets whose route table (their own, not
-// the VPC's main one) sends traffic to an internet gateway, one per zone, and an event on the
-// Gateway names them.
+// TestSubnetsByRouteTable: in a VPC where no subnet carries the kubernetes.io/role/elb tag (the
+// private ones carry role/internal-elb), an internet-facing Gateway's load balancer goes to the
+// subnets whose route table (their own, not the VPC's main one) sends traffic to an internet
+// gateway, one per zone, and an event on the Gateway names them.
 func TestSubnetsByRouteTable(t *testing.T) {
 	ctx := context.Background()
 	vpc, err := env.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: awssdk.String("10.77.0.0/16")})
@@ -53,6 +54,12 @@ func TestSubnetsByRouteTable(t *testing.T) {
 			s, err := env.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: awssdk.String(vpcID), AvailabilityZone: awssdk.String(zone), CidrBlock: awssdk.String(cidr)})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if kind == "private" {
+				if _, err := env.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{awssdk.ToString(s.Subnet.SubnetId)},
+					Tags: []ec2types.Tag{{Key: awssdk.String("kubernetes.io/role/internal-elb"), Value: awssdk.String("1")}}}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if kind == "public" {
 				public = append(public, awssdk.ToString(s.Subnet.SubnetId))
