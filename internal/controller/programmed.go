@@ -41,10 +41,27 @@ func (fs applyFailures) gatewayFailure() *aws.ChangeFailure {
 	return nil
 }
 
-// listenerFailure is the first failure of the listener on port.
-func (fs applyFailures) listenerFailure(port int32) *aws.ChangeFailure {
+// listenerFailure is the first failure of the listener on port, else the first failed creation
+// or registration of a target group its default actions forward to in desired: a target group of
+// type alb whose Application Load Balancer AWS refused to register leaves the listener
+// forwarding to nothing, whether or not the listener itself was changed.
+func (fs applyFailures) listenerFailure(port int32, desired *model.Stack) *aws.ChangeFailure {
 	for i, f := range fs {
 		if f.Change.Kind == plan.KindListener && f.Change.Port() == port && f.Change.Op != plan.OpDelete {
+			return &fs[i]
+		}
+	}
+	if desired == nil {
+		return nil
+	}
+	i := slices.IndexFunc(desired.Listeners, func(l model.Listener) bool { return l.Port == port })
+	if i < 0 {
+		return nil
+	}
+	listener := plan.Resource{Listener: &desired.Listeners[i]}
+	for i, f := range fs {
+		registers := f.Change.Op == plan.OpCreate || f.Change.Op == plan.OpUpdate && f.Change.Update.Has(plan.FieldTargets)
+		if f.Change.Kind == plan.KindTargetGroup && registers && plan.ForwardsTo(listener, f.Change.ID) {
 			return &fs[i]
 		}
 	}
@@ -84,7 +101,7 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 		c.Reason, c.Message = string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
 		return c
 	}
-	if f := fs.listenerFailure(port); f != nil {
+	if f := fs.listenerFailure(port, desired); f != nil {
 		c.Reason, c.Message = refused(f, string(gwv1.ListenerReasonInvalid), string(gwv1.ListenerReasonPending))
 		return c
 	}
