@@ -224,6 +224,16 @@ func TestChainingRegistrationLimit(t *testing.T) {
 	} else if c.Status != metav1.ConditionFalse || c.Reason != "Invalid" || !strings.Contains(c.Message, "TooManyRegistrationsForTargetId") {
 		t.Errorf("nlb3 tcp once its target group exists: Programmed=%s/%s %q, want False/Invalid naming TooManyRegistrationsForTargetId", c.Status, c.Reason, c.Message)
 	}
+	eventually(t, 30*timeoutScale, "the chaining route names the refused target group", func() error {
+		c, err := parentCondition("gateway.k8s.aws/nlb", "gateway.networking.k8s.io/v1", "TCPRoute", ns, "chain-nlb3", "Accepted")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(c.Message, "target group") || !strings.Contains(c.Message, "TooManyRegistrationsForTargetId") {
+			return fmt.Errorf("Accepted=%s %q", c.Status, c.Message)
+		}
+		return nil
+	})
 	var appTG string
 	for _, tg := range targetGroups(t, nlb3ARN) {
 		switch {
