@@ -291,6 +291,50 @@ func TestChainingRegistrationLimit(t *testing.T) {
 	quiet(t)
 }
 
+// TestChainingRoutelessALBListener: an ALB Gateway listener without a route is programmed yet
+// has no AWS listener, so an NLB cannot forward to it: the chaining route is refused naming the
+// port, without a target group, until a route gives the ALB that listener.
+func TestChainingRoutelessALBListener(t *testing.T) {
+	ns := newNamespace(t)
+	applyFiles(t, env.client, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/backend-service.yaml")
+	applyYAML(t, env.client, ns, albClass+"---"+albConfig("")+"---"+ipTargets+"---"+
+		albGateway("alb", "  - {name: http, protocol: HTTP, port: 80}\n")+"---"+chainingNLB+"---"+chainedRoute("chain", "", 80))
+	_, albARN := programmedGateway(t, env.client, ns, "alb")
+	waitListenerProgrammed(t, ns, "alb", "http", metav1.ConditionTrue, "Programmed", "no listener on port 80")
+	eventually(t, 30*timeoutScale, "the chaining route refused: port 80 has no AWS listener", func() error {
+		c, err := parentCondition("gateway.k8s.aws/nlb", "gateway.networking.k8s.io/v1", "TCPRoute", ns, "chain", "ResolvedRefs")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionFalse || c.Reason != "BackendNotFound" || !strings.Contains(c.Message, "port: 80 ") ||
+			!strings.Contains(c.Message, "no AWS listener") {
+			return fmt.Errorf("ResolvedRefs=%s/%s %q", c.Status, c.Reason, c.Message)
+		}
+		return nil
+	})
+	_, nlbARN := programmedGateway(t, env.client, ns, "nlb")
+	for _, tg := range targetGroups(t, nlbARN) {
+		if tg.TargetType == elbtypes.TargetTypeEnumAlb {
+			t.Errorf("the NLB has target group %s of type alb for an ALB port without a listener", awssdk.ToString(tg.TargetGroupName))
+		}
+	}
+
+	applyYAML(t, env.client, ns, strings.Replace(pathRoute("web", "/"), "name: gw,", "name: alb,", 1))
+	waitNLBRouteCondition(t, "TCPRoute", ns, "chain", "ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs")
+	waitListenerProgrammed(t, ns, "nlb", "tcp", metav1.ConditionTrue, "Programmed", "")
+	eventually(t, time.Minute, "the ALB registered in the NLB's target group of type alb", func() error {
+		for _, tg := range targetGroups(t, nlbARN) {
+			if tg.TargetType == elbtypes.TargetTypeEnumAlb {
+				if got := targetSummary(t, awssdk.ToString(tg.TargetGroupArn)); got != albARN+":80" {
+					return fmt.Errorf("targets %q", got)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no target group of type alb")
+	})
+}
+
 // namedChainingNLB is chainingNLB named name.
 func namedChainingNLB(name string) string {
 	return strings.Replace(chainingNLB, "name: nlb\n", "name: "+name+"\n", 1)

@@ -90,6 +90,11 @@ func listenerPorts(gw *gwv1.Gateway) map[gwv1.SectionName]int32 {
 	return out
 }
 
+// noAWSListener begins the Programmed=True message of a listener that has no AWS listener as
+// desired: NLB to ALB chaining reads it (gather.go), since an NLB forwards only to a port the
+// ALB has an AWS listener on.
+const noAWSListener = "Listener is programmed: no route with a usable backend is attached"
+
 // listenerProgrammed says whether one listener is programmed: accepted, its AWS listener in
 // the result with an ARN, and no change of it left undone. A port the desired stack has no
 // AWS listener for (no route with a usable backend yet) is programmed as desired once the load
@@ -122,7 +127,7 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
 		case desired != nil && !slices.ContainsFunc(desired.Listeners, func(x model.Listener) bool { return x.Port == port }):
 			c.Status, c.Reason = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed)
-			c.Message = fmt.Sprintf("Listener is programmed: no route with a usable backend is attached, so the load balancer has no listener on port %d and refuses connections to it", port)
+			c.Message = fmt.Sprintf(noAWSListener+", so the load balancer has no listener on port %d and refuses connections to it", port)
 		default:
 			c.Message += "; a port gets one once a route with a usable backend is attached to it"
 		}
