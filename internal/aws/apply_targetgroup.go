@@ -185,24 +185,16 @@ func (a *applier) updateTargetGroup(ctx context.Context, want, have *model.Targe
 // loop fills the others): the old ones go first, since such a group takes one target.
 func (a *applier) registerGroupTargets(ctx context.Context, arn, name string, add, remove []model.Target) error {
 	if len(remove) > 0 {
-		if _, err := a.c.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: toTargetDescriptions(remove)}); err != nil {
+		if _, err := a.c.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: toTargets(remove)}); err != nil {
 			return fmt.Errorf("deregistering the targets of target group %s: %w", name, err)
 		}
 	}
 	if len(add) > 0 {
-		if _, err := a.c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: toTargetDescriptions(add)}); err != nil {
+		if _, err := a.c.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: toTargets(add)}); err != nil {
 			return fmt.Errorf("registering %s as the target of target group %s: %w", add[0].ID, name, err)
 		}
 	}
 	return nil
-}
-
-func toTargetDescriptions(ts []model.Target) []elbtypes.TargetDescription {
-	out := make([]elbtypes.TargetDescription, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)})
-	}
-	return out
 }
 
 func (a *applier) deleteTargetGroup(ctx context.Context, tg *model.TargetGroup) error {

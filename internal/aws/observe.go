@@ -474,17 +474,12 @@ func subnetsOf(zones []elbtypes.AvailabilityZone) []model.SubnetMapping {
 	return out
 }
 
-// albGroupTargets reads the targets of a target group of type alb.
+// albGroupTargets reads the targets of a target group of type alb, leaving out a draining one:
+// it is being deregistered, so a Gateway that still wants it registers it again.
 func (c *Cloud) albGroupTargets(ctx context.Context, arn string) ([]model.Target, error) {
 	resp, err := c.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
 	if err != nil {
 		return nil, err
 	}
-	var out []model.Target
-	for _, d := range resp.TargetHealthDescriptions {
-		if d.Target != nil {
-			out = append(out, model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port)})
-		}
-	}
-	return out, nil
+	return registeredOf(resp.TargetHealthDescriptions), nil
 }

@@ -34,8 +34,16 @@ func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, erro
 		c.registered.forget(tgARN) // gone, or unknown until read
 		return nil, fmt.Errorf("reading targets of %s: %w", tgARN, err)
 	}
-	out := make([]model.Target, 0, len(resp.TargetHealthDescriptions))
-	for _, d := range resp.TargetHealthDescriptions {
+	out := registeredOf(resp.TargetHealthDescriptions)
+	c.registered.put(tgARN, slices.Clone(out), c.now())
+	return out, nil
+}
+
+// registeredOf are the targets of a DescribeTargetHealth answer that stay registered, sorted:
+// a draining one is on its way out, and registering it again is what brings it back.
+func registeredOf(descriptions []elbtypes.TargetHealthDescription) []model.Target {
+	out := make([]model.Target, 0, len(descriptions))
+	for _, d := range descriptions {
 		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
 			continue
 		}
@@ -45,8 +53,7 @@ func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, erro
 		out = append(out, model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port), AvailabilityZone: aws.ToString(d.Target.AvailabilityZone)})
 	}
 	slices.SortFunc(out, compareTargets)
-	c.registered.put(tgARN, slices.Clone(out), c.now())
-	return out, nil
+	return out
 }
 
 // The targets loop reconciles a target group on every change of its endpoints and after every

@@ -41,10 +41,27 @@ func (fs applyFailures) gatewayFailure() *aws.ChangeFailure {
 	return nil
 }
 
-// listenerFailure is the first failure of the listener on port.
-func (fs applyFailures) listenerFailure(port int32) *aws.ChangeFailure {
+// listenerFailure is the first failure of the listener on port, else the first failed creation
+// or registration of a target group its default actions forward to in desired: a target group of
+// type alb whose Application Load Balancer AWS refused to register leaves the listener
+// forwarding to nothing, whether or not the listener itself was changed.
+func (fs applyFailures) listenerFailure(port int32, desired *model.Stack) *aws.ChangeFailure {
 	for i, f := range fs {
 		if f.Change.Kind == plan.KindListener && f.Change.Port() == port && f.Change.Op != plan.OpDelete {
+			return &fs[i]
+		}
+	}
+	if desired == nil {
+		return nil
+	}
+	i := slices.IndexFunc(desired.Listeners, func(l model.Listener) bool { return l.Port == port })
+	if i < 0 {
+		return nil
+	}
+	listener := plan.Resource{Listener: &desired.Listeners[i]}
+	for i, f := range fs {
+		registers := f.Change.Op == plan.OpCreate || f.Change.Op == plan.OpUpdate && f.Change.Update.Has(plan.FieldTargets)
+		if f.Change.Kind == plan.KindTargetGroup && registers && plan.ForwardsTo(listener, f.Change.ID) {
 			return &fs[i]
 		}
 	}
@@ -73,6 +90,11 @@ func listenerPorts(gw *gwv1.Gateway) map[gwv1.SectionName]int32 {
 	return out
 }
 
+// noAWSListener begins the Programmed=True message of a listener that has no AWS listener as
+// desired: NLB to ALB chaining reads it (gather.go), since an NLB forwards only to a port the
+// ALB has an AWS listener on.
+const noAWSListener = "Listener is programmed: no route with a usable backend is attached"
+
 // listenerProgrammed says whether one listener is programmed: accepted, its AWS listener in
 // the result with an ARN, and no change of it left undone. A port the desired stack has no
 // AWS listener for (no route with a usable backend yet) is programmed as desired once the load
@@ -84,7 +106,7 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 		c.Reason, c.Message = string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
 		return c
 	}
-	if f := fs.listenerFailure(port); f != nil {
+	if f := fs.listenerFailure(port, desired); f != nil {
 		c.Reason, c.Message = refused(f, string(gwv1.ListenerReasonInvalid), string(gwv1.ListenerReasonPending))
 		return c
 	}
@@ -105,7 +127,7 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
 		case desired != nil && !slices.ContainsFunc(desired.Listeners, func(x model.Listener) bool { return x.Port == port }):
 			c.Status, c.Reason = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed)
-			c.Message = fmt.Sprintf("Listener is programmed: no route with a usable backend is attached, so the load balancer has no listener on port %d and refuses connections to it", port)
+			c.Message = fmt.Sprintf(noAWSListener+", so the load balancer has no listener on port %d and refuses connections to it", port)
 		default:
 			c.Message += "; a port gets one once a route with a usable backend is attached to it"
 		}

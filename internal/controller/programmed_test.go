@@ -81,3 +81,46 @@ func TestFailuresOnTheirOwners(t *testing.T) {
 		t.Error("failuresOf must find the failures of an *aws.ApplyError only")
 	}
 }
+
+// TestRefusedRegistrationOnItsListener: a target group of type alb whose Application Load
+// Balancer AWS refused to register (a change of the group, not of the listener) makes the
+// listener that forwards to it not Programmed, naming the refusal; a listener forwarding to
+// another group, and a failed change of a group's health check, leave listeners Programmed.
+func TestRefusedRegistrationOnItsListener(t *testing.T) {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "nlb", Generation: 1},
+		Spec: gwv1.GatewaySpec{Listeners: []gwv1.Listener{{Name: "tcp", Port: 80}, {Name: "app", Port: 8080}}}}
+	accepted := metav1.Condition{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}
+	set := &status.Set{Gateway: &status.Gateway{Conditions: []metav1.Condition{accepted}, Listeners: []gwv1.ListenerStatus{
+		{Name: "tcp", Conditions: []metav1.Condition{accepted}}, {Name: "app", Conditions: []metav1.Condition{accepted}},
+	}}}
+	forward := func(tg string) []model.Action {
+		return []model.Action{{Type: "forward", Forward: &model.ForwardAction{TargetGroups: []model.WeightedTargetGroup{{TargetGroup: model.Ref{ID: tg}}}}}}
+	}
+	desired := &model.Stack{LoadBalancer: &model.LoadBalancer{}, Listeners: []model.Listener{
+		{Port: 80, DefaultActions: forward("chain")}, {Port: 8080, DefaultActions: forward("app")},
+	}}
+	result := &model.Stack{LoadBalancer: &model.LoadBalancer{ARN: "arn:lb", State: "active"}, Listeners: []model.Listener{
+		{Port: 80, ARN: "arn:80", DefaultActions: forward("chain")}, {Port: 8080, ARN: "arn:8080", DefaultActions: forward("app")},
+	}}
+	refusal := &smithy.GenericAPIError{Code: "TooManyRegistrationsForTargetId", Message: "the ALB is the target of two NLBs"}
+	failures := applyFailures{
+		{Change: plan.Change{Op: plan.OpUpdate, Kind: plan.KindTargetGroup, ID: "app", Update: &plan.Update{Fields: []plan.Field{plan.FieldHealthCheck}}},
+			Err: &smithy.GenericAPIError{Code: "ValidationError"}},
+		{Change: plan.Change{Op: plan.OpUpdate, Kind: plan.KindTargetGroup, ID: "chain", Update: &plan.Update{Fields: []plan.Field{plan.FieldTargets}}},
+			Err: refusal},
+	}
+	w := &statusWriter{now: func() time.Time { return time.Unix(0, 0) }}
+	_, st := w.gatewayStatus(gw, reportInput{gateway: gw, statuses: set, desired: desired, result: result, failures: failures})
+	want := map[gwv1.SectionName]struct {
+		status metav1.ConditionStatus
+		reason string
+		code   string
+	}{"tcp": {metav1.ConditionFalse, "Invalid", "TooManyRegistrationsForTargetId"}, "app": {metav1.ConditionTrue, "Programmed", ""}}
+	for _, l := range st.Listeners {
+		c := meta.FindStatusCondition(l.Conditions, "Programmed")
+		if c.Status != want[l.Name].status || c.Reason != want[l.Name].reason || !strings.Contains(c.Message, want[l.Name].code) {
+			t.Errorf("listener %s Programmed %s/%s %q, want %s/%s mentioning %q", l.Name, c.Status, c.Reason, c.Message,
+				want[l.Name].status, want[l.Name].reason, want[l.Name].code)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func Waits(c, d Change) bool {
 		// Rules may be created on the priorities the moves were to free.
 		return c.Kind == KindRule && c.Port() == d.Port()
 	case KindTargetGroup:
-		return d.Op == OpCreate && forwardsTo(c.Desired, d.ID)
+		return d.Op == OpCreate && ForwardsTo(c.Desired, d.ID)
 	case KindSecurityGroup:
 		return d.Op == OpCreate && c.Kind == KindLoadBalancer && c.Desired.LoadBalancer != nil &&
 			slices.Contains(c.Desired.LoadBalancer.SecurityGroups, model.Ref{ID: d.ID})
@@ -53,7 +53,7 @@ func waitsOnDelete(c, d Change) bool {
 	}
 	switch c.Kind {
 	case KindTargetGroup:
-		return d.Kind == KindLoadBalancer || forwardsTo(d.Observed, c.ID)
+		return d.Kind == KindLoadBalancer || ForwardsTo(d.Observed, c.ID)
 	case KindSecurityGroup:
 		return d.Kind == KindLoadBalancer
 	case KindLoadBalancer:
@@ -92,8 +92,8 @@ func (c Change) Port() int32 {
 	return 0
 }
 
-// forwardsTo reports whether the listener or rule of r forwards to target group id.
-func forwardsTo(r Resource, id string) bool {
+// ForwardsTo reports whether the listener or rule of r forwards to target group id.
+func ForwardsTo(r Resource, id string) bool {
 	var actions []model.Action
 	switch {
 	case r.Listener != nil:

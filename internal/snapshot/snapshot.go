@@ -169,6 +169,7 @@ type BackendGateway struct {
 	ControllerName string `json:"controllerName,omitempty"`
 	// ARN is its load balancer's, from its Programmed condition; empty until it is programmed.
 	ARN string `json:"arn,omitempty"`
-	// Ports are the ports of its listeners that are programmed (exist in AWS).
+	// Ports are the ports of its listeners that are programmed and exist in AWS (have a route
+	// with a usable backend).
 	Ports []int32 `json:"ports,omitempty"`
 }

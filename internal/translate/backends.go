@@ -142,7 +142,7 @@ func (t *translator) resolveGateway(r *l4Route, ref gwv1.BackendRef, field strin
 	port := int32(*ref.Port)
 	if !slices.Contains(g.Ports, port) {
 		return nil, &problem{string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf(
-			"%s.port: %d is not a programmed listener port of Gateway %s/%s (programmed: %v); the NLB forwards to the ALB's listener on that port",
+			"%s.port: %d is not a port Gateway %s/%s's load balancer listens on (it listens on %v; a listener without a route with a usable backend has no AWS listener); the NLB forwards to the ALB's listener on that port",
 			field, port, ns, name, g.Ports)}
 	}
 	if g.ARN == "" {
