@@ -110,12 +110,13 @@ func cloudOptions(cluster, vpcID, endpoint string) aws.Options {
 }
 
 // controllerOptions is what a test's controller for one cluster name starts from: both gates
-// open, in the shared VPC.
+// open, in the shared VPC. Worker-node rules another controller holds are looked at again
+// within seconds rather than the production half minute, which TestBesideLBC would wait out.
 func controllerOptions(cluster string, cloud controller.Cloud) controller.Options {
 	return controller.Options{
 		ClusterName: cluster, VPCID: env.vpc.VPCID, Region: region,
 		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
-		PendingRequeue: time.Second,
+		PendingRequeue: time.Second, BorrowedRuleRecheck: 3 * time.Second,
 	}
 }
 

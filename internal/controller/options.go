@@ -96,6 +96,9 @@ type Options struct {
 	// RetryCap is the longest pause of a failing Gateway before it calls AWS again, and the
 	// pause of a refusal AWS will repeat (see backoff.go; default 5 minutes).
 	RetryCap time.Duration
+	// BorrowedRuleRecheck is how soon worker-node rules are looked at again while one the
+	// targets need is another owner's (default targets.BorrowedRuleRecheck).
+	BorrowedRuleRecheck time.Duration
 }
 
 // ReadinessGateOptions configure pod readiness gates.
