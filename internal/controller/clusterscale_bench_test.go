@@ -164,7 +164,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	metricsAddr, pprofAddr := freeLoopbackAddr(tb), freeLoopbackAddr(tb)
 	ctl, err := testenv.StartController(testenv.ControllerOptions{
 		Binary: bin, Kubeconfig: cluster.KubeconfigPath, AWSEndpoint: w.proxy.URL,
-		Region: region, ClusterName: faultClusterName, VPCID: w.vpc.VPCID,
+		Region: region, ClusterName: w.name, VPCID: w.vpc.VPCID,
 		Args: []string{"--default-target-type=ip", "--log-level=error", "--metrics-bind-address=" + metricsAddr,
 			"--pprof-bind-address=" + pprofAddr},
 	})
