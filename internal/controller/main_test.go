@@ -3,10 +3,13 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,12 +56,30 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	raiseParallel()
 	code, err := runTests(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration test set-up:", err)
 		os.Exit(1)
 	}
 	os.Exit(code)
+}
+
+// parallelWorlds is how many tests with a world of their own (world_test.go) run at once
+// unless -test.parallel says otherwise. They spend their time waiting on resync periods,
+// back-offs and the AWS stand-in rather than on the CPU, so more of them than the machine's
+// cores fit side by side.
+const parallelWorlds = 4
+
+// raiseParallel sets -test.parallel to parallelWorlds when the command line does not set it
+// and GOMAXPROCS (its default) is lower.
+func raiseParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if p := flag.Lookup("test.parallel"); p != nil && !given && runtime.GOMAXPROCS(0) < parallelWorlds {
+		_ = p.Value.Set(strconv.Itoa(parallelWorlds))
+	}
 }
 
 func runTests(m *testing.M) (int, error) {
