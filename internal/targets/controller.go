@@ -138,14 +138,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err != nil {
 			return reconcile.Result{}, fmt.Errorf("worker-node security group rules: %w", err)
 		}
-		recheck := r.borrowedRecheck
-		if recheck <= 0 {
-			recheck = BorrowedRuleRecheck
-		}
-		if borrowed && r.resync > recheck {
-			return reconcile.Result{RequeueAfter: jitter(recheck)}, nil
-		}
-		return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
+		return reconcile.Result{RequeueAfter: jitter(r.nextSecurityGroupPass(borrowed))}, nil
 	}
 	defer r.kick()
 	b, ok := r.registry.Get(arn)
@@ -341,6 +334,20 @@ func enqueueARN() handler.TypedEventHandler[string, reconcile.Request] {
 }
 
 // jitter returns d plus up to 10%.
+// nextSecurityGroupPass is the pause before the next security-group pass, jitter left out: the
+// resync period, or the borrowed-rule recheck when a rule the targets need is another owner's
+// and the recheck is sooner.
+func (r *Reconciler) nextSecurityGroupPass(borrowed bool) time.Duration {
+	recheck := r.borrowedRecheck
+	if recheck <= 0 {
+		recheck = BorrowedRuleRecheck
+	}
+	if borrowed && r.resync > recheck {
+		return recheck
+	}
+	return r.resync
+}
+
 func jitter(d time.Duration) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/10+1))
 }
