@@ -108,7 +108,9 @@ func runTests(m *testing.M) (int, error) {
 	}
 	env.elb = elbv2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
 	env.ec2 = ec2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
-	stop, c, err := startManager(ctx, cluster.Config, controllerOptions(clusterName, env.cloud))
+	o := controllerOptions(clusterName, env.cloud)
+	o.CertificateRecheck = sharedCertificateRecheck
+	stop, c, err := startManager(ctx, cluster.Config, o)
 	if err != nil {
 		return 0, err
 	}
@@ -117,8 +119,16 @@ func runTests(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
+// sharedCertificateRecheck is how soon the package's controller reads ACM again for a listener
+// that discovered no certificate, and how long it reuses the certificate list: a certificate a
+// test imports just after another test's Gateway read the list is found within seconds, not
+// after the production minute of each.
+const sharedCertificateRecheck = 2 * time.Second
+
 func newCloud(ctx context.Context) (*aws.Cloud, error) {
-	return aws.New(ctx, cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint))
+	o := cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint)
+	o.CertificateListTTL = sharedCertificateRecheck
+	return aws.New(ctx, o)
 }
 
 // cloudOptions is what a test's aws.Cloud for one cluster name, VPC and AWS endpoint starts from.

@@ -99,6 +99,9 @@ type Options struct {
 	// BorrowedRuleRecheck is how soon worker-node rules are looked at again while one the
 	// targets need is another owner's (default targets.BorrowedRuleRecheck).
 	BorrowedRuleRecheck time.Duration
+	// CertificateRecheck is how soon a listener that found no ACM certificate for its hostname
+	// looks again (default one minute, the time the account's certificate list is reused).
+	CertificateRecheck time.Duration
 }
 
 // ReadinessGateOptions configure pod readiness gates.
@@ -133,6 +136,9 @@ func (o *Options) defaults() {
 	}
 	if o.RetryCap <= 0 {
 		o.RetryCap = backoffCap
+	}
+	if o.CertificateRecheck <= 0 {
+		o.CertificateRecheck = certificateRecheck
 	}
 	if o.Targets == nil {
 		o.Targets = targets.NewRegistry()
