@@ -26,7 +26,7 @@ import (
 // after an out-of-band change, and removed; each refusal shows on the Gateway naming the field
 // and is not retried until the configuration changes.
 func TestALBAddons(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
 	co := cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL)
 	co.AppliedTrust = time.Second

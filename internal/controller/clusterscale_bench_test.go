@@ -118,7 +118,7 @@ func TestClusterScaleCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster and the controller binary")
 	}
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	r := runClusterScale(t, clusterScale{services: 300, endpoints: 5, secrets: 200, gateways: 2, routes: 60})
 	if per := float64(total(r.programCalls)) / float64(r.routesProgrammed); per > 4 {
 		t.Errorf("programming %d routes took %d AWS calls, %.2f per route; want at most 4: %s",

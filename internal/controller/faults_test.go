@@ -48,7 +48,7 @@ type faultWorld struct {
 }
 
 func TestFaultInjection(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
 	t.Run("throttled and failing ELBv2 calls converge without duplicates", w.throttledAndFailing)
 	t.Run("a lost CreateLoadBalancer response leaves one load balancer", w.lostCreateResponse)

@@ -11,7 +11,7 @@ import (
 // TestLegacyCRDCluster runs the walkthrough on a cluster whose CRDs serve TCPRoute only as
 // v1alpha2 (Gateway API v1.2 to v1.4): the controller watches and writes that version.
 func TestLegacyCRDCluster(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	cluster := startTestCluster(t, testenv.ClusterOptions{LegacyL4Routes: true})
 	_, c := startTestController(t, cluster.Config, ownControllerOptions(t, "legacy-crds"))
 

@@ -72,14 +72,38 @@ func TestMain(m *testing.M) {
 // cores fit side by side.
 const parallelWorlds = 4
 
-// raiseParallel sets -test.parallel to parallelWorlds when the command line does not set it
-// and GOMAXPROCS (its default) is lower.
+// worldSlots holds one token per world test running (parallelWorld); raiseParallel sizes it.
+var worldSlots chan struct{}
+
+// raiseParallel sizes worldSlots: -test.parallel when the command line sets it, else
+// parallelWorlds or GOMAXPROCS, whichever is more. In the latter case it lifts -test.parallel
+// itself, so that worldSlots, which lets the longest tests in first, is what bounds them.
 func raiseParallel() {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if p := flag.Lookup("test.parallel"); p != nil && !given && runtime.GOMAXPROCS(0) < parallelWorlds {
-		_ = p.Value.Set(strconv.Itoa(parallelWorlds))
+	n := max(parallelWorlds, runtime.GOMAXPROCS(0))
+	if p := flag.Lookup("test.parallel"); p != nil {
+		if given {
+			n, _ = strconv.Atoi(p.Value.String())
+		} else {
+			_ = p.Value.Set("1000")
+		}
 	}
+	worldSlots = make(chan struct{}, max(n, 1))
+}
+
+// parallelWorld runs a test with a world of its own beside the others of its kind, after the
+// tests of the shared cluster, holding one of worldSlots until it ends. The longest ones
+// (first) take their slots at once; the others a moment later, so that a long test never
+// starts last and stretches the package's wall time.
+func parallelWorld(t *testing.T, first bool) {
+	t.Helper()
+	t.Parallel()
+	if !first {
+		time.Sleep(2 * time.Second)
+	}
+	worldSlots <- struct{}{}
+	t.Cleanup(func() { <-worldSlots })
 }
 
 func runTests(m *testing.M) (int, error) {
@@ -123,7 +147,7 @@ func runTests(m *testing.M) (int, error) {
 // that discovered no certificate, and how long it reuses the certificate list: a certificate a
 // test imports just after another test's Gateway read the list is found within seconds, not
 // after the production minute of each.
-const sharedCertificateRecheck = 2 * time.Second
+const sharedCertificateRecheck = 5 * time.Second
 
 func newCloud(ctx context.Context) (*aws.Cloud, error) {
 	o := cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint)

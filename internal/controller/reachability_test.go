@@ -22,7 +22,7 @@ import (
 // the VPC's main one) sends traffic to an internet gateway, one per zone, and an event on the
 // Gateway names them.
 func TestSubnetsByRouteTable(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	vpc, err := env.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: awssdk.String("10.77.0.0/16")})
 	if err != nil {

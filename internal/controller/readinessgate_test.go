@@ -30,7 +30,7 @@ import (
 // gate is False while the target is initial and True once it is healthy. A pod the Service does
 // not select, and a pod created after the namespace lost its label, get no gate.
 func TestPodReadinessGate(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	cluster := startTestCluster(t, testenv.ClusterOptions{Webhooks: true})
 	o := ownControllerOptions(t, "readiness-gates")

@@ -30,7 +30,7 @@ import (
 // balancer deleted out of band comes back, and resyncs that read back a rule with transforms
 // write nothing.
 func TestFailuresStayOnTheirObjects(t *testing.T) {
-	t.Parallel() // a world of its own (world_test.go)
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
 	stop := w.startTruthfulController(t)
 	t.Run("nonexistent subnet IDs are refused before any call", w.nonexistentSubnets)

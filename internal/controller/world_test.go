@@ -13,7 +13,7 @@ import (
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
-// Tests with a world of their own run in parallel (t.Parallel), after the tests of the shared
+// Tests with a world of their own run in parallel (parallelWorld), after the tests of the shared
 // cluster: each has its own API server and controller, and a cluster name and VPC no other
 // parallel test uses (the fault worlds too: startFaultWorld numbers their cluster names;
 // TestSecurityGroupsOfAnNLBGateway is the only one in the shared VPC), and where it counts AWS
