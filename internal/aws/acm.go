@@ -15,7 +15,7 @@ import (
 	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
-// How long ACM answers are reused. The certificate list is shared by every Gateway; the
+// How long ACM answers are reused (the list: by default; Options.CertificateListTTL). The certificate list is shared by every Gateway; the
 // domain names of a certificate rarely change (an imported one only when we re-import it,
 // which updates the cache); tags change only through us.
 const (
@@ -60,10 +60,10 @@ func (s *acmState) isImporter(k stackKey) bool {
 	return s.importers[k]
 }
 
-func newACMState(client *acm.Client, tagTTL time.Duration) *acmState {
+func newACMState(client *acm.Client, tagTTL, listTTL time.Duration) *acmState {
 	return &acmState{
 		client:  client,
-		list:    newTTLCache[[]acmtypes.CertificateSummary](certListTTL),
+		list:    newTTLCache[[]acmtypes.CertificateSummary](listTTL),
 		domains: newTTLCache[certDetail](certDomainsTTL),
 		tags:    newTagCache(tagTTL),
 	}

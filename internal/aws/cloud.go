@@ -63,6 +63,8 @@ type Options struct {
 	// NetworkCacheTTL is how long the network interfaces of targets and the tags of their
 	// security groups are reused. Default 10m.
 	NetworkCacheTTL time.Duration
+	// CertificateListTTL is how long the account's ACM certificate list is reused. Default 1m.
+	CertificateListTTL time.Duration
 	// DeleteTimeout bounds the retries of a delete that waits for a dependency to go
 	// (security group DependencyViolation, target group ResourceInUse). Default 2m.
 	DeleteTimeout time.Duration
@@ -187,7 +189,7 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 		if o.Endpoint != "" {
 			ao.BaseEndpoint = aws.String(o.Endpoint)
 		}
-	}), o.TagCacheTTL)
+	}), o.TagCacheTTL, o.CertificateListTTL)
 	return c, nil
 }
 
@@ -209,6 +211,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.NetworkCacheTTL <= 0 {
 		o.NetworkCacheTTL = 10 * time.Minute
+	}
+	if o.CertificateListTTL <= 0 {
+		o.CertificateListTTL = certListTTL
 	}
 	if o.DeleteTimeout <= 0 {
 		o.DeleteTimeout = 2 * time.Minute

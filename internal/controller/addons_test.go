@@ -26,14 +26,15 @@ import (
 // after an out-of-band change, and removed; each refusal shows on the Gateway naming the field
 // and is not retried until the configuration changes.
 func TestALBAddons(t *testing.T) {
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
-	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co := cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL)
 	co.AppliedTrust = time.Second
 	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	// A resync every few seconds repairs drift; refusals wait the default cap.
 	o.VPCID, o.Resync = w.vpc.VPCID, 3*time.Second
 	startTestController(t, w.cluster.Config, o)

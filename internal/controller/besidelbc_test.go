@@ -64,6 +64,7 @@ func lbcFromGroup(port int32, source string) ec2types.IpPermission {
 // elbgateway starts. A Gateway's whole life leaves all of that as it was, and its deletion
 // finishes although the backend group stays in use.
 func TestBesideLBC(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	const cluster = "beside-lbc"
 	w := newOwnWorld(t, cluster)

@@ -41,9 +41,10 @@ spec:
   - backendRefs: [{name: app, port: 80}]
 `)
 			_, lbARN := programmedGateway(t, env.client, ns, tt.gateway)
-			// The account's certificate list is reused for a minute (internal/aws certListTTL) and
-			// another test may have just read it: a listener without a certificate looks again a
-			// minute later (certificateRecheck), so a certificate imported since is found then.
+			// The account's certificate list is reused for a while (a minute in production, seconds
+			// here: sharedCertificateRecheck) and another test may have just read it: a listener
+			// without a certificate looks again that much later, so a certificate imported since is
+			// found then.
 			eventually(t, 150*timeoutScale, "listener https ResolvedRefs=True", func() error {
 				c, err := listenerCondition(ns, tt.gateway, "https", string(gwv1.ListenerConditionResolvedRefs))
 				if err == nil && c.Status != metav1.ConditionTrue {

@@ -19,6 +19,7 @@ import (
 // that would beat the wildcard), and with --allowed-certificate-authority-arns never a private
 // certificate another CA issued (here, again an exact match beside an allowed wildcard).
 func TestCertificateDiscoverySkipsOursAndOtherAuthorities(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	const cluster = "cert-owners"
 	const allowedCA = "arn:aws:acm-pca:" + region + ":123456789012:certificate-authority/11111111-1111-1111-1111-111111111111"

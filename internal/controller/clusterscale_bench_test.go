@@ -118,6 +118,7 @@ func TestClusterScaleCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster and the controller binary")
 	}
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	r := runClusterScale(t, clusterScale{services: 300, endpoints: 5, secrets: 200, gateways: 2, routes: 60})
 	if per := float64(total(r.programCalls)) / float64(r.routesProgrammed); per > 4 {
 		t.Errorf("programming %d routes took %d AWS calls, %.2f per route; want at most 4: %s",
@@ -164,7 +165,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	metricsAddr, pprofAddr := freeLoopbackAddr(tb), freeLoopbackAddr(tb)
 	ctl, err := testenv.StartController(testenv.ControllerOptions{
 		Binary: bin, Kubeconfig: cluster.KubeconfigPath, AWSEndpoint: w.proxy.URL,
-		Region: region, ClusterName: faultClusterName, VPCID: w.vpc.VPCID,
+		Region: region, ClusterName: w.name, VPCID: w.vpc.VPCID,
 		Args: []string{"--default-target-type=ip", "--log-level=error", "--metrics-bind-address=" + metricsAddr,
 			"--pprof-bind-address=" + pprofAddr},
 	})

@@ -48,6 +48,7 @@ endpoints: [{addresses: ["2001:db8::10"], conditions: {ready: true, serving: tru
 // ipv6 target group, which takes the IPv6 EndpointSlice's address only. The cluster has an IPv6
 // service range, as a dual-stack cluster has.
 func TestDualStackGatewayUsesIPv6Subnets(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	const cluster = "dualstack"
 	ctx := context.Background()
 	kube := startTestCluster(t, testenv.ClusterOptions{DualStackServices: true})

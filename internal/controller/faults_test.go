@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,8 +32,15 @@ import (
 
 const faultClusterName = "fault-cluster"
 
-// faultWorld is the second cluster, its VPC in moto, and the proxy its controllers call AWS through.
+// faultWorlds numbers the fault worlds of the process: each has a cluster name of its own, so
+// that worlds running side by side never share what AWS tags with the cluster's name.
+var faultWorlds atomic.Int32
+
+// faultWorld is a cluster of its own, its VPC in moto, and the proxy its controllers call AWS
+// through.
 type faultWorld struct {
+	// name is the world's cluster name: faultClusterName and the world's number.
+	name    string
 	client  client.Client
 	cluster *testenv.Cluster
 	vpc     *testenv.VPC
@@ -40,6 +48,7 @@ type faultWorld struct {
 }
 
 func TestFaultInjection(t *testing.T) {
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
 	t.Run("throttled and failing ELBv2 calls converge without duplicates", w.throttledAndFailing)
 	t.Run("a lost CreateLoadBalancer response leaves one load balancer", w.lostCreateResponse)
@@ -47,15 +56,16 @@ func TestFaultInjection(t *testing.T) {
 	t.Run("a refused CreateLoadBalancer costs at most 10 calls in the next minute", w.refusedCreate)
 	t.Run("the per-Gateway gauges follow refusals, failures and deletion", w.gatewayGauges)
 	if left := w.clusterLeftovers(t); len(left) != 0 {
-		t.Errorf("after every Gateway is gone, AWS still holds resources tagged with cluster %s: %v", faultClusterName, left)
+		t.Errorf("after every Gateway is gone, AWS still holds resources tagged with cluster %s: %v", w.name, left)
 	}
 }
 
 func startFaultWorld(t testing.TB) *faultWorld {
 	t.Helper()
 	ctx := context.Background()
+	name := fmt.Sprintf("%s-%d", faultClusterName, faultWorlds.Add(1))
 	cluster := startTestCluster(t, testenv.ClusterOptions{})
-	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, faultClusterName)
+	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +82,7 @@ func startFaultWorld(t testing.TB) *faultWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &faultWorld{client: c, cluster: cluster, vpc: vpc, proxy: proxy}
+	return &faultWorld{name: name, client: c, cluster: cluster, vpc: vpc, proxy: proxy}
 }
 
 // startController starts a controller (a fresh aws.Cloud: empty caches, as after a restart)
@@ -80,13 +90,13 @@ func startFaultWorld(t testing.TB) *faultWorld {
 // maxRetries bounds the SDK's retries of one call; 0 keeps the product's default (5).
 func (w *faultWorld) startController(t testing.TB, maxRetries int) (stop func()) {
 	t.Helper()
-	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co := cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL)
 	co.MaxRetries = maxRetries
 	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	o.VPCID, o.Gates = w.vpc.VPCID, controller.Gates{NLB: true}
 	stop, _ = startTestController(t, w.cluster.Config, o)
 	return stop
@@ -326,13 +336,13 @@ func wantStack(t *testing.T, stack, lbARN string) {
 	}
 }
 
-// clusterLeftovers lists what AWS holds tagged with the fault cluster's name: load balancers,
+// clusterLeftovers lists what AWS holds tagged with the world's cluster name: load balancers,
 // listeners and target groups of the VPC, and its security groups.
 func (w *faultWorld) clusterLeftovers(t *testing.T) []string {
 	t.Helper()
-	left := taggedELBResources(t, w.vpc.VPCID, "elbv2.k8s.aws/cluster", faultClusterName)
+	left := taggedELBResources(t, w.vpc.VPCID, "elbv2.k8s.aws/cluster", w.name)
 	groups := securityGroups(t, ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{w.vpc.VPCID}},
-		tagFilter("elbv2.k8s.aws/cluster", faultClusterName))
+		tagFilter("elbv2.k8s.aws/cluster", w.name))
 	for _, g := range groups {
 		left = append(left, awssdk.ToString(g.GroupId)+" ("+awssdk.ToString(g.GroupName)+")")
 	}

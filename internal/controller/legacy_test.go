@@ -1,7 +1,6 @@
 package controller_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,13 +11,9 @@ import (
 // TestLegacyCRDCluster runs the walkthrough on a cluster whose CRDs serve TCPRoute only as
 // v1alpha2 (Gateway API v1.2 to v1.4): the controller watches and writes that version.
 func TestLegacyCRDCluster(t *testing.T) {
-	ctx := context.Background()
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	cluster := startTestCluster(t, testenv.ClusterOptions{LegacyL4Routes: true})
-	cloud, err := newCloud(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, c := startTestController(t, cluster.Config, controllerOptions(clusterName, cloud))
+	_, c := startTestController(t, cluster.Config, ownControllerOptions(t, "legacy-crds"))
 
 	ns := newNamespaceIn(t, c)
 	applyFiles(t, c, ns, seedFiles[:len(seedFiles)-1]...)

@@ -3,10 +3,13 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,12 +56,54 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	raiseParallel()
 	code, err := runTests(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration test set-up:", err)
 		os.Exit(1)
 	}
 	os.Exit(code)
+}
+
+// parallelWorlds is how many tests with a world of their own (world_test.go) run at once
+// unless -test.parallel says otherwise. They spend their time waiting on resync periods,
+// back-offs and the AWS stand-in rather than on the CPU, so more of them than the machine's
+// cores fit side by side.
+const parallelWorlds = 4
+
+// worldSlots holds one token per world test running (parallelWorld); raiseParallel sizes it.
+var worldSlots chan struct{}
+
+// raiseParallel sizes worldSlots: -test.parallel when the command line sets it, else
+// parallelWorlds or GOMAXPROCS, whichever is more. In the latter case it lifts -test.parallel
+// itself, so that worldSlots, which lets the longest tests in first, is what bounds them.
+func raiseParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	n := max(parallelWorlds, runtime.GOMAXPROCS(0))
+	if p := flag.Lookup("test.parallel"); p != nil {
+		if given {
+			n, _ = strconv.Atoi(p.Value.String())
+		} else {
+			_ = p.Value.Set("1000")
+		}
+	}
+	worldSlots = make(chan struct{}, max(n, 1))
+}
+
+// parallelWorld runs a test with a world of its own beside the others of its kind, after the
+// tests of the shared cluster, holding one of worldSlots until it ends. The longest ones
+// (first) take their slots at once; the others a moment later, so that a long test never
+// starts last and stretches the package's wall time.
+func parallelWorld(t *testing.T, first bool) {
+	t.Helper()
+	t.Parallel()
+	if !first {
+		time.Sleep(2 * time.Second)
+	}
+	worldSlots <- struct{}{}
+	t.Cleanup(func() { <-worldSlots })
 }
 
 func runTests(m *testing.M) (int, error) {
@@ -87,7 +132,9 @@ func runTests(m *testing.M) (int, error) {
 	}
 	env.elb = elbv2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
 	env.ec2 = ec2.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
-	stop, c, err := startManager(ctx, cluster.Config, controllerOptions(clusterName, env.cloud))
+	o := controllerOptions(clusterName, env.cloud)
+	o.CertificateRecheck = sharedCertificateRecheck
+	stop, c, err := startManager(ctx, cluster.Config, o)
 	if err != nil {
 		return 0, err
 	}
@@ -96,8 +143,16 @@ func runTests(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
+// sharedCertificateRecheck is how soon the package's controller reads ACM again for a listener
+// that discovered no certificate, and how long it reuses the certificate list: a certificate a
+// test imports just after another test's Gateway read the list is found within seconds, not
+// after the production minute of each.
+const sharedCertificateRecheck = 5 * time.Second
+
 func newCloud(ctx context.Context) (*aws.Cloud, error) {
-	return aws.New(ctx, cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint))
+	o := cloudOptions(clusterName, env.vpc.VPCID, env.moto.Endpoint)
+	o.CertificateListTTL = sharedCertificateRecheck
+	return aws.New(ctx, o)
 }
 
 // cloudOptions is what a test's aws.Cloud for one cluster name, VPC and AWS endpoint starts from.
@@ -110,12 +165,13 @@ func cloudOptions(cluster, vpcID, endpoint string) aws.Options {
 }
 
 // controllerOptions is what a test's controller for one cluster name starts from: both gates
-// open, in the shared VPC.
+// open, in the shared VPC. Worker-node rules another controller holds are looked at again
+// within seconds rather than the production half minute, which TestBesideLBC would wait out.
 func controllerOptions(cluster string, cloud controller.Cloud) controller.Options {
 	return controller.Options{
 		ClusterName: cluster, VPCID: env.vpc.VPCID, Region: region,
 		Gates: controller.Gates{NLB: true, ALB: true}, Cloud: cloud,
-		PendingRequeue: time.Second,
+		PendingRequeue: time.Second, BorrowedRuleRecheck: 3 * time.Second,
 	}
 }
 

@@ -30,12 +30,12 @@ const (
 // series.
 func (w *faultWorld) gatewayGauges(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co := cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL)
 	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	o.VPCID, o.Gates, o.Registerer = w.vpc.VPCID, controller.Gates{NLB: true}, reg
 	// A denied call waits out the retry cap before it is tried again.
 	o.RetryCap = 2 * time.Second

@@ -219,6 +219,7 @@ func atoi(t *testing.T, s string) int {
 // rules (same ARNs, same priorities) and its target groups; the Gateway waits while LBC's
 // binding (labelled for the ALB controller) exists.
 func TestMigrateFromLBCALB(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	const cluster = "lbc-alb-migration"
 	ctx := context.Background()
 	kube := startTestCluster(t, testenv.ClusterOptions{})

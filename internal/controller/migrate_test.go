@@ -243,6 +243,7 @@ func (w *migrationWorld) startElbgatewayGates(t *testing.T, cluster string, gate
 // made for the same Gateway, in place: same ARN and DNS name, same listener and target group,
 // no AWS resource created or deleted, and LBC's other load balancers left alone.
 func TestMigrateFromLBC(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	const cluster = "lbc-migration"
 	w := startMigrationWorld(t, cluster)
 	lbc := createLBCStack(t, cluster, w.vpc, w.ns, string(w.gw.UID))
@@ -360,6 +361,7 @@ func (w *migrationWorld) createLBCBinding(t *testing.T, tgARN string) *unstructu
 // target group, elbgateway leaves the stack alone (not one AWS write), says so on the Gateway
 // and in an event; once the binding is gone it takes the load balancer over in place.
 func TestMigrateFromLBCWaitsForItsBindings(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	const cluster = "lbc-handover"
 	ctx := context.Background()
 	w := startMigrationWorld(t, cluster)
@@ -437,6 +439,7 @@ func TestMigrateFromLBCWaitsForItsBindings(t *testing.T) {
 // name is not taken over: a Warning event names it and the cluster name that would take it
 // over, elbgateway makes its own load balancer, and LBC's is left exactly as it was.
 func TestMigrateFromLBCOtherCluster(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	const cluster, lbcCluster = "lbc-renamed", "lbc-original"
 	ctx := context.Background()
 	w := startMigrationWorld(t, cluster)

@@ -96,6 +96,12 @@ type Options struct {
 	// RetryCap is the longest pause of a failing Gateway before it calls AWS again, and the
 	// pause of a refusal AWS will repeat (see backoff.go; default 5 minutes).
 	RetryCap time.Duration
+	// BorrowedRuleRecheck is how soon worker-node rules are looked at again while one the
+	// targets need is another owner's (default targets.BorrowedRuleRecheck).
+	BorrowedRuleRecheck time.Duration
+	// CertificateRecheck is how soon a listener that found no ACM certificate for its hostname
+	// looks again (default one minute, the time the account's certificate list is reused).
+	CertificateRecheck time.Duration
 }
 
 // ReadinessGateOptions configure pod readiness gates.
@@ -130,6 +136,9 @@ func (o *Options) defaults() {
 	}
 	if o.RetryCap <= 0 {
 		o.RetryCap = backoffCap
+	}
+	if o.CertificateRecheck <= 0 {
+		o.CertificateRecheck = certificateRecheck
 	}
 	if o.Targets == nil {
 		o.Targets = targets.NewRegistry()

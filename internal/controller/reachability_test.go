@@ -23,6 +23,7 @@ import (
 // subnets whose route table (their own, not the VPC's main one) sends traffic to an internet
 // gateway, one per zone, and an event on the Gateway names them.
 func TestSubnetsByRouteTable(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	vpc, err := env.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: awssdk.String("10.77.0.0/16")})
 	if err != nil {

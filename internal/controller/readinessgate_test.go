@@ -30,13 +30,10 @@ import (
 // gate is False while the target is initial and True once it is healthy. A pod the Service does
 // not select, and a pod created after the namespace lost its label, get no gate.
 func TestPodReadinessGate(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	cluster := startTestCluster(t, testenv.ClusterOptions{Webhooks: true})
-	cloud, err := newCloud(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := controllerOptions(clusterName, cloud)
+	o := ownControllerOptions(t, "readiness-gates")
 	o.ReadinessGates = controller.ReadinessGateOptions{Enabled: true, Poll: time.Second, Namespace: "default"}
 	stop, c, _, err := startManagerWithCache(ctx, cluster.Config, o, controller.CacheOptions(), func(mo *ctrl.Options) {
 		mo.WebhookServer = webhook.NewServer(webhook.Options{Host: cluster.WebhookHost, Port: cluster.WebhookPort, CertDir: cluster.WebhookCertDir})

@@ -82,7 +82,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
 	if awaitsDiscoveredCertificate(gw, st.Listeners) {
-		return reconcile.Result{RequeueAfter: min(certificateRecheck, jitter(w.opts.Resync))}, nil
+		return reconcile.Result{RequeueAfter: min(w.opts.CertificateRecheck, jitter(w.opts.Resync))}, nil
 	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
 }
@@ -97,7 +97,8 @@ func (w *statusWriter) failedWith(ctx context.Context, gw *gwv1.Gateway, routes 
 
 // certificateRecheck is how soon a listener that found no ACM certificate for its hostname looks
 // again: nothing in Kubernetes announces a certificate requested or imported in ACM, and the
-// account's certificate list is reused for a minute anyway (internal/aws).
+// account's certificate list is reused for a minute anyway (internal/aws). It is the default of
+// Options.CertificateRecheck.
 const certificateRecheck = time.Minute
 
 // awaitsDiscoveredCertificate says whether a listener that names no certificateRefs (so it

@@ -133,11 +133,11 @@ func runScale(b *testing.B) {
 // through the proxy with a fresh aws.Cloud (empty caches, as a new process).
 func (w *faultWorld) startALBController(tb testing.TB) (stop func()) {
 	tb.Helper()
-	cloud, err := aws.New(context.Background(), cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL))
+	cloud, err := aws.New(context.Background(), cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	o.VPCID, o.Gates = w.vpc.VPCID, controller.Gates{NLB: true, ALB: true}
 	stop, _ = startTestController(tb, w.cluster.Config, o)
 	return stop

@@ -39,6 +39,7 @@ spec:
 // to 0.0.0.0/0 (instance targets, which see the client's address); pods behind an ip target
 // group, which does not preserve the client's address, only to the load balancer's subnets.
 func TestInternalNLBWithoutSecurityGroupsOpensNodesToTheVPC(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	w := newOwnWorld(t, "sec-defaults")
 	w.addNodeAndPod(t, "10.0.150.41")

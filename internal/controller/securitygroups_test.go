@@ -223,6 +223,7 @@ spec:
 `
 
 func TestSecurityGroupsOfAnNLBGateway(t *testing.T) {
+	parallelWorld(t, false) // a world of its own (world_test.go)
 	ctx := context.Background()
 	f := newSGFixture(t)
 	c := startSGCluster(t)

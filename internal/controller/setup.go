@@ -112,7 +112,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		}
 	}
 	to := targets.Options{Cloud: o.Cloud, Registry: o.Targets, Resync: o.Resync, Reader: resolver,
-		NodeRules: nodeRuleOptions(o)}
+		NodeRules: nodeRuleOptions(o), BorrowedRecheck: o.BorrowedRuleRecheck}
 	if o.ReadinessGates.Enabled {
 		health, ok := o.Cloud.(targets.HealthReader)
 		if !ok {

@@ -30,6 +30,7 @@ import (
 // balancer deleted out of band comes back, and resyncs that read back a rule with transforms
 // write nothing.
 func TestFailuresStayOnTheirObjects(t *testing.T) {
+	parallelWorld(t, true) // a world of its own (world_test.go)
 	w := startFaultWorld(t)
 	stop := w.startTruthfulController(t)
 	t.Run("nonexistent subnet IDs are refused before any call", w.nonexistentSubnets)
@@ -49,13 +50,13 @@ func TestFailuresStayOnTheirObjects(t *testing.T) {
 // seconds (the drift repair period).
 func (w *faultWorld) startTruthfulController(t *testing.T) (stop func()) {
 	t.Helper()
-	co := cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL)
+	co := cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL)
 	co.AppliedTrust = time.Second // below the resync, as in production
 	cloud, err := aws.New(context.Background(), co)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	o.VPCID, o.Resync = w.vpc.VPCID, 3*time.Second
 	// These tests check where failures show and that they heal; how seldom a refusal is
 	// retried is TestFaultInjection's, at the default cap.
@@ -298,7 +299,7 @@ func (w *faultWorld) backendGroupInUse(t *testing.T) {
 	ns := newNamespaceIn(t, w.client)
 	applyFiles(t, w.client, ns, seedFiles...)
 	w.waitProgrammed(t, ns, "aws-tcp-gateway", time.Minute)
-	groups := securityGroups(t, tagFilter("elbv2.k8s.aws/cluster", faultClusterName), tagFilter("elbv2.k8s.aws/resource", "backend-sg"),
+	groups := securityGroups(t, tagFilter("elbv2.k8s.aws/cluster", w.name), tagFilter("elbv2.k8s.aws/resource", "backend-sg"),
 		ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{w.vpc.VPCID}})
 	if len(groups) != 1 {
 		t.Fatalf("%d shared backend security groups, want 1", len(groups))

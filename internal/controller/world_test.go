@@ -9,8 +9,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/elbgateway/elbgateway/internal/aws"
+	"github.com/elbgateway/elbgateway/internal/controller"
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
+
+// Tests with a world of their own run in parallel (parallelWorld), after the tests of the shared
+// cluster: each has its own API server and controller, and a cluster name and VPC no other
+// parallel test uses (the fault worlds too: startFaultWorld numbers their cluster names;
+// TestSecurityGroupsOfAnNLBGateway is the only one in the shared VPC), and where it counts AWS
+// calls, its own fault proxy or aws.Cloud. What they share is account-wide in AWS (ACM, WAF, Shield), where each uses
+// names of its own. A test that reads the shared cluster, the package's controller, a
+// process-wide registry or the shared VPC's worker-node groups stays sequential.
 
 // ownWorld is an API server and a VPC of one test's own, for what must not meet the shared
 // cluster (its own cluster name, its own shared backend group, its own controller flags).
@@ -80,4 +89,23 @@ func (w *ownWorld) startController(t *testing.T, tune func(*aws.Options)) {
 	co := controllerOptions(w.cluster, cloud)
 	co.VPCID = w.vpc.VPCID
 	startTestController(t, w.kube.Config, co)
+}
+
+// ownControllerOptions seeds a VPC tagged for cluster and returns the options of a controller
+// for that cluster name in it, reaching moto directly: for a test whose API server is of its
+// own making (webhooks, other CRDs).
+func ownControllerOptions(t *testing.T, cluster string) controller.Options {
+	t.Helper()
+	ctx := context.Background()
+	vpc, err := testenv.SeedVPC(ctx, env.moto.Endpoint, region, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := aws.New(ctx, cloudOptions(cluster, vpc.VPCID, env.moto.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := controllerOptions(cluster, cloud)
+	o.VPCID = vpc.VPCID
+	return o
 }

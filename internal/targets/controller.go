@@ -56,6 +56,9 @@ type Options struct {
 	GatePoll, GateBackoffCap time.Duration
 	// Reader reads EndpointSlices and Nodes (default: the manager's cache).
 	Reader client.Reader
+	// BorrowedRecheck is how soon the security-group pass looks again while a rule the targets
+	// need is another owner's (default BorrowedRuleRecheck).
+	BorrowedRecheck time.Duration
 }
 
 // Reconciler registers and deregisters the targets of one target group per request; the
@@ -65,6 +68,8 @@ type Reconciler struct {
 	cloud    Cloud
 	registry *Registry
 	resync   time.Duration
+	// borrowedRecheck is Options.BorrowedRecheck.
+	borrowedRecheck time.Duration
 	// fresh picks the resync passes of each target group, which read its targets from AWS
 	// rather than from what the Cloud remembers (aws.FreshPasses).
 	fresh *aws.FreshPasses
@@ -95,7 +100,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Reader == nil {
 		o.Reader = mgr.GetCache()
 	}
-	r := &Reconciler{reader: o.Reader, cloud: o.Cloud, registry: o.Registry, resync: o.Resync, nodeRules: o.NodeRules,
+	r := &Reconciler{reader: o.Reader, cloud: o.Cloud, registry: o.Registry, resync: o.Resync, borrowedRecheck: o.BorrowedRecheck, nodeRules: o.NodeRules,
 		health: o.Health, writer: o.Writer, gates: newGateBudget(o.GatePoll, o.GateBackoffCap), now: time.Now,
 		fresh: aws.NewFreshPasses(o.Resync)}
 	if r.health != nil && r.writer == nil {
@@ -135,10 +140,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err != nil {
 			return reconcile.Result{}, fmt.Errorf("worker-node security group rules: %w", err)
 		}
-		if borrowed && r.resync > BorrowedRuleRecheck {
-			return reconcile.Result{RequeueAfter: jitter(BorrowedRuleRecheck)}, nil
-		}
-		return reconcile.Result{RequeueAfter: jitter(r.resync)}, nil
+		return reconcile.Result{RequeueAfter: jitter(r.nextSecurityGroupPass(borrowed))}, nil
 	}
 	defer r.kick()
 	b, ok := r.registry.Get(arn)
@@ -355,6 +357,20 @@ func (r *Reconciler) clock() time.Time {
 		return time.Now()
 	}
 	return r.now()
+}
+
+// nextSecurityGroupPass is the pause before the next security-group pass, jitter left out: the
+// resync period, or the borrowed-rule recheck when a rule the targets need is another owner's
+// and the recheck is sooner.
+func (r *Reconciler) nextSecurityGroupPass(borrowed bool) time.Duration {
+	recheck := r.borrowedRecheck
+	if recheck <= 0 {
+		recheck = BorrowedRuleRecheck
+	}
+	if borrowed && r.resync > recheck {
+		return recheck
+	}
+	return r.resync
 }
 
 func jitter(d time.Duration) time.Duration {

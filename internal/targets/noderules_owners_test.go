@@ -3,6 +3,7 @@ package targets
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -35,5 +36,26 @@ func TestPlanNodeRulesBesideAnotherOwner(t *testing.T) {
 	// Controller's own Gateway, tagged alike) is not taken over.
 	if wantLegacy := []model.NodeRule{rule(30002, "sg-frontend"), rule(30003, "sg-frontend")}; !reflect.DeepEqual(legacy, wantLegacy) {
 		t.Errorf("legacy %v, want %v (the earlier rules from groups this process uses)", legacy, wantLegacy)
+	}
+}
+
+// TestBorrowedRuleRecheck: while a rule the targets need is another owner's, the security-group
+// pass looks again after the borrowed-rule recheck (BorrowedRuleRecheck unless set), never later
+// than the resync; otherwise it waits the resync.
+func TestBorrowedRuleRecheck(t *testing.T) {
+	for _, c := range []struct {
+		resync, recheck time.Duration
+		borrowed        bool
+		want            time.Duration
+	}{
+		{resync: 10 * time.Minute, borrowed: true, want: BorrowedRuleRecheck},
+		{resync: 10 * time.Minute, recheck: 3 * time.Second, borrowed: true, want: 3 * time.Second},
+		{resync: 10 * time.Minute, recheck: 3 * time.Second, want: 10 * time.Minute},
+		{resync: 2 * time.Second, recheck: 3 * time.Second, borrowed: true, want: 2 * time.Second},
+	} {
+		r := &Reconciler{resync: c.resync, borrowedRecheck: c.recheck}
+		if got := r.nextSecurityGroupPass(c.borrowed); got != c.want {
+			t.Errorf("resync %s, recheck %s, borrowed %v: next pass after %s, want %s", c.resync, c.recheck, c.borrowed, got, c.want)
+		}
 	}
 }
