@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // TestListenerSetALB: an ALB Gateway that allows ListenerSets of its namespace takes a
@@ -209,16 +207,7 @@ spec:
 		return nil
 	})
 	for _, arn := range []string{lsARN, lateARN} {
-		eventually(t, 60*timeoutScale, "imported certificate "+arn+" deleted", func() error {
-			out, err := testenv.AWSCLI(ctx, env.moto.Endpoint, region, "acm", "describe-certificate", "--certificate-arn", arn)
-			if err == nil {
-				return fmt.Errorf("certificate %s still exists: %.200s", arn, out)
-			}
-			if !strings.Contains(err.Error()+string(out), "ResourceNotFoundException") {
-				return fmt.Errorf("describe-certificate failed otherwise: %v", err)
-			}
-			return nil
-		})
+		waitCertificateDeleted(t, arn, 60*timeoutScale)
 	}
 	if got := acmCertificateBody(t, defaultARN); got != strings.TrimSpace(string(gwCert)) {
 		t.Errorf("the Gateway's imported certificate changed or left")
