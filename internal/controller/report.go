@@ -85,7 +85,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
-	if awaitsDiscoveredCertificate(gw, st.Listeners) {
+	if awaitsDiscoveredCertificate(gw, st.Listeners) || w.listenerSetAwaitsCertificate(ctx, in.statuses) {
 		return reconcile.Result{RequeueAfter: min(certificateRecheck, jitter(w.opts.Resync))}, nil
 	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
