@@ -52,6 +52,7 @@ var planKinds = map[string]planKind{
 	"TCPRoute":                  {group: gatewayAPIGroup, versions: []string{"v1", "v1alpha2"}, to: "v1", namespaced: true, route: true},
 	"UDPRoute":                  {group: gatewayAPIGroup, versions: []string{"v1", "v1alpha2"}, to: "v1", namespaced: true, route: true},
 	"TLSRoute":                  {group: gatewayAPIGroup, versions: []string{"v1", "v1alpha3", "v1alpha2"}, to: "v1", namespaced: true, route: true},
+	"ListenerSet":               {group: gatewayAPIGroup, versions: []string{"v1"}, to: "v1", namespaced: true},
 	"ReferenceGrant":            {group: gatewayAPIGroup, versions: []string{"v1", "v1beta1", "v1alpha2"}, to: "v1beta1", namespaced: true},
 	"LoadBalancerConfiguration": {group: awsAPIGroup, versions: []string{"v1", "v1beta1"}, to: "v1", namespaced: true},
 	"TargetGroupConfiguration":  {group: awsAPIGroup, versions: []string{"v1", "v1beta1"}, to: "v1", namespaced: true},

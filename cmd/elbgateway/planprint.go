@@ -112,8 +112,8 @@ func changeRows(changes []string) [][]string {
 	return out
 }
 
-// statusRows lists every condition translation decided: the Gateway's, each listener's and each
-// route's per parent.
+// statusRows lists every condition translation decided: the Gateway's, each listener's, each
+// ListenerSet's and its entries', and each route's per parent.
 func statusRows(p gatewayPlan) [][]string {
 	var out [][]string
 	add := func(object, parent string, conds []metav1.Condition) {
@@ -128,6 +128,12 @@ func statusRows(p gatewayPlan) [][]string {
 		add("Gateway "+g.Namespace+"/"+g.Name, "-", g.Conditions)
 		for _, l := range g.Listeners {
 			add("Gateway "+g.Namespace+"/"+g.Name, "listener "+string(l.Name), l.Conditions)
+		}
+	}
+	for _, ls := range p.Status.ListenerSets {
+		add("ListenerSet "+ls.Namespace+"/"+ls.Name, "-", ls.Status.Conditions)
+		for _, e := range ls.Status.Listeners {
+			add("ListenerSet "+ls.Namespace+"/"+ls.Name, "listener "+string(e.Name), e.Conditions)
 		}
 	}
 	for _, r := range p.Status.Routes {
@@ -154,8 +160,10 @@ func rejections(plans []gatewayPlan) (rejected, partial []string) {
 				line := fmt.Sprintf("%s: %s=%s %s: %s", where, typ, st, row[4], row[5])
 				// Refused objects and references are the manifests' fault; anything else
 				// (a conflict, a rule beyond a quota, a listener left unprogrammed) means the
-				// rest is served without it.
-				if typ == string(gwv1.GatewayConditionAccepted) || typ == string(gwv1.GatewayConditionResolvedRefs) {
+				// rest is served without it. A ListenerSet entry that loses a conflict is
+				// Accepted=False with the conflict as reason: dropped, as a conflict is.
+				conflict := typ == string(gwv1.ListenerEntryConditionAccepted) && strings.HasSuffix(row[4], "Conflict")
+				if !conflict && (typ == string(gwv1.GatewayConditionAccepted) || typ == string(gwv1.GatewayConditionResolvedRefs)) {
 					rejected = append(rejected, line)
 				} else {
 					partial = append(partial, line)
@@ -177,7 +185,11 @@ func parentName(ref gwv1.ParentReference, routeNamespace string) string {
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
 	}
-	s := "Gateway " + ns + "/" + string(ref.Name)
+	kind := "Gateway"
+	if ref.Kind != nil && *ref.Kind != "" {
+		kind = string(*ref.Kind)
+	}
+	s := kind + " " + ns + "/" + string(ref.Name)
 	if ref.SectionName != nil {
 		s += " listener " + string(*ref.SectionName)
 	}

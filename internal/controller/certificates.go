@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,15 +14,18 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/elbgateway/elbgateway/internal/snapshot"
+	"github.com/elbgateway/elbgateway/internal/translate"
 )
 
 // TLS certificates of Gateway listeners (tls.certificateRefs) live in Secrets. They are read
 // through the same per-Secret watches as OIDC client secrets (secrets.go): only the Secrets
 // the Gateway's listeners name, and a change to one of them reconciles the Gateways naming it.
 
-// tlsSecrets reads the Secrets the Gateway's secure listeners name in tls.certificateRefs,
-// with the ReferenceGrants that let it use Secrets of other namespaces. A Secret in another
-// namespace is read only when a grant allows it; one that does not exist is left out.
+// tlsSecrets reads the Secrets the secure listeners of the Gateway and of its ListenerSets
+// name in tls.certificateRefs, with the ReferenceGrants that let them use Secrets of other
+// namespaces. A Secret outside its listener's namespace (the Gateway's, or the ListenerSet's)
+// is read only when a grant from that Gateway or ListenerSet allows it; one that does not exist
+// is left out. All of them are tracked under the Gateway, so a change to any reconciles it.
 func (g *gatherer) tlsSecrets(ctx context.Context, s *snapshot.Snapshot) error {
 	if g.secrets == nil {
 		return nil
@@ -29,16 +33,18 @@ func (g *gatherer) tlsSecrets(ctx context.Context, s *snapshot.Snapshot) error {
 	gw := s.Gateway
 	var keys []string
 	if gw.DeletionTimestamp == nil {
-		refs := certificateSecretRefs(gw)
+		refs := secretRefsOf(s)
 		if err := g.secretGrants(ctx, s, refs); err != nil {
 			return err
 		}
-		for _, k := range refs {
-			ns, name := splitKey(k)
-			if ns == gw.Namespace || secretGranted(s.ReferenceGrants, gw.Namespace, ns, name) {
-				keys = append(keys, k)
+		set := map[string]bool{}
+		for _, r := range refs {
+			ns, name := splitKey(r.secret)
+			if ns == r.from.namespace || secretGranted(s.ReferenceGrants, r.from, ns, name) {
+				set[r.secret] = true
 			}
 		}
+		keys = sortedKeys(set)
 	}
 	if err := g.secrets.trackTLS(gw.Namespace+"/"+gw.Name, keys); err != nil {
 		return err
@@ -59,23 +65,80 @@ func (g *gatherer) tlsSecrets(ctx context.Context, s *snapshot.Snapshot) error {
 	return nil
 }
 
-// certificateSecretRefs are the Secrets (namespace/name, sorted) the Gateway's HTTPS and
+// refOwner is the object whose listener names a Secret: a Gateway or a ListenerSet (kind),
+// in its namespace. A ReferenceGrant must name it as from.
+type refOwner struct{ kind, namespace string }
+
+// ownedListener is a listener with the object it belongs to.
+type ownedListener struct {
+	gwv1.Listener
+	owner refOwner
+}
+
+// secretRef is a Secret (namespace/name) a listener of owner names.
+type secretRef struct {
+	secret string
+	from   refOwner
+}
+
+// listenersOf are the Gateway's listeners, then the ListenerSet entries that join them
+// (allowed by the Gateway and not conflicting, as translation merges them).
+func listenersOf(s *snapshot.Snapshot) []ownedListener {
+	gw := s.Gateway
+	var out []ownedListener
+	for _, l := range gw.Spec.Listeners {
+		out = append(out, ownedListener{l, refOwner{"Gateway", gw.Namespace}})
+	}
+	if len(s.ListenerSets) == 0 {
+		return out
+	}
+	for _, ml := range translate.MergeListenerSets(s, s.ListenerSets, true, true).Listeners {
+		out = append(out, ownedListener{ml.Listener, refOwner{"ListenerSet", ml.Namespace}})
+	}
+	return out
+}
+
+// secretRefsOf are the Secrets the secure listeners of the Gateway and of its ListenerSets
+// name, each with the object that names it.
+func secretRefsOf(s *snapshot.Snapshot) []secretRef {
+	var out []secretRef
+	for _, l := range listenersOf(s) {
+		for _, k := range listenerSecretRefs(l.Listener, l.owner.namespace) {
+			if r := (secretRef{k, l.owner}); !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// listenerSecretRefs are the Secrets (namespace/name) a terminating listener names; ns is the
+// namespace of its Gateway or ListenerSet, where a ref without namespace points.
+func listenerSecretRefs(l gwv1.Listener, ns string) []string {
+	if !terminatesTLS(l) {
+		return nil
+	}
+	var out []string
+	for _, ref := range l.TLS.CertificateRefs {
+		if ref.Group != nil && *ref.Group != "" || ref.Kind != nil && *ref.Kind != "Secret" {
+			continue
+		}
+		at := ns
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			at = string(*ref.Namespace)
+		}
+		out = append(out, at+"/"+string(ref.Name))
+	}
+	return out
+}
+
+// certificateSecretRefs are the Secrets (namespace/name, sorted) the Gateway's own HTTPS and
 // terminating TLS listeners name.
 func certificateSecretRefs(gw *gwv1.Gateway) []string {
 	set := map[string]bool{}
 	for _, l := range gw.Spec.Listeners {
-		if !terminatesTLS(l) {
-			continue
-		}
-		for _, ref := range l.TLS.CertificateRefs {
-			if ref.Group != nil && *ref.Group != "" || ref.Kind != nil && *ref.Kind != "Secret" {
-				continue
-			}
-			ns := gw.Namespace
-			if ref.Namespace != nil && *ref.Namespace != "" {
-				ns = string(*ref.Namespace)
-			}
-			set[ns+"/"+string(ref.Name)] = true
+		for _, k := range listenerSecretRefs(l, gw.Namespace) {
+			set[k] = true
 		}
 	}
 	return sortedKeys(set)
@@ -100,9 +163,9 @@ func terminatesTLS(l gwv1.Listener) bool {
 	return l.Protocol == gwv1.HTTPSProtocolType || l.Protocol == gwv1.TLSProtocolType
 }
 
-// secretGrants adds the ReferenceGrants of the Secrets' namespaces that the referenceGrants
-// step has not read.
-func (g *gatherer) secretGrants(ctx context.Context, s *snapshot.Snapshot, refs []string) error {
+// secretGrants adds the ReferenceGrants of the namespaces of cross-namespace Secrets that the
+// referenceGrants step has not read.
+func (g *gatherer) secretGrants(ctx context.Context, s *snapshot.Snapshot, refs []secretRef) error {
 	if !g.apis.ReferenceGrant {
 		return nil
 	}
@@ -114,9 +177,9 @@ func (g *gatherer) secretGrants(ctx context.Context, s *snapshot.Snapshot, refs 
 			}
 		}
 	}
-	for _, k := range refs {
-		ns, _ := splitKey(k)
-		if ns == s.Gateway.Namespace || listed[ns] {
+	for _, r := range refs {
+		ns, _ := splitKey(r.secret)
+		if ns == r.from.namespace || listed[ns] {
 			continue
 		}
 		listed[ns] = true
@@ -129,19 +192,19 @@ func (g *gatherer) secretGrants(ctx context.Context, s *snapshot.Snapshot, refs 
 	return nil
 }
 
-// secretGranted says whether a grant in namespace ns lets Gateways of gwNamespace use the
-// Secret name.
-func secretGranted(grants []gwv1beta1.ReferenceGrant, gwNamespace, ns, name string) bool {
+// secretGranted says whether a grant in namespace ns lets from (Gateways or ListenerSets of a
+// namespace) use the Secret name.
+func secretGranted(grants []gwv1beta1.ReferenceGrant, from refOwner, ns, name string) bool {
 	for _, g := range grants {
 		if g.Namespace != ns {
 			continue
 		}
-		from := false
+		ok := false
 		for _, f := range g.Spec.From {
-			from = from || string(f.Group) == gwv1.GroupName && f.Kind == "Gateway" && string(f.Namespace) == gwNamespace
+			ok = ok || string(f.Group) == gwv1.GroupName && string(f.Kind) == from.kind && string(f.Namespace) == from.namespace
 		}
 		for _, t := range g.Spec.To {
-			if from && t.Group == "" && t.Kind == "Secret" && (t.Name == nil || *t.Name == "" || string(*t.Name) == name) {
+			if ok && t.Group == "" && t.Kind == "Secret" && (t.Name == nil || *t.Name == "" || string(*t.Name) == name) {
 				return true
 			}
 		}
@@ -154,7 +217,8 @@ func secretGranted(grants []gwv1beta1.ReferenceGrant, gwNamespace, ns, name stri
 // PROTOCOL:PORT. An HTTPS listener without a tls block is one (the API server accepts it, and
 // it is how seed 000 asks for discovery); so is a tls block with options and no certificateRefs.
 func needsCertificateDiscovery(s *snapshot.Snapshot) bool {
-	for _, l := range s.Gateway.Spec.Listeners {
+	for _, ol := range listenersOf(s) {
+		l := ol.Listener
 		noTLS := l.TLS == nil && l.Protocol == gwv1.HTTPSProtocolType
 		if !noTLS && (!terminatesTLS(l) || len(l.TLS.CertificateRefs) > 0) {
 			continue
@@ -171,7 +235,8 @@ func needsCertificateDiscovery(s *snapshot.Snapshot) bool {
 // that ACM has them, issued.
 func configuredCertificateARNs(s *snapshot.Snapshot) []string {
 	set := map[string]bool{}
-	for _, l := range s.Gateway.Spec.Listeners {
+	for _, ol := range listenersOf(s) {
+		l := ol.Listener
 		if l.Protocol != gwv1.HTTPSProtocolType && l.Protocol != gwv1.TLSProtocolType ||
 			l.TLS != nil && (len(l.TLS.CertificateRefs) > 0 || l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough) {
 			continue

@@ -54,6 +54,21 @@ func acmCertificateBody(t *testing.T, arn string) string {
 	return strings.TrimSpace(out.Certificate)
 }
 
+// waitCertificateDeleted waits until ACM no longer has the certificate.
+func waitCertificateDeleted(t *testing.T, arn string, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, "certificate "+arn+" leaves ACM", func() error {
+		out, err := testenv.AWSCLI(context.Background(), env.moto.Endpoint, region, "acm", "describe-certificate", "--certificate-arn", arn)
+		if err == nil {
+			return fmt.Errorf("certificate %s still exists: %.200s", arn, out)
+		}
+		if !strings.Contains(err.Error()+string(out), "ResourceNotFoundException") {
+			return fmt.Errorf("describe-certificate failed otherwise: %v", err)
+		}
+		return nil
+	})
+}
+
 // TestCertificateRefsImportedIntoACM: a TLS Secret named by a listener's certificateRefs is
 // imported into ACM and becomes the NLB TLS listener's certificate; rotating the Secret
 // re-imports it under the same ARN; deleting the Gateway deletes the imported certificate.
@@ -121,15 +136,6 @@ func TestCertificateRefsImportedIntoACM(t *testing.T) {
 		if err := env.client.Delete(ctx, gw); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 60*timeoutScale, "the imported certificate is deleted", func() error {
-			out, err := testenv.AWSCLI(ctx, env.moto.Endpoint, region, "acm", "describe-certificate", "--certificate-arn", certARN)
-			if err == nil {
-				return fmt.Errorf("certificate %s still exists: %.200s", certARN, out)
-			}
-			if !strings.Contains(err.Error()+string(out), "ResourceNotFoundException") {
-				return fmt.Errorf("describe-certificate failed otherwise: %v", err)
-			}
-			return nil
-		})
+		waitCertificateDeleted(t, certARN, 60*timeoutScale)
 	})
 }

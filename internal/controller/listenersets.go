@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -129,11 +130,13 @@ func (g *gatherer) listenerSets(ctx context.Context, s *snapshot.Snapshot) error
 }
 
 // writeListenerSets writes the ListenerSets' statuses: translation's, with Programmed following
-// the Gateway's load balancer (prog) for the accepted ones.
-func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, prog metav1.Condition) {
+// the Gateway's load balancer (prog) for the accepted ones. It remembers what it wrote for the
+// Gateway, and hands over the ListenerSets that no longer name it (see releaseListenerSets).
+func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, set *status.Set, prog metav1.Condition) {
 	if set == nil {
 		return
 	}
+	written := map[string]gwv1.ListenerSetStatus{}
 	for _, st := range set.ListenerSets {
 		var ls gwv1.ListenerSet
 		if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
@@ -159,6 +162,7 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, p
 			}
 			next.Listeners[i].Conditions = w.keepTimes(old, next.Listeners[i].Conditions)
 		}
+		written[st.Namespace+"/"+st.Name] = next
 		if equality.Semantic.DeepEqual(ls.Status, next) {
 			continue
 		}
@@ -166,8 +170,82 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, p
 		patched.Status = next
 		if err := w.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(&ls, client.MergeFromWithOptimisticLock{})); err != nil {
 			log.FromContext(ctx).Error(err, "writing ListenerSet status", "listenerSet", st.Namespace+"/"+st.Name)
+			delete(written, st.Namespace+"/"+st.Name)
 		}
 	}
+	w.releaseListenerSets(ctx, gw, written)
+}
+
+// releaseListenerSets hands over the ListenerSets this writer wrote the status of for the
+// Gateway and that are not in now (their parentRef names another Gateway, or the Gateway is
+// deleted or no longer this controller's: now is nil), then remembers now. A ListenerSet whose
+// status is still what this writer wrote goes back to the state of a new object (Accepted and
+// Programmed Unknown, Pending), so its new parent's controller, if any, starts from there and
+// no stale Accepted=True stays; one whose status someone else wrote since is left alone.
+// What was written is known since the process started: after a restart, a ListenerSet moved
+// while the controller was down keeps its status until its new parent's controller writes.
+func (w *statusWriter) releaseListenerSets(ctx context.Context, gw *gwv1.Gateway, now map[string]gwv1.ListenerSetStatus) {
+	key := gw.Namespace + "/" + gw.Name
+	var before map[string]gwv1.ListenerSetStatus
+	if v, ok := w.listenerSetStatuses.Load(key); ok {
+		before = v.(map[string]gwv1.ListenerSetStatus)
+	}
+	if len(now) == 0 {
+		w.listenerSetStatuses.Delete(key)
+	} else {
+		w.listenerSetStatuses.Store(key, now)
+	}
+	for lsKey, wrote := range before {
+		if _, ok := now[lsKey]; ok {
+			continue
+		}
+		ns, name := splitKey(lsKey)
+		var ls gwv1.ListenerSet
+		if err := w.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ls); err != nil {
+			continue // deleted
+		}
+		if !equality.Semantic.DeepEqual(ls.Status, wrote) {
+			continue // written by its new parent's controller since
+		}
+		t := metav1.NewTime(w.now().Truncate(time.Second))
+		msg := fmt.Sprintf("Waiting for controller: Gateway %s no longer takes this ListenerSet", key)
+		patched := ls.DeepCopy()
+		patched.Status = gwv1.ListenerSetStatus{Conditions: []metav1.Condition{
+			{Type: string(gwv1.ListenerSetConditionAccepted), Status: metav1.ConditionUnknown, Reason: string(gwv1.ListenerSetReasonPending),
+				Message: msg, LastTransitionTime: t, ObservedGeneration: ls.Generation},
+			{Type: string(gwv1.ListenerSetConditionProgrammed), Status: metav1.ConditionUnknown, Reason: string(gwv1.ListenerSetReasonPending),
+				Message: msg, LastTransitionTime: t, ObservedGeneration: ls.Generation},
+		}}
+		if err := w.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(&ls, client.MergeFromWithOptimisticLock{})); err != nil {
+			log.FromContext(ctx).Error(err, "handing over ListenerSet status", "listenerSet", lsKey)
+		}
+	}
+}
+
+// listenerSetAwaitsCertificate is awaitsDiscoveredCertificate for the listeners of the
+// Gateway's ListenerSets: one that names no certificateRefs found no ACM certificate.
+func (w *statusWriter) listenerSetAwaitsCertificate(ctx context.Context, set *status.Set) bool {
+	if set == nil {
+		return false
+	}
+	for _, st := range set.ListenerSets {
+		for _, e := range st.Status.Listeners {
+			c := meta.FindStatusCondition(e.Conditions, string(gwv1.ListenerEntryConditionResolvedRefs))
+			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerEntryReasonInvalidCertificateRef) {
+				continue
+			}
+			var ls gwv1.ListenerSet
+			if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
+				continue
+			}
+			for _, l := range ls.Spec.Listeners {
+				if l.Name == e.Name && (l.TLS == nil || len(l.TLS.CertificateRefs) == 0) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // follow sets a Programmed condition to the Gateway's when the Gateway's is not True.

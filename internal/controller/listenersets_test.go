@@ -30,7 +30,8 @@ func listenerSetCondition(ns, name, typ string) (*gwv1.ListenerSet, *metav1.Cond
 // TestListenerSet: a ListenerSet adds a TCP listener to an NLB Gateway that allows it; a
 // TCPRoute attached to the ListenerSet is served on it; a ListenerSet of a namespace the
 // Gateway does not allow is refused (NotAllowed) and adds nothing; deleting the ListenerSet
-// removes its listener.
+// removes its listener; a ListenerSet whose parentRef moves away is handed over by its old
+// parent.
 func TestListenerSet(t *testing.T) {
 	ns := newNamespace(t)
 	other := newNamespace(t)
@@ -185,4 +186,29 @@ spec:
 		return nil
 	})
 	// (No AWS listener for 7202: a port gets one only with an attached route.)
+
+	// Its parentRef moved to a Gateway no controller serves: the old parent hands over, so no
+	// Accepted=True stays behind; the status is a new object's (Unknown, Pending).
+	var moved gwv1.ListenerSet
+	if err := env.client.Get(context.Background(), types.NamespacedName{Namespace: other, Name: "intruder"}, &moved); err != nil {
+		t.Fatal(err)
+	}
+	repointed := moved.DeepCopy()
+	repointed.Spec.ParentRef.Name = "nowhere"
+	if err := env.client.Patch(context.Background(), repointed, client.MergeFrom(&moved)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*timeoutScale, "moved ListenerSet handed over", func() error {
+		ls, c, err := listenerSetCondition(other, "intruder", "Accepted")
+		if err != nil {
+			return err
+		}
+		if c.Status != metav1.ConditionUnknown || c.Reason != string(gwv1.ListenerSetReasonPending) || !strings.Contains(c.Message, ns+"/gw") {
+			return fmt.Errorf("Accepted %s/%s: %s", c.Status, c.Reason, c.Message)
+		}
+		if len(ls.Status.Listeners) != 0 {
+			return fmt.Errorf("status.listeners %+v left by the old parent", ls.Status.Listeners)
+		}
+		return nil
+	})
 }

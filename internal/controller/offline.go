@@ -50,6 +50,9 @@ func Snapshots(ctx context.Context, objs []client.Object, o OfflineOptions) ([]*
 	if err := addIndexes(ctx, builderIndexer{b}, kinds); err != nil {
 		return nil, err
 	}
+	if err := addListenerSetIndex(ctx, builderIndexer{b}); err != nil {
+		return nil, err
+	}
 	reader := b.Build()
 
 	var gateways gwv1.GatewayList
@@ -96,7 +99,7 @@ func RouteGVK(kind string) (schema.GroupVersionKind, bool) {
 // offlineAPIs are the APIs of a cluster that serves every kind in its newest version.
 func offlineAPIs() APIs {
 	a := APIs{Routes: map[string]schema.GroupVersionKind{}, Gateway: true, GatewayClass: true, ReferenceGrant: true,
-		LoadBalancerConfiguration: true, TargetGroupConfiguration: true, ListenerRuleConfiguration: true}
+		LoadBalancerConfiguration: true, TargetGroupConfiguration: true, ListenerRuleConfiguration: true, ListenerSet: true}
 	for kind := range routeVersions {
 		a.Routes[kind], _ = RouteGVK(kind)
 	}

@@ -65,3 +65,39 @@ func TestReferenceGrantMapsToGatewaysOfItsCertificates(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceGrantFromListenerSetsMapsToTheirGateways: a grant from ListenerSets of namespace
+// team reaches the parent Gateways of team's ListenerSets (their entries' certificateRefs),
+// not the parents of ListenerSets of another namespace.
+func TestReferenceGrantFromListenerSetsMapsToTheirGateways(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listenerSet := func(ns, name, parentNS, parent string) *gwv1.ListenerSet {
+		n := gwv1.Namespace(parentNS)
+		return &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gwv1.ListenerSetSpec{
+			ParentRef: gwv1.ParentGatewayReference{Name: gwv1.ObjectName(parent), Namespace: &n},
+			Listeners: []gwv1.ListenerEntry{{Name: "https", Port: 443, Protocol: gwv1.HTTPSProtocolType}},
+		}}
+	}
+	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
+		listenerSet("team", "a", "infra", "shared"),
+		listenerSet("other", "b", "infra", "elsewhere"),
+	)
+	if err := addIndexes(context.Background(), builderIndexer{b}, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := &mapper{reader: b.Build(), routeKinds: []schema.GroupVersionKind{}, listenerSets: true}
+	grant := &gwv1beta1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "certs", Name: "g"}, Spec: gwv1.ReferenceGrantSpec{
+		From: []gwv1.ReferenceGrantFrom{{Group: gwv1.GroupName, Kind: "ListenerSet", Namespace: "team"}},
+		To:   []gwv1.ReferenceGrantTo{{Group: "", Kind: "Secret"}},
+	}}
+	var got []string
+	for _, r := range m.referenceGrant(context.Background(), grant) {
+		got = append(got, r.String())
+	}
+	if want := []string{"infra/shared"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("maps to %v, want %v", got, want)
+	}
+}

@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // listenerCondition reads one condition of one listener of a Gateway.
@@ -131,16 +129,7 @@ spec:
 		t.Fatal(err)
 	}
 	waitRefNotPermitted("RefNotPermitted after the grant is revoked")
-	eventually(t, 30*timeoutScale, "the imported certificate leaves ACM", func() error {
-		out, err := testenv.AWSCLI(ctx, env.moto.Endpoint, region, "acm", "describe-certificate", "--certificate-arn", certARN)
-		if err == nil {
-			return fmt.Errorf("certificate %s still exists: %.200s", certARN, out)
-		}
-		if !strings.Contains(err.Error()+string(out), "ResourceNotFoundException") {
-			return fmt.Errorf("describe-certificate failed otherwise: %v", err)
-		}
-		return nil
-	})
+	waitCertificateDeleted(t, certARN, 30*timeoutScale)
 	if c, err := listenerCondition(ns, "gw", "tcp", string(gwv1.ListenerConditionProgrammed)); err != nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("the TCP listener beside the revoked one: %+v, %v; want Programmed=True", c, err)
 	}

@@ -41,6 +41,9 @@ type statusWriter struct {
 	// subnetChoices are the last subnet choice by route table told of each Gateway, so the
 	// event is recorded when the choice changes, not on every reconcile.
 	subnetChoices sync.Map
+	// listenerSetStatuses holds, by Gateway namespace/name, the status last written on each of
+	// its ListenerSets (map[string]gwv1.ListenerSetStatus by ListenerSet namespace/name).
+	listenerSetStatuses sync.Map
 }
 
 // report writes the outcome of a successful reconcile and says when to look again.
@@ -65,6 +68,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		}
 		w.metrics.forget(w.controller, gw.Namespace, gw.Name)
 		w.subnetChoices.Delete(gw.Namespace + "/" + gw.Name)
+		w.releaseListenerSets(ctx, gw, nil)
 		return reconcile.Result{}, nil
 	}
 	programmed, st := w.gatewayStatus(gw, in)
@@ -72,7 +76,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 		return reconcile.Result{}, err
 	}
 	if c := meta.FindStatusCondition(st.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil {
-		w.writeListenerSets(ctx, in.statuses, *c)
+		w.writeListenerSets(ctx, gw, in.statuses, *c)
 	}
 	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
 	w.subnetChoiceEvent(gw, in.statuses)
@@ -81,7 +85,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
-	if awaitsDiscoveredCertificate(gw, st.Listeners) {
+	if awaitsDiscoveredCertificate(gw, st.Listeners) || w.listenerSetAwaitsCertificate(ctx, in.statuses) {
 		return reconcile.Result{RequeueAfter: min(w.opts.CertificateRecheck, jitter(w.opts.Resync))}, nil
 	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil

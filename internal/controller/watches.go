@@ -56,8 +56,9 @@ func (m *mapper) namespace(ctx context.Context, o client.Object) []reconcile.Req
 
 // referenceGrant maps a ReferenceGrant (of either served version) to the Gateways it can
 // change: those of its from namespaces whose listeners' certificateRefs name Secrets in its
-// namespace (granted or revoked, the certificate must follow at once), and those that routes of
-// its from namespaces attach to (their cross-namespace backends).
+// namespace (granted or revoked, the certificate must follow at once), the parents of the
+// ListenerSets of its from namespaces (their entries' certificateRefs), and those that routes
+// of its from namespaces attach to (their cross-namespace backends).
 func (m *mapper) referenceGrant(ctx context.Context, o client.Object) []reconcile.Request {
 	spec, ok := referenceGrantSpec(o)
 	if !ok {
@@ -69,6 +70,9 @@ func (m *mapper) referenceGrant(ctx context.Context, o client.Object) []reconcil
 		ns := string(from.Namespace)
 		if string(from.Group) == gwv1.GroupName && from.Kind == "Gateway" {
 			out = append(out, m.gatewaysBy(ctx, indexCertificateNamespace, o.GetNamespace(), client.InNamespace(ns))...)
+		}
+		if string(from.Group) == gwv1.GroupName && from.Kind == "ListenerSet" {
+			out = append(out, m.listenerSetsIn(ctx, ns)...)
 		}
 		if set[ns] {
 			continue

@@ -21,7 +21,7 @@ func (t *translator) certificateRefs(l *listenerState) ([]model.Ref, *problem) {
 	var first *problem
 	for j, ref := range l.spec.TLS.CertificateRefs {
 		field := l.field(fmt.Sprintf("tls.certificateRefs[%d]", j))
-		c, p := t.certificateRef(field, ref)
+		c, p := t.certificateRef(l, field, ref)
 		if p != nil {
 			first = cmpFirst(first, p)
 			continue
@@ -71,8 +71,11 @@ func terminatesTLS(l gwv1.Listener) bool {
 	return l.Protocol == gwv1.HTTPSProtocolType || l.Protocol == gwv1.TLSProtocolType && !passthrough(l)
 }
 
-// certificateRef checks one ref and reads its Secret.
-func (t *translator) certificateRef(field string, ref gwv1.SecretObjectReference) (model.Certificate, *problem) {
+// certificateRef checks one ref of a listener and reads its Secret. The Secret's namespace
+// defaults to the namespace of the listener's owner (the ListenerSet's for a ListenerSet
+// entry), and a Secret elsewhere needs a ReferenceGrant from that owner: a grant to the
+// Gateway does not cover its ListenerSets, nor the reverse.
+func (t *translator) certificateRef(l *listenerState, field string, ref gwv1.SecretObjectReference) (model.Certificate, *problem) {
 	invalid := func(format string, args ...any) (model.Certificate, *problem) {
 		return model.Certificate{}, &problem{string(gwv1.ListenerReasonInvalidCertificateRef), field + ": " + fmt.Sprintf(format, args...)}
 	}
@@ -91,17 +94,21 @@ func (t *translator) certificateRef(field string, ref gwv1.SecretObjectReference
 		return invalid("%s %s/%s is not supported; refer to a core Secret of type %s (group \"\", kind Secret)",
 			g, kind, ref.Name, secretTypeTLS)
 	}
-	ns := t.gw.Namespace
+	fromKind, fromNamespace := "Gateway", t.gw.Namespace
+	if l.owner != "" {
+		fromKind, fromNamespace = "ListenerSet", l.ownerNamespace
+	}
+	ns := fromNamespace
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
 	}
 	key := ns + "/" + string(ref.Name)
-	if ns != t.gw.Namespace && !referenceGranted(t.s.ReferenceGrants,
-		objectRef{group: gatewayAPIGroup, kind: "Gateway", namespace: t.gw.Namespace},
+	if ns != fromNamespace && !referenceGranted(t.s.ReferenceGrants,
+		objectRef{group: gatewayAPIGroup, kind: fromKind, namespace: fromNamespace},
 		objectRef{group: "", kind: "Secret", namespace: ns, name: string(ref.Name)}) {
 		return model.Certificate{}, &problem{string(gwv1.ListenerReasonRefNotPermitted), fmt.Sprintf(
-			"%s: Secret %s is in another namespace and no ReferenceGrant in %s lets Gateways of %s refer to it; add one (from group %s kind Gateway namespace %s, to group \"\" kind Secret)",
-			field, key, ns, t.gw.Namespace, gatewayAPIGroup, t.gw.Namespace)}
+			"%s: Secret %s is in another namespace and no ReferenceGrant in %s lets %ss of %s refer to it; add one (from group %s kind %s namespace %s, to group \"\" kind Secret)",
+			field, key, ns, fromKind, fromNamespace, gatewayAPIGroup, fromKind, fromNamespace)}
 	}
 	secret, ok := t.s.TLSSecrets[key]
 	if !ok {

@@ -184,19 +184,12 @@ func listenerSetAllowed(s *snapshot.Snapshot, ls *gwv1.ListenerSet) *problem {
 	return nil
 }
 
-// entryState validates one ListenerSet entry on its own, as a Gateway listener would be.
+// entryState validates one ListenerSet entry on its own, as a Gateway listener would be. Its
+// certificateRefs are resolved later, with the Gateway's listeners (checkCertificateRefs), in
+// the ListenerSet's namespace.
 func entryState(i int, e gwv1.ListenerEntry, alb bool) *listenerState {
 	spec := gwv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
-	l := newListenerState(i, spec, alb)
-	if l.notAccepted == nil && e.TLS != nil && len(e.TLS.CertificateRefs) > 0 && !passthrough(spec) {
-		// Certificates of a ListenerSet entry would be read from the ListenerSet's namespace;
-		// the controller does not resolve them yet, so the entry is refused rather than served
-		// with the wrong certificate.
-		l.notAccepted = &problem{string(gwv1.ListenerEntryReasonUnsupportedProtocol), fmt.Sprintf(
-			"%s: TLS termination with certificateRefs is not supported on a ListenerSet; put the listener on the Gateway",
-			l.field("tls.certificateRefs"))}
-	}
-	return l
+	return newListenerState(i, spec, alb)
 }
 
 // entryConflict returns why a ListenerSet entry cannot join listeners of higher precedence:
@@ -254,6 +247,10 @@ func entryConditions(l *listenerState, programmed bool, gen int64) []metav1.Cond
 	switch {
 	case l.notAccepted != nil:
 		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonInvalid), l.notAccepted.message, gen))
+	case l.certificatesChecked && len(l.certificates) == 0:
+		// Known now: the entry is not served, whatever AWS does (see checkCertificateRefs).
+		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonInvalid),
+			l.field("tls.certificateRefs")+": none can be used, so the listener is not programmed; see ResolvedRefs", gen))
 	case !programmed:
 		out = append(out, condition(string(gwv1.ListenerEntryConditionProgrammed), false, string(gwv1.ListenerEntryReasonPending), "the Gateway's load balancer is not programmed yet", gen))
 	default:
@@ -316,17 +313,24 @@ func (t *translator) reportListenerSets(st *status.Gateway) {
 	if len(t.s.ListenerSets) == 0 {
 		return
 	}
-	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, t.rejected == nil && t.unusable == nil)
-	attached := map[string]int32{}
+	programmed := t.rejected == nil && t.unusable == nil
+	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, programmed)
+	merged := map[string]*listenerState{}
 	for _, l := range t.listeners {
 		if l.owner != "" {
-			attached[l.owner+"/"+string(l.spec.Name)] = l.attached
+			merged[l.owner+"/"+string(l.spec.Name)] = l
 		}
 	}
 	for _, ls := range m.Statuses {
 		for i := range ls.Status.Listeners {
 			e := &ls.Status.Listeners[i]
-			e.AttachedRoutes = attached[ls.Namespace+"/"+ls.Name+"/"+string(e.Name)]
+			l, ok := merged[ls.Namespace+"/"+ls.Name+"/"+string(e.Name)]
+			if !ok {
+				continue
+			}
+			e.AttachedRoutes = l.attached
+			// The merged listener knows what merging alone does not: its certificates.
+			e.Conditions = entryConditions(l, programmed, ls.Generation)
 		}
 		t.set.ListenerSets = append(t.set.ListenerSets, status.ListenerSet{Namespace: ls.Namespace, Name: ls.Name,
 			Generation: ls.Generation, Status: ls.Status})

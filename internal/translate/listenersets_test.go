@@ -219,13 +219,16 @@ func TestListenerSetsInvalidEntries(t *testing.T) {
 	term.TLS = &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "cert"}}}
 	m := MergeListenerSets(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, https, term, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
 	st := findStatus(t, m, "team", "ls")
-	for i, reason := range []string{"UnsupportedProtocol", "UnsupportedProtocol", "Accepted"} {
+	// HTTPS on an NLB is refused; a terminating TLS entry with certificateRefs is accepted
+	// (its Secrets are resolved with the Gateway's listeners, see
+	// TestListenerSetCertificateRefs).
+	for i, reason := range []string{"UnsupportedProtocol", "Accepted", "Accepted"} {
 		if a := cond(st.Status.Listeners[i].Conditions, "Accepted"); a.Reason != reason {
 			t.Errorf("entry %d Accepted = %+v, want reason %s", i, a, reason)
 		}
 	}
-	if len(m.Listeners) != 1 || m.Listeners[0].Listener.Port != 5432 {
-		t.Errorf("merged %+v, want only the TCP entry", m.Listeners)
+	if len(m.Listeners) != 2 || m.Listeners[0].Listener.Port != 8443 || m.Listeners[1].Listener.Port != 5432 {
+		t.Errorf("merged %+v, want the TLS and the TCP entries", m.Listeners)
 	}
 	// On an ALB Gateway an HTTP entry is served and a TCP one is not.
 	s.Settings.ControllerName = controllerALB

@@ -138,8 +138,8 @@ func (t *translator) run() {
 	}
 	t.listeners = validateListeners(t.gw, t.alb())
 	t.checkConfig(class)
+	t.mergeListenerSets() // before the certificates: ListenerSet entries name Secrets too
 	t.checkCertificateRefs()
-	t.mergeListenerSets()
 	for _, r := range t.routes {
 		r.parents = t.attach(r.l4Route)
 		if r.foreign {
