@@ -47,20 +47,15 @@ func addListenerSetIndex(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// onlyGateways drops the ListenerSet keys of a route's index keys.
-func onlyGateways(keys []string) []string {
-	out := keys[:0:0]
-	for _, k := range keys {
-		if !strings.HasPrefix(k, listenerSetKeyPrefix) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // resolveKeys turns a route's index keys into Gateway keys: a ListenerSet key becomes the
 // ListenerSet's parent Gateway (dropped when the ListenerSet is not in the cache).
 func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
+	return resolveListenerSetKeys(ctx, m.reader, m.listenerSets, keys)
+}
+
+// resolveListenerSetKeys is resolveKeys for any reader; listenerSets says ListenerSets are
+// served (without them, ListenerSet keys are dropped).
+func resolveListenerSetKeys(ctx context.Context, reader client.Reader, listenerSets bool, keys []string) []string {
 	var out []string
 	for _, k := range keys {
 		rest, ok := strings.CutPrefix(k, listenerSetKeyPrefix)
@@ -68,12 +63,12 @@ func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
 			out = append(out, k)
 			continue
 		}
-		if !m.listenerSets {
+		if !listenerSets {
 			continue
 		}
 		ns, name := splitKey(rest)
 		var ls gwv1.ListenerSet
-		if err := m.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ls); err != nil {
+		if err := reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ls); err != nil {
 			continue
 		}
 		if p := listenerSetParent(&ls); p != "" {
