@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -124,11 +125,13 @@ func (g *gatherer) listenerSets(ctx context.Context, s *snapshot.Snapshot) error
 }
 
 // writeListenerSets writes the ListenerSets' statuses: translation's, with Programmed following
-// the Gateway's load balancer (prog) for the accepted ones.
-func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, prog metav1.Condition) {
+// the Gateway's load balancer (prog) for the accepted ones. A write the API server refuses does
+// not stop the others; the refusals are returned, so that the reconcile is retried.
+func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, prog metav1.Condition) error {
 	if set == nil {
-		return
+		return nil
 	}
+	var errs []error
 	for _, st := range set.ListenerSets {
 		var ls gwv1.ListenerSet
 		if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
@@ -160,9 +163,10 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, set *status.Set, p
 		patched := ls.DeepCopy()
 		patched.Status = next
 		if err := w.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(&ls, client.MergeFromWithOptimisticLock{})); err != nil {
-			log.FromContext(ctx).Error(err, "writing ListenerSet status", "listenerSet", st.Namespace+"/"+st.Name)
+			errs = append(errs, fmt.Errorf("writing the status of ListenerSet %s/%s: %w", st.Namespace, st.Name, err))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // follow sets a Programmed condition to the Gateway's when the Gateway's is not True.
