@@ -345,3 +345,48 @@ func TestListenerSetsTranslate(t *testing.T) {
 		}
 	}
 }
+
+// lsRouteSnapshot is the TCPRoute seed with an allowed ListenerSet team/extra (entry db) and a
+// route team/via-set attached to it through ref.
+func lsRouteSnapshot(t *testing.T, ref gwv1.ParentReference) *snapshot.Snapshot {
+	t.Helper()
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	s.Gateway.Spec.AllowedListeners = &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr(gwv1.NamespacesFromAll)}}
+	ls := listenerSet("team", "extra", 0, entry("db", 5432, gwv1.TCPProtocolType))
+	ls.Spec.ParentRef = gwv1.ParentGatewayReference{Name: "aws-tcp-gateway", Namespace: ptr(gwv1.Namespace("default"))}
+	s.ListenerSets = []gwv1.ListenerSet{ls}
+	svc := s.Services[0].DeepCopy()
+	svc.Namespace = "team"
+	s.Services = append(s.Services, *svc)
+	r := s.TCPRoutes[0].DeepCopy()
+	r.Namespace, r.Name = "team", "via-set"
+	r.Spec.ParentRefs = []gwv1.ParentReference{ref}
+	s.TCPRoutes = append(s.TCPRoutes, *r)
+	return s
+}
+
+// TestUnreconciledKeepsListenerSetRouteEntries: when a reconcile fails before AWS is read, a
+// route attached through a ListenerSet that has an entry of ours keeps it, as a route attached
+// to the Gateway itself does; it is not reset to Accepted=Unknown.
+func TestUnreconciledKeepsListenerSetRouteEntries(t *testing.T) {
+	toSet := gwv1.ParentReference{Group: ptr(gwv1.Group(gwv1.GroupName)), Kind: ptr(gwv1.Kind("ListenerSet")),
+		Namespace: ptr(gwv1.Namespace("team")), Name: "extra", SectionName: ptr(gwv1.SectionName("db"))}
+	s := lsRouteSnapshot(t, toSet)
+	routeIn := func(set []string, name string) bool { return slices.Contains(set, name) }
+	names := func(s *snapshot.Snapshot) []string {
+		var out []string
+		for _, r := range Unreconciled(s, "AWS unreachable").Routes {
+			out = append(out, r.Namespace+"/"+r.Name)
+		}
+		return out
+	}
+	if got := names(s); !routeIn(got, "team/via-set") {
+		t.Fatalf("a route without an entry of ours: Unreconciled lists %v, want team/via-set with Pending", got)
+	}
+	r := &s.TCPRoutes[len(s.TCPRoutes)-1]
+	r.Status.Parents = []gwv1.RouteParentStatus{{ParentRef: toSet, ControllerName: gwv1.GatewayController(s.Settings.ControllerName),
+		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}}}
+	if got := names(s); routeIn(got, "team/via-set") {
+		t.Errorf("a route with an entry of ours through the ListenerSet: Unreconciled lists %v, want its entry kept", got)
+	}
+}
