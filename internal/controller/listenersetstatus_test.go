@@ -3,11 +3,13 @@ package controller
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -64,5 +66,27 @@ func TestListenerSetStatusWriteFailureIsReturned(t *testing.T) {
 	}
 	if len(got.Status.Conditions) != 2 {
 		t.Errorf("ListenerSet conditions %+v, want Accepted and Programmed written on the retry", got.Status.Conditions)
+	}
+}
+
+// TestGatewaysOfRouteListenerSetDefaultGroup: a parentRef of kind ListenerSet without a group
+// (gateway.networking.k8s.io is inferred) indexes the route under the ListenerSet; one of the
+// core group ("") does not.
+func TestGatewaysOfRouteListenerSetDefaultGroup(t *testing.T) {
+	route := newRoute(schema.GroupVersionKind{Group: gwv1.GroupName, Version: "v1", Kind: "TCPRoute"})
+	route.SetNamespace("team")
+	route.SetName("db")
+	refs := []any{
+		map[string]any{"kind": "ListenerSet", "name": "extra"},
+		map[string]any{"group": "", "kind": "ListenerSet", "name": "core"},
+		map[string]any{"name": "gw", "namespace": "infra"},
+	}
+	if err := unstructured.SetNestedSlice(route.Object, refs, "spec", "parentRefs"); err != nil {
+		t.Fatal(err)
+	}
+	got := gatewaysOfRoute(route)
+	want := []string{listenerSetKeyPrefix + "team/extra", "infra/gw"}
+	if !slices.Equal(got, want) {
+		t.Errorf("gatewaysOfRoute = %q, want %q", got, want)
 	}
 }

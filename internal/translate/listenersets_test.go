@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
@@ -388,5 +389,37 @@ func TestUnreconciledKeepsListenerSetRouteEntries(t *testing.T) {
 		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}}}
 	if got := names(s); routeIn(got, "team/via-set") {
 		t.Errorf("a route with an entry of ours through the ListenerSet: Unreconciled lists %v, want its entry kept", got)
+	}
+}
+
+// TestListenerSetParentRefDefaultGroup: a parentRef of kind ListenerSet without a group names a
+// ListenerSet (the group defaults to gateway.networking.k8s.io); an explicit empty group is the
+// core API group, which has no ListenerSet.
+func TestListenerSetParentRefDefaultGroup(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		group *gwv1.Group
+		want  string
+	}{
+		{"no group", nil, "Accepted"},
+		{"the Gateway API group", ptr(gwv1.Group(gwv1.GroupName)), "Accepted"},
+		{"the core group", ptr(gwv1.Group("")), ""},
+	} {
+		s := lsRouteSnapshot(t, gwv1.ParentReference{Group: tt.group, Kind: ptr(gwv1.Kind("ListenerSet")),
+			Namespace: ptr(gwv1.Namespace("team")), Name: "extra", SectionName: ptr(gwv1.SectionName("db"))})
+		stack, set := Gateway(s)
+		var got string
+		for _, r := range set.Routes {
+			if r.Namespace == "team" && r.Name == "via-set" && len(r.Parents) == 1 {
+				got = cond(r.Parents[0].Conditions, "Accepted").Reason
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: route Accepted reason %q, want %q", tt.name, got, tt.want)
+		}
+		served := slices.ContainsFunc(stack.Listeners, func(l model.Listener) bool { return l.Port == 5432 })
+		if served != (tt.want == "Accepted") {
+			t.Errorf("%s: listener 5432 on the load balancer %t, want %t", tt.name, served, tt.want == "Accepted")
+		}
 	}
 }
