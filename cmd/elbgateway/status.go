@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
@@ -117,15 +118,6 @@ type awsTargetGroup struct {
 	Targets  []aws.TargetHealth `json:"targets"`
 }
 
-// routeKinds are the route kinds whose status names their parent Gateways.
-var routeKinds = []schema.GroupVersionKind{
-	{Group: gwv1.GroupName, Version: "v1", Kind: "HTTPRoute"},
-	{Group: gwv1.GroupName, Version: "v1", Kind: "GRPCRoute"},
-	{Group: gwv1.GroupName, Version: "v1", Kind: "TCPRoute"},
-	{Group: gwv1.GroupName, Version: "v1", Kind: "TLSRoute"},
-	{Group: gwv1.GroupName, Version: "v1", Kind: "UDPRoute"},
-}
-
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f statusFlags
 	fs := flag.NewFlagSet("elbgateway status", flag.ContinueOnError)
@@ -164,6 +156,17 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The route kinds and versions the cluster serves, as the controller finds them (TCPRoute,
+	// UDPRoute and TLSRoute are v1alpha2 or v1alpha3 on older Gateway API CRDs).
+	d, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	apis, err := controller.DetectAPIs(d)
+	if err != nil {
+		return fmt.Errorf("finding the served Gateway API kinds: %w", err)
+	}
+	routeKinds := apis.RouteKinds()
 	var gws []gwv1.Gateway
 	if len(names) == 1 {
 		var gw gwv1.Gateway
@@ -192,7 +195,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := make([]gatewayStatus, 0, len(gws))
 	for i := range gws {
-		s, err := statusOf(ctx, c, cloud, &gws[i])
+		s, err := statusOf(ctx, c, cloud, routeKinds, &gws[i])
 		if err != nil {
 			return err
 		}
@@ -202,7 +205,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // statusOf reads one Gateway's class, routes and (with a Cloud) its stack in AWS.
-func statusOf(ctx context.Context, c client.Client, cloud *aws.Cloud, gw *gwv1.Gateway) (gatewayStatus, error) {
+func statusOf(ctx context.Context, c client.Client, cloud *aws.Cloud, routeKinds []schema.GroupVersionKind, gw *gwv1.Gateway) (gatewayStatus, error) {
 	s := gatewayStatus{Gateway: gw.Namespace + "/" + gw.Name, Class: string(gw.Spec.GatewayClassName), Conditions: gw.Status.Conditions}
 	for _, a := range gw.Status.Addresses {
 		s.Addresses = append(s.Addresses, a.Value)
@@ -210,7 +213,7 @@ func statusOf(ctx context.Context, c client.Client, cloud *aws.Cloud, gw *gwv1.G
 	for _, l := range gw.Status.Listeners {
 		s.Listeners = append(s.Listeners, listenerStatus{Name: string(l.Name), AttachedRoutes: l.AttachedRoutes, Conditions: l.Conditions})
 	}
-	routes, err := routesOf(ctx, c, gw)
+	routes, err := routesOf(ctx, c, routeKinds, gw)
 	if err != nil {
 		return s, err
 	}
@@ -249,9 +252,9 @@ func awsStackStatus(ctx context.Context, cloud *aws.Cloud, stackID string, t mod
 	return out
 }
 
-// routesOf lists the routes whose status names the Gateway as a parent, with the conditions
-// written for it. Route kinds whose CRD is not installed are skipped.
-func routesOf(ctx context.Context, c client.Client, gw *gwv1.Gateway) ([]routeStatus, error) {
+// routesOf lists the routes of the served kinds whose status names the Gateway as a parent,
+// with the conditions written for it. A kind whose CRD went since discovery is skipped.
+func routesOf(ctx context.Context, c client.Client, routeKinds []schema.GroupVersionKind, gw *gwv1.Gateway) ([]routeStatus, error) {
 	var out []routeStatus
 	for _, gvk := range routeKinds {
 		var list unstructured.UnstructuredList

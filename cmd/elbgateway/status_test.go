@@ -11,6 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/elbgateway/elbgateway/internal/controller"
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 func runStatusCmd(args ...string) (code int, stdout, stderr string) {
@@ -132,6 +137,85 @@ func TestStatusUsage(t *testing.T) {
 		code, _, errOut := runStatusCmd(tt.args...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("status %v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestStatusLegacyRouteVersions: on a cluster that serves TCPRoute, UDPRoute and TLSRoute at
+// v1alpha2 only (Gateway API v1.2 to v1.4 CRDs), status lists the routes of those kinds too.
+func TestStatusLegacyRouteVersions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cluster, err := testenv.StartCluster(ctx, testenv.ClusterOptions{LegacyL4Routes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(t.TempDir(), "legacy.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: aws-nlb-gateway-class
+  listeners: [{name: tcp, protocol: TCP, port: 80}, {name: udp, protocol: UDP, port: 53}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: legacy-tcp}
+spec:
+  parentRefs: [{name: gw, sectionName: tcp}]
+  rules: [{backendRefs: [{name: backend, port: 3000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: UDPRoute
+metadata: {name: legacy-udp}
+spec:
+  parentRefs: [{name: gw, sectionName: udp}]
+  rules: [{backendRefs: [{name: backend, port: 53}]}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := readManifests(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := createAll(ctx, c, "default", objs); err != nil {
+		t.Fatal(err)
+	}
+	// The routes' status as a controller writes it: a parent entry for the Gateway.
+	for _, o := range objs[1:] {
+		section := "tcp"
+		if o.GetKind() == "UDPRoute" {
+			section = "udp"
+		}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Object["status"] = map[string]any{"parents": []any{map[string]any{
+			"parentRef":      map[string]any{"name": "gw", "sectionName": section},
+			"controllerName": "gateway.k8s.aws/nlb",
+			"conditions": []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted",
+				"message": "", "lastTransitionTime": "2024-01-01T00:00:00Z"}},
+		}}}
+		if err := c.Status().Update(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runStatusCmd("gw", "--no-aws", "--kubeconfig", cluster.KubeconfigPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"TCPRoute default/legacy-tcp → tcp", "UDPRoute default/legacy-udp → udp"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -197,22 +197,48 @@ func (a *applier) createProtection(ctx context.Context, arn string) error {
 		}
 		a.c.shieldActive.put("", true, a.c.now())
 	}
-	_, err := a.c.shield.CreateProtection(ctx, &shield.CreateProtectionInput{Name: aws.String(shieldProtectionName), ResourceArn: aws.String(arn)})
+	resp, err := a.c.shield.CreateProtection(ctx, &shield.CreateProtectionInput{Name: aws.String(shieldProtectionName), ResourceArn: aws.String(arn)})
 	if errorCode(err) == "ResourceAlreadyExistsException" {
-		// Protected already (by someone else: that protection is kept, never deleted).
+		// Protected already: by someone else (that protection is kept, never deleted), or by an
+		// earlier attempt of ours, which deleteProtection finds by the load balancer's ARN.
 		return nil
 	}
-	return wrapAddon(err, "shieldConfiguration.enabled", "protecting the load balancer")
+	if err != nil {
+		return wrapAddon(err, "shieldConfiguration.enabled", "protecting the load balancer")
+	}
+	a.shieldID = aws.ToString(resp.ProtectionId)
+	return nil
 }
 
 // deleteProtection deletes the load balancer's protection if this controller (or LBC) made it.
+// Without a known protection ID (a stack remembered from an apply whose CreateProtection found
+// the load balancer protected already) it looks the protection up by the load balancer's ARN.
 func (a *applier) deleteProtection(ctx context.Context, have *model.LoadBalancer) error {
-	if have == nil || have.Addons.ShieldProtectionID == "" {
+	if have == nil {
 		return nil
 	}
-	_, err := a.c.shield.DeleteProtection(ctx, &shield.DeleteProtectionInput{ProtectionId: aws.String(have.Addons.ShieldProtectionID)})
-	if errorCode(err) == "ResourceNotFoundException" {
+	id := have.Addons.ShieldProtectionID
+	if id == "" && have.Addons.Shield && have.ARN != "" {
+		resp, err := a.c.shield.DescribeProtection(ctx, &shield.DescribeProtectionInput{ResourceArn: aws.String(have.ARN)})
+		switch {
+		case errorCode(err) == "ResourceNotFoundException":
+			return nil
+		case err != nil:
+			return wrapAddon(err, "shieldConfiguration.enabled", "reading the Shield protection")
+		case resp.Protection == nil || !ownProtection(resp.Protection):
+			return nil
+		}
+		id = aws.ToString(resp.Protection.Id)
+	}
+	if id == "" {
 		return nil
+	}
+	_, err := a.c.shield.DeleteProtection(ctx, &shield.DeleteProtectionInput{ProtectionId: aws.String(id)})
+	if errorCode(err) == "ResourceNotFoundException" {
+		err = nil
+	}
+	if err == nil {
+		a.shieldID = ""
 	}
 	return wrapAddon(err, "shieldConfiguration.enabled", "deleting the Shield protection")
 }

@@ -141,6 +141,10 @@ type applier struct {
 	lisARNs  map[int32]string  // port → ARN
 	ruleARNs map[string]string // "<port>:<priority>" → ARN
 	certARNs map[string]string // imported certificate logical ID → ARN
+	// shieldID is the ID of the load balancer's Shield protection when this controller (or LBC)
+	// made it: observed, or returned by CreateProtection. The result carries it, so a later
+	// plan run from memory can still delete the protection.
+	shieldID string
 }
 
 func newApplier(c *Cloud, desired, observed *model.Stack) *applier {
@@ -172,6 +176,7 @@ func newApplier(c *Cloud, desired, observed *model.Stack) *applier {
 	if observed.LoadBalancer != nil {
 		lb := *observed.LoadBalancer
 		a.lb = &lb
+		a.shieldID = lb.Addons.ShieldProtectionID
 	}
 	for _, l := range observed.Listeners {
 		a.lisARNs[l.Port] = l.ARN
@@ -250,6 +255,9 @@ func (a *applier) result() *model.Stack {
 	lb := *d.LoadBalancer
 	if a.lb != nil {
 		lb.ARN, lb.DNSName, lb.State = a.lb.ARN, a.lb.DNSName, a.lb.State
+	}
+	if lb.Addons.Shield {
+		lb.Addons.ShieldProtectionID = a.shieldID
 	}
 	out.LoadBalancer = &lb
 	for _, sg := range d.SecurityGroups {

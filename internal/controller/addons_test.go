@@ -264,3 +264,94 @@ func waitCapacity(t *testing.T, lbARN string, want int32) {
 		return nil
 	})
 }
+
+// TestALBShieldFromMemory: a plan run against the stack remembered from the last apply (no
+// read of AWS in between, the default trust) still deletes the Shield protection that apply
+// created, both when the addon is removed and when the Gateway goes.
+func TestALBShieldFromMemory(t *testing.T) {
+	w := startFaultWorld(t)
+	cloud, err := aws.New(context.Background(), cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := controllerOptions(faultClusterName, cloud)
+	o.VPCID = w.vpc.VPCID
+	startTestController(t, w.cluster.Config, o)
+
+	ctx := context.Background()
+	shieldc := shield.NewFromConfig(testenv.AWSConfig(env.moto.Endpoint, region))
+	if _, err := shieldc.CreateSubscription(ctx, &shield.CreateSubscriptionInput{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = shieldc.DeleteSubscription(ctx, &shield.DeleteSubscriptionInput{}) })
+
+	ns := newNamespaceIn(t, w.client)
+	applyFiles(t, w.client, ns, "examples/seed-l4/backend-service.yaml")
+	applyYAML(t, w.client, ns, albClass+"---"+shieldConfig(false)+"---"+ipTargets+"---"+
+		albGateway("gw", "  - {name: http, protocol: HTTP, port: 80}\n"))
+	w.waitGatewayCondition(t, ns, "gw", "Programmed", metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed))
+	lbARN := gatewayLoadBalancer(t, w, ns)
+	// The stack settles (an active load balancer, observed once) before the addon changes.
+	eventually(t, time.Minute, "the applied-stack tag", func() error {
+		out, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{lbARN}})
+		if err != nil {
+			return err
+		}
+		for _, tag := range out.TagDescriptions[0].Tags {
+			if strings.HasSuffix(awssdk.ToString(tag.Key), "/applied-stack") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no applied-stack tag on %s", lbARN)
+	})
+
+	t.Run("a Shield addon added then removed leaves no protection", func(t *testing.T) {
+		reads := w.proxy.ServiceCounts()["elasticloadbalancing:DescribeLoadBalancers"]
+		w.patch(t, &awsv1.LoadBalancerConfiguration{}, ns, "alb-config", `{"spec":{"shieldConfiguration":{"enabled":true}}}`)
+		waitProtection(t, shieldc, lbARN, true)
+		w.patch(t, &awsv1.LoadBalancerConfiguration{}, ns, "alb-config", `{"spec":{"shieldConfiguration":null}}`)
+		waitProtection(t, shieldc, lbARN, false)
+		if n := w.proxy.ServiceCounts()["elasticloadbalancing:DescribeLoadBalancers"] - reads; n != 0 {
+			t.Errorf("the plans read the load balancer %d times: they did not run from memory", n)
+		}
+	})
+
+	t.Run("a protection an earlier attempt made is found by the load balancer and deleted", func(t *testing.T) {
+		// A CreateProtection whose answer was lost: the protection exists, named as ours, and the
+		// controller's own CreateProtection finds the load balancer protected already.
+		if _, err := shieldc.CreateProtection(ctx, &shield.CreateProtectionInput{
+			Name: awssdk.String("managed by elbgateway"), ResourceArn: &lbARN}); err != nil {
+			t.Fatal(err)
+		}
+		before := w.proxy.ServiceCounts()["shield:CreateProtection"]
+		w.patch(t, &awsv1.LoadBalancerConfiguration{}, ns, "alb-config", `{"spec":{"shieldConfiguration":{"enabled":true}}}`)
+		eventually(t, time.Minute, "CreateProtection asked", func() error {
+			if w.proxy.ServiceCounts()["shield:CreateProtection"] == before {
+				return fmt.Errorf("not yet")
+			}
+			return nil
+		})
+		w.waitGatewayCondition(t, ns, "gw", "Programmed", metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed))
+		w.patch(t, &awsv1.LoadBalancerConfiguration{}, ns, "alb-config", `{"spec":{"shieldConfiguration":null}}`)
+		waitProtection(t, shieldc, lbARN, false)
+	})
+
+	t.Run("a deleted Gateway's protection goes", func(t *testing.T) {
+		w.patch(t, &awsv1.LoadBalancerConfiguration{}, ns, "alb-config", `{"spec":{"shieldConfiguration":{"enabled":true}}}`)
+		waitProtection(t, shieldc, lbARN, true)
+		w.deleteGateway(t, ns, "gw", 2*time.Minute)
+		waitProtection(t, shieldc, lbARN, false)
+	})
+}
+
+func shieldConfig(on bool) string {
+	return fmt.Sprintf(`
+apiVersion: gateway.k8s.aws/v1
+kind: LoadBalancerConfiguration
+metadata:
+  name: alb-config
+spec:
+  scheme: internet-facing
+  shieldConfiguration: {enabled: %t}
+`, on)
+}

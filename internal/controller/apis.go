@@ -154,6 +154,9 @@ func (a APIs) allRouteKinds() []schema.GroupVersionKind {
 	return append(a.routeKindsOf(ControllerNLB), a.routeKindsOf(ControllerALB)...)
 }
 
+// RouteKinds returns every served route kind, each at the version the controller reads it.
+func (a APIs) RouteKinds() []schema.GroupVersionKind { return a.allRouteKinds() }
+
 // routeKindsOf returns the served route kinds of a controller, sorted.
 func (a APIs) routeKindsOf(controllerName string) []schema.GroupVersionKind {
 	kinds := l4RouteKinds

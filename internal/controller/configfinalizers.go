@@ -52,7 +52,7 @@ func setupConfigFinalizers(mgr ctrl.Manager, apis APIs, ev recorder) error {
 		}); err != nil {
 		return fmt.Errorf("adding field indexes: %w", err)
 	}
-	u := &configUsers{reader: mgr.GetCache(), routeKinds: apis.allRouteKinds()}
+	u := &configUsers{reader: mgr.GetCache(), routeKinds: apis.allRouteKinds(), listenerSets: apis.ListenerSet}
 	if err := builder.ControllerManagedBy(mgr).Named("loadbalancerconfiguration").
 		For(&awsv1.LoadBalancerConfiguration{}, builder.WithPredicates(specChanged())).
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(u.lbcsOfGateway), builder.WithPredicates(specChanged())).
@@ -68,6 +68,9 @@ func setupConfigFinalizers(mgr ctrl.Manager, apis APIs, ev recorder) error {
 		Watches(&gwv1.GatewayClass{}, handler.EnqueueRequestsFromMapFunc(u.tgcsOfClass), builder.WithPredicates(specChanged()))
 	for _, gvk := range u.routeKinds {
 		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(u.tgcsOfRoute), builder.WithPredicates(specChanged()))
+	}
+	if u.listenerSets {
+		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(u.tgcsOfListenerSet), builder.WithPredicates(specChanged()))
 	}
 	return b.Complete(&configFinalizer{client: mgr.GetClient(), events: ev, kind: "TargetGroupConfiguration", finalizer: tgcFinalizer,
 		newObject: func() client.Object { return &awsv1.TargetGroupConfiguration{} }, users: u.ofTGC})
@@ -143,6 +146,8 @@ func setFinalizer(ctx context.Context, c client.Client, o client.Object, f strin
 type configUsers struct {
 	reader     client.Reader
 	routeKinds []schema.GroupVersionKind
+	// listenerSets says ListenerSets are served: a route attached to one uses its parent Gateway.
+	listenerSets bool
 }
 
 // ofLBC: the GatewayClasses of ours whose parametersRef names the configuration, and the
@@ -206,7 +211,7 @@ func (u *configUsers) ofTGC(ctx context.Context, key types.NamespacedName) ([]st
 			}
 			for i := range list.Items {
 				route := &list.Items[i]
-				used, err := u.anyOurs(ctx, onlyGateways(gatewaysOfRoute(route)))
+				used, err := u.anyOurs(ctx, resolveListenerSetKeys(ctx, u.reader, u.listenerSets, gatewaysOfRoute(route)))
 				if err != nil {
 					return nil, err
 				}
@@ -287,7 +292,8 @@ func (u *configUsers) tgcsOfLBC(_ context.Context, o client.Object) []reconcile.
 }
 
 // tgcsOfGateway: the default TargetGroupConfigurations of the Gateway's configurations (its own
-// and its class's), and those of the Services its routes send to.
+// and its class's), and those of the Services its routes send to, directly or through its
+// ListenerSets.
 func (u *configUsers) tgcsOfGateway(ctx context.Context, o client.Object) []reconcile.Request {
 	gw, ok := o.(*gwv1.Gateway)
 	if !ok {
@@ -302,16 +308,42 @@ func (u *configUsers) tgcsOfGateway(ctx context.Context, o client.Object) []reco
 	for _, k := range keys {
 		out = append(out, u.defaultTGCOf(ctx, k)...)
 	}
+	out = append(out, u.tgcsOfParent(ctx, gw.Namespace+"/"+gw.Name)...)
+	if u.listenerSets {
+		var sets gwv1.ListenerSetList
+		if err := u.reader.List(ctx, &sets, client.MatchingFields{indexListenerSetGateway: gw.Namespace + "/" + gw.Name}); err == nil {
+			for i := range sets.Items {
+				out = append(out, u.tgcsOfParent(ctx, listenerSetKeyPrefix+sets.Items[i].Namespace+"/"+sets.Items[i].Name)...)
+			}
+		}
+	}
+	return dedupe(out)
+}
+
+// tgcsOfListenerSet: the TargetGroupConfigurations of the Services the routes attached to the
+// ListenerSet send to (the ListenerSet brings them to, or takes them from, its Gateway).
+func (u *configUsers) tgcsOfListenerSet(ctx context.Context, o client.Object) []reconcile.Request {
+	ls, ok := o.(*gwv1.ListenerSet)
+	if !ok {
+		return nil
+	}
+	return dedupe(u.tgcsOfParent(ctx, listenerSetKeyPrefix+ls.Namespace+"/"+ls.Name))
+}
+
+// tgcsOfParent: the TargetGroupConfigurations of the Services the routes indexed under a parent
+// key (a Gateway's, or a ListenerSet's with listenerSetKeyPrefix) send to.
+func (u *configUsers) tgcsOfParent(ctx context.Context, key string) []reconcile.Request {
+	var out []reconcile.Request
 	for _, gvk := range u.routeKinds {
 		list := newRouteList(gvk)
-		if err := u.reader.List(ctx, list, client.MatchingFields{indexGateway: gw.Namespace + "/" + gw.Name}); err != nil {
+		if err := u.reader.List(ctx, list, client.MatchingFields{indexGateway: key}); err != nil {
 			continue
 		}
 		for i := range list.Items {
 			out = append(out, u.tgcsOfRoute(ctx, &list.Items[i])...)
 		}
 	}
-	return dedupe(out)
+	return out
 }
 
 func (u *configUsers) tgcsOfClass(ctx context.Context, o client.Object) []reconcile.Request {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -137,4 +138,90 @@ func waitGone(t *testing.T, key types.NamespacedName, o client.Object) {
 		}
 		return fmt.Errorf("still there, deletionTimestamp %v, finalizers %v", o.GetDeletionTimestamp(), o.GetFinalizers())
 	})
+}
+
+// TestListenerSetTargetGroupConfigFinalizer: a TargetGroupConfiguration whose Service only a
+// route attached through a ListenerSet sends to is in use: it gets the finalizer, stays
+// Terminating while the route lives (a Warning names the route), and goes with the route.
+func TestListenerSetTargetGroupConfigFinalizer(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	applyFiles(t, env.client, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/lbconfig.yaml")
+	applyYAML(t, env.client, ns, `
+apiVersion: v1
+kind: Service
+metadata:
+  name: ls-backend
+spec:
+  ports:
+  - {name: tcp, port: 3000, targetPort: 3000}
+  selector: {app: ls-backend}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw
+spec:
+  gatewayClassName: aws-nlb-gateway-class
+  infrastructure:
+    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: internet-facing-config}
+  allowedListeners:
+    namespaces: {from: Same}
+  listeners:
+  - {name: tcp, protocol: TCP, port: 7300}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: extra
+spec:
+  parentRef: {name: gw}
+  listeners:
+  - {name: db, protocol: TCP, port: 7301}
+---
+apiVersion: gateway.k8s.aws/v1
+kind: TargetGroupConfiguration
+metadata:
+  name: ls-backend-tg
+spec:
+  targetReference: {name: ls-backend}
+  defaultConfiguration: {targetType: ip}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata:
+  name: db
+spec:
+  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, sectionName: db}]
+  rules:
+  - backendRefs: [{name: ls-backend, port: 3000}]
+`)
+	tgcKey := types.NamespacedName{Namespace: ns, Name: "ls-backend-tg"}
+	waitFinalizer(t, tgcKey, &awsv1.TargetGroupConfiguration{}, tgcFinalizer)
+
+	tgc := &awsv1.TargetGroupConfiguration{}
+	tgc.Namespace, tgc.Name = ns, tgcKey.Name
+	if err := env.client.Delete(ctx, tgc); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*timeoutScale, "a Warning on the TargetGroupConfiguration naming the ListenerSet's route", func() error {
+		for _, e := range eventsOn(t, ns, "TargetGroupConfiguration", tgcKey.Name, "DeletionWaiting") {
+			if e.Type == "Warning" && strings.Contains(e.Note, "TCPRoute "+ns+"/db") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no DeletionWaiting event naming the route")
+	})
+	if err := env.client.Get(ctx, tgcKey, tgc); err != nil || tgc.DeletionTimestamp == nil {
+		t.Fatalf("the TargetGroupConfiguration in use: %v, deletionTimestamp %v; want it Terminating", err, tgc.DeletionTimestamp)
+	}
+	route := &unstructured.Unstructured{}
+	route.SetAPIVersion("gateway.networking.k8s.io/v1")
+	route.SetKind("TCPRoute")
+	route.SetNamespace(ns)
+	route.SetName("db")
+	if err := env.client.Delete(ctx, route); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, tgcKey, &awsv1.TargetGroupConfiguration{})
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,20 +49,15 @@ func addListenerSetIndex(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// onlyGateways drops the ListenerSet keys of a route's index keys.
-func onlyGateways(keys []string) []string {
-	out := keys[:0:0]
-	for _, k := range keys {
-		if !strings.HasPrefix(k, listenerSetKeyPrefix) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // resolveKeys turns a route's index keys into Gateway keys: a ListenerSet key becomes the
 // ListenerSet's parent Gateway (dropped when the ListenerSet is not in the cache).
 func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
+	return resolveListenerSetKeys(ctx, m.reader, m.listenerSets, keys)
+}
+
+// resolveListenerSetKeys is resolveKeys for any reader; listenerSets says ListenerSets are
+// served (without them, ListenerSet keys are dropped).
+func resolveListenerSetKeys(ctx context.Context, reader client.Reader, listenerSets bool, keys []string) []string {
 	var out []string
 	for _, k := range keys {
 		rest, ok := strings.CutPrefix(k, listenerSetKeyPrefix)
@@ -69,12 +65,12 @@ func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
 			out = append(out, k)
 			continue
 		}
-		if !m.listenerSets {
+		if !listenerSets {
 			continue
 		}
 		ns, name := splitKey(rest)
 		var ls gwv1.ListenerSet
-		if err := m.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ls); err != nil {
+		if err := reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ls); err != nil {
 			continue
 		}
 		if p := listenerSetParent(&ls); p != "" {
@@ -131,12 +127,15 @@ func (g *gatherer) listenerSets(ctx context.Context, s *snapshot.Snapshot) error
 
 // writeListenerSets writes the ListenerSets' statuses: translation's, with Programmed following
 // the Gateway's load balancer (prog) for the accepted ones. It remembers what it wrote for the
-// Gateway, and hands over the ListenerSets that no longer name it (see releaseListenerSets).
-func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, set *status.Set, prog metav1.Condition) {
+// Gateway, and hands over the ListenerSets that no longer name it (see releaseListenerSets). A
+// write the API server refuses does not stop the others; the refusals are returned, so that the
+// reconcile is retried.
+func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, set *status.Set, prog metav1.Condition) error {
 	if set == nil {
-		return
+		return nil
 	}
 	written := map[string]gwv1.ListenerSetStatus{}
+	var errs []error
 	for _, st := range set.ListenerSets {
 		var ls gwv1.ListenerSet
 		if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
@@ -169,11 +168,12 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, 
 		patched := ls.DeepCopy()
 		patched.Status = next
 		if err := w.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(&ls, client.MergeFromWithOptimisticLock{})); err != nil {
-			log.FromContext(ctx).Error(err, "writing ListenerSet status", "listenerSet", st.Namespace+"/"+st.Name)
+			errs = append(errs, fmt.Errorf("writing the status of ListenerSet %s/%s: %w", st.Namespace, st.Name, err))
 			delete(written, st.Namespace+"/"+st.Name)
 		}
 	}
 	w.releaseListenerSets(ctx, gw, written)
+	return errors.Join(errs...)
 }
 
 // releaseListenerSets hands over the ListenerSets this writer wrote the status of for the

@@ -75,13 +75,19 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if err := w.writeGateway(ctx, gw, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	var setsErr error
 	if c := meta.FindStatusCondition(st.Conditions, string(gwv1.GatewayConditionProgrammed)); c != nil {
-		w.writeListenerSets(ctx, gw, in.statuses, *c)
+		setsErr = w.writeListenerSets(ctx, gw, in.statuses, *c)
 	}
 	w.metrics.outcome(w.controller, gw, len(in.failures) > 0, w.now())
 	w.subnetChoiceEvent(gw, in.statuses)
 	w.nodeSecurityGroupEvent(gw, gw.Status.Conditions, st.Conditions)
 	w.targetsRegisteredEvent(gw, gw.Status.Conditions, st.Conditions)
+	if setsErr != nil {
+		// The Gateway's status is written (and its events told); the ListenerSets' is retried
+		// with back-off, as a refused Gateway status write is.
+		return reconcile.Result{}, setsErr
+	}
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}

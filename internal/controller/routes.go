@@ -56,7 +56,7 @@ func gatewaysOfRoute(u *unstructured.Unstructured) []string {
 		prefix := ""
 		switch {
 		case ref.Kind == nil || *ref.Kind == "Gateway":
-		case *ref.Kind == "ListenerSet" && ref.Group != nil && string(*ref.Group) == gatewayGroup:
+		case *ref.Kind == "ListenerSet" && (ref.Group == nil || string(*ref.Group) == gatewayGroup):
 			prefix = listenerSetKeyPrefix
 		default:
 			return

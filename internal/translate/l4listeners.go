@@ -72,7 +72,9 @@ func (t *translator) portGroups() []portGroup {
 // buildListeners turns each port with valid listeners and an attached route with a usable
 // backend into one AWS listener that forwards to the oldest route's backends.
 func (t *translator) buildListeners() {
-	var quicPort int32
+	// quicPort and udpPort are the lowest ports given a QUIC (or TCP_QUIC) and a UDP (or TCP_UDP)
+	// listener: AWS takes one QUIC listener on an NLB, and none beside UDP listeners.
+	var quicPort, udpPort int32
 	var p *problem
 	for _, pg := range t.portGroups() {
 		port, ls, candidates := pg.port, pg.listeners, pg.routes
@@ -80,15 +82,24 @@ func (t *translator) buildListeners() {
 		protocol := awsProtocol(ls)
 		lc := t.cfg.listenerConfig(protocol, port)
 		if lc != nil && isTrue(lc.QuicEnabled) {
-			if protocol, p = quicProtocol(protocol, quicPort, port); p != nil {
-				for _, l := range ls {
-					l.unresolved = cmpFirst(l.unresolved, p)
-				}
-				continue
+			protocol, p = quicProtocol(protocol, quicPort, udpPort, port)
+		} else if carriesUDP(protocol) && quicPort != 0 {
+			p = &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+				"spec.listeners: port %d would be a %s listener, and AWS allows no UDP or TCP_UDP listener on an NLB with a QUIC listener, here port %d (LoadBalancerConfiguration quicEnabled); move the UDP listener to another Gateway, or remove quicEnabled",
+				port, protocol, quicPort)}
+		}
+		if p != nil {
+			for _, l := range ls {
+				l.unresolved = cmpFirst(l.unresolved, p)
 			}
-			if model.IsQUIC(protocol) {
-				quicPort = port
-			}
+			p = nil
+			continue
+		}
+		switch {
+		case model.IsQUIC(protocol) && quicPort == 0:
+			quicPort = port
+		case carriesUDP(protocol) && udpPort == 0:
+			udpPort = port
 		}
 		listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port))}
 		if protocol == "TLS" {
@@ -343,9 +354,9 @@ func carriesUDP(protocol string) bool { return protocol == "UDP" || protocol == 
 // quicEnabled (as LBC: UDP
 // becomes QUIC, TCP_UDP becomes TCP_QUIC). AWS: "Only one QUIC or TCP_QUIC listener is allowed on
 // an Network Load Balancer at any given time", and "QUIC and TCP_QUIC listeners are not allowed
-// on an Network Load Balancer that has UDP or TCP_UDP listeners": a second UDP port is refused
-// on its listeners, lower ports first.
-func quicProtocol(protocol string, quicPort, port int32) (string, *problem) {
+// on an Network Load Balancer that has UDP or TCP_UDP listeners": a second QUIC port, or a QUIC
+// port above a UDP one (udpPort), is refused on its listeners, lower ports first.
+func quicProtocol(protocol string, quicPort, udpPort, port int32) (string, *problem) {
 	switch protocol {
 	case "UDP", "TCP_UDP":
 	default:
@@ -356,6 +367,11 @@ func quicProtocol(protocol string, quicPort, port int32) (string, *problem) {
 		return "", &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
 			"spec.listeners: port %d would be a second QUIC listener (LoadBalancerConfiguration spec.quicEnabled), and an NLB takes one, here port %d; move the UDP listener to another Gateway, or to port %d",
 			port, quicPort, quicPort)}
+	}
+	if udpPort != 0 {
+		return "", &problem{string(gwv1.ListenerReasonUnsupportedValue), fmt.Sprintf(
+			"spec.listeners: port %d would be a QUIC listener (LoadBalancerConfiguration quicEnabled), and AWS allows none on an NLB with a UDP or TCP_UDP listener, here port %d; move the UDP listener to another Gateway, or remove quicEnabled",
+			port, udpPort)}
 	}
 	if protocol == "UDP" {
 		return "QUIC", nil

@@ -280,9 +280,11 @@ func (t *translator) mergeListenerSets() {
 }
 
 // namesListenerSet returns the namespace/name of the ListenerSet of this Gateway that a
-// parentRef of a route in namespace ns names, if it names one.
+// parentRef of a route in namespace ns names, if it names one. Without a group the parentRef
+// is of gateway.networking.k8s.io ("When unspecified, "gateway.networking.k8s.io" is
+// inferred"); an explicit "" is the core group. Without a kind it names a Gateway.
 func (t *translator) namesListenerSet(ref gwv1.ParentReference, ns string) (string, bool) {
-	if ref.Kind == nil || string(*ref.Kind) != "ListenerSet" || ref.Group == nil || string(*ref.Group) != gatewayAPIGroup {
+	if ref.Kind == nil || string(*ref.Kind) != "ListenerSet" || ref.Group != nil && string(*ref.Group) != gatewayAPIGroup {
 		return "", false
 	}
 	if ref.Namespace != nil && *ref.Namespace != "" {

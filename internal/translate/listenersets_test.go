@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/snapshot"
 )
 
@@ -345,6 +346,83 @@ func TestListenerSetsTranslate(t *testing.T) {
 			if c := cond(r.Parents[0].Conditions, "Accepted"); c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "not accepted") {
 				t.Errorf("route through a refused ListenerSet: %+v", c)
 			}
+		}
+	}
+}
+
+// lsRouteSnapshot is the TCPRoute seed with an allowed ListenerSet team/extra (entry db) and a
+// route team/via-set attached to it through ref.
+func lsRouteSnapshot(t *testing.T, ref gwv1.ParentReference) *snapshot.Snapshot {
+	t.Helper()
+	s := loadSnapshot(t, filepath.Join("testdata", "TCPRouteSimpleSameNamespace"))
+	s.Gateway.Spec.AllowedListeners = &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr(gwv1.NamespacesFromAll)}}
+	ls := listenerSet("team", "extra", 0, entry("db", 5432, gwv1.TCPProtocolType))
+	ls.Spec.ParentRef = gwv1.ParentGatewayReference{Name: "aws-tcp-gateway", Namespace: ptr(gwv1.Namespace("default"))}
+	s.ListenerSets = []gwv1.ListenerSet{ls}
+	svc := s.Services[0].DeepCopy()
+	svc.Namespace = "team"
+	s.Services = append(s.Services, *svc)
+	r := s.TCPRoutes[0].DeepCopy()
+	r.Namespace, r.Name = "team", "via-set"
+	r.Spec.ParentRefs = []gwv1.ParentReference{ref}
+	s.TCPRoutes = append(s.TCPRoutes, *r)
+	return s
+}
+
+// TestUnreconciledKeepsListenerSetRouteEntries: when a reconcile fails before AWS is read, a
+// route attached through a ListenerSet that has an entry of ours keeps it, as a route attached
+// to the Gateway itself does; it is not reset to Accepted=Unknown.
+func TestUnreconciledKeepsListenerSetRouteEntries(t *testing.T) {
+	toSet := gwv1.ParentReference{Group: ptr(gwv1.Group(gwv1.GroupName)), Kind: ptr(gwv1.Kind("ListenerSet")),
+		Namespace: ptr(gwv1.Namespace("team")), Name: "extra", SectionName: ptr(gwv1.SectionName("db"))}
+	s := lsRouteSnapshot(t, toSet)
+	routeIn := func(set []string, name string) bool { return slices.Contains(set, name) }
+	names := func(s *snapshot.Snapshot) []string {
+		var out []string
+		for _, r := range Unreconciled(s, "AWS unreachable").Routes {
+			out = append(out, r.Namespace+"/"+r.Name)
+		}
+		return out
+	}
+	if got := names(s); !routeIn(got, "team/via-set") {
+		t.Fatalf("a route without an entry of ours: Unreconciled lists %v, want team/via-set with Pending", got)
+	}
+	r := &s.TCPRoutes[len(s.TCPRoutes)-1]
+	r.Status.Parents = []gwv1.RouteParentStatus{{ParentRef: toSet, ControllerName: gwv1.GatewayController(s.Settings.ControllerName),
+		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}}}
+	if got := names(s); routeIn(got, "team/via-set") {
+		t.Errorf("a route with an entry of ours through the ListenerSet: Unreconciled lists %v, want its entry kept", got)
+	}
+}
+
+// TestListenerSetParentRefDefaultGroup: a parentRef of kind ListenerSet without a group names a
+// ListenerSet (the group defaults to gateway.networking.k8s.io); an explicit empty group is the
+// core API group, which has no ListenerSet.
+func TestListenerSetParentRefDefaultGroup(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		group *gwv1.Group
+		want  string
+	}{
+		{"no group", nil, "Accepted"},
+		{"the Gateway API group", ptr(gwv1.Group(gwv1.GroupName)), "Accepted"},
+		{"the core group", ptr(gwv1.Group("")), ""},
+	} {
+		s := lsRouteSnapshot(t, gwv1.ParentReference{Group: tt.group, Kind: ptr(gwv1.Kind("ListenerSet")),
+			Namespace: ptr(gwv1.Namespace("team")), Name: "extra", SectionName: ptr(gwv1.SectionName("db"))})
+		stack, set := Gateway(s)
+		var got string
+		for _, r := range set.Routes {
+			if r.Namespace == "team" && r.Name == "via-set" && len(r.Parents) == 1 {
+				got = cond(r.Parents[0].Conditions, "Accepted").Reason
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: route Accepted reason %q, want %q", tt.name, got, tt.want)
+		}
+		served := slices.ContainsFunc(stack.Listeners, func(l model.Listener) bool { return l.Port == 5432 })
+		if served != (tt.want == "Accepted") {
+			t.Errorf("%s: listener 5432 on the load balancer %t, want %t", tt.name, served, tt.want == "Accepted")
 		}
 	}
 }

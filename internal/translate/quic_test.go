@@ -79,3 +79,36 @@ func TestQUICRefusals(t *testing.T) {
 		t.Errorf("instance targets behind QUIC: listeners %+v, refusals %v", stack.Listeners, rejections(set))
 	}
 }
+
+// TestQUICBesideUDP: AWS allows no UDP or TCP_UDP listener on an NLB with a QUIC listener
+// ("QUIC and TCP_QUIC listeners are not allowed on an Network Load Balancer that has UDP or
+// TCP_UDP listeners"). A Gateway asking for both is refused on the higher port's listener, before
+// any AWS call, whichever of the two is the QUIC one; the lower port is served.
+func TestQUICBesideUDP(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		quicPort  string // the port quicEnabled names
+		wantProto string // the protocol port 53 is served with
+	}{
+		{"QUIC below a UDP listener", "UDP:53", "QUIC"},
+		{"UDP below a QUIC listener", "UDP:54", "UDP"},
+	} {
+		s := quicSnapshot(t, func(spec *awsv1.LoadBalancerConfigurationSpec) {
+			spec.ListenerConfigurations[0].ProtocolPort = awsv1.ProtocolPort(c.quicPort)
+		})
+		s.Gateway.Spec.Listeners = append(s.Gateway.Spec.Listeners, gwv1.Listener{Name: "dns2", Protocol: gwv1.UDPProtocolType, Port: 54})
+		r := s.UDPRoutes[0].DeepCopy()
+		r.Name = r.Name + "-2"
+		r.Spec.ParentRefs[0].SectionName = ptr(gwv1.SectionName("dns2"))
+		s.UDPRoutes = append(s.UDPRoutes, *r)
+
+		stack, set := Gateway(s)
+		if len(stack.Listeners) != 1 || stack.Listeners[0].Port != 53 || stack.Listeners[0].Protocol != c.wantProto {
+			t.Errorf("%s: listeners %+v, want port 53 only, as %s", c.name, stack.Listeners, c.wantProto)
+		}
+		got := rejections(set)["listener dns2 ResolvedRefs"]
+		if got.Reason != string(gwv1.ListenerReasonUnsupportedValue) || !strings.Contains(got.Message, "QUIC") || !strings.Contains(got.Message, "port 53") {
+			t.Errorf("%s: listener dns2 ResolvedRefs %s %q, want UnsupportedValue naming QUIC and port 53; all: %v", c.name, got.Reason, got.Message, rejections(set))
+		}
+	}
+}

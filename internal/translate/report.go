@@ -212,8 +212,8 @@ func uniqueProblems(in []problem) []problem {
 }
 
 // Unreconciled is the route status of a Gateway whose reconcile failed before AWS was read
-// (AWS facts could not be gathered): every route that names the Gateway and has no entry of
-// ours yet gets one, Accepted=Unknown with reason Pending and why; routes with an entry keep
+// (AWS facts could not be gathered): every route that names the Gateway (or one of its
+// ListenerSets) and has no entry of ours yet gets one, Accepted=Unknown with reason Pending and why; routes with an entry keep
 // it until a reconcile gets through.
 func Unreconciled(s *snapshot.Snapshot, why string) *status.Set {
 	out := &status.Set{}
@@ -221,10 +221,12 @@ func Unreconciled(s *snapshot.Snapshot, why string) *status.Set {
 		return out
 	}
 	_, set := Gateway(s)
+	// An entry of ours names the Gateway or one of its ListenerSets.
+	us := &translator{s: s, gw: s.Gateway}
 	known := map[string]bool{}
 	for _, r := range append(l4Routes(s), l7Routes(s)...) {
 		for _, ps := range r.statusParents {
-			if string(ps.ControllerName) == s.Settings.ControllerName && namesGateway(ps.ParentRef, r.namespace, s.Gateway) {
+			if string(ps.ControllerName) == s.Settings.ControllerName && us.namesUs(ps.ParentRef, r.namespace) {
 				known[r.key()] = true
 			}
 		}
