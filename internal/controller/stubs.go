@@ -102,17 +102,18 @@ func stubMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 }
 
 // cacheService is the Services' cache transform: the trimmed Service if a route names it,
-// else a stub.
+// else a stub. Both are the decoded Service, trimmed in place (cachetransform.go).
 func cacheService(obj any) (any, error) {
 	s, ok := obj.(*corev1.Service)
 	if !ok || referencedServices.has(s.Namespace+"/"+s.Name) {
 		return slimService(obj)
 	}
-	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: stubMeta(s.ObjectMeta)}, nil
+	*s = corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: stubMeta(s.ObjectMeta)}
+	return s, nil
 }
 
 // cacheEndpointSlice is the EndpointSlices' cache transform: the trimmed slice if a route
-// names its Service, else a stub that keeps the service-name label.
+// names its Service, else a stub that keeps the service-name label; both trimmed in place.
 func cacheEndpointSlice(obj any) (any, error) {
 	s, ok := obj.(*discoveryv1.EndpointSlice)
 	if !ok {
@@ -123,8 +124,9 @@ func cacheEndpointSlice(obj any) (any, error) {
 		return slimEndpointSlice(obj)
 	}
 	m := stubMeta(s.ObjectMeta)
-	m.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
-	return &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m}, nil
+	m.Labels = onlyServiceNameLabel(s.Labels)
+	*s = discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m}
+	return s, nil
 }
 
 // stubResolver reads from the cache and replaces stubs with the objects they stand for.
