@@ -102,18 +102,17 @@ func stubMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 }
 
 // cacheService is the Services' cache transform: the trimmed Service if a route names it,
-// else a stub. Both are the decoded Service, trimmed in place (cachetransform.go).
+// else a stub.
 func cacheService(obj any) (any, error) {
 	s, ok := obj.(*corev1.Service)
 	if !ok || referencedServices.has(s.Namespace+"/"+s.Name) {
 		return slimService(obj)
 	}
-	*s = corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: stubMeta(s.ObjectMeta)}
-	return s, nil
+	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: stubMeta(s.ObjectMeta)}, nil
 }
 
 // cacheEndpointSlice is the EndpointSlices' cache transform: the trimmed slice if a route
-// names its Service, else a stub that keeps the service-name label; both trimmed in place.
+// names its Service, else a stub that keeps the service-name label.
 func cacheEndpointSlice(obj any) (any, error) {
 	s, ok := obj.(*discoveryv1.EndpointSlice)
 	if !ok {
@@ -124,9 +123,8 @@ func cacheEndpointSlice(obj any) (any, error) {
 		return slimEndpointSlice(obj)
 	}
 	m := stubMeta(s.ObjectMeta)
-	m.Labels = onlyServiceNameLabel(s.Labels)
-	*s = discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m}
-	return s, nil
+	m.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	return &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: m}, nil
 }
 
 // stubResolver reads from the cache and replaces stubs with the objects they stand for.
