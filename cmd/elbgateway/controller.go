@@ -172,6 +172,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := setLogger(f.logLevel, stderr)
+	if pct := setGCPercent(); pct > 0 {
+		logger.WithName("setup").V(1).Info("Go collector target", "GOGC", pct)
+	}
 	if limit := setMemoryLimit(); limit > 0 {
 		logger.WithName("setup").Info("Go memory limit from the container's", "bytes", limit)
 	}
