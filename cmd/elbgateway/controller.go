@@ -50,6 +50,7 @@ type controllerFlags struct {
 	workersALB   int
 	apiLimits    apiLimitsFlag
 	inventoryTTL time.Duration
+	resync       time.Duration
 	// allowedCAs is --allowed-certificate-authority-arns, comma-separated.
 	allowedCAs string
 	readiness  readinessGateFlags
@@ -116,6 +117,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
 	fs.Var(&f.apiLimits, "aws-api-limits", "client-side AWS call rates by family, family=perSecond:burst,… (default "+aws.DefaultLimits().String()+")")
 	fs.DurationVar(&f.inventoryTTL, "aws-inventory-ttl", 10*time.Minute, "how often the region's load balancers and target groups are listed to find each Gateway's (at least 1m; longer on busy accounts)")
+	fs.DurationVar(&f.resync, "resync-period", 10*time.Minute, "how often each Gateway and target group is reconciled without events, reading AWS afresh to find and repair drift (at least 1m)")
 	fs.StringVar(&f.allowedCAs, "allowed-certificate-authority-arns", "", "comma-separated ARNs of private CAs (AWS Private CA): certificate discovery then skips private certificates other CAs issued (default: all)")
 	f.leader.register(fs)
 	f.readiness.register(fs)
@@ -150,6 +152,9 @@ func (f *controllerFlags) validate() error {
 	}
 	if f.inventoryTTL < time.Minute {
 		problems = append(problems, fmt.Sprintf("--aws-inventory-ttl %s: use at least 1m", f.inventoryTTL))
+	}
+	if f.resync < time.Minute {
+		problems = append(problems, fmt.Sprintf("--resync-period %s: use at least 1m", f.resync))
 	}
 	for _, arn := range f.allowedCertificateAuthorities() {
 		if parts := strings.SplitN(arn, ":", 6); len(parts) != 6 || parts[0] != "arn" || parts[2] != "acm-pca" {
@@ -289,6 +294,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
+		Resync:            o.flags.resync,
 		Registerer:        metrics.Registry,
 		ReadinessGates: controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
 			Namespace: os.Getenv(podNamespaceEnv)},
