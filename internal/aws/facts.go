@@ -131,8 +131,8 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 	return slices.Clone(out), nil
 }
 
-// forgetSubnets drops the remembered subnets: AWS refused a load balancer's subnets, so what
-// they are (deleted, out of addresses, retagged) is unknown until read.
+// forgetSubnets drops the remembered subnets after a CreateLoadBalancer or SetSubnets failed:
+// the subnets it named may be gone, out of addresses or retagged, unknown until read.
 func (c *Cloud) forgetSubnets() { c.subnets.forget(c.opts.VPCID) }
 
 // existingLoadBalancer finds the stack's load balancer as the last apply left it (applied.go),
