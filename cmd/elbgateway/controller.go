@@ -50,6 +50,7 @@ type controllerFlags struct {
 	workersALB   int
 	apiLimits    apiLimitsFlag
 	inventoryTTL time.Duration
+	resync       time.Duration
 	// allowedCAs is --allowed-certificate-authority-arns, comma-separated.
 	allowedCAs string
 	readiness  readinessGateFlags
@@ -116,6 +117,7 @@ func (f *controllerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workersALB, "alb-gateway-max-concurrent-reconciles", controller.DefaultWorkers, "how many ALB Gateways are reconciled at once")
 	fs.Var(&f.apiLimits, "aws-api-limits", "client-side AWS call rates by family, family=perSecond:burst,… (default "+aws.DefaultLimits().String()+")")
 	fs.DurationVar(&f.inventoryTTL, "aws-inventory-ttl", 10*time.Minute, "how often the region's load balancers and target groups are listed to find each Gateway's (at least 1m; longer on busy accounts)")
+	fs.DurationVar(&f.resync, "resync-period", 10*time.Minute, "how often each Gateway and target group is reconciled without events, reading AWS afresh to find and repair drift (at least 1m)")
 	fs.StringVar(&f.allowedCAs, "allowed-certificate-authority-arns", "", "comma-separated ARNs of private CAs (AWS Private CA): certificate discovery then skips private certificates other CAs issued (default: all)")
 	f.leader.register(fs)
 	f.readiness.register(fs)
@@ -151,6 +153,9 @@ func (f *controllerFlags) validate() error {
 	if f.inventoryTTL < time.Minute {
 		problems = append(problems, fmt.Sprintf("--aws-inventory-ttl %s: use at least 1m", f.inventoryTTL))
 	}
+	if f.resync < time.Minute {
+		problems = append(problems, fmt.Sprintf("--resync-period %s: use at least 1m", f.resync))
+	}
 	for _, arn := range f.allowedCertificateAuthorities() {
 		if parts := strings.SplitN(arn, ":", 6); len(parts) != 6 || parts[0] != "arn" || parts[2] != "acm-pca" {
 			problems = append(problems, fmt.Sprintf("--allowed-certificate-authority-arns %q: not the ARN of a private CA (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", arn))
@@ -172,6 +177,9 @@ func runController(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := setLogger(f.logLevel, stderr)
+	if pct := setGCPercent(); pct > 0 {
+		logger.WithName("setup").V(1).Info("Go collector target", "GOGC", pct)
+	}
 	if limit := setMemoryLimit(); limit > 0 {
 		logger.WithName("setup").Info("Go memory limit from the container's", "bytes", limit)
 	}
@@ -286,6 +294,7 @@ func newManager(cfg *rest.Config, o managerOptions) (ctrl.Manager, error) {
 		Cloud:             o.cloud,
 		SecurityGroups:    o.flags.sgs.options(),
 		Workers:           controller.Workers{NLB: o.flags.workersNLB, ALB: o.flags.workersALB},
+		Resync:            o.flags.resync,
 		Registerer:        metrics.Registry,
 		ReadinessGates: controller.ReadinessGateOptions{Enabled: o.flags.readiness.enabled, Poll: o.flags.readiness.poll,
 			Namespace: os.Getenv(podNamespaceEnv)},

@@ -40,12 +40,12 @@ func TestFeatureGates(t *testing.T) {
 
 func TestControllerFlagsValidation(t *testing.T) {
 	var stderr bytes.Buffer
-	code := run([]string{"controller", "--default-target-type", "alb", "--aws-region", "", "--feature-gates", "NLBGatewayAPI=true", "--aws-inventory-ttl", "30s",
+	code := run([]string{"controller", "--default-target-type", "alb", "--aws-region", "", "--feature-gates", "NLBGatewayAPI=true", "--aws-inventory-ttl", "30s", "--resync-period", "10s",
 		"--allowed-certificate-authority-arns", "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/ok, arn:aws:acm:us-east-1:111122223333:certificate/x"}, &stderr, &stderr)
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; output %s", code, stderr.String())
 	}
-	for _, want := range []string{"--cluster-name is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m",
+	for _, want := range []string{"--cluster-name is required", `--default-target-type "alb": use instance or ip`, "--aws-inventory-ttl 30s: use at least 1m", "--resync-period 10s: use at least 1m",
 		`--allowed-certificate-authority-arns "arn:aws:acm:us-east-1:111122223333:certificate/x": not the ARN of a private CA`} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("output %q lacks %q", stderr.String(), want)

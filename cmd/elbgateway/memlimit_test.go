@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"runtime/debug"
+	"testing"
+)
 
 func TestMemoryLimitFromCgroup(t *testing.T) {
 	for _, c := range []struct {
@@ -18,5 +22,25 @@ func TestMemoryLimitFromCgroup(t *testing.T) {
 		if ok != c.ok || got != c.want {
 			t.Errorf("memoryLimitFromCgroup(%q) = %d, %v; want %d, %v", c.content, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// Unless GOGC is set, the controller collects at defaultGCPercent; GOGC set is left alone.
+func TestSetGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	if got := setGCPercent(); got != defaultGCPercent {
+		t.Errorf("setGCPercent() without GOGC = %d, want %d", got, defaultGCPercent)
+	}
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Errorf("collector target without GOGC = %d, want %d", got, defaultGCPercent)
+	}
+	t.Setenv("GOGC", "200")
+	if got := setGCPercent(); got != 0 {
+		t.Errorf("setGCPercent() with GOGC=200 = %d, want 0", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("collector target with GOGC set = %d, want it untouched (100)", got)
 	}
 }

@@ -63,6 +63,7 @@ func (a *applier) createLoadBalancer(ctx context.Context, lb *model.LoadBalancer
 		resp, err := a.c.elb.CreateLoadBalancer(ctx, in)
 		if err != nil {
 			a.c.uncertain.failed("loadbalancer", lb.Name, err)
+			a.c.forgetSubnets() // the subnets it named may be gone or full
 			return fmt.Errorf("creating load balancer %s: %w", lb.Name, err)
 		}
 		if len(resp.LoadBalancers) == 0 {
@@ -143,6 +144,7 @@ func (a *applier) updateLoadBalancer(ctx context.Context, want, have *model.Load
 	arn := have.ARN
 	if u.Has(plan.FieldSubnets) {
 		if _, err := a.c.elb.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(arn), SubnetMappings: toSubnetMappings(want.Subnets)}); err != nil {
+			a.c.forgetSubnets()
 			return fmt.Errorf("setting subnets of load balancer %s: %w", have.Name, err)
 		}
 	}

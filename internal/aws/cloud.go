@@ -49,7 +49,9 @@ type Options struct {
 	// take DefaultLimits.
 	RateLimits RateLimits
 
-	// SubnetCacheTTL is how long the VPC's subnets are reused. Default 1m.
+	// SubnetCacheTTL, when set, bounds how long the VPC's subnets are reused. Zero, the
+	// default, reuses them until a resync pass reads AWS afresh (WithFreshRead) or AWS refuses
+	// the subnets a load balancer names (facts.go).
 	SubnetCacheTTL time.Duration
 	// TagCacheTTL is how long ELB tags are reused; our writes update the cache. Default 20m.
 	TagCacheTTL time.Duration
@@ -196,9 +198,6 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 func withDefaults(o Options) Options {
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 5
-	}
-	if o.SubnetCacheTTL <= 0 {
-		o.SubnetCacheTTL = time.Minute
 	}
 	if o.TagCacheTTL <= 0 {
 		o.TagCacheTTL = 20 * time.Minute

@@ -38,7 +38,7 @@ type FactsRequest struct {
 
 type subnetEntry = snapshot.Subnet
 
-// Facts reads the VPC's subnets (cached for SubnetCacheTTL), the stack's existing load balancer
+// Facts reads the VPC's subnets (remembered as fresh.go says), the stack's existing load balancer
 // and the ARNs of the named target groups. Names that do not exist are left out of the map.
 func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts, error) {
 	var f snapshot.AWSFacts
@@ -89,8 +89,12 @@ func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts,
 	return f, nil
 }
 
+// vpcSubnets returns the VPC's subnets. Like the other facts this process remembers
+// (fresh.go), they are read once and reused until a resync pass reads AWS afresh (ctx
+// WithFreshRead) or a write that names subnets fails (forgetSubnets); SubnetCacheTTL, when
+// set, bounds them too. A route added to a Gateway that is programmed reads none.
 func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
-	if cached, ok := c.subnets.get(c.opts.VPCID, c.now()); ok {
+	if cached, ok := c.subnets.get(c.opts.VPCID, c.now()); ok && !freshRead(ctx) {
 		return slices.Clone(cached), nil
 	}
 	in := &ec2.DescribeSubnetsInput{}
@@ -126,6 +130,10 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 	c.subnets.put(c.opts.VPCID, out, c.now())
 	return slices.Clone(out), nil
 }
+
+// forgetSubnets drops the remembered subnets after a CreateLoadBalancer or SetSubnets failed:
+// the subnets it named may be gone, out of addresses or retagged, unknown until read.
+func (c *Cloud) forgetSubnets() { c.subnets.forget(c.opts.VPCID) }
 
 // existingLoadBalancer finds the stack's load balancer as the last apply left it (applied.go),
 // else through the inventory: as the last listing saw it when we have not changed it since,

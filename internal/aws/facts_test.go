@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -52,6 +53,31 @@ func TestFacts(t *testing.T) {
 	if d := c.CallCounts()["ec2:DescribeSubnets"] - before["ec2:DescribeSubnets"]; d != 0 {
 		t.Errorf("second Facts made %d DescribeSubnets calls, want 0 (cached)", d)
 	}
+	// Subnets are remembered like the other facts: an hour later still, until a resync pass
+	// (WithFreshRead) or a refused write that named subnets.
+	subnetReads := func(ctx context.Context, after func()) int {
+		t.Helper()
+		before := c.CallCounts()["ec2:DescribeSubnets"]
+		after()
+		if _, err := c.Facts(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		return c.CallCounts()["ec2:DescribeSubnets"] - before
+	}
+	later := time.Now().Add(time.Hour)
+	if d := subnetReads(ctx, func() { c.now = func() time.Time { return later } }); d != 0 {
+		t.Errorf("Facts an hour later made %d DescribeSubnets calls, want 0 (remembered until a resync pass)", d)
+	}
+	if d := subnetReads(WithFreshRead(ctx), func() {}); d != 1 {
+		t.Errorf("Facts of a resync pass made %d DescribeSubnets calls, want 1", d)
+	}
+	if d := subnetReads(ctx, func() {}); d != 0 {
+		t.Errorf("Facts after the resync pass made %d DescribeSubnets calls, want 0", d)
+	}
+	if d := subnetReads(ctx, c.forgetSubnets); d != 1 {
+		t.Errorf("Facts after refused subnets made %d DescribeSubnets calls, want 1", d)
+	}
+	c.now = time.Now
 	if e := f.ExistingLoadBalancer; e == nil || e.Scheme != "internet-facing" || !slices.Equal(e.Subnets, sorted) {
 		t.Errorf("existing load balancer: got %+v, want internet-facing in %v", e, sorted)
 	}

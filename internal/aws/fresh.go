@@ -7,7 +7,7 @@ import (
 )
 
 // What this process remembers of AWS from its last reads and its own writes (the stack an
-// apply left, target group attributes, registered targets) follows one rule: it is trusted
+// apply left, target group attributes, registered targets, the VPC's subnets) follows one rule: it is trusted
 // until the next resync pass of what it belongs to, which reads AWS afresh and so finds and
 // repairs drift, or until a write on it fails or AWS no longer finds it, which forgets it. A
 // burst of route events, however long, reads each target group once, not once per reconcile.
