@@ -270,11 +270,11 @@ func waitCapacity(t *testing.T, lbARN string, want int32) {
 // created, both when the addon is removed and when the Gateway goes.
 func TestALBShieldFromMemory(t *testing.T) {
 	w := startFaultWorld(t)
-	cloud, err := aws.New(context.Background(), cloudOptions(faultClusterName, w.vpc.VPCID, w.proxy.URL))
+	cloud, err := aws.New(context.Background(), cloudOptions(w.name, w.vpc.VPCID, w.proxy.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := controllerOptions(faultClusterName, cloud)
+	o := controllerOptions(w.name, cloud)
 	o.VPCID = w.vpc.VPCID
 	startTestController(t, w.cluster.Config, o)
 
