@@ -95,12 +95,6 @@ func (t *translator) buildListeners() {
 			p = nil
 			continue
 		}
-		switch {
-		case model.IsQUIC(protocol) && quicPort == 0:
-			quicPort = port
-		case carriesUDP(protocol) && udpPort == 0:
-			udpPort = port
-		}
 		listener := model.Listener{Port: port, Protocol: protocol, Tags: t.tags(t.cfg.spec.Tags, portString(port))}
 		if protocol == "TLS" {
 			certs, p := t.certificates(lc, port, ls)
@@ -130,6 +124,13 @@ func (t *translator) buildListeners() {
 		}
 		listener.DefaultActions = []model.Action{{Type: model.ActionForward, Forward: forward}}
 		t.stack.Listeners = append(t.stack.Listeners, listener)
+		// Only a port that becomes an AWS listener takes the load balancer's QUIC or UDP side.
+		switch {
+		case model.IsQUIC(protocol) && quicPort == 0:
+			quicPort = port
+		case carriesUDP(protocol) && udpPort == 0:
+			udpPort = port
+		}
 		t.stack.TargetGroups = append(t.stack.TargetGroups, tgs...)
 		if lc != nil && deref(lc.TargetGroupStickiness) {
 			if skipped := t.stickyTargetGroups(forward); skipped {

@@ -112,3 +112,25 @@ func TestQUICBesideUDP(t *testing.T) {
 		}
 	}
 }
+
+// TestQUICBesideAUDPPortWithoutListener: a UDP port whose route has no usable backend becomes no
+// AWS listener, so it does not keep the QUIC port above it off the load balancer.
+func TestQUICBesideAUDPPortWithoutListener(t *testing.T) {
+	s := quicSnapshot(t, func(spec *awsv1.LoadBalancerConfigurationSpec) {
+		spec.ListenerConfigurations[0].ProtocolPort = awsv1.ProtocolPort("UDP:54")
+	})
+	s.Gateway.Spec.Listeners = append(s.Gateway.Spec.Listeners, gwv1.Listener{Name: "dns2", Protocol: gwv1.UDPProtocolType, Port: 54})
+	r := s.UDPRoutes[0].DeepCopy()
+	r.Name = r.Name + "-2"
+	r.Spec.ParentRefs[0].SectionName = ptr(gwv1.SectionName("dns2"))
+	s.UDPRoutes = append(s.UDPRoutes, *r)
+	s.UDPRoutes[0].Spec.Rules[0].BackendRefs[0].Name = "missing"
+
+	stack, set := Gateway(s)
+	if len(stack.Listeners) != 1 || stack.Listeners[0].Port != 54 || stack.Listeners[0].Protocol != "QUIC" {
+		t.Errorf("listeners %+v, want port 54 only, as QUIC", stack.Listeners)
+	}
+	if got, ok := rejections(set)["listener dns2 ResolvedRefs"]; ok {
+		t.Errorf("listener dns2 ResolvedRefs %s %q, want none: port 53 has no AWS listener", got.Reason, got.Message)
+	}
+}
