@@ -135,6 +135,7 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, 
 		return nil
 	}
 	written := map[string]gwv1.ListenerSetStatus{}
+	before := w.writtenListenerSets(gw)
 	var errs []error
 	for _, st := range set.ListenerSets {
 		var ls gwv1.ListenerSet
@@ -169,11 +170,24 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, 
 		patched.Status = next
 		if err := w.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(&ls, client.MergeFromWithOptimisticLock{})); err != nil {
 			errs = append(errs, fmt.Errorf("writing the status of ListenerSet %s/%s: %w", st.Namespace, st.Name, err))
-			delete(written, st.Namespace+"/"+st.Name)
+			// Still attached: what was written before stays what it holds (none: nothing to hand over).
+			if prev, ok := before[st.Namespace+"/"+st.Name]; ok {
+				written[st.Namespace+"/"+st.Name] = prev
+			} else {
+				delete(written, st.Namespace+"/"+st.Name)
+			}
 		}
 	}
 	w.releaseListenerSets(ctx, gw, written)
 	return errors.Join(errs...)
+}
+
+// writtenListenerSets is what this writer last wrote on the ListenerSets of the Gateway.
+func (w *statusWriter) writtenListenerSets(gw *gwv1.Gateway) map[string]gwv1.ListenerSetStatus {
+	if v, ok := w.listenerSetStatuses.Load(gw.Namespace + "/" + gw.Name); ok {
+		return v.(map[string]gwv1.ListenerSetStatus)
+	}
+	return nil
 }
 
 // releaseListenerSets hands over the ListenerSets this writer wrote the status of for the
@@ -186,10 +200,7 @@ func (w *statusWriter) writeListenerSets(ctx context.Context, gw *gwv1.Gateway, 
 // while the controller was down keeps its status until its new parent's controller writes.
 func (w *statusWriter) releaseListenerSets(ctx context.Context, gw *gwv1.Gateway, now map[string]gwv1.ListenerSetStatus) {
 	key := gw.Namespace + "/" + gw.Name
-	var before map[string]gwv1.ListenerSetStatus
-	if v, ok := w.listenerSetStatuses.Load(key); ok {
-		before = v.(map[string]gwv1.ListenerSetStatus)
-	}
+	before := w.writtenListenerSets(gw)
 	if len(now) == 0 {
 		w.listenerSetStatuses.Delete(key)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -32,9 +33,12 @@ func TestListenerSetStatusWriteFailureIsReturned(t *testing.T) {
 		Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "gw"}}}
 	refusal := apierrors.NewServiceUnavailable("etcd is unavailable")
 	refuse := true
+	refusePayload := false // refuse only a status that says ListenersNotValid (its payload, not any write)
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(gw, ls).WithStatusSubresource(gw, ls).
 		WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			if _, isSet := o.(*gwv1.ListenerSet); isSet && refuse {
+			if set, isSet := o.(*gwv1.ListenerSet); isSet && (refuse || (refusePayload && slices.ContainsFunc(set.Status.Conditions, func(c metav1.Condition) bool {
+				return c.Reason == string(gwv1.ListenerSetReasonListenersNotValid)
+			}))) {
 				return refusal
 			}
 			return c.SubResource(sub).Patch(ctx, o, p, opts...)
@@ -66,6 +70,25 @@ func TestListenerSetStatusWriteFailureIsReturned(t *testing.T) {
 	}
 	if len(got.Status.Conditions) != 2 {
 		t.Errorf("ListenerSet conditions %+v, want Accepted and Programmed written on the retry", got.Status.Conditions)
+	}
+
+	// A later write refused for what it carries leaves the ListenerSet attached: it is not
+	// handed over as if its parentRef had moved away.
+	refusePayload = true
+	someInvalid := accepted
+	someInvalid.Reason = string(gwv1.ListenerSetReasonListenersNotValid)
+	set.ListenerSets[0].Status.Conditions = []metav1.Condition{someInvalid, programmed}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(gw), gw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.report(context.Background(), in); !errors.Is(err, refusal) {
+		t.Fatalf("report with a refused ListenerSet status: error %v, want the refusal", err)
+	}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ls), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, string(gwv1.ListenerSetConditionAccepted)) {
+		t.Errorf("ListenerSet conditions %+v after a refused write, want the last written (Accepted=True), not a hand-over", got.Status.Conditions)
 	}
 }
 
