@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +28,25 @@ import (
 // startDataPlane serves what moto holds on loopback, reporting target health to the contract
 // layer, with health checks 20 times faster than AWS's, and the keys of imported certificates
 // from the contract layer's side door.
+// trafficTargetAddr maps a target's address and port to where its stand-in listens in this
+// package's tests: a.b.c.d → 127.(b^64).c.d, apart from elb.DefaultTargetAddr's 127.b.c.d,
+// which the demo (cmd/elbgateway, whose tests go test runs beside these) binds for the seed's
+// endpoint.
+func trafficTargetAddr(ip string, port int32) (string, bool) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is4() {
+		return "", false
+	}
+	b := a.As4()
+	b[0], b[1] = 127, b[1]^64
+	return netip.AddrPortFrom(netip.AddrFrom4(b), uint16(port)).String(), true
+}
+
 func startDataPlane(t *testing.T) *elb.DataPlane {
 	t.Helper()
 	dp, err := elb.Start(context.Background(), elb.Options{
-		Endpoint: env.moto.Endpoint, Region: region,
+		TargetAddr: trafficTargetAddr,
+		Endpoint:   env.moto.Endpoint, Region: region,
 		AccessKeyID: testenv.TestAccessKeyID, SecretAccessKey: testenv.TestSecretAccessKey,
 		HealthReportURL: env.moto.Strict.URL + testenv.TargetHealthPath, HealthTimeScale: 0.05,
 		PrivateKey: elb.KeyFromURL(env.moto.Strict.URL+testenv.CertificateKeyPath, region),
@@ -102,7 +118,7 @@ func TestSeedWalkthroughTraffic(t *testing.T) {
 	dnsName := gw.Status.Addresses[0].Value
 	// The seed's EndpointSlice lists 192.0.2.10:3000; its stand-in listens where the data plane
 	// maps that address.
-	backendAddr, _ := elb.DefaultTargetAddr("192.0.2.10", 3000)
+	backendAddr, _ := trafficTargetAddr("192.0.2.10", 3000)
 	startBackend(t, backendAddr, "backend-pod")
 	dp := startDataPlane(t)
 
@@ -216,7 +232,7 @@ func TestHTTPRouteTraffic(t *testing.T) {
 	objs.WriteString(albClass + "---" + albConfig("") + "---" + albGateway("web", "  - {name: http, protocol: HTTP, port: 80}\n"))
 	for i, name := range []string{"svc-a", "svc-b", "svc-c"} {
 		ip := fmt.Sprintf("10.0.200.%d", i+1)
-		addr, _ := elb.DefaultTargetAddr(ip, 3000)
+		addr, _ := trafficTargetAddr(ip, 3000)
 		startBackend(t, addr, name)
 		fmt.Fprintf(&objs, "---\n%s", trafficService(name, ip))
 	}
@@ -308,7 +324,7 @@ func TestHTTPSListenerServesTheSecretsCertificate(t *testing.T) {
 		createTLSSecret(t, ns, strings.SplitN(host, ".", 2)[0]+"-tls", certPEM, keyPEM)
 	}
 	ip := "10.0.201.1"
-	backendAddr, _ := elb.DefaultTargetAddr(ip, 3000)
+	backendAddr, _ := trafficTargetAddr(ip, 3000)
 	startBackend(t, backendAddr, "svc-tls")
 	applyYAML(t, env.client, ns, albClass+"---"+albConfig("")+"---"+albGateway("web", ""+
 		"  - {name: a, protocol: HTTPS, port: 443, hostname: a.secure.example.com, tls: {certificateRefs: [{name: a-tls}]}}\n"+
@@ -473,7 +489,7 @@ func startUDPEcho(t *testing.T, addr, name string) (tcpHealth net.Listener) {
 func TestUDPRouteTraffic(t *testing.T) {
 	ns := newNamespace(t)
 	scenario(t, ns, "  - {name: echo, protocol: UDP, port: 5300}\n")
-	backendAddr, _ := elb.DefaultTargetAddr("192.0.2.10", 3000)
+	backendAddr, _ := trafficTargetAddr("192.0.2.10", 3000)
 	health := startUDPEcho(t, backendAddr, "backend-pod")
 	applyYAML(t, env.client, ns, ipTargets+"---"+route("UDPRoute", "echo", "echo", "", "backend", 3000))
 	gw, _ := programmedGateway(t, env.client, ns, "gw")
@@ -561,7 +577,7 @@ func TestTLSRouteTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	passIP, termIP := "10.0.202.1", "10.0.202.2"
-	passAddr, _ := elb.DefaultTargetAddr(passIP, 3000)
+	passAddr, _ := trafficTargetAddr(passIP, 3000)
 	pl, err := tls.Listen("tcp", passAddr, &tls.Config{Certificates: []tls.Certificate{pair}})
 	if err != nil {
 		t.Fatal(err)
@@ -572,7 +588,7 @@ func TestTLSRouteTraffic(t *testing.T) {
 	go func() { _ = passSrv.Serve(pl) }()
 	t.Cleanup(func() { _ = passSrv.Close() })
 	// Its TCP health checks connect and leave: the TLS server sees them as failed handshakes.
-	termAddr, _ := elb.DefaultTargetAddr(termIP, 3000)
+	termAddr, _ := trafficTargetAddr(termIP, 3000)
 	startBackend(t, termAddr, "svc-term")
 
 	scenario(t, ns, "  - {name: pass, protocol: TLS, port: 8443, hostname: app.example.com, tls: {mode: Passthrough}}\n"+
