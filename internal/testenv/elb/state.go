@@ -166,6 +166,23 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			s.LoadBalancers = append(s.LoadBalancers, m)
 		}
 	}
+	forwarded := map[string]bool{}
+	for _, lb := range s.LoadBalancers {
+		for _, l := range lb.Listeners {
+			actions := slices.Clone(l.DefaultActions)
+			for _, rule := range l.Rules {
+				actions = append(actions, rule.Actions...)
+			}
+			for _, a := range actions {
+				forwarded[aws.ToString(a.TargetGroupArn)] = true
+				if a.ForwardConfig != nil {
+					for _, t := range a.ForwardConfig.TargetGroups {
+						forwarded[aws.ToString(t.TargetGroupArn)] = true
+					}
+				}
+			}
+		}
+	}
 	tgs := elbv2.NewDescribeTargetGroupsPaginator(r.elb, &elbv2.DescribeTargetGroupsInput{})
 	instances := map[string]instance{}
 	subnets := map[string][]subnet{}
@@ -175,7 +192,9 @@ func (r *reader) read(ctx context.Context) (*Snapshot, error) {
 			return nil, fmt.Errorf("DescribeTargetGroups: %w", err)
 		}
 		for _, tg := range page.TargetGroups {
-			if len(tg.LoadBalancerArns) == 0 {
+			// A group serves traffic when an action forwards to it; moto lists a load balancer
+			// on the group only for some of the calls that make such an action.
+			if len(tg.LoadBalancerArns) == 0 && !forwarded[aws.ToString(tg.TargetGroupArn)] {
 				continue // serves no traffic
 			}
 			m, err := r.targetGroup(ctx, tg, instances, subnets)
