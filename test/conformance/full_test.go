@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -315,6 +316,8 @@ func reportReadme(reports map[string]*confv1.ConformanceReport, duration time.Du
 	fmt.Fprintf(&b, "This run took %s.\n\n", duration)
 	for _, c := range classes {
 		r := reports[c.name]
+		// The suite's order of profiles is a map's; the README's is by name.
+		sort.Slice(r.ProfileReports, func(i, j int) bool { return r.ProfileReports[i].Name < r.ProfileReports[j].Name })
 		reasons := c.trafficSkips()
 		fmt.Fprintf(&b, "## %s (`%s`, controller `%s`)\n\n", strings.ToUpper(c.name), c.gatewayClass, c.controller)
 		fmt.Fprintf(&b, "Report: [%s-report.yaml](%s-report.yaml).\n\n", c.gatewayClass, c.gatewayClass)
