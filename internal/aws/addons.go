@@ -98,17 +98,11 @@ func (c *Cloud) observeAddons(ctx context.Context, lb *model.LoadBalancer, tagge
 		}
 	}
 	if want.Shield || slices.Contains(tagged, plan.AddonShield) {
-		resp, err := c.shield.DescribeProtection(ctx, &shield.DescribeProtectionInput{ResourceArn: aws.String(lb.ARN)})
-		switch {
-		case errorCode(err) == "ResourceNotFoundException":
-		case err != nil:
+		id, protected, err := c.protection(ctx, lb.ARN)
+		if err != nil {
 			return fmt.Errorf("reading the Shield protection of %s (shieldConfiguration): %w", lb.ARN, err)
-		case resp.Protection != nil:
-			lb.Addons.Shield = true
-			if ownProtection(resp.Protection) {
-				lb.Addons.ShieldProtectionID = aws.ToString(resp.Protection.Id)
-			}
 		}
+		lb.Addons.Shield, lb.Addons.ShieldProtectionID = protected, id
 	}
 	if want.CapacityUnits != 0 || slices.Contains(tagged, plan.AddonCapacity) {
 		resp, err := c.elb.DescribeCapacityReservation(ctx, &elbv2.DescribeCapacityReservationInput{LoadBalancerArn: aws.String(lb.ARN)})
@@ -120,6 +114,25 @@ func (c *Cloud) observeAddons(ctx context.Context, lb *model.LoadBalancer, tagge
 		}
 	}
 	return nil
+}
+
+// protection reads the Shield protection of a resource (shield DescribeProtection): whether
+// it is protected at all, and the protection's ID when this controller (or LBC) made it, so that
+// only those are ever deleted. No protection (ResourceNotFoundException, which is also the
+// answer without a Shield Advanced subscription) is no error; any other refusal is returned.
+func (c *Cloud) protection(ctx context.Context, arn string) (ownID string, protected bool, err error) {
+	resp, err := c.shield.DescribeProtection(ctx, &shield.DescribeProtectionInput{ResourceArn: aws.String(arn)})
+	switch {
+	case errorCode(err) == "ResourceNotFoundException":
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	case resp.Protection == nil:
+		return "", false, nil
+	case ownProtection(resp.Protection):
+		return aws.ToString(resp.Protection.Id), true, nil
+	}
+	return "", true, nil
 }
 
 func ownProtection(p *shieldtypes.Protection) bool {
@@ -213,22 +226,19 @@ func (a *applier) createProtection(ctx context.Context, arn string) error {
 // deleteProtection deletes the load balancer's protection if this controller (or LBC) made it.
 // Without a known protection ID (a stack remembered from an apply whose CreateProtection found
 // the load balancer protected already) it looks the protection up by the load balancer's ARN.
+// A look-up AWS refuses (AccessDenied, throttling) fails the change: the load balancer's delete
+// waits for it (plan.Waits), so its protection is never left behind, and the Gateway tries
+// again after its backoff.
 func (a *applier) deleteProtection(ctx context.Context, have *model.LoadBalancer) error {
 	if have == nil {
 		return nil
 	}
 	id := have.Addons.ShieldProtectionID
 	if id == "" && have.Addons.Shield && have.ARN != "" {
-		resp, err := a.c.shield.DescribeProtection(ctx, &shield.DescribeProtectionInput{ResourceArn: aws.String(have.ARN)})
-		switch {
-		case errorCode(err) == "ResourceNotFoundException":
-			return nil
-		case err != nil:
+		var err error
+		if id, _, err = a.c.protection(ctx, have.ARN); err != nil {
 			return wrapAddon(err, "shieldConfiguration.enabled", "reading the Shield protection")
-		case resp.Protection == nil || !ownProtection(resp.Protection):
-			return nil
 		}
-		id = aws.ToString(resp.Protection.Id)
 	}
 	if id == "" {
 		return nil

@@ -99,7 +99,9 @@ type Cloud struct {
 	shieldActive *ttlCache[bool]
 	calls        *callCounter
 	tags         *tagCache
-	subnets      *ttlCache[[]subnetEntry]
+	subnets      *ttlCache[subnetRead]
+	// subnetsMu makes reads of the VPC's subnets one at a time (facts.go).
+	subnetsMu sync.Mutex
 	// deletedTGs holds the ARNs of target groups we deleted, which AWS may still list for a
 	// while: never adopted by name (apply_targetgroup.go).
 	deletedTGs *ttlCache[bool]
@@ -158,7 +160,7 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 
 		listPageSize: inventoryPageSize,
 	}
-	c.subnets = newTTLCache[[]subnetEntry](o.SubnetCacheTTL)
+	c.subnets = newTTLCache[subnetRead](o.SubnetCacheTTL)
 	c.tgNames = newTTLCache[string](o.NameCacheTTL)
 	c.vpcBlocks = newTTLCache[[]netip.Prefix](o.NetworkCacheTTL)
 	c.deletedTGs = newTTLCache[bool](o.NameCacheTTL)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -36,7 +37,11 @@ type FactsRequest struct {
 	VPCCIDRs bool
 }
 
-type subnetEntry = snapshot.Subnet
+// subnetRead is the VPC's subnets as read at a time.
+type subnetRead struct {
+	subnets []snapshot.Subnet
+	at      time.Time
+}
 
 // Facts reads the VPC's subnets (remembered as fresh.go says), the stack's existing load balancer
 // and the ARNs of the named target groups. Names that do not exist are left out of the map.
@@ -90,13 +95,23 @@ func (c *Cloud) Facts(ctx context.Context, req FactsRequest) (snapshot.AWSFacts,
 }
 
 // vpcSubnets returns the VPC's subnets. Like the other facts this process remembers
-// (fresh.go), they are read once and reused until a resync pass reads AWS afresh (ctx
-// WithFreshRead) or a write that names subnets fails (forgetSubnets); SubnetCacheTTL, when
-// set, bounds them too. A route added to a Gateway that is programmed reads none.
+// (fresh.go), they are read once and reused until a resync pass reads AWS afresh or a write
+// that names subnets fails (forgetSubnets); SubnetCacheTTL, when set, bounds them too. A route
+// added to a Gateway that is programmed reads none.
+//
+// Every Gateway of the VPC shares them: a resync pass takes a read less than a resync period
+// old (sharedReadFresh), so the passes of N Gateways cost one DescribeSubnets a period, not N.
+// Reads are made one at a time, so Gateways that reconcile at once share one too.
 func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
-	if cached, ok := c.subnets.get(c.opts.VPCID, c.now()); ok && !freshRead(ctx) {
-		return slices.Clone(cached), nil
+	if out, ok := c.knownSubnets(ctx); ok {
+		return out, nil
 	}
+	c.subnetsMu.Lock()
+	defer c.subnetsMu.Unlock()
+	if out, ok := c.knownSubnets(ctx); ok {
+		return out, nil // read meanwhile by another Gateway
+	}
+	readAt := c.now()
 	in := &ec2.DescribeSubnetsInput{}
 	if c.opts.VPCID != "" {
 		in.Filters = []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.opts.VPCID}}}
@@ -127,8 +142,18 @@ func (c *Cloud) vpcSubnets(ctx context.Context) ([]snapshot.Subnet, error) {
 			return nil, err
 		}
 	}
-	c.subnets.put(c.opts.VPCID, out, c.now())
+	c.subnets.put(c.opts.VPCID, subnetRead{subnets: out, at: readAt}, c.now())
 	return slices.Clone(out), nil
+}
+
+// knownSubnets returns the remembered subnets, if any and if they serve ctx.
+func (c *Cloud) knownSubnets(ctx context.Context) ([]snapshot.Subnet, bool) {
+	now := c.now()
+	cached, ok := c.subnets.get(c.opts.VPCID, now)
+	if !ok || !sharedReadFresh(ctx, cached.at, now) {
+		return nil, false
+	}
+	return slices.Clone(cached.subnets), true
 }
 
 // forgetSubnets drops the remembered subnets after a CreateLoadBalancer or SetSubnets failed:

@@ -94,6 +94,61 @@ func TestFacts(t *testing.T) {
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 }
 
+// TestSubnetsSharedByResyncPasses: the VPC's subnets are one fact for every Gateway. Five
+// Gateways whose resync passes come half a minute apart read them once a period, not five
+// times: the first pass a period after the last read reads them, the others take that read.
+// A refused write that named subnets, and a plain WithFreshRead, still read them at once.
+func TestSubnetsSharedByResyncPasses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vpcID, _ := testVPC(t)
+	c, _ := newCloud(t, vpcID)
+	const period = 10 * time.Minute
+	passes := NewFreshPasses(period)
+	start := time.Now()
+	clock := start
+	passes.now = func() time.Time { return clock }
+	c.now = passes.now
+	gateways := []string{"default/gw-0", "default/gw-1", "default/gw-2", "default/gw-3", "default/gw-4"}
+	reads := func(ctx context.Context, key string) int {
+		t.Helper()
+		before := c.CallCounts()["ec2:DescribeSubnets"]
+		if _, err := c.Facts(ctx, FactsRequest{StackID: key, Type: model.Network}); err != nil {
+			t.Fatal(err)
+		}
+		return c.CallCounts()["ec2:DescribeSubnets"] - before
+	}
+
+	n := 0
+	for _, gw := range gateways {
+		n += reads(passes.Context(ctx, gw), gw)
+	}
+	if n != 1 {
+		t.Errorf("the Gateways' first reconciles read the subnets %d times, want 1", n)
+	}
+	for round := 1; round <= 3; round++ {
+		n = 0
+		for i, gw := range gateways {
+			clock = start.Add(time.Duration(round)*period + time.Duration(i)*30*time.Second)
+			pass := passes.Context(ctx, gw)
+			if !freshRead(pass) {
+				t.Fatalf("round %d: %s's reconcile a period after its last pass is not a resync pass", round, gw)
+			}
+			n += reads(pass, gw)
+		}
+		if n != 1 {
+			t.Errorf("round %d: %d Gateways' resync passes read the subnets %d times, want 1", round, len(gateways), n)
+		}
+	}
+	c.forgetSubnets()
+	if d := reads(ctx, gateways[1]); d != 1 {
+		t.Errorf("a reconcile after refused subnets read the subnets %d times, want 1", d)
+	}
+	if d := reads(WithFreshRead(ctx), gateways[2]); d != 1 {
+		t.Errorf("a read WithFreshRead right after another read the subnets %d times, want 1", d)
+	}
+}
+
 // TestDescribeTagsChunks: tags of 45 target groups in the VPC take three DescribeTags calls
 // (20 ARNs each at most), and none on the next Observe.
 func TestDescribeTagsChunks(t *testing.T) {

@@ -14,19 +14,38 @@ import (
 //
 // A resync pass is a reconcile whose context carries WithFreshRead; FreshPasses decides which
 // reconciles those are.
+//
+// What several keys share (the VPC's subnets, which every Gateway reads) has a pass of its own:
+// a resync pass from FreshPasses reads it afresh only when the last read is a period old, so
+// that N Gateways' passes within a period cost one read, not N (see sharedReadFresh).
 
 type freshReadKey struct{}
 
 // WithFreshRead marks ctx so that the Cloud calls made with it read AWS rather than memory, and
-// remember what they read.
+// remember what they read: all of it, shared facts included.
 func WithFreshRead(ctx context.Context) context.Context {
-	return context.WithValue(ctx, freshReadKey{}, true)
+	return context.WithValue(ctx, freshReadKey{}, time.Duration(0))
+}
+
+// withResyncPass marks ctx as a resync pass of a period: like WithFreshRead, except that what
+// several keys share is taken from a read less than a period old (sharedReadFresh).
+func withResyncPass(ctx context.Context, period time.Duration) context.Context {
+	return context.WithValue(ctx, freshReadKey{}, period)
 }
 
 // freshRead reports whether ctx asks for AWS to be read rather than remembered.
 func freshRead(ctx context.Context) bool {
-	v, _ := ctx.Value(freshReadKey{}).(bool)
-	return v
+	_, ok := ctx.Value(freshReadKey{}).(time.Duration)
+	return ok
+}
+
+// sharedReadFresh reports whether a read of something several keys share, made at readAt, serves
+// ctx at now: always outside a fresh read; in a resync pass, when it is less than the pass's
+// period old, so the first pass of any key a period after the last read reads it again and
+// drift is still found within about a period; under WithFreshRead, never.
+func sharedReadFresh(ctx context.Context, readAt, now time.Time) bool {
+	period, fresh := ctx.Value(freshReadKey{}).(time.Duration)
+	return !fresh || now.Sub(readAt) < period
 }
 
 // FreshPasses picks, per key (a Gateway, a target group), the reconciles that read AWS afresh:
@@ -63,7 +82,7 @@ func (f *FreshPasses) Context(ctx context.Context, key string) context.Context {
 		return ctx
 	}
 	f.last[key] = now
-	return WithFreshRead(ctx)
+	return withResyncPass(ctx, f.every)
 }
 
 // Forget drops a key that is gone (a deleted Gateway, a target group no Gateway owns).

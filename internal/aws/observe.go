@@ -481,5 +481,5 @@ func (c *Cloud) albGroupTargets(ctx context.Context, arn string) ([]model.Target
 	if err != nil {
 		return nil, err
 	}
-	return registeredOf(resp.TargetHealthDescriptions), nil
+	return registeredOf(resp.TargetHealthDescriptions, string(elbtypes.TargetTypeEnumAlb)), nil
 }

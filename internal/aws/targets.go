@@ -20,12 +20,12 @@ import (
 // targetsPerCall bounds the targets of one RegisterTargets or DeregisterTargets call.
 const targetsPerCall = 500
 
-// Targets lists the registered targets of a target group, sorted, leaving out the ones that
-// are draining (already on their way out).
+// Targets lists the registered targets of a target group of the given target type (ip or
+// instance), sorted, leaving out the ones that are draining (already on their way out).
 //
 // What it read, and what RegisterTargets and DeregisterTargets changed since, is remembered
 // until the group's next resync pass, whose ctx asks for a fresh read (see changeRegistered).
-func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, error) {
+func (c *Cloud) Targets(ctx context.Context, tgARN, targetType string) ([]model.Target, error) {
 	if known, ok := c.registered.get(tgARN, c.now()); ok && !freshRead(ctx) {
 		return slices.Clone(known), nil
 	}
@@ -34,14 +34,19 @@ func (c *Cloud) Targets(ctx context.Context, tgARN string) ([]model.Target, erro
 		c.registered.forget(tgARN) // gone, or unknown until read
 		return nil, fmt.Errorf("reading targets of %s: %w", tgARN, err)
 	}
-	out := registeredOf(resp.TargetHealthDescriptions)
+	out := registeredOf(resp.TargetHealthDescriptions, targetType)
 	c.registered.put(tgARN, slices.Clone(out), c.now())
 	return out, nil
 }
 
 // registeredOf are the targets of a DescribeTargetHealth answer that stay registered, sorted:
 // a draining one is on its way out, and registering it again is what brings it back.
-func registeredOf(descriptions []elbtypes.TargetHealthDescription) []model.Target {
+//
+// The targets keep the AvailabilityZone AWS reports only where a request may name one: for
+// target types instance and alb, TargetDescription's AvailabilityZone "is not supported", and a
+// RegisterTargets or DeregisterTargets built from what was read would be refused with it.
+func registeredOf(descriptions []elbtypes.TargetHealthDescription, targetType string) []model.Target {
+	keepZone := targetType != string(elbtypes.TargetTypeEnumInstance) && targetType != string(elbtypes.TargetTypeEnumAlb)
 	out := make([]model.Target, 0, len(descriptions))
 	for _, d := range descriptions {
 		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
@@ -50,7 +55,11 @@ func registeredOf(descriptions []elbtypes.TargetHealthDescription) []model.Targe
 		if d.Target == nil {
 			continue
 		}
-		out = append(out, model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port), AvailabilityZone: aws.ToString(d.Target.AvailabilityZone)})
+		t := model.Target{ID: aws.ToString(d.Target.Id), Port: aws.ToInt32(d.Target.Port)}
+		if keepZone {
+			t.AvailabilityZone = aws.ToString(d.Target.AvailabilityZone)
+		}
+		out = append(out, t)
 	}
 	slices.SortFunc(out, compareTargets)
 	return out

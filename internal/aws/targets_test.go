@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
 	"github.com/elbgateway/elbgateway/internal/model"
 	"github.com/elbgateway/elbgateway/internal/plan"
 )
@@ -35,7 +38,7 @@ func TestTargetsRoundTrip(t *testing.T) {
 	if got := c.CallCounts()["elbv2:RegisterTargets"] - before; got != 3 {
 		t.Errorf("registering 1200 targets took %d calls, want 3", got)
 	}
-	got, err := c.Targets(ctx, arn)
+	got, err := c.Targets(ctx, arn, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +54,7 @@ func TestTargetsRoundTrip(t *testing.T) {
 	if err := c.DeregisterTargets(ctx, arn, targets[:1100]); err != nil {
 		t.Fatal(err)
 	}
-	got, err = c.Targets(ctx, arn)
+	got, err = c.Targets(ctx, arn, "ip")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,4 +143,51 @@ func TestReplaceUnderSameNameAndScheme(t *testing.T) {
 
 	converge(t, c, &model.Stack{ID: stack, Type: model.Network})
 	assertNothingTagged(t, stack)
+}
+
+// TestRegisteredOfZones: targets read from DescribeTargetHealth keep the AvailabilityZone AWS
+// reports only in target groups of type ip. For types instance and alb AWS refuses a
+// TargetDescription that names one, so the DeregisterTargets a plan builds from what was read
+// (registerGroupTargets, toTargets) must name none, even if AWS reported one.
+func TestRegisteredOfZones(t *testing.T) {
+	t.Parallel()
+	described := func(id string, port int32, zone string, state elbtypes.TargetHealthStateEnum) elbtypes.TargetHealthDescription {
+		return elbtypes.TargetHealthDescription{
+			Target:       &elbtypes.TargetDescription{Id: aws.String(id), Port: aws.Int32(port), AvailabilityZone: optional(zone)},
+			TargetHealth: &elbtypes.TargetHealth{State: state},
+		}
+	}
+	const alb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/chained/0123456789abcdef"
+	for _, tc := range []struct {
+		targetType string
+		read       []elbtypes.TargetHealthDescription
+		want       []model.Target
+	}{
+		{"ip", []elbtypes.TargetHealthDescription{
+			described("10.0.1.5", 8080, "us-east-1a", elbtypes.TargetHealthStateEnumHealthy),
+			described("192.168.0.9", 8080, ZoneAll, elbtypes.TargetHealthStateEnumInitial),
+			described("10.0.2.7", 8080, "us-east-1b", elbtypes.TargetHealthStateEnumDraining),
+		}, []model.Target{{ID: "10.0.1.5", Port: 8080, AvailabilityZone: "us-east-1a"}, {ID: "192.168.0.9", Port: 8080, AvailabilityZone: ZoneAll}}},
+		{"instance", []elbtypes.TargetHealthDescription{
+			described("i-0123456789abcdef0", 30080, "us-east-1a", elbtypes.TargetHealthStateEnumHealthy),
+			described("i-0fedcba9876543210", 30080, "", elbtypes.TargetHealthStateEnumUnhealthy),
+		}, []model.Target{{ID: "i-0123456789abcdef0", Port: 30080}, {ID: "i-0fedcba9876543210", Port: 30080}}},
+		{"alb", []elbtypes.TargetHealthDescription{
+			described(alb, 80, "us-east-1a", elbtypes.TargetHealthStateEnumHealthy),
+		}, []model.Target{{ID: alb, Port: 80}}},
+	} {
+		got := registeredOf(tc.read, tc.targetType)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: registered %+v, want %+v", tc.targetType, got, tc.want)
+		}
+		if tc.targetType == "ip" {
+			continue
+		}
+		for _, d := range toTargets(got) {
+			if d.AvailabilityZone != nil {
+				t.Errorf("%s: a deregistration of %s names AvailabilityZone %q, which AWS refuses for this type",
+					tc.targetType, aws.ToString(d.Id), aws.ToString(d.AvailabilityZone))
+			}
+		}
+	}
 }

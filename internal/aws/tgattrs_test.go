@@ -51,7 +51,7 @@ func TestTargetGroupMemory(t *testing.T) {
 		if d := plan.Diff(desired, s); len(d) != 0 {
 			t.Fatalf("an unchanged stack plans changes:\n%s", lines(d))
 		}
-		got, err := c.Targets(ctx, arn)
+		got, err := c.Targets(ctx, arn, "ip")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestTargetGroupMemory(t *testing.T) {
 	if d := plan.Diff(desired, s); len(d) != 0 {
 		t.Errorf("AWS holds other attributes than remembered:\n%s", lines(d))
 	}
-	if got, err := fresh.Targets(ctx, arn); err != nil || len(got) != 1 || got[0].ID != targets[0].ID {
+	if got, err := fresh.Targets(ctx, arn, "ip"); err != nil || len(got) != 1 || got[0].ID != targets[0].ID {
 		t.Errorf("AWS holds targets %v (%v), want %v", got, err, targets)
 	}
 
@@ -94,7 +94,7 @@ func TestTargetGroupMemory(t *testing.T) {
 	if _, err := c.Observe(ctx, stack, model.Network); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Targets(ctx, arn); err != nil {
+	if _, err := c.Targets(ctx, arn, "ip"); err != nil {
 		t.Fatal(err)
 	}
 	calls = callDiff(before, c.CallCounts())
@@ -112,7 +112,7 @@ func TestTargetGroupMemory(t *testing.T) {
 	if len(d) != 1 || !d[0].Update.Has(plan.FieldAttributes) {
 		t.Fatalf("on the resync pass, the plan is\n%s\nwant the attribute repaired", lines(d))
 	}
-	if got, err := c.Targets(resync, arn); err != nil || len(got) != 0 {
+	if got, err := c.Targets(resync, arn, "ip"); err != nil || len(got) != 0 {
 		t.Errorf("on the resync pass, targets %v (%v), want none", got, err)
 	}
 	if calls := callDiff(before, c.CallCounts()); calls["elbv2:DescribeTargetGroupAttributes"] != 1 || calls["elbv2:DescribeTargetHealth"] != 1 {
@@ -133,7 +133,7 @@ func TestTargetGroupMemory(t *testing.T) {
 		t.Fatal("registering an IPv6 target in an IPv4 target group succeeded")
 	}
 	before = c.CallCounts()
-	if _, err := c.Targets(ctx, arn); err != nil {
+	if _, err := c.Targets(ctx, arn, "ip"); err != nil {
 		t.Fatal(err)
 	}
 	if calls := callDiff(before, c.CallCounts()); calls["elbv2:DescribeTargetHealth"] != 1 {

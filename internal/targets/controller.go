@@ -31,8 +31,9 @@ import (
 
 // Cloud is what the loop needs from AWS.
 type Cloud interface {
-	// Targets returns the targets registered in a target group (draining ones excluded).
-	Targets(ctx context.Context, targetGroupARN string) ([]model.Target, error)
+	// Targets returns the targets registered in a target group of a target type (draining
+	// ones excluded).
+	Targets(ctx context.Context, targetGroupARN, targetType string) ([]model.Target, error)
 	RegisterTargets(ctx context.Context, targetGroupARN string, targets []model.Target) error
 	DeregisterTargets(ctx context.Context, targetGroupARN string, targets []model.Target) error
 }
@@ -158,7 +159,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	registered, err := r.cloud.Targets(ctx, arn)
+	registered, err := r.cloud.Targets(ctx, arn, b.TargetType)
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("reading the targets of %s: %w", arn, err)
 	}

@@ -26,7 +26,7 @@ type refusingCloud struct {
 	calls      int // RegisterTargets calls
 }
 
-func (c *refusingCloud) Targets(context.Context, string) ([]model.Target, error) {
+func (c *refusingCloud) Targets(context.Context, string, string) ([]model.Target, error) {
 	return slices.Clone(c.registered), nil
 }
 
