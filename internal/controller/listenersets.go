@@ -49,14 +49,10 @@ func addListenerSetIndex(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// resolveKeys turns a route's index keys into Gateway keys: a ListenerSet key becomes the
-// ListenerSet's parent Gateway (dropped when the ListenerSet is not in the cache).
-func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
-	return resolveListenerSetKeys(ctx, m.reader, m.listenerSets, keys)
-}
-
-// resolveListenerSetKeys is resolveKeys for any reader; listenerSets says ListenerSets are
-// served (without them, ListenerSet keys are dropped).
+// resolveListenerSetKeys turns a route's index keys into Gateway keys: a ListenerSet key
+// becomes the ListenerSet's parent Gateway (dropped when reader does not have the
+// ListenerSet). listenerSets says ListenerSets are served (without them, ListenerSet keys are
+// dropped).
 func resolveListenerSetKeys(ctx context.Context, reader client.Reader, listenerSets bool, keys []string) []string {
 	var out []string
 	for _, k := range keys {
