@@ -85,7 +85,7 @@ func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	for _, ls := range s.ListenerSets {
 		keys = append(keys, listenerSetKeyPrefix+ls.Namespace+"/"+ls.Name)
 	}
-	for _, gvk := range g.apis.allRouteKinds() {
+	for _, gvk := range g.apis.RouteKinds() {
 		list := newRouteList(gvk)
 		seen := map[string]bool{}
 		for _, k := range keys {
