@@ -41,6 +41,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 		g.listenerSets,
 		g.routes,
 		g.namespaces,
+		g.mergeListenerSets,
 		g.services,
 		g.backendGateways,
 		g.referenceGrants,
@@ -132,6 +133,16 @@ func (g *gatherer) namespaces(ctx context.Context, s *snapshot.Snapshot) error {
 		if ok {
 			s.Namespaces = append(s.Namespaces, ns)
 		}
+	}
+	return nil
+}
+
+// mergeListenerSets works out once which ListenerSet entries join the Gateway's listeners,
+// for the steps below that read the listeners' certificates and for translation. It needs the
+// namespaces (allowedListeners selectors), and reads nothing itself.
+func (g *gatherer) mergeListenerSets(_ context.Context, s *snapshot.Snapshot) error {
+	if len(s.ListenerSets) > 0 {
+		s.ListenerSetMerge = translate.MergeListenerSets(s)
 	}
 	return nil
 }
