@@ -229,32 +229,6 @@ func (w *statusWriter) releaseListenerSets(ctx context.Context, gw *gwv1.Gateway
 	}
 }
 
-// listenerSetAwaitsCertificate is awaitsDiscoveredCertificate for the listeners of the
-// Gateway's ListenerSets: one that names no certificateRefs found no ACM certificate.
-func (w *statusWriter) listenerSetAwaitsCertificate(ctx context.Context, set *status.Set) bool {
-	if set == nil {
-		return false
-	}
-	for _, st := range set.ListenerSets {
-		for _, e := range st.Status.Listeners {
-			c := meta.FindStatusCondition(e.Conditions, string(gwv1.ListenerEntryConditionResolvedRefs))
-			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerEntryReasonInvalidCertificateRef) {
-				continue
-			}
-			var ls gwv1.ListenerSet
-			if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
-				continue
-			}
-			for _, l := range ls.Spec.Listeners {
-				if l.Name == e.Name && (l.TLS == nil || len(l.TLS.CertificateRefs) == 0) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 // follow sets a Programmed condition to the Gateway's when the Gateway's is not True.
 func follow(conds []metav1.Condition, typ string, prog metav1.Condition) {
 	for i := range conds {
