@@ -277,11 +277,11 @@ func (g *gatherer) backendGateways(ctx context.Context, s *snapshot.Snapshot) er
 				}
 				// Only listeners that exist in AWS: an NLB target group of type alb takes an
 				// ALB only with a listener on its port. A listener without a route with a usable
-				// backend is programmed and has none (noAWSListener).
+				// backend is programmed and has none (ConditionAWSListener=False).
 				for _, l := range gw.Spec.Listeners {
 					for _, ls := range gw.Status.Listeners {
-						c := meta.FindStatusCondition(ls.Conditions, string(gwv1.ListenerConditionProgrammed))
-						if ls.Name == l.Name && c != nil && c.Status == metav1.ConditionTrue && !strings.HasPrefix(c.Message, noAWSListener) {
+						if ls.Name == l.Name && meta.IsStatusConditionTrue(ls.Conditions, string(gwv1.ListenerConditionProgrammed)) &&
+							!meta.IsStatusConditionFalse(ls.Conditions, ConditionAWSListener) {
 							bg.Ports = append(bg.Ports, int32(l.Port))
 						}
 					}

@@ -223,7 +223,11 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	for _, l := range listeners {
 		l = *l.DeepCopy()
 		if meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionProgrammed)) == nil { // translation may know already
-			l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], lbProg, in.desired, result, in.failures, gw.Generation))
+			prog, noListener := listenerProgrammed(l, ports[l.Name], lbProg, in.desired, result, in.failures, gw.Generation)
+			l.Conditions = append(l.Conditions, prog)
+			if noListener != nil {
+				l.Conditions = append(l.Conditions, *noListener)
+			}
 		}
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)
