@@ -148,14 +148,12 @@ func (a APIs) Restrict(g Gates) (Gates, []string) {
 	return g, notes
 }
 
-// allRouteKinds returns every served route kind: a Gateway reads those of the other load
-// balancer type too, to tell them no listener admits them.
-func (a APIs) allRouteKinds() []schema.GroupVersionKind {
+// RouteKinds returns every served route kind, each at the version the controller reads it,
+// the NLB's then the ALB's: a Gateway reads those of the other load balancer type too, to tell
+// them no listener admits them.
+func (a APIs) RouteKinds() []schema.GroupVersionKind {
 	return append(a.routeKindsOf(ControllerNLB), a.routeKindsOf(ControllerALB)...)
 }
-
-// RouteKinds returns every served route kind, each at the version the controller reads it.
-func (a APIs) RouteKinds() []schema.GroupVersionKind { return a.allRouteKinds() }
 
 // routeKindsOf returns the served route kinds of a controller, sorted.
 func (a APIs) routeKindsOf(controllerName string) []schema.GroupVersionKind {

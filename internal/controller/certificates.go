@@ -14,7 +14,6 @@ import (
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/elbgateway/elbgateway/internal/snapshot"
-	"github.com/elbgateway/elbgateway/internal/translate"
 )
 
 // TLS certificates of Gateway listeners (tls.certificateRefs) live in Secrets. They are read
@@ -82,17 +81,17 @@ type secretRef struct {
 }
 
 // listenersOf are the Gateway's listeners, then the ListenerSet entries that join them
-// (allowed by the Gateway and not conflicting, as translation merges them).
+// (allowed by the Gateway and not conflicting: the snapshot's merge, see mergeListenerSets).
 func listenersOf(s *snapshot.Snapshot) []ownedListener {
 	gw := s.Gateway
 	var out []ownedListener
 	for _, l := range gw.Spec.Listeners {
 		out = append(out, ownedListener{l, refOwner{"Gateway", gw.Namespace}})
 	}
-	if len(s.ListenerSets) == 0 {
+	if s.ListenerSetMerge == nil {
 		return out
 	}
-	for _, ml := range translate.MergeListenerSets(s, s.ListenerSets, true, true).Listeners {
+	for _, ml := range s.ListenerSetMerge.Listeners {
 		out = append(out, ownedListener{ml.Listener, refOwner{"ListenerSet", ml.Namespace}})
 	}
 	return out

@@ -52,7 +52,7 @@ func setupConfigFinalizers(mgr ctrl.Manager, apis APIs, ev recorder) error {
 		}); err != nil {
 		return fmt.Errorf("adding field indexes: %w", err)
 	}
-	u := &configUsers{reader: mgr.GetCache(), routeKinds: apis.allRouteKinds(), listenerSets: apis.ListenerSet}
+	u := &configUsers{reader: mgr.GetCache(), routeKinds: apis.RouteKinds(), listenerSets: apis.ListenerSet}
 	if err := builder.ControllerManagedBy(mgr).Named("loadbalancerconfiguration").
 		For(&awsv1.LoadBalancerConfiguration{}, builder.WithPredicates(specChanged())).
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(u.lbcsOfGateway), builder.WithPredicates(specChanged())).

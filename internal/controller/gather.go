@@ -41,6 +41,7 @@ func (g *gatherer) gather(ctx context.Context, gw *gwv1.Gateway, class *gwv1.Gat
 		g.listenerSets,
 		g.routes,
 		g.namespaces,
+		g.mergeListenerSets,
 		g.services,
 		g.backendGateways,
 		g.referenceGrants,
@@ -85,7 +86,7 @@ func (g *gatherer) routes(ctx context.Context, s *snapshot.Snapshot) error {
 	for _, ls := range s.ListenerSets {
 		keys = append(keys, listenerSetKeyPrefix+ls.Namespace+"/"+ls.Name)
 	}
-	for _, gvk := range g.apis.allRouteKinds() {
+	for _, gvk := range g.apis.RouteKinds() {
 		list := newRouteList(gvk)
 		seen := map[string]bool{}
 		for _, k := range keys {
@@ -132,6 +133,16 @@ func (g *gatherer) namespaces(ctx context.Context, s *snapshot.Snapshot) error {
 		if ok {
 			s.Namespaces = append(s.Namespaces, ns)
 		}
+	}
+	return nil
+}
+
+// mergeListenerSets works out once which ListenerSet entries join the Gateway's listeners,
+// for the steps below that read the listeners' certificates and for translation. It needs the
+// namespaces (allowedListeners selectors), and reads nothing itself.
+func (g *gatherer) mergeListenerSets(_ context.Context, s *snapshot.Snapshot) error {
+	if len(s.ListenerSets) > 0 {
+		s.ListenerSetMerge = translate.MergeListenerSets(s)
 	}
 	return nil
 }
@@ -266,11 +277,11 @@ func (g *gatherer) backendGateways(ctx context.Context, s *snapshot.Snapshot) er
 				}
 				// Only listeners that exist in AWS: an NLB target group of type alb takes an
 				// ALB only with a listener on its port. A listener without a route with a usable
-				// backend is programmed and has none (noAWSListener).
+				// backend is programmed and has none (ConditionAWSListener=False).
 				for _, l := range gw.Spec.Listeners {
 					for _, ls := range gw.Status.Listeners {
-						c := meta.FindStatusCondition(ls.Conditions, string(gwv1.ListenerConditionProgrammed))
-						if ls.Name == l.Name && c != nil && c.Status == metav1.ConditionTrue && !strings.HasPrefix(c.Message, noAWSListener) {
+						if ls.Name == l.Name && meta.IsStatusConditionTrue(ls.Conditions, string(gwv1.ListenerConditionProgrammed)) &&
+							!meta.IsStatusConditionFalse(ls.Conditions, ConditionAWSListener) {
 							bg.Ports = append(bg.Ports, int32(l.Port))
 						}
 					}

@@ -49,14 +49,10 @@ func addListenerSetIndex(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// resolveKeys turns a route's index keys into Gateway keys: a ListenerSet key becomes the
-// ListenerSet's parent Gateway (dropped when the ListenerSet is not in the cache).
-func (m *mapper) resolveKeys(ctx context.Context, keys []string) []string {
-	return resolveListenerSetKeys(ctx, m.reader, m.listenerSets, keys)
-}
-
-// resolveListenerSetKeys is resolveKeys for any reader; listenerSets says ListenerSets are
-// served (without them, ListenerSet keys are dropped).
+// resolveListenerSetKeys turns a route's index keys into Gateway keys: a ListenerSet key
+// becomes the ListenerSet's parent Gateway (dropped when reader does not have the
+// ListenerSet). listenerSets says ListenerSets are served (without them, ListenerSet keys are
+// dropped).
 func resolveListenerSetKeys(ctx context.Context, reader client.Reader, listenerSets bool, keys []string) []string {
 	var out []string
 	for _, k := range keys {
@@ -231,32 +227,6 @@ func (w *statusWriter) releaseListenerSets(ctx context.Context, gw *gwv1.Gateway
 			log.FromContext(ctx).Error(err, "handing over ListenerSet status", "listenerSet", lsKey)
 		}
 	}
-}
-
-// listenerSetAwaitsCertificate is awaitsDiscoveredCertificate for the listeners of the
-// Gateway's ListenerSets: one that names no certificateRefs found no ACM certificate.
-func (w *statusWriter) listenerSetAwaitsCertificate(ctx context.Context, set *status.Set) bool {
-	if set == nil {
-		return false
-	}
-	for _, st := range set.ListenerSets {
-		for _, e := range st.Status.Listeners {
-			c := meta.FindStatusCondition(e.Conditions, string(gwv1.ListenerEntryConditionResolvedRefs))
-			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerEntryReasonInvalidCertificateRef) {
-				continue
-			}
-			var ls gwv1.ListenerSet
-			if err := w.reader.Get(ctx, client.ObjectKey{Namespace: st.Namespace, Name: st.Name}, &ls); err != nil {
-				continue
-			}
-			for _, l := range ls.Spec.Listeners {
-				if l.Name == e.Name && (l.TLS == nil || len(l.TLS.CertificateRefs) == 0) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // follow sets a Programmed condition to the Gateway's when the Gateway's is not True.

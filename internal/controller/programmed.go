@@ -90,25 +90,29 @@ func listenerPorts(gw *gwv1.Gateway) map[gwv1.SectionName]int32 {
 	return out
 }
 
-// noAWSListener begins the Programmed=True message of a listener that has no AWS listener as
-// desired: NLB to ALB chaining reads it (gather.go), since an NLB forwards only to a port the
-// ALB has an AWS listener on.
-const noAWSListener = "Listener is programmed: no route with a usable backend is attached"
+// ConditionAWSListener is a Gateway listener's condition while it is Programmed without an
+// AWS listener: False, ReasonNoUsableRoute, when no route with a usable backend is attached, so
+// the load balancer has no listener on its port; absent otherwise. NLB to ALB chaining reads it
+// (gather.go), since an NLB forwards only to a port the ALB has an AWS listener on.
+const (
+	ConditionAWSListener = "gateway.k8s.aws/AWSListener"
+	ReasonNoUsableRoute  = "NoUsableRoute"
+)
 
 // listenerProgrammed says whether one listener is programmed: accepted, its AWS listener in
 // the result with an ARN, and no change of it left undone. A port the desired stack has no
 // AWS listener for (no route with a usable backend yet) is programmed as desired once the load
 // balancer is: there is nothing of it to program, and the message says the port refuses
-// connections until then.
-func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condition, desired, result *model.Stack, fs applyFailures, gen int64) metav1.Condition {
-	c := metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen, Status: metav1.ConditionFalse}
+// connections until then; noListener, the ConditionAWSListener condition, says so too.
+func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condition, desired, result *model.Stack, fs applyFailures, gen int64) (c metav1.Condition, noListener *metav1.Condition) {
+	c = metav1.Condition{Type: string(gwv1.ListenerConditionProgrammed), ObservedGeneration: gen, Status: metav1.ConditionFalse}
 	if acc := meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionAccepted)); acc != nil && acc.Status != metav1.ConditionTrue {
 		c.Reason, c.Message = string(gwv1.ListenerReasonInvalid), "Listener is not accepted: "+acc.Message
-		return c
+		return c, nil
 	}
 	if f := fs.listenerFailure(port, desired); f != nil {
 		c.Reason, c.Message = refused(f, string(gwv1.ListenerReasonInvalid), string(gwv1.ListenerReasonPending))
-		return c
+		return c, nil
 	}
 	var aws *model.Listener
 	if result != nil {
@@ -127,7 +131,9 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 			c.Reason, c.Message = string(gwv1.ListenerReasonPending), "Listener is pending: "+gateway.Message
 		case desired != nil && !slices.ContainsFunc(desired.Listeners, func(x model.Listener) bool { return x.Port == port }):
 			c.Status, c.Reason = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed)
-			c.Message = fmt.Sprintf(noAWSListener+", so the load balancer has no listener on port %d and refuses connections to it", port)
+			c.Message = fmt.Sprintf("Listener is programmed: no route with a usable backend is attached, so the load balancer has no listener on port %d and refuses connections to it", port)
+			noListener = &metav1.Condition{Type: ConditionAWSListener, Status: metav1.ConditionFalse, Reason: ReasonNoUsableRoute, ObservedGeneration: gen,
+				Message: fmt.Sprintf("the load balancer has no listener on port %d until a route with a usable backend is attached to it", port)}
 		default:
 			c.Message += "; a port gets one once a route with a usable backend is attached to it"
 		}
@@ -138,7 +144,7 @@ func listenerProgrammed(l gwv1.ListenerStatus, port int32, gateway metav1.Condit
 	default:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, string(gwv1.ListenerReasonProgrammed), "Listener is programmed"
 	}
-	return c
+	return c, noListener
 }
 
 // noteRouteFailures adds to the Accepted message of each route entry what of the route AWS

@@ -91,7 +91,7 @@ func (w *statusWriter) report(ctx context.Context, in reportInput) (reconcile.Re
 	if programmed == metav1.ConditionUnknown {
 		return reconcile.Result{RequeueAfter: w.opts.PendingRequeue}, nil
 	}
-	if awaitsDiscoveredCertificate(gw, st.Listeners) || w.listenerSetAwaitsCertificate(ctx, in.statuses) {
+	if in.statuses != nil && in.statuses.AwaitsCertificate {
 		return reconcile.Result{RequeueAfter: min(w.opts.CertificateRecheck, jitter(w.opts.Resync))}, nil
 	}
 	return reconcile.Result{RequeueAfter: jitter(w.opts.Resync)}, nil
@@ -110,23 +110,6 @@ func (w *statusWriter) failedWith(ctx context.Context, gw *gwv1.Gateway, routes 
 // account's certificate list is reused for a minute anyway (internal/aws). It is the default of
 // Options.CertificateRecheck.
 const certificateRecheck = time.Minute
-
-// awaitsDiscoveredCertificate says whether a listener that names no certificateRefs (so it
-// discovers its certificate in ACM) has none: ResolvedRefs=False InvalidCertificateRef.
-func awaitsDiscoveredCertificate(gw *gwv1.Gateway, listeners []gwv1.ListenerStatus) bool {
-	for _, ls := range listeners {
-		c := meta.FindStatusCondition(ls.Conditions, string(gwv1.ListenerConditionResolvedRefs))
-		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gwv1.ListenerReasonInvalidCertificateRef) {
-			continue
-		}
-		for _, l := range gw.Spec.Listeners {
-			if l.Name == ls.Name && (l.TLS == nil || len(l.TLS.CertificateRefs) == 0) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // failed records a failed step on the Gateway (Programmed=False with the error and when it is
 // tried again) and says when to retry (see backoff.go). Its Warning event is recorded only when
@@ -240,7 +223,11 @@ func (w *statusWriter) gatewayStatus(gw *gwv1.Gateway, in reportInput) (metav1.C
 	for _, l := range listeners {
 		l = *l.DeepCopy()
 		if meta.FindStatusCondition(l.Conditions, string(gwv1.ListenerConditionProgrammed)) == nil { // translation may know already
-			l.Conditions = append(l.Conditions, listenerProgrammed(l, ports[l.Name], lbProg, in.desired, result, in.failures, gw.Generation))
+			prog, noListener := listenerProgrammed(l, ports[l.Name], lbProg, in.desired, result, in.failures, gw.Generation)
+			l.Conditions = append(l.Conditions, prog)
+			if noListener != nil {
+				l.Conditions = append(l.Conditions, *noListener)
+			}
 		}
 		l.Conditions = w.keepTimes(listenerConditions(gw.Status.Listeners, l.Name), l.Conditions)
 		st.Listeners = append(st.Listeners, l)

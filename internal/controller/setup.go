@@ -63,7 +63,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, nil
 	}
 
-	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), apis.allRouteKinds()); err != nil {
+	if err := addIndexes(context.Background(), mgr.GetFieldIndexer(), apis.RouteKinds()); err != nil {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
 	if apis.ListenerSet {
@@ -78,7 +78,7 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 	// Stubs in the cache (stubs.go): the route informers keep the set of named Services, and
 	// gather and the targets loop read through the resolver.
 	resolver := newStubResolver(mgr.GetCache(), mgr.GetAPIReader())
-	for _, gvk := range apis.allRouteKinds() {
+	for _, gvk := range apis.RouteKinds() {
 		inf, err := mgr.GetCache().GetInformer(context.Background(), newRoute(gvk))
 		if err != nil {
 			return gates, fmt.Errorf("watching %s: %w", gvk.Kind, err)
@@ -174,7 +174,7 @@ func setupGateway(mgr ctrl.Manager, o Options, apis APIs, controllerName string,
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.namespace), builder.WithPredicates(namespaceLabelsChanged())).
 		Watches(&awsv1.LoadBalancerConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.loadBalancerConfiguration), builder.WithPredicates(specChanged())).
 		Watches(&awsv1.TargetGroupConfiguration{}, handler.EnqueueRequestsFromMapFunc(m.targetGroupConfiguration), builder.WithPredicates(specChanged()))
-	for _, gvk := range apis.allRouteKinds() {
+	for _, gvk := range apis.RouteKinds() {
 		b = b.Watches(newRoute(gvk), handler.EnqueueRequestsFromMapFunc(m.route), builder.WithPredicates(specChanged()))
 	}
 	if apis.ListenerSet {

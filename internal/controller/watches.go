@@ -35,7 +35,7 @@ func (m *mapper) route(_ context.Context, o client.Object) []reconcile.Request {
 	if !ok {
 		return nil
 	}
-	return keysToRequests(m.resolveKeys(context.Background(), gatewaysOfRoute(u)))
+	return keysToRequests(resolveListenerSetKeys(context.Background(), m.reader, m.listenerSets, gatewaysOfRoute(u)))
 }
 
 func (m *mapper) service(ctx context.Context, o client.Object) []reconcile.Request {
@@ -131,7 +131,7 @@ func (m *mapper) routesBy(ctx context.Context, opts ...client.ListOption) []reco
 			continue
 		}
 		for i := range list.Items {
-			for _, k := range m.resolveKeys(ctx, gatewaysOfRoute(&list.Items[i])) {
+			for _, k := range resolveListenerSetKeys(ctx, m.reader, m.listenerSets, gatewaysOfRoute(&list.Items[i])) {
 				set[k] = true
 			}
 		}

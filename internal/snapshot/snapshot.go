@@ -38,6 +38,12 @@ type Snapshot struct {
 
 	// ListenerSets holds the ListenerSets whose spec.parentRef names the Gateway.
 	ListenerSets []gwv1.ListenerSet `json:"listenerSets,omitempty"`
+	// ListenerSetMerge is how those ListenerSets join the Gateway's listeners, as
+	// translate.MergeListenerSets works it out of the Gateway, the ListenerSets and the
+	// namespaces. It is derived, not read: gather works it out once, after reading those, for
+	// its own reads and for translation. It is not printed; a snapshot without it (loaded from a
+	// file) has translation work it out.
+	ListenerSetMerge *ListenerSetMerge `json:"-"`
 
 	// Namespaces holds the namespaces of the routes, with their labels, for allowedRoutes selectors.
 	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`
@@ -172,4 +178,42 @@ type BackendGateway struct {
 	// Ports are the ports of its listeners that are programmed and exist in AWS (have a route
 	// with a usable backend).
 	Ports []int32 `json:"ports,omitempty"`
+}
+
+// ListenerSetMerge is which entries of the ListenerSets that name a Gateway join its
+// listeners, and why the others do not as far as merging decides (an entry the class cannot
+// serve says so itself).
+type ListenerSetMerge struct {
+	// Listeners are the entries that join, in precedence order (after the Gateway's own).
+	Listeners []MergedListener
+	// Sets holds one entry per ListenerSet whose parentRef names the Gateway, in precedence
+	// order.
+	Sets []MergedListenerSet
+}
+
+// MergedListener is a ListenerSet entry that joins its parent Gateway's listeners.
+type MergedListener struct {
+	// Namespace and Name are the ListenerSet's.
+	Namespace, Name string
+	// Index is the entry's index in the ListenerSet's spec.listeners.
+	Index    int
+	Listener gwv1.Listener
+}
+
+// MergedListenerSet is how one ListenerSet that names the Gateway is merged.
+type MergedListenerSet struct {
+	// ListenerSet is the ListenerSet, one of Snapshot.ListenerSets.
+	ListenerSet *gwv1.ListenerSet
+	// NotAllowed says why the Gateway's spec.allowedListeners does not admit the ListenerSet;
+	// empty when it does.
+	NotAllowed string
+	// Conflicts are its entries that conflict with a listener of higher precedence, by index in
+	// spec.listeners.
+	Conflicts map[int]ListenerConflict
+}
+
+// ListenerConflict is why a listener conflicts with one of higher precedence: a Gateway API
+// reason (ProtocolConflict, HostnameConflict) and a message that names the field.
+type ListenerConflict struct {
+	Reason, Message string
 }

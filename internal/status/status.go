@@ -16,6 +16,11 @@ type Set struct {
 	// ListenerSets holds one entry per ListenerSet whose parentRef names the Gateway, in
 	// precedence order.
 	ListenerSets []ListenerSet `json:"listenerSets,omitempty"`
+	// AwaitsCertificate says a listener of the Gateway or of one of its ListenerSets that names
+	// no certificateRefs has no certificate (ResolvedRefs=False InvalidCertificateRef): nothing
+	// in Kubernetes announces a certificate requested or imported in ACM, so the Gateway is
+	// looked at again soon rather than at the resync.
+	AwaitsCertificate bool `json:"awaitsCertificate,omitempty"`
 }
 
 // ListenerSet is a ListenerSet's status as translation sees it: Programmed follows the

@@ -62,6 +62,17 @@ type Options struct {
 	BorrowedRecheck time.Duration
 }
 
+// withDefaults fills in the defaults of the durations left unset.
+func (o Options) withDefaults() Options {
+	if o.Resync == 0 {
+		o.Resync = 10 * time.Minute
+	}
+	if o.BorrowedRecheck <= 0 {
+		o.BorrowedRecheck = BorrowedRuleRecheck
+	}
+	return o
+}
+
 // Reconciler registers and deregisters the targets of one target group per request; the
 // request's Name is the target group ARN.
 type Reconciler struct {
@@ -69,7 +80,7 @@ type Reconciler struct {
 	cloud    Cloud
 	registry *Registry
 	resync   time.Duration
-	// borrowedRecheck is Options.BorrowedRecheck.
+	// borrowedRecheck is Options.BorrowedRecheck (defaulted).
 	borrowedRecheck time.Duration
 	// fresh picks the resync passes of each target group, which read its targets from AWS
 	// rather than from what the Cloud remembers (aws.FreshPasses).
@@ -95,9 +106,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Cloud == nil || o.Registry == nil {
 		return fmt.Errorf("targets: Cloud and Registry are required")
 	}
-	if o.Resync == 0 {
-		o.Resync = 10 * time.Minute
-	}
+	o = o.withDefaults()
 	if o.Reader == nil {
 		o.Reader = mgr.GetCache()
 	}
@@ -364,12 +373,8 @@ func (r *Reconciler) clock() time.Time {
 // resync period, or the borrowed-rule recheck when a rule the targets need is another owner's
 // and the recheck is sooner.
 func (r *Reconciler) nextSecurityGroupPass(borrowed bool) time.Duration {
-	recheck := r.borrowedRecheck
-	if recheck <= 0 {
-		recheck = BorrowedRuleRecheck
-	}
-	if borrowed && r.resync > recheck {
-		return recheck
+	if borrowed && r.resync > r.borrowedRecheck {
+		return r.borrowedRecheck
 	}
 	return r.resync
 }

@@ -53,7 +53,8 @@ func TestBorrowedRuleRecheck(t *testing.T) {
 		{resync: 10 * time.Minute, recheck: 3 * time.Second, want: 10 * time.Minute},
 		{resync: 2 * time.Second, recheck: 3 * time.Second, borrowed: true, want: 2 * time.Second},
 	} {
-		r := &Reconciler{resync: c.resync, borrowedRecheck: c.recheck}
+		o := Options{Resync: c.resync, BorrowedRecheck: c.recheck}.withDefaults()
+		r := &Reconciler{resync: o.Resync, borrowedRecheck: o.BorrowedRecheck}
 		if got := r.nextSecurityGroupPass(c.borrowed); got != c.want {
 			t.Errorf("resync %s, recheck %s, borrowed %v: next pass after %s, want %s", c.resync, c.recheck, c.borrowed, got, c.want)
 		}

@@ -141,3 +141,48 @@ func TestListenerSetCertificateRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestAwaitsCertificate: a listener that names no certificateRefs and finds no ACM certificate
+// for its hostname, the Gateway's or a ListenerSet entry, makes translation ask for an early
+// look again (ACM may get one at any time); one found, or a listener whose certificateRefs are
+// bad (a Secret change reconciles it), does not.
+func TestAwaitsCertificate(t *testing.T) {
+	if _, set := Gateway(loadSnapshot(t, filepath.Join("testdata", "ACMNoCertificateOnlyThatListener"))); !set.AwaitsCertificate {
+		t.Error("a Gateway listener with no ACM certificate for its hostname: not awaiting one")
+	}
+	base := func(entries ...gwv1.ListenerEntry) *snapshot.Snapshot {
+		s := loadSnapshot(t, filepath.Join("testdata", "CertificateRefsSameNamespace"))
+		s.Gateway.Spec.AllowedListeners = &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr(gwv1.NamespacesFromAll)}}
+		ls := listenerSet("team", "shop", 0, entries...)
+		ls.Spec.ParentRef = gwv1.ParentGatewayReference{Name: gwv1.ObjectName(s.Gateway.Name), Namespace: ptr(gwv1.Namespace(s.Gateway.Namespace))}
+		s.ListenerSets = []gwv1.ListenerSet{ls}
+		return s
+	}
+	if _, set := Gateway(base()); set.AwaitsCertificate {
+		t.Error("every listener has its certificate: awaiting one")
+	}
+	discover := entry("discover", 443, gwv1.HTTPSProtocolType)
+	discover.Hostname = ptr(gwv1.Hostname("shop.example.com"))
+	s := base(discover)
+	_, set := Gateway(s)
+	if c := cond(set.ListenerSets[0].Status.Listeners[0].Conditions, "ResolvedRefs"); c.Reason != "InvalidCertificateRef" {
+		t.Fatalf("entry without certificateRefs nor ACM certificate: ResolvedRefs %+v, want InvalidCertificateRef", c)
+	}
+	if !set.AwaitsCertificate {
+		t.Error("a ListenerSet entry with no ACM certificate for its hostname: not awaiting one")
+	}
+	s.AWS.Certificates = append(s.AWS.Certificates, snapshot.Certificate{ARN: "arn:aws:acm:eu-west-1:111122223333:certificate/shop", DomainNames: []string{"shop.example.com"}})
+	if _, set := Gateway(s); set.AwaitsCertificate {
+		t.Error("the entry's ACM certificate is found: still awaiting one")
+	}
+	missing := entry("missing", 443, gwv1.HTTPSProtocolType)
+	missing.Hostname = ptr(gwv1.Hostname("shop.example.com"))
+	missing.TLS = &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "nope"}}}
+	_, set = Gateway(base(missing))
+	if c := cond(set.ListenerSets[0].Status.Listeners[0].Conditions, "ResolvedRefs"); c.Reason != "InvalidCertificateRef" {
+		t.Fatalf("entry naming a missing Secret: ResolvedRefs %+v, want InvalidCertificateRef", c)
+	}
+	if set.AwaitsCertificate {
+		t.Error("an entry whose certificateRefs name a missing Secret: awaiting an ACM certificate")
+	}
+}

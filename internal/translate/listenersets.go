@@ -12,15 +12,6 @@ import (
 	"github.com/elbgateway/elbgateway/internal/status"
 )
 
-// MergedListener is a ListenerSet entry accepted into its parent Gateway's listeners.
-type MergedListener struct {
-	// Namespace and Name are the ListenerSet's.
-	Namespace, Name string
-	// Index is the entry's index in the ListenerSet's spec.listeners.
-	Index    int
-	Listener gwv1.Listener
-}
-
 // ListenerSetStatus is the status one ListenerSet that names the Gateway should have.
 type ListenerSetStatus struct {
 	Namespace, Name string
@@ -29,28 +20,17 @@ type ListenerSetStatus struct {
 	Status          gwv1.ListenerSetStatus
 }
 
-// ListenerSetMerge is the result of merging the ListenerSets that name a Gateway.
-type ListenerSetMerge struct {
-	// Listeners are the accepted entries, in precedence order (after the Gateway's own).
-	Listeners []MergedListener
-	// Statuses holds one entry per ListenerSet whose parentRef names the Gateway.
-	Statuses []ListenerSetStatus
-	// Attached is the number of accepted ListenerSets (the Gateway's
-	// status.attachedListenerSets).
-	Attached int32
-}
-
-// MergeListenerSets decides which ListenerSets may attach to the snapshot's Gateway (its
+// MergeListenerSets decides which ListenerSets of the snapshot may attach to its Gateway (its
 // spec.allowedListeners, default none) and which of their entries join its listeners, following
 // the Gateway API's precedence: the Gateway's own listeners first, then ListenerSets by creation
 // time (oldest first), then by namespace/name; within a ListenerSet, its entries in order. An
-// entry that conflicts with one of higher precedence is Conflicted and not accepted; the
-// higher one keeps serving. gatewayAccepted and programmed are the Gateway's own Accepted and
-// Programmed outcome, which the entries' Programmed condition follows.
+// entry that conflicts with one of higher precedence is Conflicted and does not join; the
+// higher one keeps serving. The merge is that of an accepted Gateway: a Gateway that is not
+// takes no entry (see mergeListenerSets).
 //
-// It is pure: it reads only its arguments.
-func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAccepted, programmed bool) ListenerSetMerge {
-	var out ListenerSetMerge
+// It is pure: it reads only the snapshot's Gateway, ListenerSets, namespaces and settings.
+func MergeListenerSets(s *snapshot.Snapshot) *snapshot.ListenerSetMerge {
+	out := &snapshot.ListenerSetMerge{}
 	if s == nil || s.Gateway == nil {
 		return out
 	}
@@ -63,9 +43,9 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 		}
 	}
 	var mine []*gwv1.ListenerSet
-	for i := range sets {
-		if listenerSetNamesGateway(&sets[i], gw) {
-			mine = append(mine, &sets[i])
+	for i := range s.ListenerSets {
+		if listenerSetNamesGateway(&s.ListenerSets[i], gw) {
+			mine = append(mine, &s.ListenerSets[i])
 		}
 	}
 	slices.SortStableFunc(mine, func(a, b *gwv1.ListenerSet) int {
@@ -75,6 +55,40 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
 	for _, ls := range mine {
+		ms := snapshot.MergedListenerSet{ListenerSet: ls}
+		if p := listenerSetAllowed(s, ls); p != nil {
+			ms.NotAllowed = p.message
+			out.Sets = append(out.Sets, ms)
+			continue
+		}
+		for i, spec := range ls.Spec.Listeners {
+			l := entryState(i, spec, alb)
+			if l.notAccepted != nil {
+				continue
+			}
+			if p := entryConflict(l, taken); p != nil {
+				if ms.Conflicts == nil {
+					ms.Conflicts = map[int]snapshot.ListenerConflict{}
+				}
+				ms.Conflicts[i] = snapshot.ListenerConflict{Reason: p.reason, Message: p.message}
+				continue
+			}
+			taken = append(taken, l)
+			out.Listeners = append(out.Listeners, snapshot.MergedListener{Namespace: ls.Namespace, Name: ls.Name, Index: i, Listener: l.spec})
+		}
+		out.Sets = append(out.Sets, ms)
+	}
+	return out
+}
+
+// listenerSetStatuses are the statuses of the ListenerSets of the merge, and how many of them
+// are attached. They follow the Gateway's own Accepted (t.rejected) and Programmed outcome.
+func (t *translator) listenerSetStatuses(programmed bool) ([]ListenerSetStatus, int32) {
+	gw, alb, gatewayAccepted := t.gw, t.alb(), t.rejected == nil
+	var out []ListenerSetStatus
+	var attached int32
+	for _, ms := range t.merge.Sets {
+		ls := ms.ListenerSet
 		st := ListenerSetStatus{Namespace: ls.Namespace, Name: ls.Name, Generation: ls.Generation}
 		gen := ls.Generation
 		setConds := func(ok bool, reason, msg string, prog bool, progReason, progMsg string) {
@@ -83,25 +97,24 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 				condition(string(gwv1.ListenerSetConditionProgrammed), prog, progReason, progMsg, gen),
 			}
 		}
-		if p := listenerSetAllowed(s, ls); p != nil {
-			setConds(false, string(gwv1.ListenerSetReasonNotAllowed), p.message, false, string(gwv1.ListenerSetReasonNotAllowed), p.message)
-			out.Statuses = append(out.Statuses, st)
+		if ms.NotAllowed != "" {
+			setConds(false, string(gwv1.ListenerSetReasonNotAllowed), ms.NotAllowed, false, string(gwv1.ListenerSetReasonNotAllowed), ms.NotAllowed)
+			out = append(out, st)
 			continue
 		}
 		if !gatewayAccepted {
 			msg := fmt.Sprintf("spec.parentRef: Gateway %s/%s is not accepted; see its status", gw.Namespace, gw.Name)
 			setConds(false, string(gwv1.ListenerSetReasonParentNotAccepted), msg, false, string(gwv1.ListenerSetReasonParentNotAccepted), msg)
-			out.Statuses = append(out.Statuses, st)
+			out = append(out, st)
 			continue
 		}
 		var problems []string
 		accepted := 0
 		for i, spec := range ls.Spec.Listeners {
 			l := entryState(i, spec, alb)
-			if l.notAccepted == nil {
-				if p := entryConflict(l, taken); p != nil {
-					l.conflicted, l.notAccepted = p, p
-				}
+			if c, ok := ms.Conflicts[i]; ok && l.notAccepted == nil {
+				p := &problem{c.Reason, c.Message}
+				l.conflicted, l.notAccepted = p, p
 			}
 			es := gwv1.ListenerEntryStatus{Name: spec.Name, SupportedKinds: l.supported}
 			if l.notAccepted != nil {
@@ -115,8 +128,6 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 			st.Status.Listeners = append(st.Status.Listeners, es)
 			if l.notAccepted == nil {
 				accepted++
-				taken = append(taken, l)
-				out.Listeners = append(out.Listeners, MergedListener{Namespace: ls.Namespace, Name: ls.Name, Index: i, Listener: l.spec})
 			}
 		}
 		switch {
@@ -137,11 +148,11 @@ func MergeListenerSets(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAcc
 			}
 			setConds(true, reason, msg, programmed, progReason, progMsg)
 			st.Accepted = true
-			out.Attached++
+			attached++
 		}
-		out.Statuses = append(out.Statuses, st)
+		out = append(out, st)
 	}
-	return out
+	return out, attached
 }
 
 // listenerSetNamesGateway says whether a ListenerSet's parentRef names the Gateway (the
@@ -259,18 +270,26 @@ func entryConditions(l *listenerState, programmed bool, gen int64) []metav1.Cond
 	return out
 }
 
-// mergeListenerSets adds the accepted entries of the ListenerSets that attach to the Gateway to
-// its listeners (after its own), once the Gateway itself is known to be accepted or not.
+// mergeListenerSets adds the entries of the ListenerSets that join the Gateway to its
+// listeners (after its own), once the Gateway itself is known to be accepted or not: one that
+// is not takes none. The merge is the snapshot's, when gather worked it out.
 func (t *translator) mergeListenerSets() {
 	if len(t.s.ListenerSets) == 0 {
 		return
 	}
-	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, false)
-	t.listenerSets = map[string]bool{}
-	for _, st := range m.Statuses {
-		t.listenerSets[st.Namespace+"/"+st.Name] = st.Accepted
+	t.merge = t.s.ListenerSetMerge
+	if t.merge == nil {
+		t.merge = MergeListenerSets(t.s)
 	}
-	for _, ml := range m.Listeners {
+	t.listenerSets = map[string]bool{}
+	for _, ms := range t.merge.Sets {
+		t.listenerSets[ms.ListenerSet.Namespace+"/"+ms.ListenerSet.Name] = false
+	}
+	if t.rejected != nil {
+		return
+	}
+	for _, ml := range t.merge.Listeners {
+		t.listenerSets[ml.Namespace+"/"+ml.Name] = true
 		l := entryState(ml.Index, gwv1.ListenerEntry{Name: ml.Listener.Name, Hostname: ml.Listener.Hostname, Port: ml.Listener.Port,
 			Protocol: ml.Listener.Protocol, TLS: ml.Listener.TLS, AllowedRoutes: ml.Listener.AllowedRoutes}, t.alb())
 		l.index = len(t.listeners)
@@ -316,14 +335,14 @@ func (t *translator) reportListenerSets(st *status.Gateway) {
 		return
 	}
 	programmed := t.rejected == nil && t.unusable == nil
-	m := MergeListenerSets(t.s, t.s.ListenerSets, t.rejected == nil, programmed)
+	statuses, attached := t.listenerSetStatuses(programmed)
 	merged := map[string]*listenerState{}
 	for _, l := range t.listeners {
 		if l.owner != "" {
 			merged[l.owner+"/"+string(l.spec.Name)] = l
 		}
 	}
-	for _, ls := range m.Statuses {
+	for _, ls := range statuses {
 		for i := range ls.Status.Listeners {
 			e := &ls.Status.Listeners[i]
 			l, ok := merged[ls.Namespace+"/"+ls.Name+"/"+string(e.Name)]
@@ -337,8 +356,7 @@ func (t *translator) reportListenerSets(st *status.Gateway) {
 		t.set.ListenerSets = append(t.set.ListenerSets, status.ListenerSet{Namespace: ls.Namespace, Name: ls.Name,
 			Generation: ls.Generation, Status: ls.Status})
 	}
-	if len(m.Statuses) > 0 {
-		n := m.Attached
-		st.AttachedListenerSets = &n
+	if len(statuses) > 0 {
+		st.AttachedListenerSets = &attached
 	}
 }

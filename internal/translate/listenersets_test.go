@@ -52,7 +52,34 @@ func cond(conds []metav1.Condition, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-func findStatus(t *testing.T, m ListenerSetMerge, ns, name string) ListenerSetStatus {
+// merged is a merge of ListenerSets and the statuses it gives.
+type merged struct {
+	Listeners []snapshot.MergedListener
+	Statuses  []ListenerSetStatus
+	Attached  int32
+}
+
+// mergeWith merges sets into the snapshot's Gateway as translation does, for a Gateway that
+// is accepted and programmed or not: the entries that join its listeners, and the statuses.
+func mergeWith(s *snapshot.Snapshot, sets []gwv1.ListenerSet, gatewayAccepted, programmed bool) merged {
+	s.ListenerSets = sets
+	t := &translator{s: s, gw: s.Gateway, cfg: &lbConfig{}}
+	if !gatewayAccepted {
+		t.rejected = &problem{invalidReason, "not accepted"}
+	}
+	t.mergeListenerSets()
+	var out merged
+	for _, l := range t.listeners {
+		out.Listeners = append(out.Listeners, snapshot.MergedListener{Namespace: l.ownerNamespace,
+			Name: strings.TrimPrefix(l.owner, l.ownerNamespace+"/"), Index: l.entry, Listener: l.spec})
+	}
+	if t.merge != nil {
+		out.Statuses, out.Attached = t.listenerSetStatuses(programmed)
+	}
+	return out
+}
+
+func findStatus(t *testing.T, m merged, ns, name string) ListenerSetStatus {
 	t.Helper()
 	for _, s := range m.Statuses {
 		if s.Namespace == ns && s.Name == name {
@@ -74,7 +101,7 @@ func TestListenerSetsMerge(t *testing.T) {
 		listenerSet("team", "a", 1, entry("db", 5432, gwv1.TCPProtocolType), entry("dns", 53, gwv1.UDPProtocolType), entry("dnstcp", 53, gwv1.TCPProtocolType)),
 		elsewhere,
 	}
-	m := MergeListenerSets(s, sets, true, true)
+	m := mergeWith(s, sets, true, true)
 	if len(m.Listeners) != 3 || m.Attached != 1 || len(m.Statuses) != 1 {
 		t.Fatalf("merged %d listeners, %d attached, %d statuses; want 3, 1, 1: %+v", len(m.Listeners), m.Attached, len(m.Statuses), m)
 	}
@@ -97,7 +124,7 @@ func TestListenerSetsMerge(t *testing.T) {
 		t.Errorf("first merged listener %+v", got)
 	}
 	// Programmed follows the Gateway.
-	m = MergeListenerSets(s, sets, true, false)
+	m = mergeWith(s, sets, true, false)
 	if c := cond(findStatus(t, m, "team", "a").Status.Conditions, "Programmed"); c.Status != metav1.ConditionFalse || c.Reason != "Pending" {
 		t.Errorf("Programmed before the load balancer = %+v, want False Pending", c)
 	}
@@ -117,7 +144,7 @@ func TestListenerSetsConflicts(t *testing.T) {
 		// Only a conflicting entry: not accepted at all.
 		listenerSet("team", "z", 9, entry("tcp80", 80, gwv1.TCPProtocolType)),
 	}
-	m := MergeListenerSets(s, sets, true, true)
+	m := mergeWith(s, sets, true, true)
 	// team/tie and z have no entry left: not attached.
 	if m.Attached != 3 {
 		t.Errorf("attached = %d, want 3", m.Attached)
@@ -187,7 +214,7 @@ func TestListenerSetsNotAllowed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := lsSnapshot(c.from, c.sel)
-			m := MergeListenerSets(s, []gwv1.ListenerSet{listenerSet(c.ns, "ls", 0, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
+			m := mergeWith(s, []gwv1.ListenerSet{listenerSet(c.ns, "ls", 0, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
 			st := findStatus(t, m, c.ns, "ls")
 			a := cond(st.Status.Conditions, "Accepted")
 			if c.allowed {
@@ -205,7 +232,7 @@ func TestListenerSetsNotAllowed(t *testing.T) {
 		})
 	}
 	s := lsSnapshot(gwv1.NamespacesFromAll, nil)
-	m := MergeListenerSets(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, entry("db", 5432, gwv1.TCPProtocolType))}, false, false)
+	m := mergeWith(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, entry("db", 5432, gwv1.TCPProtocolType))}, false, false)
 	if a := cond(findStatus(t, m, "team", "ls").Status.Conditions, "Accepted"); a.Status != metav1.ConditionFalse || a.Reason != "ParentNotAccepted" || len(m.Listeners) != 0 {
 		t.Errorf("rejected parent: Accepted = %+v, merged %d", a, len(m.Listeners))
 	}
@@ -218,7 +245,7 @@ func TestListenerSetsInvalidEntries(t *testing.T) {
 	https := entry("https", 443, gwv1.HTTPSProtocolType)
 	term := entry("tls", 8443, gwv1.TLSProtocolType)
 	term.TLS = &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "cert"}}}
-	m := MergeListenerSets(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, https, term, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
+	m := mergeWith(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, https, term, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
 	st := findStatus(t, m, "team", "ls")
 	// HTTPS on an NLB is refused; a terminating TLS entry with certificateRefs is accepted
 	// (its Secrets are resolved with the Gateway's listeners, see
@@ -236,7 +263,7 @@ func TestListenerSetsInvalidEntries(t *testing.T) {
 	s.Gateway.Spec.Listeners = []gwv1.Listener{{Name: "http", Port: 80, Protocol: gwv1.HTTPProtocolType}}
 	web := entry("web", 80, gwv1.HTTPProtocolType)
 	web.Hostname = ptr(gwv1.Hostname("shop.example.com"))
-	m = MergeListenerSets(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, web, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
+	m = mergeWith(s, []gwv1.ListenerSet{listenerSet("team", "ls", 0, web, entry("db", 5432, gwv1.TCPProtocolType))}, true, true)
 	st = findStatus(t, m, "team", "ls")
 	if a := cond(st.Status.Listeners[0].Conditions, "Accepted"); a.Status != metav1.ConditionTrue {
 		t.Errorf("HTTP entry with its own hostname on the Gateway's port: %+v", a)

@@ -113,6 +113,20 @@ func (t *translator) reportGateway() {
 	}
 	t.reportListenerSets(st)
 	t.set.Gateway = st
+	t.set.AwaitsCertificate = t.awaitsCertificate()
+}
+
+// awaitsCertificate says whether a listener, the Gateway's or a ListenerSet's, that names no
+// certificateRefs (so it takes its certificates from the LoadBalancerConfiguration or ACM)
+// has none it can use: one may be requested or imported in ACM at any time.
+func (t *translator) awaitsCertificate() bool {
+	for _, l := range t.listeners {
+		if l.unresolved != nil && l.unresolved.reason == string(gwv1.ListenerReasonInvalidCertificateRef) &&
+			(l.spec.TLS == nil || len(l.spec.TLS.CertificateRefs) == 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func listenerStatus(l *listenerState, gen int64) gwv1.ListenerStatus {

@@ -117,6 +117,8 @@ type translator struct {
 	// l7Candidates are the target groups of the ALB listeners built so far, before the
 	// load balancer's limits pick the rules that keep theirs (l7listeners.go).
 	l7Candidates []model.TargetGroup
+	// merge is how the ListenerSets join the Gateway's listeners (mergeListenerSets).
+	merge *snapshot.ListenerSetMerge
 	// listenerSets holds, for each ListenerSet (namespace/name) whose parentRef names the
 	// Gateway, whether it is accepted.
 	listenerSets map[string]bool
