@@ -21,8 +21,8 @@ import (
 // objects a Gateway uses rather than the size of the cluster: every cluster-wide Service,
 // EndpointSlice, Node and Namespace is cached, and their managedFields, last-applied
 // annotations, cluster IPs, selectors, topology and status would otherwise cost kilobytes each.
-// Services that no route names, and their EndpointSlices, are kept as stubs (stubs.go); the
-// fields below are those of the Services routes name.
+// Services that no route names, and their EndpointSlices, are not cached at all (narrow.go); the
+// fields below are those kept of the Services routes name.
 //
 // What is read (every field read in internal/ of a cached kind of core or discovery):
 //
@@ -63,13 +63,15 @@ var readAnnotations = map[string]bool{}
 const annotationsDigestKey = "gateway.k8s.aws/cached-annotations-digest"
 
 // CacheOptions are the manager cache options the controllers expect: the transforms above, and
-// stubs for the Services and EndpointSlices that no route names (stubs.go).
+// Service and EndpointSlice informers that hold only the objects of Services routes name
+// (narrow.go).
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripUnread,
+		NewInformer:      newNarrowInformer,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Service{}:            {Transform: cacheService},
-			&discoveryv1.EndpointSlice{}: {Transform: cacheEndpointSlice},
+			&corev1.Service{}:            {Transform: slimService},
+			&discoveryv1.EndpointSlice{}: {Transform: slimEndpointSlice},
 			&corev1.Node{}:               {Transform: slimNode},
 			&corev1.Namespace{}:          {Transform: slimNamespace},
 			&corev1.Pod{}:                {Transform: slimPod},

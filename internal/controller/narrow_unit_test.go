@@ -1,0 +1,306 @@
+package controller
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"sync/atomic"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+)
+
+// The set of named Services counts every route that names one, says which no route names any
+// more when a route changes or goes, and gives a Service named again after a gap a new
+// generation.
+func TestServiceRefsCountRoutes(t *testing.T) {
+	r := newServiceRefs()
+	if d := r.set("a", []string{"ns/x", "ns/y"}); d != nil {
+		t.Errorf("dropped %v on a first route", d)
+	}
+	r.set("b", []string{"ns/y"})
+	if !r.has("ns/x") || !r.has("ns/y") || r.has("ns/z") {
+		t.Fatalf("named: x %v, y %v, z %v; want x and y", r.has("ns/x"), r.has("ns/y"), r.has("ns/z"))
+	}
+	genY := r.gen("ns/y")
+	if d := r.set("a", []string{"ns/z"}); !reflect.DeepEqual(d, []string{"ns/x"}) {
+		t.Errorf("route a moved from x and y to z: dropped %v, want [ns/x] (b still names y)", d)
+	}
+	if r.gen("ns/y") != genY {
+		t.Errorf("y, named all along, changed generation %d → %d", genY, r.gen("ns/y"))
+	}
+	if d := r.set("b", nil); !reflect.DeepEqual(d, []string{"ns/y"}) || r.has("ns/y") || !r.has("ns/z") {
+		t.Errorf("route b deleted: dropped %v, y named %v, z named %v", d, r.has("ns/y"), r.has("ns/z"))
+	}
+	if len(r.byRoute) != 1 {
+		t.Errorf("routes remembered: %v, want only a", r.byRoute)
+	}
+	r.set("c", []string{"ns/y"})
+	if g := r.gen("ns/y"); g == 0 || g == genY {
+		t.Errorf("y named again after a gap: generation %d, want a new one (was %d)", g, genY)
+	}
+}
+
+// fakeLW is a list and watch of fixed objects and a watch the test feeds.
+type fakeLW struct {
+	list runtime.Object
+	w    *watch.FakeWatcher
+	opts metav1.ListOptions
+}
+
+func (f *fakeLW) ListWithContext(context.Context, metav1.ListOptions) (runtime.Object, error) {
+	return f.list.DeepCopyObject(), nil
+}
+
+func (f *fakeLW) WatchWithContext(_ context.Context, o metav1.ListOptions) (watch.Interface, error) {
+	f.opts = o
+	f.w = watch.NewFakeWithChanSize(16, false)
+	return f.w, nil
+}
+
+var _ toolscache.ListerWatcherWithContext = &fakeLW{}
+
+func svcObj(ns, name, rv string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: rv},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: []corev1.ServicePort{{Port: 80}}}}
+}
+
+func sliceObj(ns, name, svc string, addrs ...string) *discoveryv1.EndpointSlice {
+	return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+		Labels: map[string]string{discoveryv1.LabelServiceName: svc}}, AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: addrs}}}
+}
+
+func namesOf(t *testing.T, list runtime.Object) []string {
+	t.Helper()
+	var out []string
+	switch l := list.(type) {
+	case *corev1.ServiceList:
+		for _, s := range l.Items {
+			out = append(out, s.Name)
+		}
+	case *discoveryv1.EndpointSliceList:
+		for _, s := range l.Items {
+			out = append(out, s.Name)
+		}
+	default:
+		t.Fatalf("list %T", list)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A list passes the objects of named Services only (and slices of no Service), and the store
+// then answers alone for the Services named at that time.
+func TestNarrowingListsNamedServicesOnly(t *testing.T) {
+	refs := newServiceRefs()
+	refs.set("route", []string{"ns/web"})
+	lw := &fakeLW{list: &discoveryv1.EndpointSliceList{Items: []discoveryv1.EndpointSlice{
+		*sliceObj("ns", "web-1", "web", "192.0.2.1"), *sliceObj("ns", "web-2", "web", "192.0.2.2"),
+		*sliceObj("ns", "other-1", "other", "192.0.2.3"), *sliceObj("other-ns", "web-1", "web", "192.0.2.4"),
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "unlabelled"}},
+	}}}
+	n := newNarrowing(refs, sliceKeyOf, lw)
+	out, err := n.List(metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := namesOf(t, out), []string{"unlabelled", "web-1", "web-2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	if _, _, known, _, _ := n.read("ns/web"); !known {
+		t.Error("a Service named at the list is not answered by the store alone")
+	}
+	if _, _, known, _, _ := n.read("ns/other"); known {
+		t.Error("a Service named by nobody is said to be answered by the store")
+	}
+	refs.set("route", nil)
+	refs.set("route", []string{"ns/web"})
+	if _, _, known, _, _ := n.read("ns/web"); known {
+		t.Error("a Service unnamed and named again since the list is still answered by the store alone")
+	}
+}
+
+// A watch passes the events of named Services' objects, drops the others, turns the next event
+// of an object the store holds whose Service nobody names any more into its deletion, and a
+// streamed relist makes the store answer alone once its initial events end.
+func TestNarrowingWatchFollowsNamedServices(t *testing.T) {
+	refs := newServiceRefs()
+	refs.set("route", []string{"ns/a"})
+	lw := &fakeLW{list: &corev1.ServiceList{}}
+	n := newNarrowing(refs, serviceKeyOf, lw)
+	yes := true
+	w, err := n.Watch(metav1.ListOptions{SendInitialEvents: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	next := func() watch.Event {
+		t.Helper()
+		e, ok := <-w.ResultChan()
+		if !ok {
+			t.Fatal("watch closed")
+		}
+		return e
+	}
+	lw.w.Add(svcObj("ns", "b", "1"))
+	lw.w.Add(svcObj("ns", "a", "2"))
+	if e := next(); e.Type != watch.Added || e.Object.(*corev1.Service).Name != "a" {
+		t.Fatalf("first event passed %s %v, want a's addition (b is named by nobody)", e.Type, e.Object)
+	}
+	if _, _, known, _, _ := n.read("ns/a"); known {
+		t.Error("store said to answer alone before the initial events ended")
+	}
+	end := &corev1.Service{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "3",
+		Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true"}}}
+	lw.w.Action(watch.Bookmark, end)
+	if e := next(); e.Type != watch.Bookmark {
+		t.Fatalf("event %s, want the bookmark passed", e.Type)
+	}
+	if _, _, known, _, _ := n.read("ns/a"); !known {
+		t.Error("store not answering alone for a Service named through the whole relist")
+	}
+
+	refs.set("other-route", []string{"ns/b"})
+	lw.w.Modify(svcObj("ns", "b", "4"))
+	if e := next(); e.Type != watch.Modified || e.Object.(*corev1.Service).Name != "b" {
+		t.Fatalf("event %s %v, want b's change now that it is named", e.Type, e.Object)
+	}
+	refs.set("route", nil)
+	lw.w.Modify(svcObj("ns", "a", "5"))
+	if e := next(); e.Type != watch.Deleted || e.Object.(*corev1.Service).Name != "a" {
+		t.Fatalf("event %s %v, want a's change passed as its deletion (nobody names it)", e.Type, e.Object)
+	}
+	lw.w.Modify(svcObj("ns", "a", "6"))
+	lw.w.Delete(svcObj("ns", "b", "7"))
+	if e := next(); e.Type != watch.Deleted || e.Object.(*corev1.Service).Name != "b" {
+		t.Fatalf("event %s %v, want b's deletion (a's second change dropped)", e.Type, e.Object)
+	}
+	if n.passed["ns/a"] || n.passed["ns/b"] {
+		t.Errorf("store said to hold %v, want nothing", n.passed)
+	}
+}
+
+// countingAPI is an API server reader that counts reads and can run something in a read.
+func countingAPI(t *testing.T, during *func(), objs ...client.Object) (client.Reader, *atomic.Int32) {
+	var reads atomic.Int32
+	c := fake.NewClientBuilder().WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			reads.Add(1)
+			if *during != nil {
+				(*during)()
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			reads.Add(1)
+			if *during != nil {
+				(*during)()
+			}
+			return c.List(ctx, list, opts...)
+		},
+	}).Build()
+	return c, &reads
+}
+
+// A Service named after the store was filled is read from the API server once and remembered
+// until an event of its objects passes (the store has it from then on); a read during which
+// such an event passed is not remembered; a Service the store answers for costs no read.
+func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
+	ctx := context.Background()
+	refs := newServiceRefs()
+	refs.set("early", []string{"ns/early"})
+	var during func()
+	api, reads := countingAPI(t, &during, svcObj("ns", "late", ""), sliceObj("ns", "late-1", "late", "192.0.2.1"),
+		sliceObj("ns", "late-2", "late", "192.0.2.2"), svcObj("ns", "early", ""))
+	store := fake.NewClientBuilder().Build() // the cache: filled before "late" was named
+	svcs := newNarrowing(refs, serviceKeyOf, &fakeLW{list: &corev1.ServiceList{}})
+	slices := newNarrowing(refs, sliceKeyOf, &fakeLW{list: &discoveryv1.EndpointSliceList{}})
+	for _, n := range []*narrowing{svcs, slices} {
+		if _, err := n.List(metav1.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &narrowReader{Reader: store, api: api, services: svcs, slices: slices}
+	refs.set("late-route", []string{"ns/late"})
+
+	get := func(name string) error {
+		var s corev1.Service
+		err := r.Get(ctx, types.NamespacedName{Namespace: "ns", Name: name}, &s)
+		if err == nil && (s.Name != name || len(s.Spec.Ports) != 1 || s.ResourceVersion == "") {
+			t.Errorf("read %+v", s)
+		}
+		return err
+	}
+	if err := get("early"); !apierrors.IsNotFound(err) || reads.Load() != 0 {
+		t.Errorf("Service named before the list and absent from the store: %v after %d API reads, want NotFound and none", err, reads.Load())
+	}
+	for range 3 {
+		if err := get("late"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads.Load() != 1 {
+		t.Errorf("3 reads of a Service named after the list cost %d API reads, want 1", reads.Load())
+	}
+	// An event of it passes: what was read is forgotten (here the store does not get it, so
+	// the next read goes to the API server again).
+	svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "9")})
+	if err := get("late"); err != nil || reads.Load() != 2 {
+		t.Errorf("after an event: %v, %d API reads, want a second read", err, reads.Load())
+	}
+	// A read during which an event passes is not remembered.
+	svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "10")})
+	during = func() { svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "11")}) }
+	_ = get("late")
+	during = nil
+	_ = get("late")
+	if reads.Load() != 4 {
+		t.Errorf("after a read overtaken by an event: %d API reads, want 4 (the overtaken read not remembered)", reads.Load())
+	}
+
+	// Slices: read once, added to those the store holds.
+	list := func() []string {
+		var l discoveryv1.EndpointSliceList
+		if err := r.List(ctx, &l, client.InNamespace("ns"), client.MatchingLabels{discoveryv1.LabelServiceName: "late"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range l.Items {
+			if s.AddressType == "" || len(s.Endpoints) != 1 {
+				t.Errorf("slice read %+v", s)
+			}
+		}
+		return namesOf(t, &l)
+	}
+	reads.Store(0)
+	if got := list(); !reflect.DeepEqual(got, []string{"late-1", "late-2"}) {
+		t.Errorf("slices %v, want late-1 and late-2", got)
+	}
+	changed := sliceObj("ns", "late-2", "late", "192.0.2.9")
+	if err := store.Create(ctx, changed.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	slices.filter(watch.Event{Type: watch.Modified, Object: changed})
+	slices.filter(watch.Event{Type: watch.Deleted, Object: sliceObj("ns", "late-1", "late")})
+	if got := list(); !reflect.DeepEqual(got, []string{"late-2"}) || reads.Load() != 1 {
+		t.Errorf("after late-2 changed into the store and late-1 was deleted: %v after %d API reads, want [late-2] and 1", got, reads.Load())
+	}
+
+	// Named again after a gap: what was read then is not trusted.
+	refs.set("late-route", nil)
+	refs.set("late-route", []string{"ns/late"})
+	list()
+	if reads.Load() != 2 {
+		t.Errorf("slices of a Service named again: %d API reads, want a new read", reads.Load())
+	}
+}
