@@ -182,8 +182,10 @@ type narrowing struct {
 	// complete is the Services, with their generation then, named when the store was last
 	// filled: every event of their objects has passed since, so the store alone answers for them.
 	complete map[string]uint64
-	// pending is complete for a relist streamed as watch events, until its initial events end.
+	// pending is complete for a relist streamed as watch events, until its initial events end;
+	// listing is it for a list that comes in pages, until its last page.
 	pending map[string]uint64
+	listing map[string]uint64
 	// epoch counts the events passed and the relists; touched is the epoch of the last event
 	// passed of each Service's objects, relisted that of the last relist. A read from the API
 	// server is remembered only if neither is later than the epoch it started at.
@@ -219,7 +221,8 @@ func (n *narrowing) Watch(opts metav1.ListOptions) (watch.Interface, error) {
 	return n.WatchWithContext(context.Background(), opts)
 }
 
-// ListWithContext lists the objects of the Services named now; the store is replaced by them.
+// ListWithContext lists the objects of the Services named when the list started; the store is
+// replaced by them. A list may come in pages: the first starts the relist, the last completes it.
 func (n *narrowing) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 	out, err := n.lw.ListWithContext(ctx, opts)
 	if err != nil {
@@ -229,21 +232,29 @@ func (n *narrowing) ListWithContext(ctx context.Context, opts metav1.ListOptions
 	if err != nil {
 		return out, err
 	}
-	named := n.refs.snapshot()
+	list, err := meta.ListAccessor(out)
+	if err != nil {
+		return out, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.relist()
+	if opts.Continue == "" || n.listing == nil {
+		n.relist()
+		n.listing = n.refs.snapshot()
+	}
 	kept := items[:0]
 	for _, o := range items {
 		obj, svc, ok := n.keyOf(o)
-		if !ok || svc == "" || named[svc] != 0 {
+		if !ok || svc == "" || n.listing[svc] != 0 {
 			kept = append(kept, o)
 			if ok {
 				n.passed[obj] = true
 			}
 		}
 	}
-	n.complete = named
+	if list.GetContinue() == "" {
+		n.complete, n.listing = n.listing, nil
+	}
 	return out, meta.SetList(out, kept)
 }
 
@@ -258,7 +269,6 @@ func (n *narrowing) WatchWithContext(ctx context.Context, opts metav1.ListOption
 		named := n.refs.snapshot()
 		n.mu.Lock()
 		n.relist()
-		n.complete = map[string]uint64{}
 		n.pending = named
 		n.mu.Unlock()
 	}
@@ -275,7 +285,8 @@ func (n *narrowing) relist() {
 	n.touched = map[string]uint64{}
 	n.services = map[string]rememberedService{}
 	n.slices = map[string]rememberedSlices{}
-	n.pending = nil
+	n.complete = map[string]uint64{}
+	n.pending, n.listing = nil, nil
 }
 
 // filter passes the events of named Services' objects, turns an event of an object the store

@@ -304,3 +304,45 @@ func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
 		t.Errorf("slices of a Service named again: %d API reads, want a new read", reads.Load())
 	}
 }
+
+// pagedLW lists in two pages.
+type pagedLW struct{ fakeLW }
+
+func (p *pagedLW) ListWithContext(_ context.Context, o metav1.ListOptions) (runtime.Object, error) {
+	if o.Continue == "" {
+		return &discoveryv1.EndpointSliceList{ListMeta: metav1.ListMeta{Continue: "page-2"},
+			Items: []discoveryv1.EndpointSlice{*sliceObj("ns", "a-1", "a", "192.0.2.1"), *sliceObj("ns", "b-1", "b", "192.0.2.2")}}, nil
+	}
+	return &discoveryv1.EndpointSliceList{Items: []discoveryv1.EndpointSlice{*sliceObj("ns", "a-2", "a", "192.0.2.3")}}, nil
+}
+
+// A list in pages keeps what every page passes, and the store answers alone only once the last
+// page is in.
+func TestNarrowingListInPages(t *testing.T) {
+	refs := newServiceRefs()
+	refs.set("route", []string{"ns/a"})
+	n := newNarrowing(refs, sliceKeyOf, &pagedLW{})
+	first, err := n.ListWithContext(context.Background(), metav1.ListOptions{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := namesOf(t, first); !reflect.DeepEqual(got, []string{"a-1"}) {
+		t.Errorf("first page passed %v, want [a-1]", got)
+	}
+	if _, _, known, _, _ := n.read("ns/a"); known {
+		t.Error("store said to answer alone before the last page")
+	}
+	second, err := n.ListWithContext(context.Background(), metav1.ListOptions{Limit: 2, Continue: "page-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := namesOf(t, second); !reflect.DeepEqual(got, []string{"a-2"}) {
+		t.Errorf("second page passed %v, want [a-2]", got)
+	}
+	if _, _, known, _, _ := n.read("ns/a"); !known {
+		t.Error("store not answering alone after the last page")
+	}
+	if !n.passed["ns/a-1"] || !n.passed["ns/a-2"] || n.passed["ns/b-1"] {
+		t.Errorf("store said to hold %v, want a-1 and a-2", n.passed)
+	}
+}
