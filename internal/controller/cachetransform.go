@@ -11,8 +11,10 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/targets"
 )
@@ -67,7 +69,7 @@ const annotationsDigestKey = "gateway.k8s.aws/cached-annotations-digest"
 // (narrow.go).
 func CacheOptions() cache.Options {
 	return cache.Options{
-		DefaultTransform: stripUnread,
+		DefaultTransform: cacheTransform,
 		NewInformer:      newNarrowInformer,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Service{}:            {Transform: slimService},
@@ -77,6 +79,22 @@ func CacheOptions() cache.Options {
 			&corev1.Pod{}:                {Transform: slimPod},
 		},
 	}
+}
+
+// cacheTransform is stripUnread; of a route, it first records the Services it names
+// (narrow.go), before the informer hands the route to any handler, so that no event of a
+// Service is dropped after a reconcile read it for the route.
+func cacheTransform(obj any) (any, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok && isRouteObject(u) {
+		referencedServices.set(string(u.GetUID()), servicesOfRoute(u))
+	}
+	return stripUnread(obj)
+}
+
+// isRouteObject tells the Gateway API's route kinds.
+func isRouteObject(u *unstructured.Unstructured) bool {
+	gvk := u.GroupVersionKind()
+	return gvk.Group == gwv1.GroupName && strings.HasSuffix(gvk.Kind, "Route")
 }
 
 // stripUnread drops the managedFields of any object and replaces the annotations nobody reads

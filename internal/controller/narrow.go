@@ -99,7 +99,9 @@ func (r *serviceRefs) set(route string, keys []string) (dropped []string) {
 	return dropped
 }
 
-// routeRefsHandler keeps refs equal to the Services the routes of one informer name.
+// routeRefsHandler keeps refs equal to the Services the routes of one informer name. The cache
+// transform names a route's Services first (cacheTransform); the handler sees deletions,
+// tombstones included, and tells what no route names any more.
 func routeRefsHandler(refs *serviceRefs, forget func([]string)) toolscache.ResourceEventHandler {
 	update := func(obj any, deleted bool) {
 		if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
@@ -171,14 +173,21 @@ func sliceKeyOf(o runtime.Object) (string, string, bool) {
 
 // narrowing is the list and watch of one informer (Services or EndpointSlices) filtered to the
 // objects of named Services, and what was read past it.
+//
+// The informer's store lags behind the filter: a list or an event changes it only once the
+// informer has processed it. What the filter passed is held; a reader that finds a held object
+// missing from the store reads the API server instead, and does not remember what it read.
 type narrowing struct {
 	lw    toolscache.ListerWatcherWithContext
 	refs  *serviceRefs
 	keyOf func(runtime.Object) (obj, svc string, ok bool)
+	slim  func(runtime.Object) runtime.Object
 
 	mu sync.Mutex
-	// passed is the objects the informer's store holds (by "namespace/name").
-	passed map[string]bool
+	// held is the objects ("namespace/name") the filter passed to the store, with the key of
+	// their Service; heldBy the same by Service.
+	held   map[string]string
+	heldBy map[string]map[string]bool
 	// complete is the Services, with their generation then, named when the store was last
 	// filled: every event of their objects has passed since, so the store alone answers for them.
 	complete map[string]uint64
@@ -192,25 +201,34 @@ type narrowing struct {
 	epoch    uint64
 	touched  map[string]uint64
 	relisted uint64
-	// What was read past the store, by Service: the Service (nil: it does not exist) or its
-	// slices by name, with the Service's generation at the read.
-	services map[string]rememberedService
-	slices   map[string]rememberedSlices
+	// memos is what was read past the store, by Service: the objects that have had no event
+	// since (an event puts the object in the store), with the Service's generation at the read.
+	memos map[string]*memo
+	// prune is the number of memos past which those of Services nobody names are dropped.
+	prune int
 }
 
-type rememberedService struct {
-	gen uint64
-	svc *corev1.Service
-}
-
-type rememberedSlices struct {
-	gen   uint64
-	items map[string]*discoveryv1.EndpointSlice
+type memo struct {
+	gen  uint64
+	objs map[string]runtime.Object
 }
 
 func newNarrowing(refs *serviceRefs, keyOf func(runtime.Object) (string, string, bool), lw toolscache.ListerWatcherWithContext) *narrowing {
-	return &narrowing{lw: lw, refs: refs, keyOf: keyOf, passed: map[string]bool{}, complete: map[string]uint64{},
-		touched: map[string]uint64{}, services: map[string]rememberedService{}, slices: map[string]rememberedSlices{}}
+	n := &narrowing{lw: lw, refs: refs, keyOf: keyOf, slim: slimObject}
+	n.relist()
+	return n
+}
+
+// slimObject trims a Service or an EndpointSlice as the cache does.
+func slimObject(o runtime.Object) runtime.Object {
+	var out any = o
+	switch o.(type) {
+	case *corev1.Service:
+		out, _ = slimService(o)
+	case *discoveryv1.EndpointSlice:
+		out, _ = slimEndpointSlice(o)
+	}
+	return out.(runtime.Object)
 }
 
 func (n *narrowing) List(opts metav1.ListOptions) (runtime.Object, error) {
@@ -248,7 +266,7 @@ func (n *narrowing) ListWithContext(ctx context.Context, opts metav1.ListOptions
 		if !ok || svc == "" || n.listing[svc] != 0 {
 			kept = append(kept, o)
 			if ok {
-				n.passed[obj] = true
+				n.hold(obj, svc)
 			}
 		}
 	}
@@ -272,7 +290,7 @@ func (n *narrowing) WatchWithContext(ctx context.Context, opts metav1.ListOption
 		n.pending = named
 		n.mu.Unlock()
 	}
-	nw := &narrowWatch{in: w, out: make(chan watch.Event), stop: make(chan struct{}), filter: n.filter}
+	nw := &narrowWatch{in: w, out: make(chan watch.Event), stop: make(chan struct{}), n: n}
 	go nw.loop()
 	return nw, nil
 }
@@ -281,54 +299,84 @@ func (n *narrowing) WatchWithContext(ctx context.Context, opts metav1.ListOption
 func (n *narrowing) relist() {
 	n.epoch++
 	n.relisted = n.epoch
-	n.passed = map[string]bool{}
+	n.held = map[string]string{}
+	n.heldBy = map[string]map[string]bool{}
 	n.touched = map[string]uint64{}
-	n.services = map[string]rememberedService{}
-	n.slices = map[string]rememberedSlices{}
+	n.memos = map[string]*memo{}
 	n.complete = map[string]uint64{}
 	n.pending, n.listing = nil, nil
+	n.prune = 64
+}
+
+// hold and release keep held and heldBy. Callers hold mu.
+func (n *narrowing) hold(obj, svc string) {
+	if prev, ok := n.held[obj]; ok && prev != svc {
+		n.release(obj)
+	}
+	n.held[obj] = svc
+	if n.heldBy[svc] == nil {
+		n.heldBy[svc] = map[string]bool{}
+	}
+	n.heldBy[svc][obj] = true
+}
+
+func (n *narrowing) release(obj string) {
+	svc, ok := n.held[obj]
+	if !ok {
+		return
+	}
+	delete(n.held, obj)
+	if delete(n.heldBy[svc], obj); len(n.heldBy[svc]) == 0 {
+		delete(n.heldBy, svc)
+	}
 }
 
 // filter passes the events of named Services' objects, turns an event of an object the store
-// holds whose Service nobody names any more into its deletion, and drops the others.
-func (n *narrowing) filter(e watch.Event) (watch.Event, bool) {
+// holds whose Service nobody names any more into its deletion, and drops the others and
+// whatever a stopped watch still had.
+func (n *narrowing) filter(w *narrowWatch, e watch.Event) (watch.Event, bool) {
+	var obj, svc string
+	ok := false
+	if e.Type != watch.Bookmark && e.Type != watch.Error {
+		obj, svc, ok = n.keyOf(e.Object)
+	}
+	named := !ok || svc == "" || n.refs.has(svc)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if w.stopped {
+		return e, false
+	}
 	switch e.Type {
 	case watch.Bookmark:
-		if m, err := meta.Accessor(e.Object); err == nil && m.GetAnnotations()[metav1.InitialEventsAnnotationKey] == "true" {
-			n.mu.Lock()
-			if n.pending != nil {
-				n.complete, n.pending = n.pending, nil
-			}
-			n.mu.Unlock()
+		if m, err := meta.Accessor(e.Object); err == nil && m.GetAnnotations()[metav1.InitialEventsAnnotationKey] == "true" && n.pending != nil {
+			n.complete, n.pending = n.pending, nil
 		}
 		return e, true
 	case watch.Error:
 		return e, true
 	}
-	obj, svc, ok := n.keyOf(e.Object)
 	if !ok {
 		return e, true
 	}
-	named := svc == "" || n.refs.has(svc)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if !named && !n.passed[obj] {
+	prev, held := n.held[obj]
+	if !named && !held {
 		return e, false
 	}
 	if !named {
 		e = watch.Event{Type: watch.Deleted, Object: e.Object}
 	}
 	if e.Type == watch.Deleted {
-		delete(n.passed, obj)
+		n.release(obj)
 	} else {
-		n.passed[obj] = true
+		n.hold(obj, svc)
 	}
-	// From now on the store answers for this object.
+	// From now on the store answers for this object, once it has processed the event.
 	n.epoch++
-	n.touched[svc] = n.epoch
-	delete(n.services, svc)
-	if r, ok := n.slices[svc]; ok {
-		delete(r.items, obj)
+	for _, s := range []string{svc, prev} {
+		n.touched[s] = n.epoch
+		if m := n.memos[s]; m != nil {
+			delete(m.objs, obj)
+		}
 	}
 	return e, true
 }
@@ -338,67 +386,97 @@ func (n *narrowing) forget(keys []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, k := range keys {
-		delete(n.services, k)
-		delete(n.slices, k)
-		delete(n.touched, k)
+		if n.refs.gen(k) == 0 {
+			delete(n.memos, k)
+		}
 	}
 }
 
-// read says what the store and the reads past it know of a named Service: known is true when
-// the store alone answers (complete), or when rs or rl holds what was read (remembered). When
-// nothing is known, token and gen are what a read from the API server must give remember.
-func (n *narrowing) read(svc string) (rs rememberedService, rl rememberedSlices, known bool, token, gen uint64) {
-	gen = n.refs.gen(svc)
+// answer is what the store and the reads past it know of a named Service's objects.
+type answer struct {
+	// known: the store (with memo) answers; else the API server must be read, at token and gen.
+	known bool
+	// memo is the objects read past the store that have had no event since, to add to its.
+	memo []runtime.Object
+	// remember says whether a read from the API server may be remembered.
+	remember   bool
+	token, gen uint64
+}
+
+// read says what is known of a named Service's objects; inStore tells the objects the store
+// holds of it.
+func (n *narrowing) read(svc string, inStore func(obj string) bool) answer {
+	gen := n.refs.gen(svc)
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	for obj := range n.heldBy[svc] {
+		if !inStore(obj) {
+			// The store has not processed what the filter passed.
+			return answer{token: n.epoch, gen: gen}
+		}
+	}
 	if gen != 0 && n.complete[svc] == gen {
-		return rs, rl, true, 0, gen
+		return answer{known: true}
 	}
-	if r, ok := n.services[svc]; ok && r.gen == gen && gen != 0 {
-		return r, rl, true, 0, gen
+	if m := n.memos[svc]; m != nil && m.gen == gen && gen != 0 {
+		a := answer{known: true}
+		for obj, o := range m.objs {
+			if !inStore(obj) {
+				a.memo = append(a.memo, o)
+			}
+		}
+		return a
 	}
-	if r, ok := n.slices[svc]; ok && r.gen == gen && gen != 0 {
-		return rs, r, true, 0, gen
-	}
-	return rs, rl, false, n.epoch, gen
+	return answer{remember: true, token: n.epoch, gen: gen}
 }
 
-// fresh reports whether a read of the Service's objects that started at token may be
-// remembered: the Service is named as it was then, and no event of its objects passed since.
-// Callers hold mu.
-func (n *narrowing) fresh(svc string, token, gen uint64) bool {
-	return gen != 0 && n.refs.gen(svc) == gen && n.relisted <= token && n.touched[svc] <= token
-}
-
-func (n *narrowing) rememberService(svc string, s *corev1.Service, token, gen uint64) {
+// remember keeps what a read from the API server that started at a.token found of the
+// Service's objects, unless the Service was named anew or an event of its objects passed since.
+func (n *narrowing) remember(svc string, a answer, objs []runtime.Object) {
+	if !a.remember {
+		return
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.fresh(svc, token, gen) {
-		n.services[svc] = rememberedService{gen: gen, svc: s}
+	if a.gen == 0 || n.refs.gen(svc) != a.gen || n.relisted > a.token || n.touched[svc] > a.token {
+		return
+	}
+	m := &memo{gen: a.gen, objs: make(map[string]runtime.Object, len(objs))}
+	for _, o := range objs {
+		if obj, _, ok := n.keyOf(o); ok {
+			m.objs[obj] = o
+		}
+	}
+	n.memos[svc] = m
+	if len(n.memos) > n.prune {
+		for k, m := range n.memos {
+			if n.refs.gen(k) != m.gen {
+				delete(n.memos, k)
+			}
+		}
+		n.prune = 2*len(n.memos) + 64
 	}
 }
 
-func (n *narrowing) rememberSlices(svc string, items map[string]*discoveryv1.EndpointSlice, token, gen uint64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.fresh(svc, token, gen) {
-		n.slices[svc] = rememberedSlices{gen: gen, items: items}
-	}
-}
-
-// narrowWatch is a watch whose events pass through a filter.
+// narrowWatch is a watch whose events pass through a narrowing's filter.
 type narrowWatch struct {
-	in     watch.Interface
-	out    chan watch.Event
-	stop   chan struct{}
-	once   sync.Once
-	filter func(watch.Event) (watch.Event, bool)
+	in   watch.Interface
+	out  chan watch.Event
+	stop chan struct{}
+	once sync.Once
+	n    *narrowing
+	// stopped (under n.mu) drops what the watch still delivers after Stop: the informer may
+	// have started a relist since.
+	stopped bool
 }
 
 func (w *narrowWatch) ResultChan() <-chan watch.Event { return w.out }
 
 func (w *narrowWatch) Stop() {
 	w.once.Do(func() {
+		w.n.mu.Lock()
+		w.stopped = true
+		w.n.mu.Unlock()
 		close(w.stop)
 		w.in.Stop()
 	})
@@ -407,7 +485,7 @@ func (w *narrowWatch) Stop() {
 func (w *narrowWatch) loop() {
 	defer close(w.out)
 	for e := range w.in.ResultChan() {
-		e, keep := w.filter(e)
+		e, keep := w.n.filter(w, e)
 		if !keep {
 			continue
 		}
@@ -463,24 +541,23 @@ func (r *narrowReader) Get(ctx context.Context, key client.ObjectKey, obj client
 		return err
 	}
 	svc := key.Namespace + "/" + key.Name
-	rs, _, known, token, gen := r.services.read(svc)
-	if known {
-		if rs.svc == nil {
+	a := r.services.read(svc, func(string) bool { return false })
+	if a.known {
+		if len(a.memo) == 0 {
 			return err
 		}
-		rs.svc.DeepCopyInto(out)
+		a.memo[0].(*corev1.Service).DeepCopyInto(out)
 		return nil
 	}
 	var read corev1.Service
 	if rerr := r.api.Get(ctx, key, &read); rerr != nil {
 		if apierrors.IsNotFound(rerr) {
-			r.services.rememberService(svc, nil, token, gen)
+			r.services.remember(svc, a, nil)
 		}
 		return rerr
 	}
-	slim, _ := slimService(&read)
-	s := slim.(*corev1.Service)
-	r.services.rememberService(svc, s, token, gen)
+	s := slimObject(&read).(*corev1.Service)
+	r.services.remember(svc, a, []runtime.Object{s})
 	s.DeepCopyInto(out)
 	return nil
 }
@@ -504,34 +581,28 @@ func (r *narrowReader) List(ctx context.Context, list client.ObjectList, opts ..
 		return nil
 	}
 	svc := lo.Namespace + "/" + name
-	_, rl, known, token, gen := r.slices.read(svc)
-	items := rl.items
-	if !known {
-		var read discoveryv1.EndpointSliceList
-		if err := r.api.List(ctx, &read, opts...); err != nil {
-			return err
-		}
-		items = make(map[string]*discoveryv1.EndpointSlice, len(read.Items))
-		for i := range read.Items {
-			slim, _ := slimEndpointSlice(&read.Items[i])
-			s := slim.(*discoveryv1.EndpointSlice)
-			items[s.Namespace+"/"+s.Name] = s
-		}
-		r.slices.rememberSlices(svc, items, token, gen)
+	inStore := make(map[string]bool, len(sl.Items))
+	for _, s := range sl.Items {
+		inStore[s.Namespace+"/"+s.Name] = true
 	}
-	if len(items) == 0 {
+	a := r.slices.read(svc, func(obj string) bool { return inStore[obj] })
+	if a.known {
+		for _, o := range a.memo {
+			sl.Items = append(sl.Items, *o.(*discoveryv1.EndpointSlice).DeepCopy())
+		}
 		return nil
 	}
-	inCache := make(map[string]bool, len(sl.Items))
-	for _, s := range sl.Items {
-		inCache[s.Namespace+"/"+s.Name] = true
+	var read discoveryv1.EndpointSliceList
+	if err := r.api.List(ctx, &read, opts...); err != nil {
+		return err
 	}
-	r.slices.mu.Lock()
-	defer r.slices.mu.Unlock()
-	for k, s := range items {
-		if !inCache[k] {
-			sl.Items = append(sl.Items, *s.DeepCopy())
-		}
+	objs := make([]runtime.Object, 0, len(read.Items))
+	sl.Items = sl.Items[:0]
+	for i := range read.Items {
+		s := slimObject(&read.Items[i]).(*discoveryv1.EndpointSlice)
+		objs = append(objs, s)
+		sl.Items = append(sl.Items, *s.DeepCopy())
 	}
+	r.slices.remember(svc, a, objs)
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
@@ -70,6 +71,9 @@ func (f *fakeLW) WatchWithContext(_ context.Context, o metav1.ListOptions) (watc
 
 var _ toolscache.ListerWatcherWithContext = &fakeLW{}
 
+// inAll says the store holds every object the filter passed.
+func inAll(string) bool { return true }
+
 func svcObj(ns, name, rv string) *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: rv},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: []corev1.ServicePort{{Port: 80}}}}
@@ -118,15 +122,15 @@ func TestNarrowingListsNamedServicesOnly(t *testing.T) {
 	if got, want := namesOf(t, out), []string{"unlabelled", "web-1", "web-2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
 	}
-	if _, _, known, _, _ := n.read("ns/web"); !known {
+	if known := n.read("ns/web", inAll).known; !known {
 		t.Error("a Service named at the list is not answered by the store alone")
 	}
-	if _, _, known, _, _ := n.read("ns/other"); known {
+	if known := n.read("ns/other", inAll).known; known {
 		t.Error("a Service named by nobody is said to be answered by the store")
 	}
 	refs.set("route", nil)
 	refs.set("route", []string{"ns/web"})
-	if _, _, known, _, _ := n.read("ns/web"); known {
+	if known := n.read("ns/web", inAll).known; known {
 		t.Error("a Service unnamed and named again since the list is still answered by the store alone")
 	}
 }
@@ -158,7 +162,7 @@ func TestNarrowingWatchFollowsNamedServices(t *testing.T) {
 	if e := next(); e.Type != watch.Added || e.Object.(*corev1.Service).Name != "a" {
 		t.Fatalf("first event passed %s %v, want a's addition (b is named by nobody)", e.Type, e.Object)
 	}
-	if _, _, known, _, _ := n.read("ns/a"); known {
+	if known := n.read("ns/a", inAll).known; known {
 		t.Error("store said to answer alone before the initial events ended")
 	}
 	end := &corev1.Service{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "3",
@@ -167,7 +171,7 @@ func TestNarrowingWatchFollowsNamedServices(t *testing.T) {
 	if e := next(); e.Type != watch.Bookmark {
 		t.Fatalf("event %s, want the bookmark passed", e.Type)
 	}
-	if _, _, known, _, _ := n.read("ns/a"); !known {
+	if known := n.read("ns/a", inAll).known; !known {
 		t.Error("store not answering alone for a Service named through the whole relist")
 	}
 
@@ -186,44 +190,48 @@ func TestNarrowingWatchFollowsNamedServices(t *testing.T) {
 	if e := next(); e.Type != watch.Deleted || e.Object.(*corev1.Service).Name != "b" {
 		t.Fatalf("event %s %v, want b's deletion (a's second change dropped)", e.Type, e.Object)
 	}
-	if n.passed["ns/a"] || n.passed["ns/b"] {
-		t.Errorf("store said to hold %v, want nothing", n.passed)
+	if n.held["ns/a"] != "" || n.held["ns/b"] != "" {
+		t.Errorf("store said to hold %v, want nothing", n.held)
 	}
 }
 
-// countingAPI is an API server reader that counts reads and can run something in a read.
-func countingAPI(t *testing.T, during *func(), objs ...client.Object) (client.Reader, *atomic.Int32) {
+// countingAPI is an API server that counts reads and can run something after a read, before
+// its answer arrives.
+func countingAPI(during *func(), objs ...client.Object) (client.Client, *atomic.Int32) {
 	var reads atomic.Int32
 	c := fake.NewClientBuilder().WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			reads.Add(1)
+			err := c.Get(ctx, key, obj, opts...)
 			if *during != nil {
 				(*during)()
 			}
-			return c.Get(ctx, key, obj, opts...)
+			return err
 		},
 		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
 			reads.Add(1)
+			err := c.List(ctx, list, opts...)
 			if *during != nil {
 				(*during)()
 			}
-			return c.List(ctx, list, opts...)
+			return err
 		},
 	}).Build()
 	return c, &reads
 }
 
 // A Service named after the store was filled is read from the API server once and remembered
-// until an event of its objects passes (the store has it from then on); a read during which
-// such an event passed is not remembered; a Service the store answers for costs no read.
+// until an event of its objects passes; while the store has not processed an event the filter
+// passed, the API server is read and nothing remembered; a read during which an event passed is
+// not remembered; a Service the store answers for costs no read.
 func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
 	ctx := context.Background()
 	refs := newServiceRefs()
 	refs.set("early", []string{"ns/early"})
 	var during func()
-	api, reads := countingAPI(t, &during, svcObj("ns", "late", ""), sliceObj("ns", "late-1", "late", "192.0.2.1"),
-		sliceObj("ns", "late-2", "late", "192.0.2.2"), svcObj("ns", "early", ""))
-	store := fake.NewClientBuilder().Build() // the cache: filled before "late" was named
+	api, reads := countingAPI(&during, svcObj("ns", "late", ""), svcObj("ns", "late2", ""),
+		sliceObj("ns", "late-1", "late", "192.0.2.1"), sliceObj("ns", "late-2", "late", "192.0.2.2"), svcObj("ns", "early", ""))
+	store := fake.NewClientBuilder().Build() // the informers' store: filled before "late" was named
 	svcs := newNarrowing(refs, serviceKeyOf, &fakeLW{list: &corev1.ServiceList{}})
 	slices := newNarrowing(refs, sliceKeyOf, &fakeLW{list: &discoveryv1.EndpointSliceList{}})
 	for _, n := range []*narrowing{svcs, slices} {
@@ -231,8 +239,9 @@ func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	svcWatch, sliceWatch := &narrowWatch{n: svcs}, &narrowWatch{n: slices}
 	r := &narrowReader{Reader: store, api: api, services: svcs, slices: slices}
-	refs.set("late-route", []string{"ns/late"})
+	refs.set("late-route", []string{"ns/late", "ns/late2"})
 
 	get := func(name string) error {
 		var s corev1.Service
@@ -253,20 +262,41 @@ func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
 	if reads.Load() != 1 {
 		t.Errorf("3 reads of a Service named after the list cost %d API reads, want 1", reads.Load())
 	}
-	// An event of it passes: what was read is forgotten (here the store does not get it, so
-	// the next read goes to the API server again).
-	svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "9")})
-	if err := get("late"); err != nil || reads.Load() != 2 {
-		t.Errorf("after an event: %v, %d API reads, want a second read", err, reads.Load())
+	// An event of it passes; until the store has processed it, the API server answers.
+	changed := svcObj("ns", "late", "")
+	changed.Spec.Ports[0].Port = 81
+	svcWatch.n.filter(svcWatch, watch.Event{Type: watch.Modified, Object: changed})
+	for range 2 {
+		if err := get("late"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// A read during which an event passes is not remembered.
-	svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "10")})
-	during = func() { svcs.filter(watch.Event{Type: watch.Modified, Object: svcObj("ns", "late", "11")}) }
-	_ = get("late")
-	during = nil
-	_ = get("late")
-	if reads.Load() != 4 {
-		t.Errorf("after a read overtaken by an event: %d API reads, want 4 (the overtaken read not remembered)", reads.Load())
+	if reads.Load() != 3 {
+		t.Errorf("reads while the store lags an event: %d API reads in all, want 3 (none remembered)", reads.Load())
+	}
+	if err := store.Create(ctx, changed.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	if err := get("late"); err != nil || reads.Load() != 3 {
+		t.Errorf("once the store has it: %v, %d API reads in all, want 3", err, reads.Load())
+	}
+
+	// A read overtaken by an event is not remembered: late2 is deleted after the API server
+	// answered a read of it and before the answer arrived; what the read found must not come
+	// back.
+	gone := svcObj("ns", "late2", "")
+	during = func() {
+		during = nil
+		if err := api.Delete(ctx, gone.DeepCopy()); err != nil {
+			t.Error(err)
+		}
+		svcs.filter(svcWatch, watch.Event{Type: watch.Deleted, Object: gone})
+	}
+	if err := get("late2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := get("late2"); !apierrors.IsNotFound(err) {
+		t.Errorf("a deleted Service read as %v, want NotFound (a read overtaken by its deletion remembered)", err)
 	}
 
 	// Slices: read once, added to those the store holds.
@@ -283,25 +313,43 @@ func TestNarrowReaderReadsPastTheStoreOnce(t *testing.T) {
 		return namesOf(t, &l)
 	}
 	reads.Store(0)
-	if got := list(); !reflect.DeepEqual(got, []string{"late-1", "late-2"}) {
-		t.Errorf("slices %v, want late-1 and late-2", got)
+	for range 2 {
+		if got := list(); !reflect.DeepEqual(got, []string{"late-1", "late-2"}) {
+			t.Errorf("slices %v, want late-1 and late-2", got)
+		}
 	}
-	changed := sliceObj("ns", "late-2", "late", "192.0.2.9")
-	if err := store.Create(ctx, changed.DeepCopy()); err != nil {
+	if reads.Load() != 1 {
+		t.Errorf("2 lists of the slices of a Service named after the list: %d API reads, want 1", reads.Load())
+	}
+	moved := sliceObj("ns", "late-2", "late", "192.0.2.9")
+	slices.filter(sliceWatch, watch.Event{Type: watch.Modified, Object: moved})
+	if got := list(); !reflect.DeepEqual(got, []string{"late-1", "late-2"}) || reads.Load() != 2 {
+		t.Errorf("while the store lags late-2's change: %v after %d API reads, want both slices and a read", got, reads.Load())
+	}
+	if err := store.Create(ctx, moved.DeepCopy()); err != nil {
 		t.Fatal(err)
 	}
-	slices.filter(watch.Event{Type: watch.Modified, Object: changed})
-	slices.filter(watch.Event{Type: watch.Deleted, Object: sliceObj("ns", "late-1", "late")})
-	if got := list(); !reflect.DeepEqual(got, []string{"late-2"}) || reads.Load() != 1 {
-		t.Errorf("after late-2 changed into the store and late-1 was deleted: %v after %d API reads, want [late-2] and 1", got, reads.Load())
+	removed := sliceObj("ns", "late-1", "late")
+	slices.filter(sliceWatch, watch.Event{Type: watch.Deleted, Object: removed})
+	if err := api.Delete(ctx, removed.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !reflect.DeepEqual(got, []string{"late-2"}) || reads.Load() != 2 {
+		t.Errorf("after late-2 changed into the store and late-1 was deleted: %v after %d API reads, want [late-2] and 2", got, reads.Load())
 	}
 
 	// Named again after a gap: what was read then is not trusted.
 	refs.set("late-route", nil)
 	refs.set("late-route", []string{"ns/late"})
 	list()
-	if reads.Load() != 2 {
+	if reads.Load() != 3 {
 		t.Errorf("slices of a Service named again: %d API reads, want a new read", reads.Load())
+	}
+
+	// A stopped watch's late events change nothing.
+	svcWatch.stopped = true
+	if _, keep := svcs.filter(svcWatch, watch.Event{Type: watch.Added, Object: svcObj("ns", "late", "")}); keep {
+		t.Error("an event of a stopped watch passed")
 	}
 }
 
@@ -329,7 +377,7 @@ func TestNarrowingListInPages(t *testing.T) {
 	if got := namesOf(t, first); !reflect.DeepEqual(got, []string{"a-1"}) {
 		t.Errorf("first page passed %v, want [a-1]", got)
 	}
-	if _, _, known, _, _ := n.read("ns/a"); known {
+	if known := n.read("ns/a", inAll).known; known {
 		t.Error("store said to answer alone before the last page")
 	}
 	second, err := n.ListWithContext(context.Background(), metav1.ListOptions{Limit: 2, Continue: "page-2"})
@@ -339,10 +387,37 @@ func TestNarrowingListInPages(t *testing.T) {
 	if got := namesOf(t, second); !reflect.DeepEqual(got, []string{"a-2"}) {
 		t.Errorf("second page passed %v, want [a-2]", got)
 	}
-	if _, _, known, _, _ := n.read("ns/a"); !known {
+	if known := n.read("ns/a", inAll).known; !known {
 		t.Error("store not answering alone after the last page")
 	}
-	if !n.passed["ns/a-1"] || !n.passed["ns/a-2"] || n.passed["ns/b-1"] {
-		t.Errorf("store said to hold %v, want a-1 and a-2", n.passed)
+	if n.held["ns/a-1"] == "" || n.held["ns/a-2"] == "" || n.held["ns/b-1"] != "" {
+		t.Errorf("store said to hold %v, want a-1 and a-2", n.held)
+	}
+}
+
+// The cache transform names a route's Services before any handler sees the route.
+func TestCacheTransformNamesRouteServices(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "r", "namespace": "transform-ns", "uid": "transform-route-uid"},
+		"spec": map[string]any{"rules": []any{map[string]any{"backendRefs": []any{
+			map[string]any{"name": "web", "port": int64(80)},
+			map[string]any{"name": "api", "namespace": "other-ns", "port": int64(80)},
+		}}}},
+	}}
+	defer referencedServices.set("transform-route-uid", nil)
+	if _, err := cacheTransform(u); err != nil {
+		t.Fatal(err)
+	}
+	if !referencedServices.has("transform-ns/web") || !referencedServices.has("other-ns/api") {
+		t.Errorf("after the transform: web named %v, api named %v; want both", referencedServices.has("transform-ns/web"), referencedServices.has("other-ns/api"))
+	}
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "c", "namespace": "transform-ns", "uid": "transform-cm-uid"}}}
+	if _, err := cacheTransform(cm); err != nil {
+		t.Fatal(err)
+	}
+	if len(referencedServices.byRoute["transform-cm-uid"]) != 0 {
+		t.Error("a ConfigMap recorded as a route")
 	}
 }
