@@ -24,26 +24,30 @@ import (
 // BenchmarkCacheMemory creates.
 const cacheMemoryServices = 2000
 
-// BenchmarkCacheMemory measures what the controller's cache holds per Service or EndpointSlice
-// that no Gateway uses: on an API server of its own, it starts the controller (both gates), waits
-// for its caches to sync, then creates cacheMemoryServices Services and as many EndpointSlices
-// (headless) by server-side apply (so each carries the managedFields a real one does) and waits until the
-// cache holds them all. It reports the Go heap in use after GC that they added, per object and
-// in all, with the controller's cache transforms (transforms) and with whole objects cached
-// (whole), the cache before them.
+// BenchmarkCacheMemory measures what the controller's cache holds per Service or EndpointSlice:
+// on an API server of its own, it starts the controller (both gates), waits for its caches to
+// sync, then creates cacheMemoryServices Services and as many EndpointSlices (headless) by
+// server-side apply (so each carries the managedFields a real one does) and waits until the
+// cache has seen them all. It reports the Go heap in use after GC that they added, per object
+// and in all: with the controller's cache options and every Service named by a route (named:
+// what the trimming keeps of an object in use), with the controller's cache options and no
+// Service named (unnamed: the cache holds none of them), and with whole objects cached (whole),
+// the cache before both.
 //
 // Run it with make bench PKGS=./internal/controller/ BENCHTIME=1x.
 func BenchmarkCacheMemory(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		options func() cache.Options
+		named   bool
 	}{
-		{"transforms", controller.CacheOptions},
-		{"whole", func() cache.Options { return cache.Options{} }},
+		{"named", controller.CacheOptions, true},
+		{"unnamed", controller.CacheOptions, false},
+		{"whole", func() cache.Options { return cache.Options{} }, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				inUse, live := runCacheMemory(b, c.options())
+				inUse, live := runCacheMemory(b, c.options(), c.named)
 				b.ReportMetric(inUse/(2*cacheMemoryServices), "heap-B/object")
 				b.ReportMetric(live/(2*cacheMemoryServices), "live-B/object")
 				b.ReportMetric(inUse/(1<<20), "heap-MiB")
@@ -53,8 +57,10 @@ func BenchmarkCacheMemory(b *testing.B) {
 }
 
 // runCacheMemory returns how much the Services and EndpointSlices added to the heap in use
-// (spans holding objects) and to the live heap (bytes of reachable objects), after GC.
-func runCacheMemory(b *testing.B, options cache.Options) (inUse, live float64) {
+// (spans holding objects) and to the live heap (bytes of reachable objects), after GC. With
+// named, a route names every Service; else one more Service, named and created last, tells
+// when the cache has seen the others (a watch delivers events in order).
+func runCacheMemory(b *testing.B, options cache.Options, named bool) (inUse, live float64) {
 	ctx := context.Background()
 	cluster := startTestCluster(b, testenv.ClusterOptions{})
 	stop, c, ca, err := startManagerWithCache(ctx, cluster.Config, controllerOptions(clusterName, env.cloud), options)
@@ -73,12 +79,29 @@ func runCacheMemory(b *testing.B, options cache.Options) (inUse, live float64) {
 		b.Fatal("the cache did not sync")
 	}
 	ns := newNamespaceIn(b, c)
+	keys := make([]string, 0, cacheMemoryServices)
+	for i := range cacheMemoryServices {
+		keys = append(keys, fmt.Sprintf("%s/svc-%d", ns, i))
+	}
+	sentinel := fmt.Sprintf("svc-%d", cacheMemoryServices)
+	if named {
+		defer controller.NameServices("cache-memory-"+ns, keys...)()
+	} else {
+		defer controller.NameServices("cache-memory-"+ns, ns+"/"+sentinel)()
+	}
 	before := heapAfterGC()
 
 	if err := applyServices(ctx, c, ns, cacheMemoryServices); err != nil {
 		b.Fatal(err)
 	}
-	eventually(b, 5*time.Minute, "every Service and EndpointSlice in the cache", func() error {
+	want := cacheMemoryServices
+	if !named {
+		if err := applyService(ctx, c, ns, cacheMemoryServices); err != nil {
+			b.Fatal(err)
+		}
+		want = 1
+	}
+	eventually(b, 5*time.Minute, "every Service and EndpointSlice seen by the cache", func() error {
 		var svcs corev1.ServiceList
 		var slices discoveryv1.EndpointSliceList
 		if err := ca.List(ctx, &svcs, client.InNamespace(ns)); err != nil {
@@ -87,8 +110,11 @@ func runCacheMemory(b *testing.B, options cache.Options) (inUse, live float64) {
 		if err := ca.List(ctx, &slices, client.InNamespace(ns)); err != nil {
 			return err
 		}
-		if len(svcs.Items) < cacheMemoryServices || len(slices.Items) < cacheMemoryServices {
-			return fmt.Errorf("%d Services and %d EndpointSlices cached", len(svcs.Items), len(slices.Items))
+		if len(svcs.Items) != want || len(slices.Items) != want {
+			return fmt.Errorf("%d Services and %d EndpointSlices cached, want %d", len(svcs.Items), len(slices.Items), want)
+		}
+		if !named && (svcs.Items[0].Name != sentinel || slices.Items[0].Name != sentinel+"-abcde") {
+			return fmt.Errorf("cached %s and %s, want only the named %s", svcs.Items[0].Name, slices.Items[0].Name, sentinel)
 		}
 		return nil
 	})

@@ -11,8 +11,10 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/elbgateway/elbgateway/internal/targets"
 )
@@ -21,8 +23,8 @@ import (
 // objects a Gateway uses rather than the size of the cluster: every cluster-wide Service,
 // EndpointSlice, Node and Namespace is cached, and their managedFields, last-applied
 // annotations, cluster IPs, selectors, topology and status would otherwise cost kilobytes each.
-// Services that no route names, and their EndpointSlices, are kept as stubs (stubs.go); the
-// fields below are those of the Services routes name.
+// Services that no route names, and their EndpointSlices, are not cached at all (narrow.go); the
+// fields below are those kept of the Services routes name.
 //
 // What is read (every field read in internal/ of a cached kind of core or discovery):
 //
@@ -63,18 +65,36 @@ var readAnnotations = map[string]bool{}
 const annotationsDigestKey = "gateway.k8s.aws/cached-annotations-digest"
 
 // CacheOptions are the manager cache options the controllers expect: the transforms above, and
-// stubs for the Services and EndpointSlices that no route names (stubs.go).
+// Service and EndpointSlice informers that hold only the objects of Services routes name
+// (narrow.go).
 func CacheOptions() cache.Options {
 	return cache.Options{
-		DefaultTransform: stripUnread,
+		DefaultTransform: cacheTransform,
+		NewInformer:      newNarrowInformer,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Service{}:            {Transform: cacheService},
-			&discoveryv1.EndpointSlice{}: {Transform: cacheEndpointSlice},
+			&corev1.Service{}:            {Transform: slimService},
+			&discoveryv1.EndpointSlice{}: {Transform: slimEndpointSlice},
 			&corev1.Node{}:               {Transform: slimNode},
 			&corev1.Namespace{}:          {Transform: slimNamespace},
 			&corev1.Pod{}:                {Transform: slimPod},
 		},
 	}
+}
+
+// cacheTransform is stripUnread; of a route, it first records the Services it names
+// (narrow.go), before the informer hands the route to any handler, so that no event of a
+// Service is dropped after a reconcile read it for the route.
+func cacheTransform(obj any) (any, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok && isRouteObject(u) {
+		referencedServices.set(string(u.GetUID()), servicesOfRoute(u))
+	}
+	return stripUnread(obj)
+}
+
+// isRouteObject tells the Gateway API's route kinds.
+func isRouteObject(u *unstructured.Unstructured) bool {
+	gvk := u.GroupVersionKind()
+	return gvk.Group == gwv1.GroupName && strings.HasSuffix(gvk.Kind, "Route")
 }
 
 // stripUnread drops the managedFields of any object and replaces the annotations nobody reads

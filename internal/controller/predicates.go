@@ -52,9 +52,6 @@ func cachedObjectChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		if stubChanged(old, new) {
-			return true
-		}
 		for _, o := range []client.Object{old, new} {
 			o.SetResourceVersion("")
 			o.SetManagedFields(nil)

@@ -75,9 +75,12 @@ func Setup(mgr ctrl.Manager, o Options) (Gates, error) {
 		return gates, fmt.Errorf("adding field indexes: %w", err)
 	}
 
-	// Stubs in the cache (stubs.go): the route informers keep the set of named Services, and
-	// gather and the targets loop read through the resolver.
-	resolver := newStubResolver(mgr.GetCache(), mgr.GetAPIReader())
+	// The cache holds the Services routes name and their slices (narrow.go): the route informers
+	// keep the set of named Services, and gather and the targets loop read through the resolver.
+	resolver, err := newNarrowReader(context.Background(), mgr.GetCache(), mgr.GetAPIReader())
+	if err != nil {
+		return gates, fmt.Errorf("watching Services: %w", err)
+	}
 	for _, gvk := range apis.RouteKinds() {
 		inf, err := mgr.GetCache().GetInformer(context.Background(), newRoute(gvk))
 		if err != nil {

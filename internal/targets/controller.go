@@ -288,8 +288,7 @@ func endpointSliceChanged() predicate.Predicate {
 		if !ok1 || !ok2 {
 			return true
 		}
-		stub := o.AddressType == "" || n.AddressType == "" // a cached stub (no route names its Service): any new version
-		return stub && o.ResourceVersion != n.ResourceVersion || o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
+		return o.AddressType != n.AddressType || !maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) ||
 			!equality.Semantic.DeepEqual(o.Endpoints, n.Endpoints) || !equality.Semantic.DeepEqual(o.Ports, n.Ports) ||
 			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 	}}

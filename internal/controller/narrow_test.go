@@ -9,14 +9,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// A Service that no route names is cached as a stub; a route that names it afterwards still
-// gets its endpoints registered (read past the stub from the API server), and a later change
-// of its endpoints, which the cache then keeps whole, reaches the target group.
-func TestRouteAddedLaterToStubService(t *testing.T) {
+// A Service that no route names is not cached; a route that names it afterwards still gets its
+// endpoints registered (read past the cache from the API server), and a later change of its
+// endpoints, which the cache then holds, reaches the target group.
+func TestRouteAddedLaterToUncachedService(t *testing.T) {
 	ns := newNamespace(t)
 	scenario(t, ns, "  - {name: tcp, protocol: TCP, port: 7000}\n")
 	_, lbARN := programmedGateway(t, env.client, ns, "gw")
-	// The Service and its slice were cached while no route named them.
+	// The Service and its slice were created while no route named them.
 	applyYAML(t, env.client, ns, ipTargets+"---"+route("TCPRoute", "tcp", "tcp", "", "backend", 3000))
 	waitListeners(t, lbARN, "TCP:7000")
 	tgs := targetGroups(t, lbARN)
@@ -24,7 +24,7 @@ func TestRouteAddedLaterToStubService(t *testing.T) {
 		t.Fatalf("target groups %+v, want one", tgs)
 	}
 	tgARN := *tgs[0].TargetGroupArn
-	waitTargets(t, "the stub Service's endpoint registered", tgARN, "192.0.2.10:3000")
+	waitTargets(t, "the uncached Service's endpoint registered", tgARN, "192.0.2.10:3000")
 
 	var slice discoveryv1.EndpointSlice
 	if err := env.client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "backend-1"}, &slice); err != nil {
