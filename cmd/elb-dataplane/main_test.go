@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The command serves a load balancer created with the AWS API: it prints the listener with curl's
 // --resolve argument, and curl with that argument reaches the target's stand-in with 200; the
@@ -93,7 +74,7 @@ func TestServesWhatTheEndpointHolds(t *testing.T) {
 
 	t.Setenv("AWS_ACCESS_KEY_ID", testenv.TestAccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testenv.TestSecretAccessKey)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.LockedBuffer
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

@@ -71,23 +71,20 @@ func testMakeDemoStop(t *testing.T, root string, sig syscall.Signal) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); pw.Close() }()
 
-	var mu sync.Mutex
-	var out strings.Builder
+	var out testenv.LockedBuffer
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(pr)
 		once := sync.Once{}
 		for sc.Scan() {
-			mu.Lock()
-			out.WriteString(sc.Text() + "\n")
-			mu.Unlock()
+			_, _ = out.Write([]byte(sc.Text() + "\n"))
 			if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
 				once.Do(func() { close(ready) })
 			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	output := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	output := out.String
 
 	select {
 	case <-ready:

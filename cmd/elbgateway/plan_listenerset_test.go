@@ -7,30 +7,16 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // listenerSetYAML is a ListenerSet of the seed's Gateway with a TCP entry (a TCPRoute attaches
 // to it by kind ListenerSet and sectionName) and an entry that conflicts with the Gateway's own
 // listener on 8080.
-const listenerSetYAML = `apiVersion: gateway.networking.k8s.io/v1
-kind: ListenerSet
-metadata:
-  name: extra
-spec:
-  parentRef: {name: aws-tcp-gateway}
-  listeners:
-  - {name: db, protocol: TCP, port: 5432}
-  - {name: clash, protocol: TCP, port: 8080}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: TCPRoute
-metadata:
-  name: db
-spec:
-  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, sectionName: db}]
-  rules:
-  - backendRefs: [{name: backend, port: 3000}]
-`
+var listenerSetYAML = testenv.ListenerSetYAML("extra", "aws-tcp-gateway",
+	"{name: db, protocol: TCP, port: 5432}", "{name: clash, protocol: TCP, port: 8080}") + "---" +
+	testenv.ListenerSetRouteYAML("TCPRoute", "db", "extra", "db", "backend", 3000)
 
 // TestPlanListenerSet: plan reads ListenerSets as the controller does. With the Gateway's
 // allowedListeners, the accepted entry becomes a listener of the load balancer, the route
@@ -39,7 +25,7 @@ spec:
 // refused (exit 1) and adds nothing.
 func TestPlanListenerSet(t *testing.T) {
 	dir := t.TempDir()
-	copySeed(t, dir, map[string][2]string{"gw-public-nlb.yaml": {"  listeners:\n", "  allowedListeners:\n    namespaces: {from: Same}\n  listeners:\n"}})
+	copySeed(t, dir, map[string][2]string{"gw-public-nlb.yaml": {"  listeners:\n", testenv.AllowListenerSets("  listeners:\n")}})
 	if err := os.WriteFile(filepath.Join(dir, "listenerset.yaml"), []byte(listenerSetYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/elbgateway/elbgateway/internal/controller"
 	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
@@ -151,36 +151,37 @@ func TestStatusLegacyRouteVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cluster.Stop() })
-	scheme, err := controller.NewScheme()
+	c, err := testenv.Client(cluster.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
+	// Two routes at v1alpha2, each on a listener of its own.
+	routes := []struct {
+		kind, name, section string
+		port                int
+	}{
+		{"TCPRoute", "legacy-tcp", "tcp", 3000},
+		{"UDPRoute", "legacy-udp", "udp", 53},
 	}
-	manifest := filepath.Join(t.TempDir(), "legacy.yaml")
-	if err := os.WriteFile(manifest, []byte(`apiVersion: gateway.networking.k8s.io/v1
+	text := `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw}
 spec:
   gatewayClassName: aws-nlb-gateway-class
   listeners: [{name: tcp, protocol: TCP, port: 80}, {name: udp, protocol: UDP, port: 53}]
----
+`
+	for _, r := range routes {
+		text += fmt.Sprintf(`---
 apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TCPRoute
-metadata: {name: legacy-tcp}
+kind: %s
+metadata: {name: %s}
 spec:
-  parentRefs: [{name: gw, sectionName: tcp}]
-  rules: [{backendRefs: [{name: backend, port: 3000}]}]
----
-apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: UDPRoute
-metadata: {name: legacy-udp}
-spec:
-  parentRefs: [{name: gw, sectionName: udp}]
-  rules: [{backendRefs: [{name: backend, port: 53}]}]
-`), 0o644); err != nil {
+  parentRefs: [{name: gw, sectionName: %s}]
+  rules: [{backendRefs: [{name: backend, port: %d}]}]
+`, r.kind, r.name, r.section, r.port)
+	}
+	manifest := filepath.Join(t.TempDir(), "legacy.yaml")
+	if err := os.WriteFile(manifest, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := readManifests(manifest)
@@ -191,16 +192,12 @@ spec:
 		t.Fatal(err)
 	}
 	// The routes' status as a controller writes it: a parent entry for the Gateway.
-	for _, o := range objs[1:] {
-		section := "tcp"
-		if o.GetKind() == "UDPRoute" {
-			section = "udp"
-		}
+	for i, o := range objs[1:] {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
 			t.Fatal(err)
 		}
 		o.Object["status"] = map[string]any{"parents": []any{map[string]any{
-			"parentRef":      map[string]any{"name": "gw", "sectionName": section},
+			"parentRef":      map[string]any{"name": "gw", "sectionName": routes[i].section},
 			"controllerName": "gateway.k8s.aws/nlb",
 			"conditions": []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted",
 				"message": "", "lastTransitionTime": "2024-01-01T00:00:00Z"}},
@@ -213,8 +210,8 @@ spec:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"TCPRoute default/legacy-tcp → tcp", "UDPRoute default/legacy-udp → udp"} {
-		if !strings.Contains(out, want) {
+	for _, r := range routes {
+		if want := fmt.Sprintf("%s default/%s → %s", r.kind, r.name, r.section); !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}

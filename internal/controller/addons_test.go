@@ -142,13 +142,9 @@ func TestALBAddons(t *testing.T) {
 		waitProtection(t, shieldc, lbARN, false)
 		waitCapacity(t, lbARN, 0)
 		eventually(t, time.Minute, "the addons tag gone", func() error {
-			out, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{lbARN}})
-			if err != nil {
-				return err
-			}
-			for _, tag := range out.TagDescriptions[0].Tags {
-				if strings.Contains(awssdk.ToString(tag.Key), "addons") {
-					return fmt.Errorf("tag %s=%s", awssdk.ToString(tag.Key), awssdk.ToString(tag.Value))
+			for k, v := range loadBalancerTags(t, lbARN) {
+				if strings.Contains(k, "addons") {
+					return fmt.Errorf("tag %s=%s", k, v)
 				}
 			}
 			return nil
@@ -217,6 +213,22 @@ func gatewayLoadBalancer(t *testing.T, w *faultWorld, ns string) string {
 		return fmt.Errorf("no load balancer tagged for %s/gw", ns)
 	})
 	return arn
+}
+
+// loadBalancerTags reads the tags of the load balancer arn from AWS, by key.
+func loadBalancerTags(t *testing.T, arn string) map[string]string {
+	t.Helper()
+	out, err := env.elb.DescribeTags(context.Background(), &elbv2.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, d := range out.TagDescriptions {
+		for _, tag := range d.Tags {
+			tags[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
+		}
+	}
+	return tags
 }
 
 func waitWebACL(t *testing.T, c *wafv2.Client, lbARN, want string) {
@@ -299,12 +311,8 @@ func testALBShieldFromMemory(t *testing.T) {
 	lbARN := gatewayLoadBalancer(t, w, ns)
 	// The stack settles (an active load balancer, observed once) before the addon changes.
 	eventually(t, time.Minute, "the applied-stack tag", func() error {
-		out, err := env.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{lbARN}})
-		if err != nil {
-			return err
-		}
-		for _, tag := range out.TagDescriptions[0].Tags {
-			if strings.HasSuffix(awssdk.ToString(tag.Key), "/applied-stack") {
+		for k := range loadBalancerTags(t, lbARN) {
+			if strings.HasSuffix(k, "/applied-stack") {
 				return nil
 			}
 		}

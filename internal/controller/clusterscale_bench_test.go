@@ -118,6 +118,8 @@ func TestClusterScaleCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster and the controller binary")
 	}
+	// The binary builds beside the sequential tests, not in this test's world slot.
+	startControllerBuild()
 	parallelWorld(t, true) // a world of its own (world_test.go)
 	r := runClusterScale(t, clusterScale{services: 300, endpoints: 5, secrets: 200, gateways: 2, routes: 60})
 	if per := float64(total(r.programCalls)) / float64(r.routesProgrammed); per > 4 {
@@ -153,10 +155,58 @@ func TestClusterScaleCalls(t *testing.T) {
 	}
 }
 
+// controllerBuild is the elbgateway command, built once for the package's tests and
+// benchmarks that run it as a process (startControllerBuild, controllerBinary), in dir, which
+// removeControllerBuild removes when they are done.
+var controllerBuild struct {
+	once     sync.Once
+	done     chan struct{}
+	dir, bin string
+	err      error
+}
+
+// startControllerBuild starts building the controller binary in the background, once. A
+// parallel test calls it before t.Parallel, so that the build runs while the sequential tests
+// do, rather than in the slot of the test that waits for it.
+func startControllerBuild() {
+	controllerBuild.once.Do(func() {
+		controllerBuild.done = make(chan struct{})
+		go func() {
+			defer close(controllerBuild.done)
+			controllerBuild.dir, controllerBuild.err = os.MkdirTemp("", "elbgateway-bin-")
+			if controllerBuild.err == nil {
+				controllerBuild.bin, controllerBuild.err = testenv.BuildController(context.Background(), controllerBuild.dir)
+			}
+		}()
+	})
+}
+
+// controllerBinary returns the path of the controller binary, waiting for its build (and
+// starting it, if no test has).
+func controllerBinary(tb testing.TB) string {
+	tb.Helper()
+	startControllerBuild()
+	<-controllerBuild.done
+	if controllerBuild.err != nil {
+		tb.Fatal(controllerBuild.err)
+	}
+	return controllerBuild.bin
+}
+
+// removeControllerBuild removes the controller binary once its build, if one started, ends.
+func removeControllerBuild() {
+	if controllerBuild.done == nil {
+		return
+	}
+	<-controllerBuild.done
+	if controllerBuild.dir != "" {
+		_ = os.RemoveAll(controllerBuild.dir)
+	}
+}
+
 func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	tb.Helper()
 	var res clusterScaleResult
-	ctx := context.Background()
 	w := startFaultWorld(tb)
 	cluster := w.cluster
 	ns := newNamespaceIn(tb, w.client)
@@ -165,10 +215,7 @@ func runClusterScale(tb testing.TB, size clusterScale) clusterScaleResult {
 	createClusterObjects(tb, w.client, ns, size)
 	res.setupSeconds = time.Since(start).Seconds()
 
-	bin, err := testenv.BuildController(ctx, tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	bin := controllerBinary(tb)
 	metricsAddr, pprofAddr := freeLoopbackAddr(tb), freeLoopbackAddr(tb)
 	ctl, err := testenv.StartController(testenv.ControllerOptions{
 		Binary: bin, Kubeconfig: cluster.KubeconfigPath, AWSEndpoint: w.proxy.URL,

@@ -14,6 +14,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	awsv1 "github.com/elbgateway/elbgateway/api/v1"
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 const (
@@ -156,29 +157,7 @@ spec:
   ports:
   - {name: tcp, port: 3000, targetPort: 3000}
   selector: {app: ls-backend}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: gw
-spec:
-  gatewayClassName: aws-nlb-gateway-class
-  infrastructure:
-    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: internet-facing-config}
-  allowedListeners:
-    namespaces: {from: Same}
-  listeners:
-  - {name: tcp, protocol: TCP, port: 7300}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: ListenerSet
-metadata:
-  name: extra
-spec:
-  parentRef: {name: gw}
-  listeners:
-  - {name: db, protocol: TCP, port: 7301}
----
+---`+listenerSetGateway(7300)+"---"+testenv.ListenerSetYAML("extra", "gw", "{name: db, protocol: TCP, port: 7301}")+`---
 apiVersion: gateway.k8s.aws/v1
 kind: TargetGroupConfiguration
 metadata:
@@ -186,16 +165,7 @@ metadata:
 spec:
   targetReference: {name: ls-backend}
   defaultConfiguration: {targetType: ip}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: TCPRoute
-metadata:
-  name: db
-spec:
-  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, sectionName: db}]
-  rules:
-  - backendRefs: [{name: ls-backend, port: 3000}]
-`)
+---`+testenv.ListenerSetRouteYAML("TCPRoute", "db", "extra", "db", "ls-backend", 3000))
 	tgcKey := types.NamespacedName{Namespace: ns, Name: "ls-backend-tg"}
 	waitFinalizer(t, tgcKey, &awsv1.TargetGroupConfiguration{}, tgcFinalizer)
 

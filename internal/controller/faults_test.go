@@ -74,15 +74,7 @@ func startFaultWorld(t testing.TB) *faultWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = proxy.Close() })
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &faultWorld{name: name, client: c, cluster: cluster, vpc: vpc, proxy: proxy}
+	return &faultWorld{name: name, client: newDirectClient(t, cluster), cluster: cluster, vpc: vpc, proxy: proxy}
 }
 
 // startController starts a controller (a fresh aws.Cloud: empty caches, as after a restart)

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // TestListenerSetALB: an ALB Gateway that allows ListenerSets of its namespace takes a
@@ -27,22 +29,14 @@ func TestListenerSetALB(t *testing.T) {
 	lsCert, lsKey := selfSigned(t, "b.example.com")
 	createTLSSecret(t, ns, "gw-tls", gwCert, gwKey)
 	createTLSSecret(t, ns, "ls-tls", lsCert, lsKey)
-	gateway := strings.Replace(albGateway("gw",
-		"  - {name: https, protocol: HTTPS, port: 443, hostname: a.example.com, tls: {certificateRefs: [{name: gw-tls}]}}\n"),
-		"  listeners:\n", "  allowedListeners:\n    namespaces: {from: Same}\n  listeners:\n", 1)
+	gateway := testenv.AllowListenerSets(albGateway("gw",
+		"  - {name: https, protocol: HTTPS, port: 443, hostname: a.example.com, tls: {certificateRefs: [{name: gw-tls}]}}\n"))
+	listenerSet := testenv.ListenerSetYAML("extra", "gw",
+		"{name: http, protocol: HTTP, port: 8080}",
+		"{name: https, protocol: HTTPS, port: 443, hostname: b.example.com, tls: {certificateRefs: [{name: ls-tls}]}}",
+		"{name: late, protocol: HTTPS, port: 8443, tls: {certificateRefs: [{name: late-tls}]}}")
 	applyFiles(t, env.client, ns, "examples/seed-l4/backend-service.yaml")
-	applyYAML(t, env.client, ns, albClass+"---"+albConfig("")+"---"+ipTargets+"---"+gateway+`---
-apiVersion: gateway.networking.k8s.io/v1
-kind: ListenerSet
-metadata:
-  name: extra
-spec:
-  parentRef: {name: gw}
-  listeners:
-  - {name: http, protocol: HTTP, port: 8080}
-  - {name: https, protocol: HTTPS, port: 443, hostname: b.example.com, tls: {certificateRefs: [{name: ls-tls}]}}
-  - {name: late, protocol: HTTPS, port: 8443, tls: {certificateRefs: [{name: late-tls}]}}
----
+	applyYAML(t, env.client, ns, albClass+"---"+albConfig("")+"---"+ipTargets+"---"+gateway+"---"+listenerSet+`---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
@@ -64,16 +58,7 @@ spec:
   rules:
   - matches: [{path: {type: PathPrefix, value: /shop}}]
     backendRefs: [{name: backend, port: 3000}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: late
-spec:
-  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, sectionName: late}]
-  rules:
-  - backendRefs: [{name: backend, port: 3000}]
-`)
+---`+testenv.ListenerSetRouteYAML("HTTPRoute", "late", "extra", "late", "backend", 3000))
 	_, lbARN := programmedGateway(t, env.client, ns, "gw")
 	ports := func() map[int32]string {
 		out := map[int32]string{}

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/elbgateway/elbgateway/internal/testenv"
 )
 
 // listenerSetCondition reads a condition of a ListenerSet.
@@ -27,6 +29,23 @@ func listenerSetCondition(ns, name, typ string) (*gwv1.ListenerSet, *metav1.Cond
 	return &ls, c, nil
 }
 
+// listenerSetGateway is an NLB Gateway gw of the seed's class and configuration with a TCP
+// listener tcp on port, allowing the ListenerSets of its namespace.
+func listenerSetGateway(port int) string {
+	return testenv.AllowListenerSets(fmt.Sprintf(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw
+spec:
+  gatewayClassName: aws-nlb-gateway-class
+  infrastructure:
+    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: internet-facing-config}
+  listeners:
+  - {name: tcp, protocol: TCP, port: %d}
+`, port))
+}
+
 // TestListenerSet: a ListenerSet adds a TCP listener to an NLB Gateway that allows it; a
 // TCPRoute attached to the ListenerSet is served on it; a ListenerSet of a namespace the
 // Gateway does not allow is refused (NotAllowed) and adds nothing; deleting the ListenerSet
@@ -36,48 +55,11 @@ func TestListenerSet(t *testing.T) {
 	ns := newNamespace(t)
 	other := newNamespace(t)
 	applyFiles(t, env.client, ns, "examples/seed-l4/gwc-nlb.yaml", "examples/seed-l4/lbconfig.yaml", "examples/seed-l4/backend-service.yaml")
-	applyYAML(t, env.client, ns, `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: gw
-spec:
-  gatewayClassName: aws-nlb-gateway-class
-  infrastructure:
-    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: internet-facing-config}
-  allowedListeners:
-    namespaces: {from: Same}
-  listeners:
-  - {name: tcp, protocol: TCP, port: 7200}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: ListenerSet
-metadata:
-  name: extra
-spec:
-  parentRef: {name: gw}
-  listeners:
-  - {name: db, protocol: TCP, port: 7201}
-`+"---"+ipTargets+"---"+route("TCPRoute", "tcp", "tcp", "", "backend", 3000)+`---
-apiVersion: gateway.networking.k8s.io/v1
-kind: TCPRoute
-metadata:
-  name: db
-spec:
-  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, sectionName: db}]
-  rules:
-  - backendRefs: [{name: backend, port: 3000}]
-`)
-	applyYAML(t, env.client, other, fmt.Sprintf(`
-apiVersion: gateway.networking.k8s.io/v1
-kind: ListenerSet
-metadata:
-  name: intruder
-spec:
-  parentRef: {name: gw, namespace: %s}
-  listeners:
-  - {name: db, protocol: TCP, port: 7202}
-`, ns))
+	applyYAML(t, env.client, ns, listenerSetGateway(7200)+"---"+
+		testenv.ListenerSetYAML("extra", "gw", "{name: db, protocol: TCP, port: 7201}")+"---"+
+		ipTargets+"---"+route("TCPRoute", "tcp", "tcp", "", "backend", 3000)+"---"+
+		testenv.ListenerSetRouteYAML("TCPRoute", "db", "extra", "db", "backend", 3000))
+	applyYAML(t, env.client, other, testenv.ListenerSetYAML("intruder", ns+"/gw", "{name: db, protocol: TCP, port: 7202}"))
 	_, lbARN := programmedGateway(t, env.client, ns, "gw")
 	waitListeners(t, lbARN, "TCP:7200,TCP:7201")
 

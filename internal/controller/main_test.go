@@ -59,6 +59,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	raiseParallel()
 	code, err := runTests(m)
+	removeControllerBuild()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration test set-up:", err)
 		os.Exit(1)

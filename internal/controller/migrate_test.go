@@ -206,13 +206,9 @@ func startMigrationWorld(t *testing.T, cluster string) *migrationWorld {
 }
 
 // newDirectClient is an uncached client of the cluster.
-func newDirectClient(t *testing.T, kube *testenv.Cluster) client.Client {
+func newDirectClient(t testing.TB, kube *testenv.Cluster) client.Client {
 	t.Helper()
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(kube.Config, client.Options{Scheme: scheme})
+	c, err := testenv.Client(kube.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ type ControllerOptions struct {
 type Controller struct {
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs lockedBuffer
+	logs LockedBuffer
 }
 
 // StartController runs `elbgateway controller` against the API server and AWS endpoint of o,
@@ -115,19 +115,21 @@ func (c *Controller) Stop() {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that the process's output and readers share.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that goroutines may write and read at once: a process's
+// output, a logger's, read by the test while they run. Its zero value is empty and ready.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String returns what was written so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -351,7 +351,7 @@ func writeAWSError(w http.ResponseWriter, c awsCall, status int, code, message, 
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	switch {
 	case c.json:
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Content-Type", contentTypeJSON)
 		w.Header().Set("X-Amzn-ErrorType", code)
 		w.WriteHeader(status)
 		body, _ := json.Marshal(struct {
@@ -360,7 +360,7 @@ func writeAWSError(w http.ResponseWriter, c awsCall, status int, code, message, 
 		}{code, message})
 		_, _ = w.Write(body)
 	case c.service == "ec2":
-		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("Content-Type", contentTypeXML)
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`,
@@ -370,7 +370,7 @@ func writeAWSError(w http.ResponseWriter, c awsCall, status int, code, message, 
 		if status >= 500 {
 			kind = "Receiver"
 		}
-		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("Content-Type", contentTypeXML)
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,

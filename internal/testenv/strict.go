@@ -361,6 +361,20 @@ func (r *strictRequest) decodeJSON(v any) error {
 // signingRegion takes "us-east-1" out of a SigV4 Authorization header's credential scope.
 func signingRegion(authorization string) string { return credentialScope(authorization, 2) }
 
+// Content types of AWS answers: the Query and EC2 protocols' XML, and the JSON protocol's.
+const (
+	contentTypeXML  = "text/xml"
+	contentTypeJSON = "application/x-amz-json-1.1"
+)
+
+// writeOK answers 200 with body, of contentType.
+func writeOK(w http.ResponseWriter, contentType, body string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body))
+}
+
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])

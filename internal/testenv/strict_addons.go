@@ -133,7 +133,7 @@ func subscriptionState(ctx context.Context, s *Strict, r *strictRequest, w http.
 	if active {
 		state = "ACTIVE"
 	}
-	writeJSON(w, fmt.Sprintf(`{"SubscriptionState":%q}`, state))
+	writeOK(w, contentTypeJSON, fmt.Sprintf(`{"SubscriptionState":%q}`, state))
 	return true, nil
 }
 
@@ -160,7 +160,7 @@ func (s *Strict) subscribed(ctx context.Context, r *strictRequest) (bool, *apiEr
 	if err != nil {
 		return false, mustRead(err)
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Content-Type", contentTypeJSON)
 	req.Header.Set("X-Amz-Target", "AWSShield_20160616.DescribeSubscription")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+TestAccessKeyID+"/20240101/"+r.region+"/shield/aws4_request, SignedHeaders=host, Signature=0")
 	resp, err := http.DefaultClient.Do(req)
@@ -268,7 +268,7 @@ func modifyCapacityReservation(ctx context.Context, s *Strict, r *strictRequest,
 	c.units, c.modified = next, now
 	body := capacityResult("ModifyCapacityReservation", *c, zones, now)
 	s.mu.Unlock()
-	writeXML(w, body)
+	writeOK(w, contentTypeXML, body)
 	return true, nil
 }
 
@@ -283,7 +283,7 @@ func describeCapacityReservation(ctx context.Context, s *Strict, r *strictReques
 		c = *have
 	}
 	s.mu.Unlock()
-	writeXML(w, capacityResult("DescribeCapacityReservation", c, zones, time.Now()))
+	writeOK(w, contentTypeXML, capacityResult("DescribeCapacityReservation", c, zones, time.Now()))
 	return true, nil
 }
 
@@ -307,12 +307,4 @@ func capacityResult(action string, c capacityReservation, zones []string, now ti
 	}
 	fmt.Fprintf(&b, "</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>", action, newRequestID(), action)
 	return b.String()
-}
-
-// writeJSON answers 200 with a JSON-protocol body.
-func writeJSON(w http.ResponseWriter, body string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(body))
 }

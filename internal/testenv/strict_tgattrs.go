@@ -232,14 +232,6 @@ func describeTargetGroupAttributes(ctx context.Context, s *Strict, r *strictRequ
 	}
 	fmt.Fprintf(&b, "</Attributes></DescribeTargetGroupAttributesResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></DescribeTargetGroupAttributesResponse>",
 		newRequestID())
-	writeXML(w, b.String())
+	writeOK(w, contentTypeXML, b.String())
 	return true, nil
-}
-
-// writeXML answers 200 with a Query-protocol XML body.
-func writeXML(w http.ResponseWriter, body string) {
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(body))
 }

@@ -128,7 +128,7 @@ func keepTransforms(ctx context.Context, s *Strict, r *strictRequest, w http.Res
 		if m == nil {
 			return body
 		}
-		arn := unescapeXML(m[1])
+		arn := unxmlText(m[1])
 		s.mu.Lock()
 		switch {
 		case reset:
@@ -173,7 +173,7 @@ func (s *Strict) withTransforms(body string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return ruleArnElement.ReplaceAllStringFunc(body, func(m string) string {
-		ts := s.transforms[unescapeXML(ruleArnElement.FindStringSubmatch(m)[1])]
+		ts := s.transforms[unxmlText(ruleArnElement.FindStringSubmatch(m)[1])]
 		if len(ts) == 0 {
 			return m
 		}
@@ -182,9 +182,9 @@ func (s *Strict) withTransforms(body string) string {
 		b.WriteString("<Transforms>")
 		for _, t := range ts {
 			config := transformConfigs[t.kind]
-			b.WriteString("<member><Type>" + escapeXML(t.kind) + "</Type><" + config + "><Rewrites>")
+			b.WriteString("<member><Type>" + xmlText(t.kind) + "</Type><" + config + "><Rewrites>")
 			for _, rw := range t.rewrites {
-				b.WriteString("<member><Regex>" + escapeXML(rw[0]) + "</Regex><Replace>" + escapeXML(rw[1]) + "</Replace></member>")
+				b.WriteString("<member><Regex>" + xmlText(rw[0]) + "</Regex><Replace>" + xmlText(rw[1]) + "</Replace></member>")
 			}
 			b.WriteString("</Rewrites></" + config + "></member>")
 		}
@@ -193,13 +193,7 @@ func (s *Strict) withTransforms(body string) string {
 	})
 }
 
-func escapeXML(v string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(v))
-	return b.String()
-}
-
-func unescapeXML(v string) string {
+func unxmlText(v string) string {
 	var out string
 	if err := xml.Unmarshal([]byte("<v>"+v+"</v>"), &out); err != nil {
 		return v

@@ -1,14 +1,12 @@
 package helm
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -196,7 +194,7 @@ func seedCommandValues(t *testing.T) map[string]any {
 // which the API server must accept), then the controller binary run with the Deployment's
 // container arguments, authenticated as the chart's ServiceAccount (so the chart's RBAC is all it
 // has), against moto, with env added to its environment.
-func installAndRun(ctx context.Context, t *testing.T, w *world, values map[string]any, env ...string) ([]*unstructured.Unstructured, *syncBuffer) {
+func installAndRun(ctx context.Context, t *testing.T, w *world, values map[string]any, env ...string) ([]*unstructured.Unstructured, *testenv.LockedBuffer) {
 	t.Helper()
 	objs, err := render(values)
 	if err != nil {
@@ -261,7 +259,7 @@ func startWorld(ctx context.Context, t *testing.T) *world {
 
 // runController runs the controller binary with args, calling AWS at awsEndpoint, until the
 // test ends (interrupted then); its output is logged when the test failed.
-func runController(ctx context.Context, t *testing.T, bin string, args []string, awsEndpoint string, env ...string) *syncBuffer {
+func runController(ctx context.Context, t *testing.T, bin string, args []string, awsEndpoint string, env ...string) *testenv.LockedBuffer {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	// The machine's own AWS settings (a region, profiles) stay out: the chart's are all it gets.
@@ -279,7 +277,7 @@ func runController(ctx context.Context, t *testing.T, bin string, args []string,
 		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
 	)
 	cmd.Env = append(cmd.Env, env...)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -455,22 +453,4 @@ func grepLines(s, word string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// syncBuffer is a bytes.Buffer the controller's output goroutines can write concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

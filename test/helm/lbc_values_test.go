@@ -191,6 +191,7 @@ func TestChartSchemaRefusesBadValues(t *testing.T) {
 		"hostNetwork":                   "true",
 		"terminationGracePeriodSeconds": "30s",
 		"externalManagedTags":           "CostCenter",
+		"resyncPeriod":                  "ten minutes",
 	} {
 		values := seedValues(t, "demo", "us-east-1", "vpc-1")
 		values[key] = bad

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -276,6 +277,31 @@ func TestChartRendersQuotas(t *testing.T) {
 	for _, want := range []string{"--alb-rules-per-load-balancer=250", "--alb-certificates-per-load-balancer=50", "--nlb-certificates-per-load-balancer=30"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("container args lack %s:\n%s", want, args)
+		}
+	}
+}
+
+// TestChartPassesResyncPeriod: resyncPeriod becomes --resync-period; empty (the default), the
+// flag is left out and the controller keeps its own default.
+func TestChartPassesResyncPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  []string
+	}{{"30m", []string{"--resync-period=30m"}}, {"", nil}} {
+		v := seedValues(t, "demo", "eu-west-1", "vpc-0123456789abcdef0")
+		v["resyncPeriod"] = tt.value
+		objs, err := render(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range containerArgs(t, objs) {
+			if strings.HasPrefix(a, "--resync-period") {
+				got = append(got, a)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("resyncPeriod %q: --resync-period arguments %v, want %v", tt.value, got, tt.want)
 		}
 	}
 }
