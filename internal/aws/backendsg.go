@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -107,12 +108,32 @@ func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
 	}
 	// The delete may wait for the network interfaces of a load balancer deleted moments ago
 	// (DependencyViolation, retried up to DeleteTimeout). Other Gateways are not held up
-	// meanwhile: one that takes the group now makes the delete fail until it gives up, and one
-	// that took it just before it went finds it gone and makes it again (backendID is reset).
+	// meanwhile, and neither is this one when another takes the group: a DependencyViolation
+	// while a Gateway of this process holds the group again, or a load balancer carries it
+	// (one made since the check above), means it is in use, so it stays and the delete stops at
+	// once rather than failing until DeleteTimeout. One that took it just before it went finds
+	// it gone and makes it again (backendID is reset).
 	err = c.retryWhileCode(ctx, func() error {
 		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+		if !hasCode(err, "DependencyViolation") {
+			return err
+		}
+		n.backendMu.Lock()
+		taken := n.backendID == id
+		n.backendMu.Unlock()
+		if taken {
+			return errBackendGroupInUse
+		}
+		if user, lerr := c.loadBalancerUsing(ctx, id); lerr != nil {
+			return lerr
+		} else if user != "" {
+			return errBackendGroupInUse
+		}
 		return err
 	}, "DependencyViolation")
+	if errors.Is(err, errBackendGroupInUse) {
+		return nil
+	}
 	n.backendMu.Lock()
 	if n.backendID == id {
 		n.backendID = ""
@@ -123,6 +144,9 @@ func (c *Cloud) ReleaseBackendSecurityGroup(ctx context.Context) error {
 	}
 	return nil
 }
+
+// errBackendGroupInUse ends the delete of the backend group when it turns out to be in use again.
+var errBackendGroupInUse = errors.New("the shared backend security group is in use again")
 
 // releasableBackendSecurityGroup returns the shared backend group when no load balancer
 // carries it any more, its references from other groups revoked; "" when it is missing or

@@ -192,6 +192,9 @@ func subnetCIDR(t *testing.T, subnet string) string {
 	return aws.ToString(resp.Subnets[0].CidrBlock)
 }
 
+// ec2APIVersion is the Version parameter of EC2's Query requests.
+const ec2APIVersion = "2016-11-15"
+
 // recorder is a reverse proxy in front of the test's AWS endpoint that keeps the form of
 // every Query-protocol request (ELBv2, EC2), to check what the controller sent.
 type recorder struct {
@@ -233,6 +236,11 @@ func newRecorder(t *testing.T) *recorder {
 				if code = refuse(form); code != "" {
 					w.Header().Set("Content-Type", "text/xml")
 					w.WriteHeader(http.StatusBadRequest)
+					if form.Get("Version") == ec2APIVersion {
+						// EC2's error document differs from the other Query APIs'.
+						fmt.Fprintf(w, `<Response><Errors><Error><Code>%s</Code><Message>refused by the test</Message></Error></Errors><RequestID>test</RequestID></Response>`, code)
+						return
+					}
 					fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>refused by the test</Message></Error><RequestId>test</RequestId></ErrorResponse>`, code)
 					return
 				}

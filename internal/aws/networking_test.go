@@ -2,14 +2,18 @@ package aws
 
 import (
 	"context"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/elbgateway/elbgateway/internal/model"
 )
@@ -139,6 +143,128 @@ func TestBackendSecurityGroupNameTakenByAnUntaggedGroup(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "without the tags") {
 		t.Errorf("err %v, want one that says the group lacks the tags", err)
 	}
+}
+
+// TestBackendSecurityGroupTakenDuringRelease: the last Gateway's deletion finds the shared
+// backend group unused, but before its DeleteSecurityGroup goes out another Gateway takes the
+// group (a new Gateway made as the last one goes). AWS refuses the delete with
+// DependencyViolation; the group is in use again, so the release keeps it and returns at once,
+// without retrying the delete until DeleteTimeout and holding the deleted Gateway's finalizer
+// that long.
+func TestBackendSecurityGroupTakenDuringRelease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("a load balancer carries it", func(t *testing.T) {
+		t.Parallel()
+		vpcID, subnets := testVPC(t)
+		r := newRecorder(t)
+		c := newCloudAt(t, vpcID, r.URL)
+		id, err := c.EnsureBackendSecurityGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, elb := rawClients(t)
+		var made atomic.Bool
+		r.setRefuse(func(form url.Values) string {
+			if form.Get("Action") == "DeleteSecurityGroup" && !made.Swap(true) {
+				// Another Gateway's load balancer, made with the group after the release's check.
+				lb, err := elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+					Name: aws.String("taken-" + vpcID[len(vpcID)-6:]), Type: elbtypes.LoadBalancerTypeEnumNetwork,
+					Subnets: subnets[:1], SecurityGroups: []string{id},
+				})
+				if err != nil {
+					t.Error(err)
+					return ""
+				}
+				arn := lb.LoadBalancers[0].LoadBalancerArn
+				t.Cleanup(func() {
+					_, _ = elb.DeleteLoadBalancer(context.Background(), &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: arn})
+				})
+			}
+			return ""
+		})
+		if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
+			t.Errorf("release while a new load balancer carries the group: %v, want the group kept without an error", err)
+		}
+		if n := len(r.forms("DeleteSecurityGroup")); n != 1 {
+			t.Errorf("%d DeleteSecurityGroup calls, want 1: a group a load balancer carries is in use, not waiting for network interfaces to go", n)
+		}
+		if describeGroup(t, id) == nil {
+			t.Errorf("backend group %s deleted although a load balancer carries it", id)
+		}
+		if again, err := c.EnsureBackendSecurityGroup(ctx); err != nil || again != id {
+			t.Errorf("ensure after the kept release: %s, %v; want %s", again, err, id)
+		}
+	})
+
+	t.Run("network interfaces still hold it", func(t *testing.T) {
+		t.Parallel()
+		vpcID, _ := testVPC(t)
+		r := newRecorder(t)
+		c := newCloudAt(t, vpcID, r.URL)
+		id, err := c.EnsureBackendSecurityGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nothing took the group: the network interfaces of the load balancer deleted last
+		// hold it for a while, and the delete is retried until they let go.
+		var refused atomic.Int32
+		r.setRefuse(func(form url.Values) string {
+			if form.Get("Action") == "DeleteSecurityGroup" && refused.Add(1) <= 2 {
+				return "DependencyViolation"
+			}
+			return ""
+		})
+		if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(r.forms("DeleteSecurityGroup")); n != 3 {
+			t.Errorf("%d DeleteSecurityGroup calls, want 3 (two refused, then deleted)", n)
+		}
+		if describeGroup(t, id) != nil {
+			t.Errorf("backend group %s still exists", id)
+		}
+	})
+
+	t.Run("a Gateway of this process takes it", func(t *testing.T) {
+		t.Parallel()
+		vpcID, _ := testVPC(t)
+		r := newRecorder(t)
+		c := newCloudAt(t, vpcID, r.URL)
+		id, err := c.EnsureBackendSecurityGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var taken atomic.Bool
+		r.setRefuse(func(form url.Values) string {
+			if form.Get("Action") != "DeleteSecurityGroup" {
+				return ""
+			}
+			if !taken.Swap(true) {
+				// Another Gateway's reconcile takes the group before its load balancer exists.
+				if got, err := c.EnsureBackendSecurityGroup(ctx); err != nil || got != id {
+					t.Errorf("ensure during the release: %s, %v; want %s", got, err, id)
+				}
+			}
+			// The deleted load balancer's network interfaces still hold the group.
+			return "DependencyViolation"
+		})
+		if err := c.ReleaseBackendSecurityGroup(ctx); err != nil {
+			t.Errorf("release while another Gateway took the group: %v, want the group kept without an error", err)
+		}
+		if n := len(r.forms("DeleteSecurityGroup")); n != 1 {
+			t.Errorf("%d DeleteSecurityGroup calls, want 1", n)
+		}
+		r.setRefuse(nil)
+		before := c.CallCounts()
+		if again, err := c.EnsureBackendSecurityGroup(ctx); err != nil || again != id {
+			t.Errorf("ensure after the kept release: %s, %v; want %s", again, err, id)
+		}
+		if n := c.CallCounts()["ec2:DescribeSecurityGroups"] - before["ec2:DescribeSecurityGroups"]; n != 0 {
+			t.Errorf("%d DescribeSecurityGroups calls: the group the other Gateway took is forgotten", n)
+		}
+	})
 }
 
 func TestBackendSecurityGroupName(t *testing.T) {

@@ -42,11 +42,16 @@ type Echoes struct {
 	dir string
 
 	mu          sync.Mutex
-	running     map[string]*echoProc // by Pod UID
-	addrs       map[string]string    // "podIP:port" → "127.0.0.1:port"
-	unsupported map[string]string    // "namespace/name" → image
-	errors      map[string]string    // "namespace/name" → why its process could not start
+	running     map[string]*echoProc   // by Pod UID
+	addrs       map[string]podPortAddr // "podIP:port" → where it landed, and whose it is
+	unsupported map[string]string      // "namespace/name" → image
+	errors      map[string]string      // "namespace/name" → why its process could not start
 }
+
+// podPortAddr is the loopback address serving one Pod IP and port, and the UID of the Pod it
+// serves: a Pod IP freed by a deleted Pod goes to the next Pod, and the deleted Pod's stand-in,
+// stopped later, must not take the new Pod's address away.
+type podPortAddr struct{ uid, addr string }
 
 type echoProc struct {
 	cmd   *exec.Cmd
@@ -66,7 +71,7 @@ func StartEchoes(ctx context.Context, c client.Client, echoBasic, namespacePrefi
 	if err != nil {
 		return nil, err
 	}
-	e := &Echoes{bin: echoBasic, c: c, dir: dir, running: map[string]*echoProc{}, addrs: map[string]string{}, unsupported: map[string]string{}, errors: map[string]string{}}
+	e := &Echoes{bin: echoBasic, c: c, dir: dir, running: map[string]*echoProc{}, addrs: map[string]podPortAddr{}, unsupported: map[string]string{}, errors: map[string]string{}}
 	go e.loop(ctx, namespacePrefix)
 	return e, nil
 }
@@ -77,7 +82,7 @@ func (e *Echoes) Lookup(podIP string, port int32) (string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.addrs[net.JoinHostPort(podIP, strconv.Itoa(int(port)))]
-	return a, ok
+	return a.addr, ok
 }
 
 // Unsupported lists the Pods that got no process, with their image.
@@ -134,10 +139,7 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 		if running && proc.cmd != nil && proc.exited() {
 			// Its echo-basic ended (a free port taken by another process before it bound it):
 			// started again on new ports.
-			for _, a := range proc.addrs {
-				delete(e.addrs, a)
-			}
-			delete(e.running, uid)
+			e.forget(uid, proc)
 			running = false
 		}
 		e.mu.Unlock()
@@ -174,12 +176,20 @@ func (e *Echoes) sync(ctx context.Context, pods []corev1.Pod, prefix string) {
 	for uid, proc := range e.running {
 		if !seen[uid] {
 			proc.stop()
-			for _, a := range proc.addrs {
-				delete(e.addrs, a)
-			}
-			delete(e.running, uid)
+			e.forget(uid, proc)
 		}
 	}
+}
+
+// forget drops a stopped stand-in: its Pod's addresses, unless a newer Pod given the same IP
+// (kwok hands a deleted Pod's IP to the next Pod) already holds them. Called with e.mu held.
+func (e *Echoes) forget(uid string, proc *echoProc) {
+	for _, a := range proc.addrs {
+		if e.addrs[a].uid == uid {
+			delete(e.addrs, a)
+		}
+	}
+	delete(e.running, uid)
 }
 
 // start runs the Pod's first container as echo-basic would run in it.
@@ -262,7 +272,7 @@ func (e *Echoes) start(ctx context.Context, p *corev1.Pod) error {
 	delete(e.errors, p.Namespace+"/"+p.Name)
 	e.running[string(p.UID)] = proc
 	for k, v := range mapped {
-		e.addrs[k] = v
+		e.addrs[k] = podPortAddr{uid: string(p.UID), addr: v}
 	}
 	go e.markReady(ctx, p, tcpAddrs, proc.done)
 	return nil
@@ -394,7 +404,7 @@ func (e *Echoes) startDNS(p *corev1.Pod) error {
 	defer e.mu.Unlock()
 	delete(e.errors, p.Namespace+"/"+p.Name)
 	e.running[string(p.UID)] = &echoProc{done: closed(), addrs: []string{key}, closeFn: srv.close}
-	e.addrs[key] = net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+	e.addrs[key] = podPortAddr{uid: string(p.UID), addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(local))}
 	return nil
 }
 
@@ -425,7 +435,7 @@ func (e *Echoes) stopAll() {
 		p.stop()
 		delete(e.running, uid)
 	}
-	e.addrs = map[string]string{}
+	e.addrs = map[string]podPortAddr{}
 	_ = os.RemoveAll(e.dir)
 }
 
