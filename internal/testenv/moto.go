@@ -83,6 +83,7 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 func (m *Moto) Reset(ctx context.Context) error {
 	if m.Strict != nil {
 		m.Strict.reset()
+		defer m.Strict.startRoutingWrite()()
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.direct+"/moto-api/reset", nil)
 	resp, err := http.DefaultClient.Do(req)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
@@ -67,6 +68,12 @@ type Strict struct {
 	// quicARNs are the QUIC and TCP_QUIC listeners and target groups moto holds as UDP and
 	// TCP_UDP, by ARN (strict_quic.go).
 	quicARNs map[string]string
+	// routingWrites counts the starts and ends of calls that change which load balancers forward
+	// to a target group, routingWriting those under way; routes is what was last read of them,
+	// by region (strict_tglbs.go).
+	routingWrites  atomic.Uint64
+	routingWriting atomic.Int64
+	routes         map[string]*targetGroupRouting
 }
 
 // StrictKnobs changes how the layer behaves for tests that need AWS's slower or laxer sides. The
@@ -113,6 +120,7 @@ func NewStrict(motoURL string) (*Strict, error) {
 		lbAddresses:  map[string]map[string]lbAddress{},
 		quicARNs:     map[string]string{},
 		transforms:   map[string][]ruleTransform{},
+		routes:       map[string]*targetGroupRouting{},
 	}
 	s.forward = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	s.server = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -148,6 +156,7 @@ func (s *Strict) reset() {
 	s.capacity = map[string]*capacityReservation{}
 	s.lbAddresses = map[string]map[string]lbAddress{}
 	s.quicARNs = map[string]string{}
+	s.routes = map[string]*targetGroupRouting{}
 }
 
 // Close stops the layer.
@@ -253,6 +262,9 @@ func (s *Strict) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if call.service == svcELB && routingWrite[call.action] {
+		defer s.startRoutingWrite()()
 	}
 	key := call.service + ":" + call.action
 	rules, answers := rulesByCall[key], answersByCall[key]

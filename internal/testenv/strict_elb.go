@@ -76,7 +76,7 @@ var elbAnswers = []strictAnswer{
 	{svcELB, "CreateTargetGroup", quicStandIns},
 	{svcELB, "CreateListener", quicStandIns},
 	{svcELB, "ModifyListener", quicStandIns},
-	{svcELB, "DescribeTargetGroups", quicStandIns},
+	{svcELB, "DescribeTargetGroups", describeTargetGroups},
 	{svcELB, "DescribeListeners", quicStandIns},
 	{svcELB, "DescribeTargetHealth", overriddenTargetHealth},
 	{svcELB, "CreateRule", keepTransforms},

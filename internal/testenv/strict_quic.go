@@ -113,13 +113,13 @@ func quicTargets(ctx context.Context, s *Strict, r *strictRequest) *apiError {
 }
 
 // quicStandIns answers CreateTargetGroup, CreateListener and ModifyListener of a QUIC protocol
-// through moto's UDP stand-in, and DescribeTargetGroups and DescribeListeners with the QUIC
-// protocol of the ARNs it made.
+// through moto's UDP stand-in, and DescribeListeners with the QUIC protocol of the ARNs it made
+// (DescribeTargetGroups: describeTargetGroups).
 func quicStandIns(ctx context.Context, s *Strict, r *strictRequest, w http.ResponseWriter) (bool, error) {
 	asked := r.form.Get("Protocol")
 	if standIn, ok := quicStandIn[asked]; ok {
 		r.form.Set("Protocol", standIn)
-	} else if r.action != "DescribeTargetGroups" && r.action != "DescribeListeners" {
+	} else if r.action != "DescribeListeners" {
 		// A listener modified to another protocol is not QUIC any more.
 		if r.action == "ModifyListener" && asked != "" {
 			s.mu.Lock()
@@ -128,22 +128,28 @@ func quicStandIns(ctx context.Context, s *Strict, r *strictRequest, w http.Respo
 		}
 		return false, nil
 	}
-	s.forwardRewritten(w, r, func(body string) string {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return arnAndProtocol.ReplaceAllStringFunc(body, func(m string) string {
-			sub := arnAndProtocol.FindStringSubmatch(m)
-			tag, arn, between, protocol := sub[1], sub[2], sub[3], sub[4]
-			if isQUIC(asked) && r.action != "DescribeTargetGroups" && r.action != "DescribeListeners" {
-				s.quicARNs[arn] = asked
-			}
-			if p, ok := s.quicARNs[arn]; ok && quicStandIn[p] == protocol && !strings.Contains(between, "<member>") {
-				protocol = p
-			}
-			return "<" + tag + ">" + arn + "</" + tag + ">" + between + "<Protocol>" + protocol + "</Protocol>"
-		})
-	})
+	s.forwardRewritten(w, r, func(body string) string { return s.quicProtocols(body, asked, r.action) })
 	return true, nil
+}
+
+// quicProtocols puts the QUIC protocol of the listeners and target groups the layer made back into
+// moto's answer to action; a create or modify that asked for a QUIC protocol records the ARNs it
+// answers.
+func (s *Strict) quicProtocols(body, asked, action string) string {
+	describe := action == "DescribeTargetGroups" || action == "DescribeListeners"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return arnAndProtocol.ReplaceAllStringFunc(body, func(m string) string {
+		sub := arnAndProtocol.FindStringSubmatch(m)
+		tag, arn, between, protocol := sub[1], sub[2], sub[3], sub[4]
+		if isQUIC(asked) && !describe {
+			s.quicARNs[arn] = asked
+		}
+		if p, ok := s.quicARNs[arn]; ok && quicStandIn[p] == protocol && !strings.Contains(between, "<member>") {
+			protocol = p
+		}
+		return "<" + tag + ">" + arn + "</" + tag + ">" + between + "<Protocol>" + protocol + "</Protocol>"
+	})
 }
 
 func isQUIC(protocol string) bool { return protocol == "QUIC" || protocol == "TCP_QUIC" }
