@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unique"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -85,10 +86,52 @@ func CacheOptions() cache.Options {
 // (narrow.go), before the informer hands the route to any handler, so that no event of a
 // Service is dropped after a reconcile read it for the route.
 func cacheTransform(obj any) (any, error) {
-	if u, ok := obj.(*unstructured.Unstructured); ok && isRouteObject(u) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if ok && isRouteObject(u) {
 		referencedServices.set(string(u.GetUID()), servicesOfRoute(u))
 	}
-	return stripUnread(obj)
+	out, err := stripUnread(obj)
+	if ok {
+		u.Object = internMap(u.Object)
+	}
+	return out, err
+}
+
+// Objects cached as unstructured maps (the routes) each hold their own copy of every key and
+// value decoded: a thousand routes hold a thousand copies of "type", "status", "True",
+// "gateway.networking.k8s.io" and their conditions' messages. The cache keeps one copy of each
+// key, and of each value but those that name one object alone (uniqueValueKeys), which would
+// only cost the table an entry.
+
+// uniqueValueKeys are the keys whose values differ from object to object.
+var uniqueValueKeys = map[string]bool{"uid": true, "resourceVersion": true, "creationTimestamp": true,
+	"lastTransitionTime": true, "name": true}
+
+func internMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if s, ok := v.(string); ok && uniqueValueKeys[k] {
+			out[unique.Make(k).Value()] = s
+			continue
+		}
+		out[unique.Make(k).Value()] = internValue(v)
+	}
+	return out
+}
+
+func internValue(v any) any {
+	switch t := v.(type) {
+	case string:
+		return unique.Make(t).Value()
+	case map[string]any:
+		return internMap(t)
+	case []any:
+		for i := range t {
+			t[i] = internValue(t[i])
+		}
+		return t
+	}
+	return v
 }
 
 // isRouteObject tells the Gateway API's route kinds.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -208,9 +209,21 @@ type narrowing struct {
 	prune int
 }
 
+// memo is a Service's objects read past the store (one Service, or its few slices: a slice is
+// smaller than a map).
 type memo struct {
 	gen  uint64
-	objs map[string]runtime.Object
+	objs []memoObj
+}
+
+type memoObj struct {
+	key string
+	obj runtime.Object
+}
+
+// drop forgets the object key.
+func (m *memo) drop(key string) {
+	m.objs = slices.DeleteFunc(m.objs, func(o memoObj) bool { return o.key == key })
 }
 
 func newNarrowing(refs *serviceRefs, keyOf func(runtime.Object) (string, string, bool), lw toolscache.ListerWatcherWithContext) *narrowing {
@@ -375,7 +388,7 @@ func (n *narrowing) filter(w *narrowWatch, e watch.Event) (watch.Event, bool) {
 	for _, s := range []string{svc, prev} {
 		n.touched[s] = n.epoch
 		if m := n.memos[s]; m != nil {
-			delete(m.objs, obj)
+			m.drop(obj)
 		}
 	}
 	return e, true
@@ -420,9 +433,9 @@ func (n *narrowing) read(svc string, inStore func(obj string) bool) answer {
 	}
 	if m := n.memos[svc]; m != nil && m.gen == gen && gen != 0 {
 		a := answer{known: true}
-		for obj, o := range m.objs {
-			if !inStore(obj) {
-				a.memo = append(a.memo, o)
+		for _, o := range m.objs {
+			if !inStore(o.key) {
+				a.memo = append(a.memo, o.obj)
 			}
 		}
 		return a
@@ -441,10 +454,10 @@ func (n *narrowing) remember(svc string, a answer, objs []runtime.Object) {
 	if a.gen == 0 || n.refs.gen(svc) != a.gen || n.relisted > a.token || n.touched[svc] > a.token {
 		return
 	}
-	m := &memo{gen: a.gen, objs: make(map[string]runtime.Object, len(objs))}
+	m := &memo{gen: a.gen, objs: make([]memoObj, 0, len(objs))}
 	for _, o := range objs {
 		if obj, _, ok := n.keyOf(o); ok {
-			m.objs[obj] = o
+			m.objs = append(m.objs, memoObj{key: obj, obj: o})
 		}
 	}
 	n.memos[svc] = m

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -419,5 +420,51 @@ func TestCacheTransformNamesRouteServices(t *testing.T) {
 	}
 	if len(referencedServices.byRoute["transform-cm-uid"]) != 0 {
 		t.Error("a ConfigMap recorded as a route")
+	}
+}
+
+// Routes cached by the transform share one copy of their keys and of their common values.
+func TestCacheTransformSharesRouteStrings(t *testing.T) {
+	route := func(uid string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		// Decoded from JSON, as the cache receives it: each object holds its own strings.
+		if err := u.UnmarshalJSON([]byte(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+"metadata":{"name":"r-` + uid + `","namespace":"intern-ns","uid":"` + uid + `"},
+"status":{"parents":[{"conditions":[{"type":"Accepted","status":"True","reason":"Accepted","message":"Route is accepted"}]}]}}`)); err != nil {
+			t.Fatal(err)
+		}
+		defer referencedServices.set(uid, nil)
+		out, err := cacheTransform(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*unstructured.Unstructured)
+	}
+	a, b := route("intern-a"), route("intern-b")
+	condition := func(u *unstructured.Unstructured) map[string]any {
+		parents, _, _ := unstructured.NestedSlice(u.Object, "status", "parents")
+		return parents[0].(map[string]any)["conditions"].([]any)[0].(map[string]any)
+	}
+	ca, cb := condition(a), condition(b)
+	for _, k := range []string{"type", "status", "message"} {
+		va, vb := ca[k].(string), cb[k].(string)
+		if va != vb || unsafe.StringData(va) != unsafe.StringData(vb) {
+			t.Errorf("%s: %q and %q held apart", k, va, vb)
+		}
+	}
+	keyOf := func(m map[string]any, want string) string {
+		for k := range m {
+			if k == want {
+				return k
+			}
+		}
+		t.Fatalf("no key %s in %v", want, m)
+		return ""
+	}
+	if ka, kb := keyOf(ca, "message"), keyOf(cb, "message"); unsafe.StringData(ka) != unsafe.StringData(kb) {
+		t.Error(`key "message" held apart`)
+	}
+	if a.GetName() != "r-intern-a" || a.GetUID() != "intern-a" || b.GetName() != "r-intern-b" {
+		t.Errorf("names and uids changed: %s %s %s", a.GetName(), a.GetUID(), b.GetName())
 	}
 }
