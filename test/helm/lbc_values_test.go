@@ -143,7 +143,7 @@ func TestChartRendersLBCValues(t *testing.T) {
 	}
 
 	notes := renderNotes(t, values)
-	for _, key := range []string{"defaultSSLPolicy", "vpcTags", "awsMaxRetries", "externalManagedTags", "clusterSecretsPermissions"} {
+	for _, key := range []string{"defaultSSLPolicy", "vpcTags", "awsMaxRetries", "externalManagedTags", "clusterSecretsPermissions", "syncPeriod"} {
 		if !strings.Contains(notes, "  - "+key+"\n") && !strings.HasSuffix(notes, "  - "+key) {
 			t.Errorf("NOTES.txt does not warn that %s is ignored:\n%s", key, notes)
 		}

@@ -73,7 +73,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{/* The AWS Load Balancer Controller chart's keys this chart accepts but does not act on. */}}
 {{- define "elbgateway.ignoredLBCKeys" -}}
 {{- $ignored := list -}}
-{{- range $k := list "awsApiEndpoints" "awsApiThrottle" "awsMaxRetries" "vpcTags" "defaultSSLPolicy" "externalManagedTags" "watchNamespace" "clusterSecretsPermissions" "ingressClass" "createIngressClassResource" "enableServiceMutatorWebhook" "webhookTLS" "keepTLSSecret" "enableCertManager" "targetgroupbindingMaxConcurrentReconciles" "serviceMaxConcurrentReconciles" "ingressMaxConcurrentReconciles" -}}
+{{- range $k := list "awsApiEndpoints" "awsApiThrottle" "awsMaxRetries" "vpcTags" "defaultSSLPolicy" "externalManagedTags" "watchNamespace" "clusterSecretsPermissions" "ingressClass" "createIngressClassResource" "enableServiceMutatorWebhook" "webhookTLS" "keepTLSSecret" "enableCertManager" "targetgroupbindingMaxConcurrentReconciles" "serviceMaxConcurrentReconciles" "ingressMaxConcurrentReconciles" "syncPeriod" -}}
 {{- if and (hasKey $.Values $k) (index $.Values $k) -}}
 {{- $ignored = append $ignored $k -}}
 {{- end -}}
